@@ -1,0 +1,17 @@
+"""scapyrpc: a fast, safe, drop-in replacement for the TRex Scapy Server."""
+
+from __future__ import annotations
+
+__all__ = ["ScapyServer", "Scapy_server", "ScapyClient", "ScapyRpcError"]
+
+
+def __getattr__(name: str):  # lazy: importing the package must not import Scapy or zmq
+    if name in ("ScapyServer", "Scapy_server"):
+        from .server import ScapyServer
+
+        return ScapyServer
+    if name in ("ScapyClient", "ScapyRpcError"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(name)

@@ -1,0 +1,136 @@
+"""Scapy, loaded once per process and made safe for a packet server.
+
+`load()` imports Scapy and the contrib layers we ship, turns off neighbour
+resolution (a server must never emit ARP/ND traffic while building), and pins
+the EtherType names so they do not depend on the host's /etc/ethertypes.
+Every other module asks this one for layer classes by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from .errors import ServiceError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scapy.packet import Packet
+
+CONTRIB_MODULES = (
+    "mpls", "igmp", "igmpv3", "lldp", "gtp", "gtp_v2", "nsh", "bfd", "ospf",
+    "eigrp", "erspan", "geneve", "bier", "cdp", "rsvp", "ldp", "pim", "lacp",
+    "isis", "bgp", "macsec", "roce", "pfcp", "mac_control", "vqp", "send",
+    "ikev2", "ripng", "dtp", "slowprot", "carp", "oam", "stamp", "coap", "mqtt",
+)
+
+# The seed document's Ether.type / Dot1Q.type `values_dict`, kept host-independent.
+SEED_ETHER_TYPES = {
+    "ATMMPOA": 34892, "RAW_FR": 25945, "DNA_DL": 24577, "ATMFATE": 34948,
+    "ATALK": 32923, "BPQ": 2303, "X25": 2053, "PPP_DISC": 34915, "DEC": 24576,
+    "n_802_1Q": 33024, "PPP_SES": 34916, "TEB": 25944, "SCA": 24583, "PPP": 34827,
+    "FR_ARP": 2056, "CUST": 24582, "ARP": 2054, "DNA_RC": 24578, "NetBEUI": 33169,
+    "AARP": 33011, "DIAG": 24581, "IPv4": 2048, "DNA_RT": 24579, "IPv6": 34525,
+    "LAT": 24580, "IPX": 33079, "LOOP": 36864,
+}
+
+_loaded = False
+
+
+def load() -> None:
+    """Import Scapy and prepare it for serving; idempotent and cheap after the first call."""
+    global _loaded
+    if _loaded:
+        return
+    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+    logging.getLogger("scapy.loading").setLevel(logging.ERROR)
+    import scapy.all  # noqa: F401  (registers every standard layer)
+    from scapy.config import conf
+
+    for name in CONTRIB_MODULES:
+        try:
+            importlib.import_module("scapy.contrib." + name)
+        except Exception:  # a contrib that cannot load here is simply not offered
+            logging.getLogger(__name__).debug("contrib %s not loaded", name, exc_info=True)
+    conf.neighbor.resolvers.clear()
+    conf.verb = 0
+    _pin_ether_types()
+    _loaded = True
+
+
+def _pin_ether_types() -> None:
+    """Give every EtherType enum the same names on every host (API.md section 5).
+
+    Scapy's own bundled table plus the seed's names replace whatever the host's
+    /etc/ethertypes said, in ETHER_TYPES and in every enum field built from it.
+    """
+    from scapy.data import ETHER_TYPES, load_ethertypes
+    from scapy.fields import EnumField
+
+    fixed = {int(v): str(n) for v, n in load_ethertypes("/nonexistent/ethertypes").d.items()}
+    fixed.update({value: name for name, value in SEED_ETHER_TYPES.items()})
+    ETHER_TYPES.d.clear()
+    ETHER_TYPES.d.update(fixed)
+    names = {name: value for value, name in fixed.items()}
+    for cls in all_layer_classes_unloaded():
+        for fld in getattr(cls, "fields_desc", ()):
+            field = getattr(fld, "fld", fld)
+            if isinstance(field, EnumField) and isinstance(getattr(field, "i2s", None), dict) and field.i2s.get(0x86DD) == "IPv6":
+                field.i2s.clear()
+                field.i2s.update(fixed)
+                field.s2i.clear()
+                field.s2i.update(names)
+
+
+def all_layer_classes_unloaded() -> list[type[Packet]]:
+    """Every Packet subclass known right now (transitively), in a stable order."""
+    from scapy.packet import Packet
+
+    seen: dict[type, None] = {}
+    stack = list(reversed(Packet.__subclasses__()))
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen[cls] = None
+        stack.extend(reversed(cls.__subclasses__()))
+    return list(seen)
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, type[Packet]]:
+    """Layer classes by class name; on a name clash the standard layers win over contrib."""
+    load()
+    from scapy.config import conf
+
+    by_name: dict[str, type[Packet]] = {}
+    candidates = list(conf.layers) + all_layer_classes_unloaded()
+    for cls in sorted(candidates, key=_priority):
+        if not getattr(cls, "fields_desc", None) and cls.__name__ not in ("Raw", "Padding", "NoPayload"):
+            if cls.__name__.startswith("_"):
+                continue
+        by_name.setdefault(cls.__name__, cls)
+    by_name.pop("NoPayload", None)
+    return by_name
+
+
+def _priority(cls: type) -> int:
+    module = cls.__module__
+    if module.startswith("scapy.layers."):
+        return 0
+    if module.startswith("scapy.packet"):
+        return 0
+    if module.startswith("scapy.contrib."):
+        return 1
+    return 2
+
+
+def layer_class(name: str) -> type[Packet]:
+    """The Scapy class called `name`; unknown names are a client error."""
+    if not isinstance(name, str):
+        raise ServiceError(f"layer id must be a string, got {type(name).__name__}")
+    try:
+        return registry()[name]
+    except KeyError:
+        raise ServiceError(f"unknown protocol '{name}'") from None
