@@ -1,0 +1,387 @@
+"""The broker: a ROUTER for clients, a ROUTER for workers, least-recently-used dispatch.
+
+It routes bytes and never imports Scapy or parses JSON on the hot path. Its
+promise is one reply per request: a request that cannot be served (too
+large, queue full, deadline passed, worker lost, server stopping) gets a
+-32098 reply made here. Frames to and from workers: `protocol.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import zmq
+import zmq.asyncio
+
+from . import protocol as p
+from .limits import MiB
+from .rpc import peek_id, peek_method, scapy_error_body
+
+log = logging.getLogger(__name__)
+
+
+class LocalWorkers(Protocol):
+    """What the broker needs from the pool of local worker processes (`pool.LocalPool`)."""
+
+    def owns(self, pid: int, host: str) -> bool: ...
+    def kill(self, pid: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class BrokerOptions:
+    frontend: str
+    backend: str
+    request_timeout: float = 10.0
+    max_queue: int = 1000
+    max_request_bytes: int = 16 * MiB
+    drain_timeout: float | None = None  # graceful stop bound; default: request_timeout + 1 s
+
+
+@dataclass(eq=False)
+class Job:
+    tag: bytes
+    envelope: list[bytes]
+    body: bytes
+    worker: bytes | None = None
+    deadline: asyncio.TimerHandle | None = None
+
+
+@dataclass(eq=False)
+class Worker:
+    ident: bytes
+    pid: int
+    host: str
+    local: bool
+    last_seen: float
+    job: Job | None = None
+    leaving: bool = False
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    replies: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+class Broker:
+    """Load-balance client requests over workers; see the module docstring for the promise."""
+
+    def __init__(self, options: BrokerOptions, local: LocalWorkers | None = None,
+                 on_worker_ready: Callable[[Worker], None] | None = None) -> None:
+        self.options = options
+        self.local = local
+        self.on_worker_ready = on_worker_ready
+        self.ctx = zmq.asyncio.Context()
+        self.front = self.ctx.socket(zmq.ROUTER)
+        self.front.setsockopt(zmq.LINGER, 2000)
+        self.front.setsockopt(zmq.MAXMSGSIZE, max(4 * options.max_request_bytes, 256 * MiB))
+        self.front.setsockopt(zmq.SNDHWM, 0)
+        self.front.setsockopt(zmq.RCVHWM, 0)
+        self.back = self.ctx.socket(zmq.ROUTER)
+        self.back.setsockopt(zmq.LINGER, 0)
+        self.back.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.back.setsockopt(zmq.SNDHWM, 0)
+        self.back.setsockopt(zmq.RCVHWM, 0)
+        # Synchronous shadows of the same sockets: drain and send without awaiting per message.
+        self._front = zmq.Socket.shadow(self.front.underlying)
+        self._back = zmq.Socket.shadow(self.back.underlying)
+        self.workers: dict[bytes, Worker] = {}
+        self.idle: deque[bytes] = deque()
+        self.queues: dict[bytes, deque[Job]] = {}
+        self.turns: deque[bytes] = deque()
+        self.queued = 0
+        self.inflight: dict[bytes, Job] = {}
+        self.stats = Stats()
+        self._tag = 0
+        self._stopping = False
+        self._done = asyncio.Event()
+        self._shutdown_requested = False
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def bind(self) -> None:
+        """Bind both sockets; raises zmq.ZMQError if an endpoint is taken."""
+        self.front.bind(self.options.frontend)
+        self.back.bind(self.options.backend)
+
+    @property
+    def frontend_endpoint(self) -> str:
+        return self.front.getsockopt(zmq.LAST_ENDPOINT).decode()
+
+    @property
+    def backend_endpoint(self) -> str:
+        return self.back.getsockopt(zmq.LAST_ENDPOINT).decode()
+
+    async def serve(self) -> bool:
+        """Run until stopped; True if a client asked the server to shut down."""
+        tasks = [
+            asyncio.create_task(self._pump(self.front, self._drain_front)),
+            asyncio.create_task(self._pump(self.back, self._drain_back)),
+            asyncio.create_task(self._heartbeat()),
+        ]
+        try:
+            await self._done.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.front.close(linger=2000)
+            self.back.close(linger=0)
+            self.ctx.term()
+        return self._shutdown_requested
+
+    def stop(self) -> None:
+        """Graceful stop: refuse new requests, finish queued and in-flight ones, then return."""
+        if self._stopping:
+            return
+        self._stopping = True
+        log.info("stopping: %d queued, %d in flight", self.queued, len(self.inflight))
+        asyncio.get_running_loop().create_task(self._drain_then_finish())
+
+    async def _drain_then_finish(self) -> None:
+        bound = self.options.drain_timeout
+        if bound is None:
+            bound = self.options.request_timeout + 1.0
+        end = time.monotonic() + bound
+        while (self.queued or self.inflight) and time.monotonic() < end:
+            if self.queued and not self._dispatchable():
+                for job in self._take_all_queued():
+                    self._fail(job, "no worker available while the server is shutting down", "stopping")
+                break
+            await asyncio.sleep(0.01)
+        for job in list(self.inflight.values()):
+            self._fail(job, "server stopped before the request finished", "stopping")
+        for job in self._take_all_queued():
+            self._fail(job, "server stopped before the request started", "stopping")
+        self._done.set()
+
+    def _dispatchable(self) -> bool:
+        return any(not w.leaving for w in self.workers.values())
+
+    # ---- frontend ----------------------------------------------------------------------
+
+    async def _pump(self, sock: zmq.asyncio.Socket, drain: Callable[[], None]) -> None:
+        while True:
+            await sock.poll(flags=zmq.POLLIN)
+            drain()
+
+    def _drain_front(self) -> None:
+        while True:
+            try:
+                frames = self._front.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                break
+            self._accept(frames[:-1], frames[-1])
+        self._dispatch()
+
+    def _accept(self, envelope: list[bytes], body: bytes) -> None:
+        self.stats.requests += 1
+        if self._stopping:
+            self._reply_error(envelope, body, "server is shutting down", "stopping")
+            return
+        if len(body) > self.options.max_request_bytes:
+            limit = self.options.max_request_bytes
+            self._reply_error(envelope, body, f"request of {len(body)} bytes exceeds the limit of {limit} bytes",
+                              "too_large")
+            return
+        if self.queued >= self.options.max_queue:
+            self._reply_error(envelope, body, "server busy, try again later", "busy")
+            return
+        self._tag += 1
+        job = Job(self._tag.to_bytes(8, "big"), envelope, body)
+        client = envelope[0] if envelope else b""
+        queue = self.queues.get(client)
+        if queue is None:
+            queue = self.queues[client] = deque()
+            self.turns.append(client)
+        queue.append(job)
+        self.queued += 1
+
+    def _send_front(self, envelope: list[bytes], body: bytes) -> None:
+        try:
+            self._front.send_multipart([*envelope, body], zmq.NOBLOCK, copy=False)
+            self.stats.replies += 1
+        except zmq.ZMQError as exc:  # the client is gone; nobody is waiting for this reply
+            log.debug("reply dropped: %s", exc)
+
+    def _reply_error(self, envelope: list[bytes], body: bytes, message: str, kind: str) -> None:
+        self.stats.error(kind)
+        self._send_front(envelope, scapy_error_body(peek_id(body), message))
+
+    def _fail(self, job: Job, message: str, kind: str) -> None:
+        """Answer a job with an error and forget it."""
+        self.inflight.pop(job.tag, None)
+        if job.deadline is not None:
+            job.deadline.cancel()
+        self._reply_error(job.envelope, job.body, message, kind)
+
+    # ---- dispatch ----------------------------------------------------------------------
+
+    def _next_job(self) -> Job | None:
+        """Round-robin over clients with queued requests; FIFO within a client."""
+        while self.turns:
+            client = self.turns.popleft()
+            queue = self.queues[client]
+            job = queue.popleft()
+            if queue:
+                self.turns.append(client)
+            else:
+                del self.queues[client]
+            self.queued -= 1
+            return job
+        return None
+
+    def _requeue_front(self, job: Job) -> None:
+        client = job.envelope[0] if job.envelope else b""
+        queue = self.queues.get(client)
+        if queue is None:
+            queue = self.queues[client] = deque()
+            self.turns.appendleft(client)
+        queue.appendleft(job)
+        self.queued += 1
+
+    def _take_all_queued(self) -> list[Job]:
+        jobs = []
+        while (job := self._next_job()) is not None:
+            jobs.append(job)
+        return jobs
+
+    def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.idle and self.queued:
+            ident = self.idle.popleft()
+            worker = self.workers.get(ident)
+            if worker is None or worker.leaving or worker.job is not None:
+                continue
+            job = self._next_job()
+            assert job is not None
+            try:
+                self._back.send_multipart([ident, p.REQUEST, job.tag, job.body], zmq.NOBLOCK, copy=False)
+            except zmq.ZMQError:  # the worker vanished; the request never left: keep it
+                self._requeue_front(job)
+                self._lose(worker, "unreachable")
+                continue
+            job.worker = ident
+            worker.job = job
+            job.deadline = loop.call_later(self.options.request_timeout, self._expire, job)
+            self.inflight[job.tag] = job
+
+    def _expire(self, job: Job) -> None:
+        if self.inflight.get(job.tag) is not job:
+            return
+        worker = self.workers.get(job.worker or b"")
+        method = peek_method(job.body)
+        self._fail(job, f"request deadline of {self.options.request_timeout:g} s exceeded while handling {method}",
+                   "deadline")
+        if worker is not None:
+            if worker.local and self.local is not None:
+                worker.leaving = True
+                self.local.kill(worker.pid)  # its exit is reported by the pool
+            # a remote worker stays busy until it answers; its late reply is dropped
+
+    # ---- backend -----------------------------------------------------------------------
+
+    def _drain_back(self) -> None:
+        now = time.monotonic()
+        while True:
+            try:
+                frames = self._back.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                break
+            self._from_worker(frames[0], frames[1:], now)
+        self._dispatch()
+
+    def _from_worker(self, ident: bytes, frames: list[bytes], now: float) -> None:
+        kind = frames[0] if frames else b""
+        worker = self.workers.get(ident)
+        if kind == p.READY and len(frames) == 3:
+            self._register(ident, frames, now)
+            return
+        if worker is None:
+            return  # unknown peer (e.g. from before a restart): it will reconnect and say READY
+        worker.last_seen = now
+        if kind in p.REPLY_KINDS and len(frames) == 3:
+            self._on_reply(worker, kind, frames[1], frames[2])
+        elif kind == p.GONE:
+            self._lose(worker, "left")
+
+    def _register(self, ident: bytes, frames: list[bytes], now: float) -> None:
+        pid = int(frames[1] or b"0")
+        host = frames[2].decode(errors="replace")
+        local = self.local is not None and self.local.owns(pid, host)
+        old = self.workers.get(ident)
+        if old is not None:
+            self._lose(old, "re-registered")
+        worker = Worker(ident, pid, host, local, now)
+        self.workers[ident] = worker
+        self.idle.append(ident)
+        log.info("worker %s pid %d on %s joined (%s)", ident.decode(errors="replace"), pid, host,
+                 "local" if local else "remote")
+        if self.on_worker_ready is not None:
+            self.on_worker_ready(worker)
+
+    def _on_reply(self, worker: Worker, kind: bytes, tag: bytes, body: bytes) -> None:
+        job = self.inflight.pop(tag, None)
+        if worker.job is not None and worker.job.tag == tag:
+            worker.job = None
+        if job is not None and job.worker == worker.ident:
+            if job.deadline is not None:
+                job.deadline.cancel()
+            self._send_front(job.envelope, body)
+        if kind == p.RETIRE:
+            worker.leaving = True
+            self._forget(worker)
+        elif not worker.leaving and worker.job is None:
+            self.idle.append(worker.ident)
+        if kind == p.SHUTDOWN:
+            self._shutdown_requested = True
+            self.stop()
+
+    def _forget(self, worker: Worker) -> None:
+        self.workers.pop(worker.ident, None)
+
+    def _lose(self, worker: Worker, reason: str) -> None:
+        """A worker is gone: answer its request, drop it from the pool."""
+        self._forget(worker)
+        job = worker.job
+        worker.job = None
+        if job is not None and self.inflight.get(job.tag) is job:
+            self._fail(job, f"worker lost while handling {peek_method(job.body)}", "worker_lost")
+        log.warning("worker pid %d on %s lost (%s)", worker.pid, worker.host, reason)
+
+    def local_worker_exited(self, pid: int) -> None:
+        """Called by the pool when a local worker process ends (crash, kill, retirement)."""
+        for worker in list(self.workers.values()):
+            if worker.local and worker.pid == pid:
+                self._lose(worker, "process exited")
+
+    # ---- liveness ----------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        interval = p.HEARTBEAT_INTERVAL
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for worker in list(self.workers.values()):
+                if now - worker.last_seen > interval * p.HEARTBEAT_LIVENESS:
+                    if worker.local and self.local is not None:
+                        self.local.kill(worker.pid)
+                    self._lose(worker, "heartbeat timeout")
+                    continue
+                try:
+                    self._back.send_multipart([worker.ident, p.HEARTBEAT], zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    self._lose(worker, "unreachable")
+            self._dispatch()
+
+    def pool_size(self) -> int:
+        return sum(1 for w in self.workers.values() if not w.leaving)

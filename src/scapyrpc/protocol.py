@@ -1,0 +1,29 @@
+"""The frames between the broker (ROUTER back end) and its workers (DEALER).
+
+Worker -> broker (after the ROUTER's identity frame):
+    READY     [b"R", pid, hostname]          joined the pool, idle
+    HEARTBEAT [b"H"]                         alive (sent every HEARTBEAT_INTERVAL, busy or not)
+    REPLY     [kind, tag, body]              kind is REPLY (stay), RETIRE (leaving after this
+                                             reply: recycled) or SHUTDOWN (reply, then stop the server)
+    GONE      [b"G"]                         leaving now (clean exit), no reply pending
+Broker -> worker:
+    REQUEST   [b"Q", tag, body]              the client's envelope stays in the broker
+    HEARTBEAT [b"H"]                         broker alive (idle workers reconnect when it stops)
+
+`tag` is the broker's request number; a reply whose tag is no longer in
+flight (its deadline passed) is dropped. No frame carries Scapy objects:
+the broker routes bytes and never imports Scapy.
+"""
+
+READY = b"R"
+HEARTBEAT = b"H"
+REQUEST = b"Q"
+REPLY = b"P"
+RETIRE = b"X"
+SHUTDOWN = b"S"
+GONE = b"G"
+
+REPLY_KINDS = (REPLY, RETIRE, SHUTDOWN)
+
+HEARTBEAT_INTERVAL = 1.0  # seconds
+HEARTBEAT_LIVENESS = 3  # missed intervals before a peer counts as gone

@@ -1,0 +1,125 @@
+"""Shared fixtures: real scapyrpc servers in subprocesses on ephemeral ports, and clients."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import psutil
+import pytest
+
+from scapyrpc.client import ScapyClient, ScapyRpcError  # noqa: F401  (re-exported for tests)
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+GUI_HANDLER = "gCpT7kGF+TG7Jmm90XmxdQ=="  # base64(md5("1021" + "02")) for API 1.02
+
+
+class ServerProcess:
+    """`python -m scapyrpc serve` on 127.0.0.1 and a free port; `stop()` ends the whole tree."""
+
+    def __init__(self, *args: str, workers: int = 2, startup_timeout: float = 90.0) -> None:
+        cmd = [sys.executable, "-m", "scapyrpc", "serve", "-p", "0", "--bind", "127.0.0.1",
+               "--workers", str(workers), *args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.banner: list[str] = []
+        self.port = 0
+        self.backend = ""
+        deadline = time.monotonic() + startup_timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                err = self.proc.stderr.read()
+                raise RuntimeError(f"server exited during start-up ({self.proc.poll()}): {err[-2000:]}")
+            self.banner.append(line.rstrip("\n"))
+            if line.startswith("Listening on port:"):
+                self.port = int(line.split(":")[1])
+            if line.startswith("Workers:"):
+                self.backend = line.rsplit(" ", 1)[-1].strip()
+                break
+        else:
+            self.stop()
+            raise RuntimeError("server did not print its banner in time")
+        self.endpoint = f"tcp://127.0.0.1:{self.port}"
+        self.pid = self.proc.pid
+
+    def tree(self) -> list[psutil.Process]:
+        """The server process and every descendant still alive."""
+        try:
+            root = psutil.Process(self.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def worker_pids(self) -> list[int]:
+        """Pids of the worker processes (the forkserver's children)."""
+        pids = []
+        for proc in self.tree()[1:]:
+            try:
+                if proc.parent() and proc.parent().pid != self.pid:
+                    pids.append(proc.pid)
+            except psutil.NoSuchProcess:
+                continue
+        return pids
+
+    def client(self, timeout_ms: int = 10000) -> ScapyClient:
+        return ScapyClient(self.endpoint, timeout_ms=timeout_ms)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        """Signal the server, wait for it, and make sure no process of its tree survives."""
+        tree = self.tree()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        _, alive = psutil.wait_procs(tree[1:], timeout=5)
+        for proc in alive + ([psutil.Process(self.pid)] if self.proc.poll() is None else []):
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+        self.proc.wait(5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+        return code
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> bool:
+    """Poll `predicate` until it is truthy or `timeout` passes."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerProcess]:
+    """One shared server with 2 workers for tests that do not disturb it."""
+    srv = ServerProcess(workers=2)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def client(server: ServerProcess) -> Iterator[ScapyClient]:
+    """A handshaken GUI-like client of the shared server."""
+    with server.client() as cli:
+        yield cli
+
+
+@pytest.fixture
+def rpc(client: ScapyClient) -> Any:
+    """`rpc(method, *params)`: a handler-first call; raises ScapyRpcError with .code/.message."""
+    return client.call
+
+
+os.environ.setdefault("PYTHONUNBUFFERED", "1")
