@@ -78,9 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         max_worker_rss_mb=args.max_worker_rss_mb, max_payload_bytes=args.max_payload_bytes,
         max_pcap_bytes=args.max_pcap_bytes, max_pcap_packets=args.max_pcap_packets,
     )
+    import zmq
+
     try:
         return ScapyServer(config=config).activate()
-    except OSError as exc:  # zmq.ZMQError is an OSError: port taken, bad address
+    except (OSError, zmq.ZMQError) as exc:  # port taken, bad address
         print(f"scapyrpc: cannot serve on {config.frontend}: {exc}", file=sys.stderr)
         return 2
 

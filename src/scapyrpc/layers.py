@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
 CONTRIB_MODULES = (
-    "mpls", "igmp", "igmpv3", "lldp", "gtp", "gtp_v2", "nsh", "bfd", "ospf",
+    "mpls", "lldp", "gtp", "gtp_v2", "nsh", "bfd", "ospf",
     "eigrp", "erspan", "geneve", "bier", "cdp", "rsvp", "ldp", "pim", "lacp",
     "isis", "bgp", "macsec", "roce", "pfcp", "mac_control", "vqp", "send",
     "ikev2", "ripng", "dtp", "slowprot", "carp", "oam", "stamp", "coap", "mqtt",

@@ -1,0 +1,141 @@
+"""The envelope and error table of API.md sections 2-3, in process (rpc.handle is bytes -> bytes)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import orjson
+import pytest
+
+from scapyrpc import rpc, service
+from conftest import GUI_HANDLER
+
+
+def call(payload: object) -> dict:
+    raw = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+    return orjson.loads(rpc.handle(raw).body)
+
+
+def req(method: str, params: object = None, rid: object = "1") -> dict:
+    message = {"jsonrpc": "2.0", "id": rid, "method": method}
+    if params is not None:
+        message["params"] = params
+    return call(message)
+
+
+def test_handler_formula_matches_reference_values() -> None:
+    assert service.version_handler("1", "01") == "LKQXUsz029t22P6IxIj9RA=="
+    assert service.version_handler("1", "02") == GUI_HANDLER
+    expected = base64.b64encode(hashlib.md5(b"7" b"3" b"7" b"3").digest()).decode()
+    assert req("get_version_handler", ["7", "3"])["result"] == expected
+
+
+def test_get_version_without_params_key_echoes_string_id() -> None:
+    reply = req("get_version", rid="abc")
+    assert reply == {"jsonrpc": "2.0", "id": "abc",
+                     "result": {"version": "1.02", "built_by": f"scapyrpc {service.PACKAGE_VERSION}"}}
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe\x00", b"", b"{\"jsonrpc\": \"2.0\", \"id\": 1,"])
+def test_parse_error(raw: bytes) -> None:
+    reply = call(raw)
+    assert reply["error"] == {"code": -32700, "message": "Parse error"}
+    assert reply["id"] is None
+
+
+@pytest.mark.parametrize("payload", [
+    [{"jsonrpc": "2.0", "id": 1, "method": "get_version"}],
+    [],
+    "get_version",
+    42,
+    {"jsonrpc": "1.0", "id": 1, "method": "get_version"},
+    {"id": 1, "method": "get_version"},
+    {"jsonrpc": "2.0", "id": 1},
+    {"jsonrpc": "2.0", "id": 1, "method": 5},
+    {"jsonrpc": "2.0", "id": 1, "method": "get_version", "params": "x"},
+    {"jsonrpc": "2.0", "id": [1], "method": "get_version"},
+])
+def test_invalid_request(payload: object) -> None:
+    reply = call(payload)
+    assert reply["error"] == {"code": -32600, "message": "Invalid Request"}
+
+
+def test_invalid_request_keeps_a_valid_id() -> None:
+    assert call({"jsonrpc": "1.0", "id": "7", "method": "x"})["id"] == "7"
+
+
+def test_method_not_found_exact_text() -> None:
+    reply = req("no_such_method", [GUI_HANDLER])
+    assert reply["error"] == {"code": -32601, "message": "Method not found"}
+    assert reply["id"] == "1"
+
+
+def test_wrong_param_count_is_32603() -> None:
+    reply = req("get_version_handler", ["1"])
+    assert reply["error"] == {"code": -32603, "message": "Invalid params"}
+    reply = req("build_pkt", [GUI_HANDLER, [], [], []])
+    assert reply["error"]["code"] == -32603
+
+
+def test_scapy_error_names_the_protocol() -> None:
+    reply = req("build_pkt", [GUI_HANDLER, [{"id": "Ehter"}]])
+    assert reply["error"]["code"] == -32098
+    assert reply["error"]["message"].startswith("Scapy Server: ")
+    assert "Ehter" in reply["error"]["message"]
+
+
+def test_wrong_handler_is_rejected_with_version() -> None:
+    reply = req("build_pkt", ["not-a-handler", [{"id": "Ether"}]])
+    assert reply["error"]["code"] == -32098
+    assert "1.02" in reply["error"]["message"] and "update" in reply["error"]["message"]
+
+
+def test_both_call_shapes_and_old_handler() -> None:
+    model = [{"id": "Ether"}, {"id": "IP"}]
+    gui = req("build_pkt", [GUI_HANDLER, model])["result"]
+    seed = req("build_pkt", [model])["result"]
+    old = req("build_pkt", ["LKQXUsz029t22P6IxIj9RA==", model])["result"]
+    assert gui["binary"] == seed["binary"] == old["binary"]
+
+
+def test_request_without_id_is_answered_with_null_id() -> None:
+    reply = call({"jsonrpc": "2.0", "method": "get_version"})
+    assert reply["id"] is None and reply["result"]["version"] == "1.02"
+
+
+def test_named_params_extension() -> None:
+    reply = req("get_version_handler", {"client_v_major": "1", "client_v_minor": "02"})
+    assert reply["result"] == GUI_HANDLER
+
+
+def test_supported_methods() -> None:
+    everything = req("supported_methods", ["all"])["result"]
+    assert everything["build_pkt"] == [1, ["pkt_model_descriptor"]]
+    assert everything["get_version"] == [0, []]
+    assert req("supported_methods", ["build_pkt"])["result"] is True
+    assert req("supported_methods", ["_private"])["result"] is False
+
+
+def test_shut_down_reply_flags_the_stop() -> None:
+    reply = rpc.handle(orjson.dumps({"jsonrpc": "2.0", "id": "9", "method": "shut_down"}))
+    assert reply.shutdown
+    assert orjson.loads(reply.body)["result"]
+    assert not rpc.handle(orjson.dumps({"jsonrpc": "2.0", "id": "9", "method": "get_version"})).shutdown
+
+
+def test_unexpected_exception_becomes_32096_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object) -> None:
+        raise KeyError("internal detail")
+
+    monkeypatch.setitem(rpc._METHODS, "get_tree", rpc._wrap(boom))
+    reply = req("get_tree", [GUI_HANDLER])
+    assert reply["error"] == {"code": -32096, "message": "Scapy Server: Unknown Error"}
+
+
+def test_peek_id_for_broker_made_replies() -> None:
+    assert rpc.peek_id(b'{"jsonrpc":"2.0","id":"x\\"y","method":"m"}') == 'x"y'
+    assert rpc.peek_id(b'{"id": 17, "method":"m"}') == 17
+    assert rpc.peek_id(b"garbage") is None
+    assert rpc.peek_method(b'{"method":"build_pkt"}') == "build_pkt"
+    assert rpc.peek_method(b"\xff") == "request"

@@ -1,0 +1,93 @@
+"""The RPC contract over real sockets: the GUI handshake, every error code, concurrency."""
+
+from __future__ import annotations
+
+import threading
+
+import orjson
+import zmq
+
+from conftest import GUI_HANDLER, ServerProcess
+
+
+def raw_exchange(endpoint: str, payload: bytes, timeout_ms: int = 10000) -> dict:
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    sock.connect(endpoint)
+    try:
+        sock.send(payload)
+        return orjson.loads(sock.recv())
+    finally:
+        sock.close()
+
+
+def test_gui_handshake_exactly(server: ServerProcess) -> None:
+    first = raw_exchange(server.endpoint, b'{"jsonrpc":"2.0","id":"1","method":"get_version"}')
+    assert first["id"] == "1" and first["result"]["version"] == "1.02"
+    major, minor = first["result"]["version"].split(".")
+    second = raw_exchange(server.endpoint, orjson.dumps(
+        {"jsonrpc": "2.0", "id": "2", "method": "get_version_handler", "params": [major, minor]}))
+    assert second == {"jsonrpc": "2.0", "id": "2", "result": GUI_HANDLER}
+
+
+def test_every_error_code_over_the_wire(server: ServerProcess) -> None:
+    cases = {
+        -32700: b"\xc3\x28 not utf-8",
+        -32600: b'[{"jsonrpc":"2.0","id":"1","method":"get_version"}]',
+        -32601: b'{"jsonrpc":"2.0","id":"3","method":"nope","params":[]}',
+        -32603: b'{"jsonrpc":"2.0","id":"4","method":"get_version_handler","params":["1"]}',
+        -32098: orjson.dumps({"jsonrpc": "2.0", "id": "5", "method": "build_pkt",
+                              "params": [GUI_HANDLER, [{"id": "NoSuchLayer"}]]}),
+    }
+    for code, payload in cases.items():
+        reply = raw_exchange(server.endpoint, payload)
+        assert reply["error"]["code"] == code, (code, reply)
+        assert "message" in reply["error"] and "message:" not in reply["error"]
+    assert raw_exchange(server.endpoint, cases[-32601])["error"]["message"] == "Method not found"
+
+
+def test_syntax_error_code_over_the_wire(server: ServerProcess) -> None:
+    model = [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "options",
+                                                       "value": {"vtype": "EXPRESSION", "expr": "[1, 2"}}]}]
+    reply = raw_exchange(server.endpoint, orjson.dumps(
+        {"jsonrpc": "2.0", "id": "6", "method": "build_pkt", "params": [GUI_HANDLER, model]}))
+    assert reply["error"]["code"] == -32097
+
+
+def test_eight_concurrent_clients_get_their_own_replies(server: ServerProcess) -> None:
+    failures: list[str] = []
+
+    def client_loop(n: int) -> None:
+        sock = zmq.Context.instance().socket(zmq.REQ)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.RCVTIMEO, 20000)
+        sock.connect(server.endpoint)
+        try:
+            for i in range(50):
+                rid = f"c{n}-{i}"
+                major = str(n * 1000 + i)
+                sock.send(orjson.dumps({"jsonrpc": "2.0", "id": rid, "method": "get_version_handler",
+                                        "params": [major, "0"]}))
+                reply = orjson.loads(sock.recv())
+                expected = orjson.loads(raw_local(major))
+                if reply.get("id") != rid or reply.get("result") != expected:
+                    failures.append(f"{rid}: {reply}")
+        except zmq.Again:
+            failures.append(f"client {n} timed out")
+        finally:
+            sock.close()
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failures == []
+
+
+def raw_local(major: str) -> bytes:
+    from scapyrpc.service import version_handler
+
+    return orjson.dumps(version_handler(major, "0"))
