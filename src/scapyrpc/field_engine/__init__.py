@@ -1,25 +1,66 @@
-"""Field Engine: compiles GUI instructions into TRex VM programs (first version: empty)."""
+"""Field Engine: compiles the GUI's instruction list into a TRex VM program, and back.
+
+Public surface (used by service.py): `compile_for_packet`, `definitions`,
+`parameter_values`, `decompile`, `warm_up`. Input problems in a build never
+fail the call: they are reported in `field_engine.error`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
+
+from . import catalogue, choices
+from .compiler import compile_request
+from .decompile import decompile as _decompile
+from .errors import FEError
+from .offsets import Layout
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scapy.packet import Packet
+
+__all__ = ["compile_for_packet", "definitions", "parameter_values", "decompile", "warm_up"]
+
+_log = logging.getLogger(__name__)
 
 
-def compile_for_packet(pkt: Any, result: dict, extra_options: dict | None) -> dict:
-    return {"instructions": {"instructions": []}, "error": None, "vm_instructions_expressions": []}
+def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) -> dict:
+    """The `field_engine` object of a `build_pkt_ex` result for `pkt`.
+
+    No `field_engine` key in `extra_options` means no program was asked for: an
+    empty program, no error.
+    """
+    program: dict[str, Any] = {"instructions": []}
+    error = None
+    if isinstance(extra_options, dict) and "field_engine" in extra_options:
+        try:
+            program = compile_request(extra_options["field_engine"], Layout(pkt))
+        except FEError as exc:
+            error = exc.message
+        except Exception:  # a bug of ours must not cost the client its packet
+            _log.exception("field engine compile failed")
+            error = "internal error while compiling the field engine program"
+    elif extra_options is not None and not isinstance(extra_options, dict):
+        error = "extra_options must be an object like {\"field_engine\": {...}}"
+    return {"instructions": program if error is None else {"instructions": []},
+            "error": error, "vm_instructions_expressions": []}
 
 
 def definitions() -> dict:
-    return {"feInstructions": [], "feInstructionParameters": [], "feParameters": [], "feTemplates": []}
+    """`feInstructions`, `feInstructionParameters`, `feParameters`, `feTemplates` for get_definitions."""
+    return dict(catalogue.definitions())
 
 
-def parameter_values(pkt: Any, result: dict, fe_model: Any, parameter_id: str) -> dict:
-    return {"map": {}}
+def parameter_values(pkt: Packet | None, result: dict, fe_model: Any, parameter_id: str) -> dict:
+    """`{"map": {...}}`: choices for one field-engine parameter, given the packet and current program."""
+    return choices.parameter_values(pkt, fe_model, parameter_id)
 
 
-def decompile(pkt: Any, result: dict, vm_raw: Any) -> dict:
-    return {"instructions": []}
+def decompile(pkt: Packet | None, result: dict, vm_raw: Any) -> dict:
+    """A compiled VM program back to `{instructions: [{id, parameters}], global_parameters}`."""
+    return _decompile(vm_raw)
 
 
 def warm_up() -> None:
-    return None
+    """Load the metadata file once per process."""
+    catalogue.data()

@@ -1,0 +1,163 @@
+"""`decompile_vm_raw`: a compiled VM program back to the GUI's instruction model (reference §11).
+
+Built so that compiling the result again gives the same program: every value
+is sent back as text (what the GUI sends and `build_pkt_ex` accepts),
+`init_value` and tuple `flags` are kept (the reference lost them), and
+`global_parameters` is always present (`{}` without a cache).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import ServiceError
+from .instructions import (
+    FixChecksumHw, FixIcmpv6, FixIpv4, FlowVar, FlowVarRepeatableRandom, TrimPktSize, TupleGen, WrFlowVar,
+    WrMaskFlowVar,
+)
+from .values import int_to_ipv4
+
+Params = dict[str, Any]
+
+
+def decompile(vm_raw: Any) -> dict[str, Any]:
+    """`{"instructions": [{"id", "parameters"}], "global_parameters": {...}}` for a compiled program."""
+    if isinstance(vm_raw, dict) and "instructions" not in vm_raw and isinstance(vm_raw.get("vm"), dict):
+        vm_raw = vm_raw["vm"]  # a stream's saved {"vm": program}
+    if not isinstance(vm_raw, dict) or not isinstance(vm_raw.get("instructions"), list):
+        raise ServiceError("vm program must be an object with an 'instructions' list")
+    out = [_instruction(i, entry) for i, entry in enumerate(vm_raw["instructions"])]
+    global_parameters: dict[str, str] = {}
+    cache = vm_raw.get("cache")
+    if cache is not None:
+        global_parameters["cache_size"] = _text(_Reader(-1, "program", vm_raw).int("cache"))
+    return {"instructions": out, "global_parameters": global_parameters}
+
+
+def _instruction(index: int, entry: Any) -> dict[str, Any]:
+    if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+        raise ServiceError(f"vm instruction {index + 1} must be an object with a string 'type'")
+    convert = _CONVERTERS.get(entry["type"])
+    if convert is None:
+        raise ServiceError(f"vm instruction {index + 1}: unknown type '{entry['type']}'")
+    instr_id, params = convert(_Reader(index, entry["type"], entry))
+    return {"id": instr_id, "parameters": params}
+
+
+class _Reader:
+    """Typed access to one compiled instruction, with errors that name the instruction and key."""
+
+    def __init__(self, index: int, kind: str, obj: dict) -> None:
+        self.where, self.obj = f"vm instruction {index + 1} ({kind})", obj
+
+    def _get(self, key: str, ok: Callable[[Any], bool], what: str, default: Any = ...) -> Any:
+        if key not in self.obj:
+            if default is not ...:
+                return default
+            raise ServiceError(f"{self.where}: missing '{key}'")
+        value = self.obj[key]
+        if not ok(value):
+            raise ServiceError(f"{self.where}: '{key}' must be {what}")
+        return value
+
+    def int(self, key: str, default: Any = ...) -> int:
+        return self._get(key, lambda v: type(v) is int, "an integer", default)
+
+    def str(self, key: str, default: Any = ...) -> str:
+        return self._get(key, lambda v: isinstance(v, str), "a string", default)
+
+    def bool(self, key: str, default: Any = ...) -> bool:
+        return self._get(key, lambda v: isinstance(v, bool), "true or false", default)
+
+    def optional_str(self, key: str) -> str | None:
+        return self._get(key, lambda v: v is None or isinstance(v, str), "a string or null", None)
+
+    def int_list(self, key: str) -> list[int]:
+        return self._get(key, lambda v: isinstance(v, list) and all(type(x) is int for x in v), "a list of integers")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "None" if value is None else str(value)
+
+
+def _hex(value: int) -> str:
+    return f"{value:#x}" if value >= 0 else str(value)
+
+
+def _ip(value: int) -> str:
+    return int_to_ipv4(value) if 0 <= value <= 0xFFFFFFFF else str(value)
+
+
+def _chain(r: _Reader, params: Params) -> Params:
+    """next_var / split_to_cores only when set: the GUI catalogue does not list them."""
+    if not r.bool("split_to_cores", True):
+        params["split_to_cores"] = "false"
+    next_var = r.optional_str("next_var")
+    if next_var is not None:
+        params["next_var"] = next_var
+    return params
+
+
+def _flow_var(r: _Reader) -> tuple[str, Params]:
+    params: Params = {"name": r.str("name")}
+    if "value_list" in r.obj and r.obj["value_list"] is not None:
+        params["value_list"] = r.int_list("value_list")
+    else:
+        for key in ("init_value", "max_value", "min_value"):
+            params[key] = _text(r.int(key))
+    params.update(step=_text(r.int("step", 1)), size=_text(r.int("size")), op=r.str("op"))
+    return FlowVar.ID, _chain(r, params)
+
+
+def _rand_limit(r: _Reader) -> tuple[str, Params]:
+    params = {"name": r.str("name")}
+    for key in ("size", "limit", "seed", "min_value", "max_value"):
+        params[key] = _text(r.int(key))
+    return FlowVarRepeatableRandom.ID, _chain(r, params)
+
+
+def _write(r: _Reader) -> tuple[str, Params]:
+    return WrFlowVar.ID, {"fv_name": r.str("name"), "pkt_offset": _text(r.int("pkt_offset")), "offset_fixup": "0",
+                          "add_val": _text(r.int("add_value", 0)), "is_big": _text(r.bool("is_big_endian", True))}
+
+
+def _write_mask(r: _Reader) -> tuple[str, Params]:
+    return WrMaskFlowVar.ID, {
+        "fv_name": r.str("name"), "pkt_offset": _text(r.int("pkt_offset")),
+        "pkt_cast_size": _text(r.int("pkt_cast_size")), "mask": _hex(r.int("mask")), "shift": _text(r.int("shift")),
+        "add_value": _text(r.int("add_value", 0)), "is_big": _text(r.bool("is_big_endian", True))}
+
+
+def _fix_ipv4(r: _Reader) -> tuple[str, Params]:
+    return FixIpv4.ID, {"offset": _text(r.int("pkt_offset"))}
+
+
+def _fix_hw(r: _Reader) -> tuple[str, Params]:
+    l2_len, l3_len, l4_type = r.int("l2_len"), r.int("l3_len"), r.int("l4_type")
+    l4_offset = 0 if l4_type == 17 and l3_len == 0 else l2_len + l3_len
+    return FixChecksumHw.ID, {"l3_offset": _text(l2_len), "l4_offset": _text(l4_offset), "l4_type": _text(l4_type)}
+
+
+def _fix_icmpv6(r: _Reader) -> tuple[str, Params]:
+    l2_len, l3_len = r.int("l2_len"), r.int("l3_len")
+    return FixIcmpv6.ID, {"l3_offset": _text(l2_len), "l4_offset": _text(l2_len + l3_len)}
+
+
+def _trim(r: _Reader) -> tuple[str, Params]:
+    return TrimPktSize.ID, {"fv_name": r.str("name")}
+
+
+def _tuple(r: _Reader) -> tuple[str, Params]:
+    params = {"name": r.str("name"), "ip_min": _ip(r.int("ip_min")), "ip_max": _ip(r.int("ip_max"))}
+    for key, default in (("port_min", 1025), ("port_max", 65535), ("limit_flows", 100000), ("flags", 0)):
+        params[key] = _text(r.int(key, default))
+    return TupleGen.ID, params
+
+
+_CONVERTERS: dict[str, Callable[[_Reader], tuple[str, Params]]] = {
+    "flow_var": _flow_var, "flow_var_rand_limit": _rand_limit, "write_flow_var": _write,
+    "write_mask_flow_var": _write_mask, "fix_checksum_ipv4": _fix_ipv4, "fix_checksum_hw": _fix_hw,
+    "fix_checksum_icmpv6": _fix_icmpv6, "trim_pkt_size": _trim, "tuple_flow_var": _tuple,
+}
