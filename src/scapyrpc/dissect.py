@@ -1,32 +1,385 @@
-"""Scapy packet -> the packet result of API.md section 6 (first version: no offsets)."""
+"""Scapy packet -> the packet result of API.md section 6, with exact field positions.
+
+The frame is built once and dissected back once. Each reported layer takes
+its values and positions from a dissected layer: the re-dissection while it
+agrees with the model, or a dissection of the model's own bytes from where
+they diverge. Positions come from a per-class layout plan (the fixed-size
+prefix of `fields_desc`, computed once per class) and, for the variable part
+only, a replay of the fields' `getfield` over the layer's header bytes —
+Scapy 2.8 keeps no per-field offsets of its own.
+"""
 
 from __future__ import annotations
 
-from scapy.packet import NoPayload, Packet
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from scapy.fields import (
+    _BitField,
+    _EnumField,
+    Emph,
+    Field,
+    FlagsField,
+    FlagValue,
+)
+from scapy.packet import NoPayload, Packet, Padding
 
 from .encoding import encode_base64
+from .model import dissect_frame, frame_bytes
+from .values import actual_field
+
+_NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+|0[xX][0-9a-fA-F]+)\Z")
+_MISSING = object()
+
+# ---------------------------------------------------------------- values
 
 
-def _json_value(value: object) -> object:
-    if isinstance(value, (int, str)) or value is None:
-        return value
-    if isinstance(value, bytes):
-        return {"vtype": "BYTES", "base64": encode_base64(value)}
-    return {"vtype": "EXPRESSION", "expr": repr(value)}
+def _bytes_value(data: bytes) -> tuple[dict, str]:
+    hvalue = "<binary>" if _NOT_TEXT.search(data) else data.decode("ascii")
+    return {"vtype": "BYTES", "base64": encode_base64(data)}, hvalue
+
+
+def expression_text(value: Any) -> str:
+    """Text our EXPRESSION evaluator reads back: packets as calls, lists element-wise."""
+    if isinstance(value, Packet):
+        try:
+            return value.command()
+        except Exception:
+            return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(expression_text(v) for v in value) + "]"
+    return repr(value)
+
+
+def _int_hvalue_enum(layer: Packet, fld: Any, value: int) -> str:
+    text = fld.i2repr(layer, value)
+    if isinstance(text, str):
+        if _NUMBER_TEXT.match(text):
+            return text
+        try:
+            if fld.any2i(layer, text) == value:  # the name must lead back to this value
+                return text
+        except Exception:
+            pass
+    return str(value)
+
+
+def _int_hvalue_flags(layer: Packet, fld: Any, value: int) -> str:
+    text = str(FlagValue(value, fld.names))
+    try:
+        if FlagValue(text, fld.names).value == value:
+            return text
+    except Exception:
+        pass
+    return str(value)
+
+
+def _int_hvalue_plain(layer: Packet, fld: Any, value: int) -> str:
+    return str(value)
+
+
+def _int_hvalue_generic(layer: Packet, fld: Any, value: int) -> str:
+    """i2repr when it is a plain decimal/hex rendering of the same number (e.g. 0x3ace)."""
+    try:
+        text = fld.i2repr(layer, value)
+    except Exception:
+        return str(value)
+    if isinstance(text, str) and _NUMBER_TEXT.match(text) and int(text, 0) == value:
+        return text
+    return str(value)
+
+
+_HVALUE_BY_TYPE: dict[type, Callable[[Packet, Any, int], str]] = {}
+
+
+def _int_hvalue_fn(fld: Any) -> Callable[[Packet, Any, int], str]:
+    ftype = type(fld)
+    fn = _HVALUE_BY_TYPE.get(ftype)
+    if fn is None:
+        if issubclass(ftype, FlagsField):
+            fn = _int_hvalue_flags
+        elif issubclass(ftype, _EnumField):
+            fn = _int_hvalue_enum
+        elif ftype.i2repr is Field.i2repr and ftype.i2h is Field.i2h:
+            fn = _int_hvalue_plain
+        else:
+            fn = _int_hvalue_generic
+        _HVALUE_BY_TYPE[ftype] = fn
+    return fn
+
+
+def render(layer: Packet, fld: Any, value: Any) -> tuple[Any, str]:
+    """(value, hvalue) of one field: JSON-ready, and hvalue accepted back as input."""
+    vt = type(value)
+    if vt is int:
+        return value, _int_hvalue_fn(fld)(layer, fld, value)
+    if vt is str:
+        return value, value
+    if vt is bytes:
+        return _bytes_value(value)
+    if value is None:
+        return None, ""
+    if isinstance(value, FlagValue):
+        return value.value, _int_hvalue_fn(fld)(layer, fld, value.value)
+    if isinstance(value, bool):
+        return int(value), str(int(value))
+    if isinstance(value, int):
+        value = int(value)
+        return value, _int_hvalue_fn(fld)(layer, fld, value)
+    if isinstance(value, float):
+        return value, repr(value)
+    if isinstance(value, (bytes, bytearray)):
+        return _bytes_value(bytes(value))
+    if isinstance(value, str):
+        return str(value), str(value)
+    expr = expression_text(value)
+    return {"vtype": "EXPRESSION", "expr": expr}, expr
+
+
+# ---------------------------------------------------------------- layout plans
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    name: str
+    fld: Any  # the encoding field (Emph unwrapped)
+    offset: int
+    length: int
+    bit_offset: int
+    bit_length: int
+
+
+@dataclass(frozen=True)
+class _Plan:
+    fixed: tuple[_Fixed, ...]  # the fixed-size prefix of fields_desc
+    rest: int  # index in fields_desc where the variable part starts
+    rest_offset: int  # byte offset of that part
+    tail_only: bool  # the variable part is one plain last field: no replay needed
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _fixed_size(fld: Any) -> tuple[int, bool] | None:
+    """(size in bits, is_bit_field) when `fld` always takes the same room, else None."""
+    ftype = type(fld)
+    if ftype.getfield is _BitField.getfield and not fld.rev:
+        return fld.size, True
+    if ftype.getfield is Field.getfield:
+        return fld.sz * 8, False
+    return None
+
+
+def plan_for(cls: type[Packet]) -> _Plan:
+    """The layout plan of `cls`, computed once per class."""
+    plan = _PLANS.get(cls)
+    if plan is not None:
+        return plan
+    fixed: list[_Fixed] = []
+    bits = 0
+    aligned_count, aligned_bits = 0, 0
+    desc = cls.fields_desc
+    for fld in desc:
+        enc = fld.fld if isinstance(fld, Emph) else fld
+        size = _fixed_size(enc)
+        if size is None:
+            break
+        nbits, is_bit = size
+        if is_bit:
+            fixed.append(_Fixed(fld.name, enc, bits // 8, 0, bits % 8, nbits))
+        else:
+            fixed.append(_Fixed(fld.name, enc, bits // 8, nbits // 8, 0, 0))
+        bits += nbits
+        if bits % 8 == 0:
+            aligned_count, aligned_bits = len(fixed), bits
+    # a bit group cut by a variable field is replayed from its first byte
+    fixed = fixed[:aligned_count]
+    rest = aligned_count
+    last = desc[-1] if desc else None
+    tail_only = (
+        rest == len(desc) - 1
+        and last is not None
+        and not last.isconditional
+        and not last.ismayend
+        and not isinstance(actual_field_static(last), _BitField)
+    )
+    plan = _Plan(tuple(fixed), rest, aligned_bits // 8, tail_only)
+    _PLANS[cls] = plan
+    return plan
+
+
+def actual_field_static(fld: Any) -> Any:
+    """The wrapped field of Emph/MayEnd containers (those not depending on the packet)."""
+    while isinstance(fld, Emph):
+        fld = fld.fld
+    return fld
+
+
+# ---------------------------------------------------------------- one layer
+
+
+def _field_entry(layer: Packet, name: str, fld: Any, present: bool,
+                 offset: int, length: int, bit_offset: int, bit_length: int) -> dict:
+    value = layer.fields[name] if present else layer.getfieldval(name)
+    if name == "load":
+        data = value if isinstance(value, bytes) else bytes(value or b"")
+        jvalue, hvalue = _bytes_value(data)
+    else:
+        jvalue, hvalue = render(layer, fld, value)
+    entry = {"id": name, "value": jvalue, "hvalue": hvalue, "offset": offset, "length": length}
+    if bit_length:
+        entry["bit_offset"] = bit_offset
+        entry["bit_length"] = bit_length
+    if not present:
+        entry["ignored"] = True
+    return entry
+
+
+def _replay(layer: Packet, raw: bytes, start: int, start_offset: int, out: list) -> int:
+    """Walk the variable fields over `raw` once, recording positions; returns bytes consumed."""
+    fields = layer.fields
+    total = len(raw)
+    s: Any = raw[start_offset:]
+    broken = False
+    for fld in layer.fields_desc[start:]:
+        name = fld.name
+        if isinstance(s, tuple):
+            pos, bit = total - len(s[0]), s[1]
+        else:
+            pos, bit = total - len(s), 0
+        present = name in fields
+        try:
+            enc = actual_field(layer, fld)
+        except Exception:
+            enc = fld
+        if not present or broken:
+            out.append(_field_entry(layer, name, enc, present, pos, 0, 0, 0))
+            continue
+        try:
+            s, _ = fld.getfield(layer, s)
+        except Exception:  # cannot replay further: keep the values, positions unknown
+            broken = True
+            out.append(_field_entry(layer, name, enc, present, pos, 0, 0, 0))
+            continue
+        if isinstance(enc, _BitField):
+            out.append(_field_entry(layer, name, enc, present, pos, 0, bit, enc.size))
+        else:
+            end = total - len(s[0] if isinstance(s, tuple) else s)
+            out.append(_field_entry(layer, name, enc, present, pos, end - pos, 0, 0))
+    if isinstance(s, tuple):
+        return total - len(s[0])
+    return total - len(s)
+
+
+def layer_fields(layer: Packet) -> tuple[list, int]:
+    """Field entries of a dissected layer and the length of its header in the frame."""
+    plan = plan_for(type(layer))
+    fields = layer.fields
+    out = [
+        _field_entry(layer, f.name, f.fld, f.name in fields, f.offset, f.length, f.bit_offset, f.bit_length)
+        for f in plan.fixed
+    ]
+    raw = layer.raw_packet_cache
+    desc = layer.fields_desc
+    if raw is not None:
+        if plan.rest == len(desc):
+            return out, len(raw)
+        if plan.tail_only:
+            fld = desc[-1]
+            name = fld.name
+            pos = plan.rest_offset
+            out.append(_field_entry(layer, name, actual_field_static(fld), name in fields,
+                                    pos, max(len(raw) - pos, 0), 0, 0))
+            return out, len(raw)
+        _replay(layer, raw, plan.rest, plan.rest_offset, out)
+        return out, len(raw)
+    # not a dissected layer (or one whose dissector keeps no header bytes): replay over
+    # what it was dissected from, and count what the replay consumed
+    original = layer.original or b""
+    if plan.rest == len(desc):
+        return out, min(plan.rest_offset, len(original))
+    return out, _replay(layer, original, plan.rest, plan.rest_offset, out)
+
+
+# ---------------------------------------------------------------- the packet result
+
+
+def _related(a: type, b: type) -> bool:
+    return a is b or issubclass(a, b) or issubclass(b, a)
+
+
+def _shown_id(layer: Packet) -> str:
+    return "Raw" if isinstance(layer, Padding) else type(layer).__name__
+
+
+def _shown_name(layer: Packet) -> str:
+    return "Raw" if isinstance(layer, Padding) else layer.name
+
+
+def _tail_offset(frame_len: int, model_layer: Packet, fallback: int) -> int:
+    """Where the model's layer starts: its own bytes (with what follows) end the frame."""
+    try:
+        return max(frame_len - len(frame_bytes(model_layer)), 0)
+    except Exception:
+        return fallback
 
 
 def packet_result(pkt: Packet, layers_model: list | None) -> dict:
-    """Bytes and per-layer fields of `pkt`."""
-    binary = bytes(pkt)
-    built = pkt.__class__(binary)
+    """`{"binary", "data"}` for `pkt`, one entry per layer of `pkt`.
+
+    `layers_model` None means `pkt` is itself a dissection (pcap, unedited
+    reconstruct): it is reported as is, with no rebuild.
+    """
+    if layers_model is None:
+        # a dissection reports the bytes it was read from
+        binary = pkt.original if pkt.original else frame_bytes(pkt)
+        seen: Packet | None = pkt
+    else:
+        binary = frame_bytes(pkt)
+        seen = dissect_frame(binary, type(pkt))
     data = []
-    layer = built
+    ref: Packet | None = seen  # the dissected layer whose values are reported
+    offset = 0
+    valid = True
+    layer = pkt
     while not isinstance(layer, NoPayload):
-        fields = [
-            {"id": f.name, "value": _json_value(layer.getfieldval(f.name)),
-             "hvalue": str(f.i2repr(layer, layer.getfieldval(f.name)))}
-            for f in layer.fields_desc
-        ]
-        data.append({"id": type(layer).__name__, "name": layer.name, "fields": fields})
+        real_id = None
+        if valid and seen is not None and not isinstance(seen, NoPayload):
+            real_id = _shown_id(seen)
+            if not _related(type(layer), type(seen)):
+                valid = False
+        elif valid:
+            valid = False
+        if ref is None or isinstance(ref, NoPayload) or not _related(type(layer), type(ref)):
+            # the frame's dissection left the model here: dissect the model's own bytes
+            offset = _tail_offset(len(binary), layer, offset)
+            ref = dissect_frame(binary[offset:], type(layer))
+            if not _related(type(layer), type(ref)):
+                ref = layer
+        fields, header_len = layer_fields(ref)
+        data.append({
+            "id": _shown_id(layer),
+            "name": _shown_name(layer),
+            "offset": offset,
+            "real_id": real_id,
+            "valid_structure": valid,
+            "fields": fields,
+        })
+        offset += header_len
+        ref = ref.payload
+        seen = seen.payload if valid and seen is not None else None
         layer = layer.payload
     return {"binary": encode_base64(binary), "data": data}
+
+
+def warm_up() -> None:
+    """Layout plans for every registered layer class, once per process."""
+    from .layers import registry
+
+    for cls in registry().values():
+        try:
+            plan_for(cls)
+        except Exception:  # a class whose fields cannot be planned is replayed instead
+            continue

@@ -1,49 +1,223 @@
-"""JSON layer model -> Scapy packet (first version: numbers and plain strings)."""
+"""JSON layer model -> Scapy packet (API.md section 5), and reconstruct_pkt's edits.
+
+Layers are chained with `add_payload` rather than `/` (which copies both
+sides every time); the packet is not built here except when a `total_size`
+payload needs the length of the rest of the frame.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from scapy.base_classes import Gen
+from scapy.config import conf
 from scapy.layers.l2 import Ether
-from scapy.packet import Packet
+from scapy.packet import NoPayload, Packet, Raw
+from scapy.volatile import VolatileValue
 
 from .errors import ServiceError
 from .layers import layer_class
+from .values import RESET, TotalSize, field_value, total_size_bytes
+
+RAW_DEFAULT_LOAD = b"dummy"  # reference: a Raw layer without load still shows in the bytes
+
+Pending = list[tuple[Packet, str, TotalSize]]
 
 
-def _layer(spec: Any) -> Packet:
+def frame_bytes(pkt: Packet) -> bytes:
+    """Build `pkt`; a value Scapy cannot encode is the client's mistake, not a crash."""
+    try:
+        return bytes(pkt)
+    except ServiceError:
+        raise
+    except Exception as exc:  # Scapy raises many types for unencodable values
+        raise ServiceError(f"cannot build packet: {_short(exc)}") from None
+
+
+def dissect_frame(data: bytes, cls: type[Packet] = Ether) -> Packet:
+    """Dissect `data` as `cls`; bytes too short or malformed for it become Raw."""
+    try:
+        return cls(data)
+    except Exception:
+        return conf.raw_layer(data)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _layer_spec(spec: Any) -> dict:
     if not isinstance(spec, dict) or "id" not in spec:
         raise ServiceError("each layer must be an object with an 'id'")
-    cls = layer_class(spec["id"])
-    layer = cls()
-    for field in spec.get("fields") or []:
-        name, value = field.get("id"), field.get("value")
-        if name not in layer.fields_desc and not any(f.name == name for f in layer.fields_desc):
-            raise ServiceError(f"field '{name}' not in layer {spec['id']}")
+    return spec
+
+
+def _check_model(layers_model: Any) -> list:
+    if not isinstance(layers_model, list) or not layers_model:
+        raise ServiceError("packet model must be a non-empty list of layers")
+    return layers_model
+
+
+def apply_fields(layer: Packet, fields: Any, pending: Pending) -> None:
+    """Set the model's field values on `layer` (a new layer or a dissected one)."""
+    if not fields:
+        return
+    if not isinstance(fields, list):
+        raise ServiceError(f"fields of layer {type(layer).__name__} must be a list")
+    lname = type(layer).__name__
+    for item in fields:
+        if not isinstance(item, dict) or "id" not in item:
+            raise ServiceError(f"each field of layer {lname} must be an object with an 'id'")
+        name = item["id"]
+        if not isinstance(name, str):
+            raise ServiceError(f"field id in layer {lname} must be a string")
+        if name in layer.deprecated_fields:
+            name = layer._resolve_alias(name)
+        fld = layer.fieldtype.get(name)
+        if fld is None:
+            raise ServiceError(f"field '{name}' not in layer {lname}")
+        where = f"{lname}.{name}"
+        value = field_value(layer, fld, item.get("value"), where)
+        if value is RESET:
+            layer.delfieldval(name)
+            continue
+        if isinstance(value, TotalSize):
+            pending.append((layer, name, value))
+            value = b""
         try:
             layer.setfieldval(name, value)
+        except ServiceError:
+            raise
         except Exception as exc:
-            raise ServiceError(f"bad value for {spec['id']}.{name}: {exc}") from None
+            raise ServiceError(f"bad value for {where}: {_short(exc)}") from None
+
+
+def _new_layer(spec: dict, pending: Pending) -> Packet:
+    layer = layer_class(spec["id"])()
+    if isinstance(layer, Raw):
+        layer.load = RAW_DEFAULT_LOAD
+    apply_fields(layer, spec.get("fields"), pending)
     return layer
 
 
+def _chain(specs: list, pending: Pending) -> Packet:
+    """The model's layers stacked in order, without copying."""
+    top = last = None
+    for spec in specs:
+        layer = _new_layer(_layer_spec(spec), pending)
+        if last is None:
+            top = layer
+        else:
+            last.add_payload(layer)
+        last = layer
+    assert top is not None
+    return top
+
+
+def _fill_total_sizes(top: Packet, pending: Pending) -> None:
+    """Size each `total_size` payload so the finished frame (plus FCS) has that length."""
+    for layer, name, request in pending:
+        layer.setfieldval(name, b"")
+        layer.setfieldval(name, total_size_bytes(request, len(frame_bytes(top))))
+
+
+_IMPLICIT_DEFAULTS: dict[type, bool] = {}
+
+
+def _is_implicit(value: Any, fld: Any) -> bool:
+    return isinstance(value, (VolatileValue, Gen)) or (isinstance(value, list) and not fld.islist)
+
+
+def _has_implicit_defaults(layer: Packet) -> bool:
+    cls = type(layer)
+    found = _IMPLICIT_DEFAULTS.get(cls)
+    if found is None:
+        found = any(_is_implicit(v, layer.fieldtype[k]) for k, v in layer.default_fields.items() if k in layer.fieldtype)
+        _IMPLICIT_DEFAULTS[cls] = found
+    return found
+
+
+def _mark_explicit(top: Packet) -> None:
+    """Let Scapy build layers in place when no field holds a random or multi-value.
+
+    A non-explicit packet is cloned layer by layer at build time (to pin random
+    values and pick the first of a value set); that costs as much as the
+    build itself and changes nothing for plain values.
+    """
+    for layer in _layers(top):
+        if layer.explicit or _has_implicit_defaults(layer):
+            continue
+        fieldtype = layer.fieldtype
+        if not any(_is_implicit(v, fieldtype[k]) for k, v in layer.fields.items() if k in fieldtype):
+            layer.explicit = 1
+
+
 def build_packet(layers_model: list) -> Packet:
-    """Stack the model's layers into one packet."""
-    if not isinstance(layers_model, list) or not layers_model:
-        raise ServiceError("packet model must be a non-empty list of layers")
-    pkt = _layer(layers_model[0])
-    for spec in layers_model[1:]:
-        pkt = pkt / _layer(spec)
-    return pkt
+    """Stack the model's layers into one packet (not yet built)."""
+    pending: Pending = []
+    top = _chain(_check_model(layers_model), pending)
+    _fill_total_sizes(top, pending)
+    _mark_explicit(top)
+    return top
 
 
-def reconstruct_packet(data: bytes, layers_model: list) -> tuple[Packet | None, list]:
-    """Dissect `data` from Ether and apply the model (first version: no edits)."""
-    pkt = Ether(data)
-    return pkt, layers_model
+def _layers(pkt: Packet) -> list[Packet]:
+    out = []
+    while not isinstance(pkt, NoPayload):
+        out.append(pkt)
+        pkt = pkt.payload
+    return out
+
+
+def _same_layer(model_id: Any, layer: Packet) -> bool:
+    name = type(layer).__name__
+    return model_id == name or (model_id == "Raw" and isinstance(layer, Raw))
+
+
+def reconstruct_packet(data: bytes, layers_model: list) -> tuple[Packet | None, list | None]:
+    """Dissect `data` from Ether and apply the model by depth (delete / edit / append).
+
+    Returns the packet (None when depth 0 is deleted) and the model, or None
+    as the model when nothing was changed: the packet is then a plain
+    dissection and needs no rebuild.
+    """
+    pkt = dissect_frame(data)
+    if layers_model is None or layers_model == []:
+        return pkt, None
+    if not isinstance(layers_model, list):
+        raise ServiceError("model must be a list of layers")
+    chain = _layers(pkt)
+    pending: Pending = []
+    changed = False
+    for depth, spec in enumerate(layers_model):
+        spec = _layer_spec(spec)
+        if spec.get("delete") is True:
+            if depth == 0:
+                return None, layers_model
+            if depth < len(chain):
+                chain[depth - 1].remove_payload()
+                changed = True
+            break
+        if depth >= len(chain):
+            chain[-1].add_payload(_chain(layers_model[depth:], pending))
+            changed = True
+            break
+        layer = chain[depth]
+        if not _same_layer(spec["id"], layer):
+            raise ServiceError(
+                f"layer {depth} is {type(layer).__name__} in the packet, not {spec['id']!r}"
+            )
+        if spec.get("fields"):
+            apply_fields(layer, spec["fields"], pending)
+            changed = True
+    _fill_total_sizes(pkt, pending)
+    _mark_explicit(pkt)
+    return pkt, (layers_model if changed else None)
 
 
 def last_layer_class(layers_model: list) -> type[Packet]:
-    if not isinstance(layers_model, list) or not layers_model:
-        raise ServiceError("packet model must be a non-empty list of layers")
-    return build_packet(layers_model).lastlayer().__class__
+    """Class of the model's last layer; every layer id is checked, nothing is built."""
+    for spec in _check_model(layers_model):
+        layer_class(_layer_spec(spec)["id"])
+    return layer_class(layers_model[-1]["id"])

@@ -1,0 +1,288 @@
+"""Model field values -> Python values a Scapy field accepts (API.md section 5).
+
+A model value is a JSON number, a human string, a list, or a value object
+(`{"vtype": ...}`). `field_value()` turns one into what `setfieldval` takes,
+or into one of two markers: `RESET` (back to the default, so Scapy computes
+it) and `TotalSize` (a payload whose size depends on the finished frame).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import socket
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from scapy.fields import (
+    _BitField,
+    _FieldContainer,
+    Field,
+    MultiFlagsField,
+    IP6Field,
+    IPField,
+    MultipleTypeField,
+)
+from scapy.layers.inet import TCPOptionsField
+from scapy.packet import Packet
+
+from . import limits
+from .encoding import decode_base64
+from .errors import ServiceError
+
+DEFAULT_SEED = 12345
+FCS_BYTES = 4  # the Ethernet FCS Scapy does not emit but `total_size` counts
+
+RESET = object()  # marker: delete the field value so Scapy uses its default / computes it
+
+_DECIMAL = re.compile(r"[+-]?\d+\Z")
+_HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+\Z")
+_INT_FORMATS = frozenset("bBhHiIlLqQ")
+_FLOAT_FORMATS = frozenset("fd")
+
+
+@dataclass
+class TotalSize:
+    """A BYTES generator whose size makes the whole frame `total` bytes (FCS included)."""
+
+    spec: dict
+    total: int
+
+
+# ---------------------------------------------------------------- fields
+
+
+def actual_field(layer: Packet, fld: Field) -> Field:
+    """The field that really encodes `fld` in `layer` (unwraps Emph/Conditional/MultipleType)."""
+    while True:
+        if isinstance(fld, MultipleTypeField):
+            fld = fld._find_fld_pkt(layer)
+        elif isinstance(fld, _FieldContainer):
+            fld = fld.fld
+        else:
+            return fld
+
+
+@lru_cache(maxsize=None)
+def _number_kind(field_type: type, fmt: str) -> str | None:
+    if issubclass(field_type, _BitField):
+        return None if issubclass(field_type, MultiFlagsField) else "int"
+    if fmt and fmt[-1] in _INT_FORMATS:
+        return "int"
+    if fmt and fmt[-1] in _FLOAT_FORMATS:
+        return "float"
+    return None
+
+
+def field_number_kind(fld: Field) -> str | None:
+    """'int' / 'float' when `fld` (already unwrapped) holds a number, else None."""
+    return _number_kind(type(fld), getattr(fld, "fmt", "") or "")
+
+
+def parse_number_text(text: str, kind: str) -> int | float | None:
+    """Decimal or 0x-hex text as a number; None when the text is not a plain number."""
+    if _DECIMAL.match(text):
+        return int(text)
+    if _HEX.match(text):
+        return int(text, 16)
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
+
+
+# ---------------------------------------------------------------- bytes generators
+
+
+def _check_size(size: Any, what: str) -> int:
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        raise ServiceError(f"{what} must be a number") from None
+    cap = limits.current().max_payload_bytes
+    if size > cap:
+        raise ServiceError(f"{what} {size} is too large (limit {cap} bytes)")
+    return max(size, 0)
+
+
+def _random_bytes(size: int, seed: Any, low: int, high: int) -> bytes:
+    """The reference generator: `low + int(random() * n)` from Random(seed), reproducible."""
+    try:
+        seed = int(seed) if seed not in (None, "") else DEFAULT_SEED
+    except (TypeError, ValueError):
+        raise ServiceError("BYTES seed must be a number") from None
+    rnd = random.Random(seed).random
+    n = high - low + 1
+    return bytes([low + int(rnd() * n) for _ in range(size)])
+
+
+def _repeat(template: bytes, size: int) -> bytes:
+    if not template:
+        return b""
+    return (template * (size // len(template) + 1))[:size]
+
+
+def _template_code(text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise ServiceError("BYTES template_code must be a string of hex digits")
+    digits = re.sub(r"\s+", "", re.sub(r"0[xX]", "", text))
+    try:
+        return bytes.fromhex(digits)
+    except ValueError:
+        raise ServiceError(f"BYTES template_code is not hex: {text[:40]!r}") from None
+
+
+def generate_bytes(spec: dict, size: Any = None) -> bytes:
+    """Bytes of a BYTES value object; `size` overrides the object's own `size`."""
+    gen = spec.get("generate")
+    if gen is None:
+        if "base64" not in spec:
+            raise ServiceError("BYTES value needs 'base64' or 'generate'")
+        data = decode_base64(spec["base64"], "BYTES base64")
+        cap = limits.current().max_payload_bytes
+        if len(data) > cap:
+            raise ServiceError(f"BYTES payload of {len(data)} bytes is too large (limit {cap} bytes)")
+        return data
+    if size is None:
+        size = spec.get("size")
+    if gen == "template_code":
+        code = _template_code(spec.get("template_code"))
+        return _repeat(code, _check_size(size if size is not None else len(code), "BYTES size"))
+    if size is None:
+        raise ServiceError(f"BYTES generator '{gen}' needs 'size' or 'total_size'")
+    size = _check_size(size, "BYTES size")
+    if gen == "random_bytes":
+        return _random_bytes(size, spec.get("seed"), 0x00, 0xFF)
+    if gen == "random_ascii":
+        return _random_bytes(size, spec.get("seed"), 0x20, 0x7E)
+    if gen == "template":
+        return _repeat(decode_base64(spec.get("template_base64", ""), "BYTES template_base64"), size)
+    raise ServiceError(f"unknown BYTES generator '{gen}'")
+
+
+def total_size_bytes(pending: TotalSize, frame_len_without: int) -> bytes:
+    """Generate a `total_size` payload once the rest of the frame is known."""
+    size = pending.total - FCS_BYTES - frame_len_without
+    return generate_bytes(pending.spec, max(size, 0))
+
+
+# ---------------------------------------------------------------- value objects
+
+
+def _expression(expr: Any) -> Any:
+    if isinstance(expr, dict) and "base64" in expr:  # the reference's Python 3 form
+        try:
+            expr = decode_base64(expr["base64"], "EXPRESSION").decode("utf-8")
+        except UnicodeDecodeError:
+            raise ServiceError("EXPRESSION base64 is not UTF-8 text") from None
+    if not isinstance(expr, str):
+        raise ServiceError("EXPRESSION 'expr' must be a string")
+    from .expressions import evaluate  # owned by another module; imported lazily
+
+    return evaluate(expr)
+
+
+def plain_value(value: Any) -> Any:
+    """A field-independent value: lists and value objects resolved recursively."""
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    vtype = value.get("vtype")
+    if vtype == "EXPRESSION":
+        return _expression(value.get("expr"))
+    if vtype == "BYTES":
+        return generate_bytes(value)
+    if vtype == "OBJECT":
+        return value.get("value")
+    raise ServiceError(f"unsupported value object vtype {vtype!r}")
+
+
+def _tcp_options_bytes(value: Any) -> Any:
+    """Reference fix: ('SAckOK', '') style options carry bytes, not text."""
+    if isinstance(value, list):
+        return [
+            (opt[0], opt[1].encode("utf-8")) if isinstance(opt, tuple) and len(opt) == 2 and isinstance(opt[1], str) else opt
+            for opt in value
+        ]
+    return value
+
+
+def _address_text(fld: Field, text: str, where: str) -> str:
+    """Reject host names: resolving them would emit DNS traffic from the server."""
+    family = socket.AF_INET6 if isinstance(fld, IP6Field) else socket.AF_INET
+    address, _, prefix = text.partition("/")
+    try:
+        socket.inet_pton(family, address)
+        if prefix:
+            int(prefix)
+    except (OSError, ValueError):
+        kind = "IPv6" if family == socket.AF_INET6 else "IPv4"
+        raise ServiceError(f"bad {kind} address {text!r} for {where}") from None
+    return text
+
+
+def human_value(layer: Packet, fld: Field, text: str, where: str) -> Any:
+    """A human string (decimal, 0x hex, enum name, flag letters, address) for `fld`."""
+    if text == "":
+        return RESET
+    actual = actual_field(layer, fld)
+    kind = field_number_kind(actual)
+    if kind is not None:
+        number = parse_number_text(text.strip(), kind)
+        if number is not None:
+            return number
+        try:
+            value = actual.any2i(layer, text)
+        except Exception:
+            raise ServiceError(f"bad value {text!r} for {where}") from None
+        if isinstance(value, str):
+            raise ServiceError(f"bad value {text!r} for {where}")
+        return value
+    if isinstance(actual, (IPField, IP6Field)):
+        return _address_text(actual, text, where)
+    return text
+
+
+def field_value(layer: Packet, fld: Field, value: Any, where: str) -> Any:
+    """The value to set on `layer`'s field `fld` for model value `value`."""
+    if value is None:
+        return RESET
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        return human_value(layer, fld, value, where)
+    if isinstance(value, dict):
+        vtype = value.get("vtype")
+        if vtype == "UNDEFINED":
+            return RESET
+        if vtype == "RANDOM":
+            try:
+                rnd = fld.randval()
+            except Exception:
+                rnd = None
+            if rnd is None:
+                raise ServiceError(f"{where} has no random value")
+            return rnd
+        if vtype == "MACHINE":
+            data = decode_base64(value.get("base64"), "MACHINE base64")
+            try:
+                return actual_field(layer, fld).m2i(layer, data)
+            except Exception:
+                raise ServiceError(f"bad MACHINE value for {where}") from None
+        if vtype == "BYTES" and "total_size" in value:
+            try:
+                total = int(value["total_size"])
+            except (TypeError, ValueError):
+                raise ServiceError("BYTES total_size must be a number") from None
+            _check_size(total, "BYTES total_size")
+            return TotalSize(value, total)
+        if vtype not in ("BYTES", "EXPRESSION", "OBJECT"):
+            raise ServiceError(f"unknown value type {vtype!r} for {where}")
+    value = plain_value(value)
+    if isinstance(actual_field(layer, fld), TCPOptionsField):
+        value = _tcp_options_bytes(value)
+    return value
