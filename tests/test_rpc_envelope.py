@@ -8,7 +8,7 @@ import hashlib
 import orjson
 import pytest
 
-from scapyrpc import rpc, service
+from scapyrpc import replies, rpc, service
 from conftest import GUI_HANDLER
 
 
@@ -134,8 +134,18 @@ def test_unexpected_exception_becomes_32096_without_traceback(monkeypatch: pytes
 
 
 def test_peek_id_for_broker_made_replies() -> None:
-    assert rpc.peek_id(b'{"jsonrpc":"2.0","id":"x\\"y","method":"m"}') == 'x"y'
-    assert rpc.peek_id(b'{"id": 17, "method":"m"}') == 17
-    assert rpc.peek_id(b"garbage") is None
-    assert rpc.peek_method(b'{"method":"build_pkt"}') == "build_pkt"
-    assert rpc.peek_method(b"\xff") == "request"
+    assert replies.peek_id(b'{"jsonrpc":"2.0","id":"x\\"y","method":"m"}') == 'x"y'
+    assert replies.peek_id(b'{"id": 17, "method":"m"}') == 17
+    assert replies.peek_id(b"garbage") is None
+    assert replies.peek_method(b'{"method":"build_pkt"}') == "build_pkt"
+    assert replies.peek_method(b"\xff") == "request"
+
+
+def test_broker_side_never_imports_scapy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, scapyrpc.server, scapyrpc.broker, scapyrpc.pool; "
+            "print(sorted(m for m in sys.modules if m == 'scapy' or m.startswith('scapy.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -20,7 +20,7 @@ import zmq.asyncio
 
 from . import protocol as p
 from .limits import MiB
-from .rpc import peek_id, peek_method, scapy_error_body
+from .replies import peek_id, peek_method, scapy_error_body
 
 log = logging.getLogger(__name__)
 
@@ -356,7 +356,8 @@ class Broker:
         worker.job = None
         if job is not None and self.inflight.get(job.tag) is job:
             self._fail(job, f"worker lost while handling {peek_method(job.body)}", "worker_lost")
-        log.warning("worker pid %d on %s lost (%s)", worker.pid, worker.host, reason)
+        log.log(logging.INFO if self._stopping else logging.WARNING,
+                "worker pid %d on %s lost (%s)", worker.pid, worker.host, reason)
 
     def local_worker_exited(self, pid: int) -> None:
         """Called by the pool when a local worker process ends (crash, kill, retirement)."""

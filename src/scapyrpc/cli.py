@@ -28,6 +28,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--max-payload-bytes", type=int, default=1 * MiB, help="largest generated payload")
     serve.add_argument("--max-pcap-bytes", type=int, default=64 * MiB, help="largest pcap accepted")
     serve.add_argument("--max-pcap-packets", type=int, default=100_000, help="most packets read from a pcap")
+    serve.add_argument("--test-methods", action="store_true", help=argparse.SUPPRESS)
     _common(serve)
 
 
@@ -36,6 +37,7 @@ def _worker_parser(sub: argparse._SubParsersAction) -> None:
     worker.add_argument("--connect", required=True, help="the broker's worker endpoint, e.g. tcp://host:4508")
     worker.add_argument("--max-requests-per-worker", type=int, default=0)
     worker.add_argument("--max-worker-rss-mb", type=int, default=0)
+    worker.add_argument("--test-methods", action="store_true", help=argparse.SUPPRESS)
     _common(worker)
 
 
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         max_request_bytes=args.max_request_bytes, max_requests_per_worker=args.max_requests_per_worker,
         max_worker_rss_mb=args.max_worker_rss_mb, max_payload_bytes=args.max_payload_bytes,
         max_pcap_bytes=args.max_pcap_bytes, max_pcap_packets=args.max_pcap_packets,
+        test_methods=args.test_methods,
     )
     import zmq
 
@@ -95,6 +98,7 @@ def _run_worker(args: argparse.Namespace) -> int:
         max_requests=args.max_requests_per_worker,
         max_rss_bytes=args.max_worker_rss_mb * MiB,
         reconnect=True,
+        test_methods=args.test_methods,
     )
     while True:  # a remote worker retired for recycling starts afresh
         run(options)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import re
 from typing import Any, Callable, NamedTuple
 
 import orjson
@@ -21,23 +20,12 @@ from oslash.either import Left
 
 from . import service
 from .errors import InputSyntaxError, ServiceError
+from .replies import (
+    INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR, SCAPY_ERROR, STANDARD_MESSAGES, SYNTAX_ERROR, UNKNOWN_ERROR,
+    error_body, scapy_error_body,
+)
 
 log = logging.getLogger(__name__)
-
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32603
-SYNTAX_ERROR = -32097
-SCAPY_ERROR = -32098
-UNKNOWN_ERROR = -32096
-
-_STANDARD_MESSAGES = {
-    PARSE_ERROR: "Parse error",
-    INVALID_REQUEST: "Invalid Request",
-    METHOD_NOT_FOUND: "Method not found",
-    INVALID_PARAMS: "Invalid params",
-}
 
 
 class Reply(NamedTuple):
@@ -45,40 +33,6 @@ class Reply(NamedTuple):
 
     body: bytes
     shutdown: bool = False
-
-
-def error_body(request_id: Any, code: int, message: str) -> bytes:
-    """A complete JSON-RPC error reply."""
-    return orjson.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}})
-
-
-def scapy_error_body(request_id: Any, message: str) -> bytes:
-    """A -32098 reply, as the broker sends for deadlines, lost workers and overload."""
-    return error_body(request_id, SCAPY_ERROR, f"Scapy Server: {message}")
-
-
-_ID_PATTERN = re.compile(rb'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|null)')
-
-
-def peek_id(body: bytes) -> Any:
-    """Best-effort request id for replies the broker makes without parsing the whole body."""
-    for chunk in (body[:4096], body[-4096:]):
-        match = _ID_PATTERN.search(chunk)
-        if match:
-            try:
-                return orjson.loads(match.group(1))
-            except orjson.JSONDecodeError:
-                return None
-    return None
-
-
-def peek_method(body: bytes) -> str:
-    """The method name of a request, for error messages made outside a worker."""
-    try:
-        method = orjson.loads(body).get("method")
-    except (orjson.JSONDecodeError, AttributeError):
-        return "request"
-    return method if isinstance(method, str) else "request"
 
 
 def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -102,6 +56,15 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _METHODS = {name: _wrap(fn) for name, fn in service.METHODS.items()}
+_ARITY = {name: len(inspect.signature(fn).parameters) for name, fn in service.METHODS.items()}
+
+
+def enable_test_methods() -> None:
+    """Register the `testing` methods in this process (servers started with --test-methods)."""
+    from . import testing
+
+    _METHODS.update({name: _wrap(fn) for name, fn in testing.METHODS.items()})
+    _ARITY.update({name: len(inspect.signature(fn).parameters) for name, fn in testing.METHODS.items()})
 
 
 def _unwrap(response: Any) -> SuccessResponse | ErrorResponse:
@@ -109,7 +72,7 @@ def _unwrap(response: Any) -> SuccessResponse | ErrorResponse:
     if isinstance(response, Left):
         err = response._error
         code = INVALID_PARAMS if err.code == -32602 else err.code
-        return ErrorResponse(code, _STANDARD_MESSAGES.get(code, err.message), None, err.id)
+        return ErrorResponse(code, STANDARD_MESSAGES.get(code, err.message), None, err.id)
     return response._value
 
 
@@ -119,12 +82,11 @@ def _invalid(request_id: Any) -> Reply:
 
 def _resolve_shape(method: str, params: list) -> list | Reply:
     """Strip the version handler (GUI shape) or accept the seed shape (API.md section 3)."""
-    if method in service.HANDLERLESS or method not in service.METHOD_PARAMS:
+    if method in service.HANDLERLESS or method not in _ARITY:
         return params
     if params and isinstance(params[0], str) and params[0] in service.VALID_HANDLERS:
         return params[1:]
-    full_arity = len(service.METHOD_PARAMS[method][1]) + 1
-    if len(params) == full_arity and params and isinstance(params[0], str):
+    if len(params) == _ARITY[method] + 1 and isinstance(params[0], str):
         return Reply(b"")  # marker: wrong handler, reported by the caller with the id
     return params
 

@@ -42,6 +42,7 @@ class ServerConfig:
     max_pcap_bytes: int = 64 * MiB
     max_pcap_packets: int = 100_000
     banner: bool = True
+    test_methods: bool = False
 
     @property
     def frontend(self) -> str:
@@ -104,6 +105,7 @@ class ScapyServer:
                 max_requests=cfg.max_requests_per_worker,
                 max_rss_bytes=cfg.max_worker_rss_mb * MiB,
                 reconnect=False,
+                test_methods=cfg.test_methods,
             )
             pool = LocalPool(cfg.workers, options, on_exit=lambda pid: broker_holder[0].local_worker_exited(pid))
         broker = Broker(

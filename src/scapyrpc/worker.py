@@ -37,6 +37,7 @@ class WorkerOptions:
     max_requests: int = 0  # 0: never recycle by count
     max_rss_bytes: int = 0  # 0: never recycle by memory
     reconnect: bool = False  # remote workers rejoin a broker that went silent; local ones exit
+    test_methods: bool = False  # register scapyrpc.testing (reliability tests only)
 
 
 def resident_bytes() -> int:
@@ -58,6 +59,8 @@ def run(options: WorkerOptions) -> None:
     from . import rpc, service
 
     service.warm_up()
+    if options.test_methods:
+        rpc.enable_test_methods()
     ctx = zmq.Context()
     compute = ctx.socket(zmq.PAIR)
     compute.bind(_PAIR)

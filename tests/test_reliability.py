@@ -1,0 +1,336 @@
+"""One reply per request, whatever the workers do: crashes, hangs, floods, big requests, stops."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import orjson
+import psutil
+import pytest
+import zmq
+
+from conftest import GUI_HANDLER, ServerProcess, wait_for
+from scapyrpc.client import ScapyClient, ScapyRpcError
+
+BUILD = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP", "fields": [{"id": "dport", "value": 443}]}]
+
+
+def request(rid: str, method: str, params: list | None = None) -> bytes:
+    message: dict = {"jsonrpc": "2.0", "id": rid, "method": method}
+    if params is not None:
+        message["params"] = params
+    return orjson.dumps(message)
+
+
+def req_socket(endpoint: str, timeout_ms: int = 20000) -> zmq.Socket:
+    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    sock.connect(endpoint)
+    return sock
+
+
+def test_kill_busy_worker_under_load_every_request_answered() -> None:
+    srv = ServerProcess(workers=2)
+    try:
+        with srv.client() as cli:
+            expected = cli.build_pkt(BUILD)["binary"]
+        replies: list[dict] = []
+        lost: list[str] = []
+        lock = threading.Lock()
+
+        def client_loop(n: int) -> None:
+            sock = req_socket(srv.endpoint)
+            try:
+                for i in range(50):
+                    rid = f"{n}-{i}"
+                    sock.send(request(rid, "build_pkt", [GUI_HANDLER, BUILD]))
+                    reply = orjson.loads(sock.recv())
+                    with lock:
+                        replies.append(reply)
+                    assert reply["id"] == rid
+            except zmq.Again:
+                lost.append(f"client {n} got no reply")
+            finally:
+                sock.close()
+
+        threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        assert wait_for(lambda: len(replies) >= 20, 30)
+        victim = random.choice(srv.worker_pids())
+        os.kill(victim, signal.SIGKILL)
+        for t in threads:
+            t.join(120)
+        assert lost == []
+        assert len(replies) == 200
+        kinds = {"ok": 0, "lost": 0}
+        for reply in replies:
+            if "result" in reply:
+                assert reply["result"]["binary"] == expected
+                kinds["ok"] += 1
+            else:
+                assert reply["error"]["code"] == -32098
+                assert reply["error"]["message"] == "Scapy Server: worker lost while handling build_pkt"
+                kinds["lost"] += 1
+        assert kinds["lost"] <= 1
+        assert wait_for(lambda: len(srv.worker_pids()) == 2 and victim not in srv.worker_pids(), 10)
+        with srv.client() as cli:  # the replacement serves
+            assert cli.build_pkt(BUILD)["binary"] == expected
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def test_server():
+    """Two workers, 1.5 s deadline, test methods on, a small queue."""
+    srv = ServerProcess("--test-methods", "--request-timeout", "1.5", "--max-queue", "8",
+                        "--max-request-bytes", "4096", workers=2)
+    yield srv
+    srv.stop()
+
+
+def test_deadline_error_and_others_keep_being_served(test_server: ServerProcess) -> None:
+    before = set(test_server.worker_pids())
+    outcome: dict = {}
+
+    def slow() -> None:
+        with test_server.client(timeout_ms=20000) as cli:
+            start = time.monotonic()
+            try:
+                cli.call("test_sleep", 30)
+            except ScapyRpcError as err:
+                outcome["error"] = err
+            outcome["elapsed"] = time.monotonic() - start
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.3)
+    served = 0
+    with test_server.client() as cli:
+        while thread.is_alive():
+            assert cli.get_version()["version"] == "1.02"
+            served += 1
+    thread.join()
+    err = outcome["error"]
+    assert err.code == -32098
+    assert err.message == "Scapy Server: request deadline of 1.5 s exceeded while handling test_sleep"
+    assert 1.4 < outcome["elapsed"] < 5
+    assert served > 10  # the other worker kept answering during the stuck request
+    assert wait_for(lambda: len(test_server.worker_pids()) == 2, 10)
+    assert set(test_server.worker_pids()) != before  # the stuck worker was replaced
+
+
+def test_oversized_request_refused_by_broker(test_server: ServerProcess) -> None:
+    sock = req_socket(test_server.endpoint)
+    try:
+        sock.send(request("big", "build_pkt", [GUI_HANDLER, [{"id": "Raw", "fields": [
+            {"id": "load", "value": "x" * 10000}]}]]))
+        reply = orjson.loads(sock.recv())
+        assert reply["id"] == "big"
+        assert reply["error"]["code"] == -32098
+        assert "exceeds the limit of 4096 bytes" in reply["error"]["message"]
+        sock.send(request("small", "get_version"))
+        assert orjson.loads(sock.recv())["result"]["version"] == "1.02"
+    finally:
+        sock.close()
+
+
+def test_queue_bound_gives_immediate_busy_and_flooder_does_not_starve(test_server: ServerProcess) -> None:
+    flooder = zmq.Context.instance().socket(zmq.DEALER)
+    flooder.setsockopt(zmq.LINGER, 0)
+    flooder.setsockopt(zmq.RCVTIMEO, 20000)
+    flooder.connect(test_server.endpoint)
+    try:
+        # two slow requests occupy both workers, then 20 more: 8 fit the queue, 12 are refused at once
+        for i in range(22):
+            flooder.send_multipart([b"", request(f"f{i}", "test_sleep", [GUI_HANDLER, 0.3])])
+        busy = []
+        start = time.monotonic()
+        while len(busy) < 12:
+            _, body = flooder.recv_multipart()
+            reply = orjson.loads(body)
+            if "error" in reply:
+                busy.append(reply)
+            if time.monotonic() - start > 0.25:
+                break
+        assert len(busy) == 12, busy
+        assert all(r["error"]["message"] == "Scapy Server: server busy, try again later" for r in busy)
+        # a second client is served in turn with the flooder's backlog, not after it
+        with test_server.client(timeout_ms=20000) as other:
+            t0 = time.monotonic()
+            other.call("test_pid")
+            waited = time.monotonic() - t0
+        assert waited < 1.5  # 8 queued x 0.3 s / 2 workers would be 1.2 s+ if it were served last
+        received = len(busy)
+        while received < 22:
+            flooder.recv_multipart()
+            received += 1
+    finally:
+        flooder.close()
+
+
+def test_fair_dispatch_across_clients(test_server: ServerProcess) -> None:
+    flooder = zmq.Context.instance().socket(zmq.DEALER)
+    flooder.setsockopt(zmq.LINGER, 0)
+    flooder.setsockopt(zmq.RCVTIMEO, 20000)
+    flooder.connect(test_server.endpoint)
+    other_client = test_server.client(timeout_ms=20000)  # handshake done before the flood
+    try:
+        for i in range(8):
+            flooder.send_multipart([b"", request(f"g{i}", "test_sleep", [GUI_HANDLER, 0.25])])
+        time.sleep(0.1)
+        order: list[str] = []
+        done = threading.Event()
+
+        def other() -> None:
+            other_client.call("test_sleep", 0.25)
+            order.append("other")
+            done.set()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        for _ in range(8):
+            _, body = flooder.recv_multipart()
+            order.append(orjson.loads(body)["id"])
+        thread.join(20)
+        assert done.is_set()
+        # FIFO would serve it after all 8 (index 8); round-robin serves it in the next free slot
+        assert order.index("other") <= 4, order
+    finally:
+        other_client.close()
+        flooder.close()
+
+
+def test_recycling_by_request_count() -> None:
+    srv = ServerProcess("--test-methods", "--max-requests-per-worker", "5", workers=1)
+    try:
+        with srv.client() as cli:
+            pids = [cli.call("test_pid") for _ in range(16)]
+        assert len(set(pids)) >= 3  # 5 requests each, then a warm replacement
+        assert all(pids[i] == pids[0] for i in range(3))
+        assert wait_for(lambda: len(srv.worker_pids()) == 1, 10)
+    finally:
+        srv.stop()
+
+
+def test_recycling_by_memory() -> None:
+    srv = ServerProcess("--test-methods", "--max-worker-rss-mb", "300", workers=1)
+    try:
+        with srv.client() as cli:
+            first = cli.call("test_allocate", 400)  # this reply still arrives, then the worker retires
+            second = cli.call("test_pid")
+        assert first != second
+    finally:
+        srv.stop()
+
+
+def test_remote_worker_serves_and_its_loss_is_answered() -> None:
+    with socket_port() as port:
+        backend = f"tcp://127.0.0.1:{port}"
+    srv = ServerProcess("--test-methods", "--backend", backend, workers=1)
+    remote = subprocess.Popen([sys.executable, "-m", "scapyrpc", "worker", "--connect", backend, "--test-methods"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # both workers busy at once: one of the two sleeps lands on the remote worker
+        results: dict[str, object] = {}
+
+        def sleeper(name: str) -> None:
+            with srv.client(timeout_ms=30000) as cli:
+                try:
+                    results[name] = cli.call("test_sleep", 1.0)
+                except ScapyRpcError as err:
+                    results[name] = err
+
+        def both() -> dict:
+            results.clear()
+            threads = [threading.Thread(target=sleeper, args=(n,)) for n in ("a", "b")]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            return dict(results)
+
+        assert wait_for(lambda: remote.pid in both().values(), 30)  # the remote worker joined and served
+        results.clear()
+        threads = [threading.Thread(target=sleeper, args=(n,)) for n in ("a", "b")]
+        for t in threads:
+            t.start()
+        time.sleep(0.4)
+        remote.kill()
+        for t in threads:
+            t.join(30)
+        errors = [r for r in results.values() if isinstance(r, ScapyRpcError)]
+        assert len(errors) == 1
+        assert errors[0].message == "Scapy Server: worker lost while handling test_sleep"
+        assert [r for r in results.values() if isinstance(r, int)] == srv.worker_pids()
+        with srv.client() as cli:  # the local pool carries on
+            assert cli.call("test_pid") in srv.worker_pids()
+    finally:
+        remote.kill()
+        remote.wait(10)
+        remote.stderr.close()
+        srv.stop()
+
+
+def test_sigterm_during_load_answers_every_request_sent_before() -> None:
+    srv = ServerProcess(workers=2)
+    try:
+        sent_before: list[tuple[str, float]] = []
+        answered: set[str] = set()
+        signalled = threading.Event()
+        signal_time: list[float] = []
+
+        def client_loop(n: int) -> None:
+            sock = req_socket(srv.endpoint, timeout_ms=15000)
+            try:
+                for i in range(10_000):
+                    rid = f"{n}-{i}"
+                    sent_at = time.monotonic()
+                    sock.send(request(rid, "build_pkt", [GUI_HANDLER, BUILD]))
+                    sent_before.append((rid, sent_at))
+                    reply = orjson.loads(sock.recv())
+                    answered.add(reply["id"])
+                    if signalled.is_set() and "error" in reply:
+                        break
+            except zmq.Again:
+                pass
+            finally:
+                sock.close()
+
+        threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        signal_time.append(time.monotonic())
+        srv.proc.send_signal(signal.SIGTERM)
+        signalled.set()
+        assert srv.proc.wait(30) == 0
+        for t in threads:
+            t.join(30)
+        must = [rid for rid, at in sent_before if at < signal_time[0]]
+        assert len(must) > 20
+        assert [rid for rid in must if rid not in answered] == []
+        assert wait_for(lambda: not srv.worker_pids(), 10)
+    finally:
+        srv.stop()
+
+
+class socket_port:
+    """A free TCP port on 127.0.0.1 (released before use)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
