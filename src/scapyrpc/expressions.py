@@ -15,11 +15,13 @@ that `evaluate(render(v)) == v`.
 from __future__ import annotations
 
 import ast
+import gc
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 from uuid import UUID
 
 from .errors import InputSyntaxError, ServiceError
@@ -77,6 +79,7 @@ _OPERATORS = {
 @dataclass(frozen=True)
 class _Tables:
     classes: dict[str, type]            # callable names -> Scapy packet classes
+    asn1: dict[str, type]               # callable names -> ASN.1 value classes (SNMP, X.509)
     fields: dict[type, frozenset[str]]  # class -> keyword names it accepts
     tcp_option_names: frozenset[str]
 
@@ -93,7 +96,21 @@ def _tables() -> _Tables:
         | frozenset(getattr(cls, "deprecated_fields", {}) or {})
         for cls in classes.values()
     }
-    return _Tables(classes, fields, frozenset(TCPOptions[1]))
+    return _Tables(classes, _asn1_classes(), fields, frozenset(TCPOptions[1]))
+
+
+def _asn1_classes() -> dict[str, type]:
+    """ASN.1 value wrappers such as ASN1_OID('1.3.6.1'): SNMP and X.509 fields hold them."""
+    from scapy.asn1.asn1 import ASN1_Object
+
+    found: dict[str, type] = {}
+    stack = [ASN1_Object]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub.__name__ not in found:
+                found[sub.__name__] = sub
+                stack.append(sub)
+    return found
 
 
 def warm_up() -> None:
@@ -124,6 +141,23 @@ def _check_source(text: Any) -> None:
                 raise _fail(f"nested too deeply (limit {MAX_DEPTH})")
     if _UNARY_RUN.search(code):
         raise _fail(f"nested too deeply (limit {MAX_DEPTH})")
+    # Every element, call, keyword or sign costs at least one of these characters and
+    # no accepted text needs more than two per node; parsing is the expensive step.
+    if sum(code.count(ch) for ch in ",([{=-+/") > 2 * MAX_NODES:
+        raise _fail(f"too large (limit {MAX_NODES} elements)")
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Parsing allocates thousands of AST objects; with Scapy's large heap loaded,
+    the collections they trigger cost more than the parse itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse(text: str) -> ast.expr:
@@ -178,7 +212,7 @@ class _Checker:
             op = _OPERATORS.get(type(node.op), "?")
             if op != "/":
                 raise _fail(f"operator {op} is not allowed")
-            if not (_is_packet(node.left) and _is_packet(node.right)):
+            if not (self._is_packet(node.left) and self._is_packet(node.right)):
                 raise _fail("'/' can only stack packets, as in IP()/TCP()")
             self.check(node.left, inner)
             self.check(node.right, inner)
@@ -191,11 +225,20 @@ class _Checker:
         else:
             raise _fail(_FORBIDDEN.get(type(node), f"{type(node).__name__} is not allowed"))
 
+    def _is_packet(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.BinOp):
+            return isinstance(node.op, ast.Div)
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in self.tables.classes)
+
     def _check_call(self, node: ast.Call, inner: int) -> None:
         if not isinstance(node.func, ast.Name):
             self.check(node.func, inner)  # reports attribute access, lambdas, ...
             raise _fail("only Scapy classes can be called")
         name = node.func.id
+        if name in self.tables.asn1:
+            self._check_asn1(node, name, inner)
+            return
         cls = self.tables.classes.get(name)
         if cls is None:
             raise _fail(f"'{name}' is not a Scapy class; only Scapy classes can be called")
@@ -220,6 +263,13 @@ class _Checker:
         for arg in node.args:
             self.check(arg, inner)
 
+    def _check_asn1(self, node: ast.Call, name: str, inner: int) -> None:
+        if len(node.args) != 1 or any(kw.arg != "readable" for kw in node.keywords):
+            raise _fail(f"{name}() takes exactly one value")
+        self.check(node.args[0], inner)
+        for kw in node.keywords:
+            self.check(kw.value, inner)
+
 
 def _check_constant(value: Any) -> None:
     if value is None or isinstance(value, (bool, str, bytes)):
@@ -241,8 +291,6 @@ def _is_number(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
-def _is_packet(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div))
 
 
 # ------------------------------------------------------------------------ evaluation
@@ -255,9 +303,10 @@ def evaluate(text: str) -> Any:
     InputSyntaxError when the text does not parse.
     """
     _check_source(text)
-    tree = _parse(text)
     tables = _tables()
-    _Checker(tables).check(tree)
+    with _gc_paused():
+        tree = _parse(text)
+        _Checker(tables).check(tree)
     return _build(tree, tables)
 
 
@@ -288,7 +337,7 @@ def _build(node: ast.expr, tables: _Tables) -> Any:
         args = [_build(a, tables) for a in node.args]
         kwargs = {kw.arg: _build(kw.value, tables) for kw in node.keywords}
         try:
-            return tables.classes[name](*args, **kwargs)
+            return (tables.classes.get(name) or tables.asn1[name])(*args, **kwargs)
         except Exception as exc:
             raise _fail(f"cannot build {name}: {exc}") from None
     raise _fail(f"{type(node).__name__} is not allowed")  # pragma: no cover - checker guards
@@ -318,6 +367,7 @@ def render(value: Any) -> str:
     differ from the class defaults, followed by `/Payload(...)`. A value with no
     literal form (a random value, a custom object) raises ServiceError.
     """
+    from scapy.asn1.asn1 import ASN1_Object
     from scapy.base_classes import Net
     from scapy.fields import FlagValue
     from scapy.packet import NoPayload, Packet
@@ -345,6 +395,8 @@ def render(value: Any) -> str:
         return repr(f"{value.net}/{value.mask}")
     if isinstance(value, UUID):
         return repr(str(value))
+    if isinstance(value, ASN1_Object) and _tables().asn1.get(type(value).__name__) is type(value):
+        return f"{type(value).__name__}({render(value.val)})"
     if isinstance(value, Packet):
         parts = []
         layer: Packet = value
