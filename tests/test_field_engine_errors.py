@@ -203,3 +203,16 @@ def test_no_field_engine_requested_gives_an_empty_program():
     for options in (None, {}):
         assert field_engine.compile_for_packet(ref_packet(), {}, options) == {
             "instructions": {"instructions": []}, "error": None, "vm_instructions_expressions": []}
+
+
+@pytest.mark.parametrize("instructions, message", [
+    ([FV, I("STLVmWrMaskFlowVar", fv_name="a", pkt_offset="IP.id", mask="0x" + "f" * 20)],
+     "write_mask_flow_var: mask 1208925819614629174706175 does not fit in 64 bits"),
+    ([I("STLVmTupleGen", name="t", port_min=str(-2**63 - 1))],
+     f"tuple_flow_var: port_min {-2**63 - 1} does not fit in 64 bits"),
+    ([FV, I("STLVmWrFlowVar", fv_name="a", pkt_offset="IP.id", add_val=str(2**64))],
+     f"write_flow_var: add_value {2**64} does not fit in 64 bits"),
+])
+def test_numbers_past_64_bits_are_reported_not_emitted(instructions, message):
+    """The reference emitted them (TRex then refused the stream); JSON peers cannot carry them."""
+    assert fe(instructions)["error"] == message

@@ -13,6 +13,9 @@ from .errors import FEError
 from .instructions import CLASSES, Instruction
 from .offsets import Layout
 from .params import sanitize
+from .values import U64_MAX
+
+I64_MIN = -(2**63)
 
 
 def compile_request(field_engine: Any, layout: Layout) -> dict[str, Any]:
@@ -68,9 +71,20 @@ def compile_program(program: list[Instruction], cache: int | None, layout: Layou
     ordered = order_flow_vars(program)
     final = ordered + [inst for inst in program if not inst.is_flow_var]
     result: dict[str, Any] = {"instructions": [inst.emit(layout) for inst in final]}
+    for emitted in result["instructions"]:
+        check_json_ints(emitted)
     if cache is not None and cache > 0:
         result["cache"] = cache
     return result
+
+
+def check_json_ints(emitted: dict[str, Any]) -> None:
+    """Every number must fit the 64-bit integers JSON peers (and TRex) read; unchecked ones (mask, shift,
+    tuple ports, EXPRESSION results) could otherwise be arbitrarily large."""
+    for key, value in emitted.items():
+        for number in value if isinstance(value, list) else (value,):
+            if type(number) is int and not I64_MIN <= number <= U64_MAX:
+                raise FEError(f"{emitted['type']}: {key} {number} does not fit in 64 bits")
 
 
 def check_variables(program: list[Instruction]) -> None:
