@@ -1,0 +1,215 @@
+"""`python -m scapyrpc.bench` / `scapyrpc bench`: size a deployment with honest, side-by-side figures."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import workloads
+from .baselines import bare_rep, run_inprocess
+from .loadgen import BenchError, Plan, RunResult, connect, run_clients
+from .managed import ManagedServer
+from .report import Progress, Row, ratios, render, summarise, to_json
+
+CPUS = os.cpu_count() or 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scapyrpc.bench",
+        description="Closed-loop load test of a Scapy Server: N client processes, each a ZMQ REQ socket "
+                    "doing the GUI handshake and sending prepared requests back to back.",
+        epilog="workloads: " + "; ".join(f"{k}: {v}" for k, v in workloads.DESCRIPTIONS.items()),
+    )
+    parser.add_argument("-w", "--workload", action="extend", nargs="+", choices=workloads.WORKLOADS,
+                        help="workload(s) to run, one table each (default: build)")
+    parser.add_argument("-d", "--duration", type=float, default=5.0,
+                        help="seconds of timed window per configuration (default 5)")
+    parser.add_argument("-n", "--requests", type=int, default=0,
+                        help="run this many requests in total per configuration instead of --duration")
+    parser.add_argument("-c", "--clients", type=int, default=2 * CPUS,
+                        help=f"client processes (default 2 x CPUs = {2 * CPUS})")
+    parser.add_argument("--workers", type=int, default=CPUS,
+                        help=f"workers of the server this tool starts (default CPUs = {CPUS})")
+    parser.add_argument("-e", "--endpoint", default=None,
+                        help="measure a running server (any compatible implementation), e.g. tcp://host:4507")
+    parser.add_argument("--compare", action="store_true",
+                        help="in one run: the in-process service loop (per-core limit), 1 worker and "
+                             "--workers workers (plus --endpoint if given), with ratios")
+    parser.add_argument("--baseline-rep", action="store_true",
+                        help="also run a bare single-process REP loop (always with --compare for version)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed requests per client (default 20)")
+    parser.add_argument("--timeout", type=float, default=15.0,
+                        help="client receive timeout in seconds; a timeout counts as a lost reply")
+    parser.add_argument("--json", metavar="FILE", default=None, help="write the results as JSON ('-' = stdout)")
+    parser.add_argument("--plain", action="store_true", help="plain-text table even when rich is installed")
+    parser.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    return parser
+
+
+@dataclass
+class Config:
+    """One column of the comparison: how to get a target, and how to label it."""
+
+    label: str
+    kind: str  # inprocess | server | endpoint | rep
+    workers: int | None = None
+
+
+def configurations(args: argparse.Namespace, workload: str) -> list[Config]:
+    configs: list[Config] = []
+    if args.compare:
+        configs.append(Config("in-process", "inprocess"))
+        for n in dict.fromkeys((1, args.workers)):
+            configs.append(Config(worker_label(n), "server", n))
+    elif not args.endpoint:
+        configs.append(Config(worker_label(args.workers), "server", args.workers))
+    if args.baseline_rep or (args.compare and workload == "version"):
+        configs.append(Config("bare REP", "rep"))
+    if args.endpoint:
+        configs.append(Config(args.endpoint, "endpoint"))
+    return configs
+
+
+def worker_label(n: int) -> str:
+    return f"{n} worker" + ("" if n == 1 else "s")
+
+
+class Runner:
+    """Runs the configurations of each workload; frames are prepared once per (workload, handler)."""
+
+    def __init__(self, args: argparse.Namespace, progress: Progress) -> None:
+        self.args = args
+        self.progress = progress
+        self._frames: dict[tuple[str, str], list[bytes]] = {}
+
+    def plan(self, workload: str, endpoint: str, handler: str) -> Plan:
+        key = (workload, handler)
+        if key not in self._frames:
+            self._frames[key] = workloads.prepare(workload, handler)
+        return Plan(endpoint=endpoint, frames=self._frames[key], duration=self.args.duration,
+                    requests=self.args.requests, warmup=self.args.warmup,
+                    timeout_ms=int(self.args.timeout * 1000), check_field_engine=workload == "build_ex")
+
+    def _tick(self, label: str) -> Callable[[int, float], None]:
+        by_requests = bool(self.args.requests)
+        return self.progress.task(label, self.args.requests if by_requests else self.args.duration, by_requests)
+
+    def _clients(self, workload: str, endpoint: str, label: str) -> RunResult:
+        handler = connect(endpoint)
+        return run_clients(self.plan(workload, endpoint, handler), self.args.clients, self._tick(label))
+
+    def run(self, workload: str, config: Config) -> Row:
+        label = f"{workload}: {config.label}"
+        if config.kind == "inprocess":
+            from ..service import API_MAJOR, API_MINOR, version_handler
+
+            plan = self.plan(workload, "", version_handler(API_MAJOR, API_MINOR))
+            return summarise(config.label, workload, run_inprocess(plan, self._tick(label)), None, in_process=True)
+        if config.kind == "server":
+            with ManagedServer(config.workers or 1) as server:
+                result = self._clients(workload, server.endpoint, label)
+        elif config.kind == "rep":
+            with bare_rep() as endpoint:
+                result = self._clients(workload, endpoint, label)
+        else:
+            result = self._clients(workload, config.label, label)
+        return summarise(config.label, workload, result, config.workers)
+
+
+def metadata(args: argparse.Namespace) -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def dist(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "?"
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _git_commit(), "scapyrpc": dist("scapyrpc"), "scapy": dist("scapy"), "pyzmq": dist("pyzmq"),
+        "python": platform.python_version(), "cpus": CPUS, "platform": platform.platform(),
+        "load_average_at_start": os.getloadavg()[0],
+        "args": {k: v for k, v in vars(args).items() if k not in ("json",)},
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    args.workload = list(dict.fromkeys(args.workload or ["build"]))
+    for name in ("clients", "workers"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.duration <= 0 or args.requests < 0 or args.timeout <= 0 or args.warmup < 0:
+        parser.error("--duration and --timeout must be positive, --requests and --warmup not negative")
+    if args.requests and args.requests < args.clients:
+        parser.error("--requests must be at least --clients")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; returns the exit code (2 for a user error, with a message, no traceback)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _validate(parser, args)
+    if args.endpoint:
+        try:
+            connect(args.endpoint)  # fail fast, before anything is started
+        except BenchError as exc:
+            print(f"scapyrpc bench: error: {args.endpoint}: {exc}", file=sys.stderr)
+            return exc.code
+    busy = os.getloadavg()[0]
+    if busy > CPUS / 2:
+        print(f"scapyrpc bench: warning: load average {busy:.1f} on {CPUS} CPUs before starting; "
+              "other processes will share the cores and lower every figure", file=sys.stderr)
+    progress = Progress(enabled=not args.no_progress)
+    runner = Runner(args, progress)
+    results: list[tuple[str, list[Row]]] = []
+    try:
+        for workload in args.workload:
+            results.append((workload, [runner.run(workload, c) for c in configurations(args, workload)]))
+    except BenchError as exc:
+        progress.close()
+        print(f"scapyrpc bench: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        progress.close()
+        print("scapyrpc bench: interrupted", file=sys.stderr)
+        return 130
+    progress.close()
+    return _report(args, results)
+
+
+def _report(args: argparse.Namespace, results: list[tuple[str, list[Row]]]) -> int:
+    window = f"{args.requests} requests" if args.requests else f"{args.duration:g} s"
+    document = {"meta": metadata(args), "workloads": {}}
+    for workload, rows in results:
+        ratio_list = ratios(rows, args.workers)
+        title = (f"{workload} - {workloads.DESCRIPTIONS[workload]}\n"
+                 f"{window} per configuration, {args.clients} clients, {CPUS} CPUs")
+        render(title, rows, ratio_list, plain=args.plain)
+        document["workloads"][workload] = to_json(rows, ratio_list)
+    if args.json:
+        text = json.dumps(document, indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            Path(args.json).write_text(text + "\n")
+    failed = any(row.lost for _, rows in results for row in rows)
+    return 1 if failed else 0
