@@ -6,11 +6,10 @@ import struct
 import time
 
 import pytest
+from conftest import ScapyRpcError, ServerProcess
 
 from scapyrpc import expressions
 from scapyrpc.errors import InputSyntaxError, ServiceError
-
-from conftest import ScapyRpcError, ServerProcess
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -84,9 +83,11 @@ ESCAPES = {
     "long packet chain": "IP()" + "/IP()" * 100,
     "too long": "[" + "1," * 40000 + "]",
     "too many nodes": "[" + "1," * 15000 + "]",
+    "too many nodes after parse": "[" + "1," * 6000 + "]",
     "too many packets": "[" + "IP()," * 1500 + "]",
     "big valid-looking payload": "[" + "(1, 2)," * 9000 + "]",
-    "tuples just under the scan": "[" + "(1, 2)," * 6600 + "]",
+    "tuples just under the scan": "[" + "(1, 2)," * 3300 + "]",
+    "tuples over the scan": "[" + "(1, 2)," * 6600 + "]",
     "many packets with fields": "[" + "IP(ttl=1)," * 6000 + "]",
     "many dicts": "[" + "{1: 2}," * 5000 + "]",
     "asn1 value stacked": "ASN1_OID('1.3')/IP()",
@@ -101,12 +102,18 @@ def test_corpus_is_big_enough() -> None:
 
 @pytest.mark.parametrize("text", list(ESCAPES.values()), ids=list(ESCAPES))
 def test_escape_attempt_is_rejected_quickly(text: str) -> None:
-    start = time.perf_counter()
-    with pytest.raises(ServiceError) as info:
-        expressions.evaluate(text)
-    elapsed = time.perf_counter() - start
-    assert str(info.value).startswith("expression: ")
-    assert elapsed < 0.1, f"rejection took {elapsed * 1000:.1f} ms"
+    # Best of three, so that another process stealing this 2-core box's CPU for a
+    # moment is not mistaken for a slow rejection; the budget itself is the issue's.
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        with pytest.raises(ServiceError) as info:
+            expressions.evaluate(text)
+        timings.append(time.perf_counter() - start)
+        assert str(info.value).startswith("expression: ")
+        if timings[-1] < 0.1:
+            break
+    assert min(timings) < 0.1, f"rejection took {min(timings) * 1000:.1f} ms"
 
 
 def test_rejections_name_what_was_wrong() -> None:
@@ -264,14 +271,27 @@ def test_render_refuses_values_without_a_literal_form() -> None:
 
 
 def _dissected_packets() -> dict[str, object]:
+    from scapy.asn1.asn1 import ASN1_OID
     from scapy.layers.dhcp import BOOTP, DHCP
     from scapy.layers.dns import DNS, DNSQR, DNSRR
-    from scapy.layers.inet import IP, TCP, UDP, IPOption_RR, IPOption_SSRR, IPOption_Timestamp
-    from scapy.layers.inet6 import (IPv6, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, HBHOptUnknown,
-                                    ICMPv6ND_RA, ICMPv6NDOptRDNSS)
+    from scapy.layers.inet import (
+        IP,
+        TCP,
+        UDP,
+        IPOption_RR,
+        IPOption_SSRR,
+        IPOption_Timestamp,
+    )
+    from scapy.layers.inet6 import (
+        HBHOptUnknown,
+        ICMPv6ND_RA,
+        ICMPv6NDOptRDNSS,
+        IPv6,
+        IPv6ExtHdrHopByHop,
+        IPv6ExtHdrRouting,
+    )
     from scapy.layers.l2 import Ether
     from scapy.layers.snmp import SNMP, SNMPget, SNMPvarbind
-    from scapy.asn1.asn1 import ASN1_OID
 
     frames = {
         "ip options": Ether() / IP(options=[IPOption_SSRR(routers=["1.2.3.4", "5.6.7.8"]),
