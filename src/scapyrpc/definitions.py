@@ -43,6 +43,7 @@ class _Cache:
     protocols: list[dict]
     by_id: dict[str, dict]
     payloads: dict[type, list[str]]
+    overrides: dict[str, dict]
     get_all: dict
 
 
@@ -82,12 +83,13 @@ def get_definitions(def_filter: list | None) -> dict:
 
 def payload_classes(cls: type[Packet]) -> list[str]:
     """Class names that can follow `cls`, most useful first, `Raw` last."""
-    payloads = _state().payloads
+    state = _state()
     try:
-        return payloads[cls]
-    except KeyError:  # a class outside the registry (e.g. shadowed by name)
-        result = payloads[cls] = _payload_classes(cls, _overrides().get(cls.__name__, {}), registry())
-        return result
+        return state.payloads[cls]
+    except KeyError:  # a class outside the registry (e.g. shadowed by name): computed once
+        found = _payload_classes(cls, state.overrides.get(cls.__name__, {}), registry())
+        state.payloads[cls] = found
+        return found
 
 
 def display_name(class_name: str) -> str | None:
@@ -137,6 +139,7 @@ def _build() -> _Cache:
         protocols=protocols,
         by_id={p["id"]: p for p in protocols},
         payloads=payloads,
+        overrides=overrides,
         get_all=_get_all(reg),
     )
 
