@@ -12,10 +12,10 @@ from scapyrpc import field_engine, layers
 
 layers.load()
 
-from scapy.layers.inet import ICMP, IP, TCP, UDP  # noqa: E402
-from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6  # noqa: E402
-from scapy.layers.l2 import Dot1Q, Ether  # noqa: E402
-from scapy.packet import Raw  # noqa: E402
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6
+from scapy.layers.l2 import Dot1Q, Ether
+from scapy.packet import Raw
 
 
 def ref_packet():
@@ -30,7 +30,7 @@ def fe(instructions, global_parameters=None, pkt=None):
     return field_engine.compile_for_packet(pkt if pkt is not None else ref_packet(), {}, opts)
 
 
-def I(id_, **params):  # noqa: E743 - the reference's shorthand Class(param=...)
+def I(id_, **params):
     return {"id": id_, "parameters": params}
 
 
@@ -173,7 +173,7 @@ EXAMPLES = [
          wr("t.port", 34), wr("a", 22), wr("b", 15)])),
 ]
 
-V = dict(min_value="0", max_value="3", size="1")
+V = {"min_value": "0", "max_value": "3", "size": "1"}
 # "Additional outputs worth knowing" (§13) and other documented OK cases: (id, instructions, gp, packet, expected).
 MORE = [
     ("ok_empty", [], {}, None, ok([])),

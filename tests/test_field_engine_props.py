@@ -8,17 +8,21 @@ import base64
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scapy.layers.inet import (
+    ICMP,
+    IP,
+    TCP,
+    UDP,
+    IPOption_RR,
+)
+from scapy.layers.inet6 import IPv6
+from scapy.layers.l2 import ARP, Dot1Q, Ether
+from test_field_engine_examples import I, fe, ref_packet
 
 from scapyrpc import field_engine, service
 from scapyrpc.errors import ServiceError
 from scapyrpc.field_engine import expression
 from scapyrpc.field_engine.errors import FEError
-from test_field_engine_examples import I, fe, ref_packet
-
-from scapy.layers.inet import IP, TCP, UDP, IPOption_RR  # noqa: E402  (layers loaded by the examples module)
-from scapy.layers.inet6 import IPv6  # noqa: E402
-from scapy.layers.l2 import ARP, Dot1Q, Ether  # noqa: E402
-from scapy.layers.inet import ICMP  # noqa: E402
 
 MAX = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF, 8: 0xFFFFFFFFFFFFFFFF}
 CYCLE = "could not pad range to be a true cycle - '(max_value - min_value + 1) % step' should be zero"
@@ -45,7 +49,8 @@ def flow_vars(draw):
 @given(flow_vars())
 def test_valid_flow_var_ranges_compile_and_fit_their_size(var):
     size, lo, hi, step, op, init = var
-    params = dict(name="v", size=str(size), min_value=str(lo), max_value=hex(hi), step=str(step), op=op)
+    params = {"name": "v", "size": str(size), "min_value": str(lo), "max_value": hex(hi), "step": str(step),
+              "op": op}
     if init is not None:
         params["init_value"] = str(init)
     result = compile_([I("STLVmFlowVar", **params), I("STLVmWrFlowVar", fv_name="v", pkt_offset="IP.src")])

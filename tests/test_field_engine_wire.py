@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-
 from conftest import ScapyRpcError
 from test_field_engine_examples import EXAMPLES, I
 from test_field_engine_props import REF_MODEL

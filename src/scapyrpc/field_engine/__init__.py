@@ -19,7 +19,7 @@ from .offsets import Layout
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
-__all__ = ["compile_for_packet", "definitions", "parameter_values", "decompile", "warm_up"]
+__all__ = ["compile_for_packet", "decompile", "definitions", "parameter_values", "warm_up"]
 
 _log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
             program = compile_request(extra_options["field_engine"], Layout(pkt))
         except FEError as exc:
             error = exc.message
-        except Exception:  # a bug of ours must not cost the client its packet
+        except Exception:  # noqa: BLE001 - a bug of ours must not cost the client its packet
             _log.exception("field engine compile failed")
             error = "internal error while compiling the field engine program"
     elif extra_options is not None and not isinstance(extra_options, dict):

@@ -8,11 +8,19 @@ is sent back as text (what the GUI sends and `build_pkt_ex` accepts),
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ServiceError
 from .instructions import (
-    FixChecksumHw, FixIcmpv6, FixIpv4, FlowVar, FlowVarRepeatableRandom, TrimPktSize, TupleGen, WrFlowVar,
+    FixChecksumHw,
+    FixIcmpv6,
+    FixIpv4,
+    FlowVar,
+    FlowVarRepeatableRandom,
+    TrimPktSize,
+    TupleGen,
+    WrFlowVar,
     WrMaskFlowVar,
 )
 from .values import int_to_ipv4

@@ -13,8 +13,17 @@ from typing import Any, ClassVar
 from .errors import FEError
 from .offsets import Layout
 from .values import (
-    MAX_BY_SIZE, VALUE_LIST_MAX, check_cycle, check_init, check_min_max, check_not_negative, check_size,
-    check_size_param, convert_val, convert_val_list, require,
+    MAX_BY_SIZE,
+    VALUE_LIST_MAX,
+    check_cycle,
+    check_init,
+    check_min_max,
+    check_not_negative,
+    check_size,
+    check_size_param,
+    convert_val,
+    convert_val_list,
+    require,
 )
 
 REQUIRED = object()
@@ -79,7 +88,7 @@ def _check_next_var(name: str, next_var: Any) -> None:
 
 class FlowVar(Instruction):
     ID = "STLVmFlowVar"
-    PARAMS = {"name": REQUIRED, "init_value": None, "min_value": 0, "max_value": 255, "size": 4, "step": 1,
+    PARAMS: ClassVar[dict[str, Any]] = {"name": REQUIRED, "init_value": None, "min_value": 0, "max_value": 255, "size": 4, "step": 1,
               "op": "inc", "value_list": None, "split_to_cores": True, "next_var": None}
     is_flow_var = True
 
@@ -134,7 +143,7 @@ class FlowVar(Instruction):
 
 class FlowVarRepeatableRandom(Instruction):
     ID = "STLVmFlowVarRepeatableRandom"
-    PARAMS = {"name": REQUIRED, "size": 4, "limit": 100, "seed": None, "min_value": 0, "max_value": None,
+    PARAMS: ClassVar[dict[str, Any]] = {"name": REQUIRED, "size": 4, "limit": 100, "seed": None, "min_value": 0, "max_value": None,
               "split_to_cores": True, "next_var": None}
     is_flow_var = True
 
@@ -168,9 +177,28 @@ class FlowVarRepeatableRandom(Instruction):
                 "split_to_cores": self.split_to_cores, "next_var": self.next_var}
 
 
-class WrFlowVar(Instruction):
+class _UsesVariable(Instruction):
+    """An instruction that reads the variable `fv_name`."""
+
+    fv_name: str
+
+    def references(self) -> str | None:
+        return self.fv_name
+
+
+class _Write(_UsesVariable):
+    """A write into the packet at `pkt_offset` (a field descriptor or a byte offset) plus `offset_fixup`."""
+
+    pkt_offset: Any
+    offset_fixup: int
+
+    def target(self, layout: Layout) -> int:
+        return _field_offset(layout, self.pkt_offset) + self.offset_fixup
+
+
+class WrFlowVar(_Write):
     ID = "STLVmWrFlowVar"
-    PARAMS = {"fv_name": REQUIRED, "pkt_offset": REQUIRED, "offset_fixup": 0, "add_val": 0, "is_big": True}
+    PARAMS: ClassVar[dict[str, Any]] = {"fv_name": REQUIRED, "pkt_offset": REQUIRED, "offset_fixup": 0, "add_val": 0, "is_big": True}
 
     def setup(self, fv_name, pkt_offset, offset_fixup, add_val, is_big):
         require("fv_name", fv_name, str)
@@ -180,18 +208,15 @@ class WrFlowVar(Instruction):
         self.fv_name, self.pkt_offset, self.offset_fixup = fv_name, pkt_offset, offset_fixup
         self.add_val, self.is_big = add_val, is_big
 
-    def references(self) -> str | None:
-        return self.fv_name
-
     def emit(self, layout: Layout) -> dict[str, Any]:
         return {"type": "write_flow_var", "name": self.fv_name,
-                "pkt_offset": _field_offset(layout, self.pkt_offset) + self.offset_fixup,
+                "pkt_offset": self.target(layout),
                 "add_value": self.add_val, "is_big_endian": self.is_big}
 
 
-class WrMaskFlowVar(Instruction):
+class WrMaskFlowVar(_Write):
     ID = "STLVmWrMaskFlowVar"
-    PARAMS = {"fv_name": REQUIRED, "pkt_offset": REQUIRED, "pkt_cast_size": 1, "mask": 0xFF, "shift": 0,
+    PARAMS: ClassVar[dict[str, Any]] = {"fv_name": REQUIRED, "pkt_offset": REQUIRED, "pkt_cast_size": 1, "mask": 0xFF, "shift": 0,
               "add_value": 0, "offset_fixup": 0, "is_big": True}
 
     def setup(self, fv_name, pkt_offset, pkt_cast_size, mask, shift, add_value, offset_fixup, is_big):
@@ -208,19 +233,16 @@ class WrMaskFlowVar(Instruction):
         self.mask, self.shift, self.add_value = mask, shift, add_value
         self.offset_fixup, self.is_big = offset_fixup, is_big
 
-    def references(self) -> str | None:
-        return self.fv_name
-
     def emit(self, layout: Layout) -> dict[str, Any]:
         return {"type": "write_mask_flow_var", "name": self.fv_name,
-                "pkt_offset": _field_offset(layout, self.pkt_offset) + self.offset_fixup,
+                "pkt_offset": self.target(layout),
                 "pkt_cast_size": self.pkt_cast_size, "mask": self.mask, "shift": self.shift,
                 "add_value": self.add_value, "is_big_endian": self.is_big}
 
 
 class FixIpv4(Instruction):
     ID = "STLVmFixIpv4"
-    PARAMS = {"offset": REQUIRED}
+    PARAMS: ClassVar[dict[str, Any]] = {"offset": REQUIRED}
 
     def setup(self, offset):
         self.offset = offset
@@ -231,7 +253,7 @@ class FixIpv4(Instruction):
 
 class FixChecksumHw(Instruction):
     ID = "STLVmFixChecksumHw"
-    PARAMS = {"l3_offset": REQUIRED, "l4_offset": REQUIRED, "l4_type": REQUIRED}
+    PARAMS: ClassVar[dict[str, Any]] = {"l3_offset": REQUIRED, "l4_offset": REQUIRED, "l4_type": REQUIRED}
 
     def setup(self, l3_offset, l4_offset, l4_type):
         self.l3_offset, self.l4_offset, self.l4_type = l3_offset, l4_offset, l4_type
@@ -251,7 +273,7 @@ class FixChecksumHw(Instruction):
 
 class FixIcmpv6(Instruction):
     ID = "STLVmFixIcmpv6"
-    PARAMS = {"l3_offset": REQUIRED, "l4_offset": REQUIRED}
+    PARAMS: ClassVar[dict[str, Any]] = {"l3_offset": REQUIRED, "l4_offset": REQUIRED}
 
     def setup(self, l3_offset, l4_offset):
         self.l3_offset, self.l4_offset = l3_offset, l4_offset
@@ -262,16 +284,13 @@ class FixIcmpv6(Instruction):
         return {"type": "fix_checksum_icmpv6", "l2_len": l2_len, "l3_len": l4_offset - l2_len}
 
 
-class TrimPktSize(Instruction):
+class TrimPktSize(_UsesVariable):
     ID = "STLVmTrimPktSize"
-    PARAMS = {"fv_name": REQUIRED}
+    PARAMS: ClassVar[dict[str, Any]] = {"fv_name": REQUIRED}
 
     def setup(self, fv_name):
         require("fv_name", fv_name, str)
         self.fv_name = fv_name
-
-    def references(self) -> str | None:
-        return self.fv_name
 
     def emit(self, layout: Layout) -> dict[str, Any]:
         return {"type": "trim_pkt_size", "name": self.fv_name}
@@ -279,7 +298,7 @@ class TrimPktSize(Instruction):
 
 class TupleGen(Instruction):
     ID = "STLVmTupleGen"
-    PARAMS = {"name": REQUIRED, "ip_min": "0.0.0.1", "ip_max": "0.0.0.10", "port_min": 1025,
+    PARAMS: ClassVar[dict[str, Any]] = {"name": REQUIRED, "ip_min": "0.0.0.1", "ip_max": "0.0.0.10", "port_min": 1025,
               "port_max": 65535, "limit_flows": 100000, "flags": 0}
 
     def setup(self, name, ip_min, ip_max, port_min, port_max, limit_flows, flags):

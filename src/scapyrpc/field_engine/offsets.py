@@ -54,7 +54,7 @@ def _built_len(layer: Packet) -> int | None:
     """Length of this layer and everything inside it, as built in place (with its underlayers)."""
     try:
         return len(layer.build())
-    except Exception:
+    except Exception:  # noqa: BLE001 - any Scapy build failure: fall back to the layer's own fields
         return None
 
 
@@ -80,8 +80,8 @@ def _partial_build(layer: Packet, offsets: dict[str, int] | None) -> tuple[bytes
         value = layer.getfieldval(fld.name)
         try:
             built = built + bytes(value) if isinstance(value, RawVal) else fld.addfield(layer, built, value)
-        except Exception:
-            break  # a field that cannot be serialised alone: later fields keep no offset
+        except Exception:  # noqa: BLE001 - a field that cannot be serialised alone
+            break  # later fields keep no offset
     return (built if isinstance(built, bytes) else built[0]), offsets
 
 

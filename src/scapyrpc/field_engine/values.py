@@ -5,7 +5,8 @@ Message texts are the reference's, byte for byte, including trailing spaces.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import FEError
 
