@@ -39,13 +39,17 @@ def layers_of(pkt: Packet) -> list[LayerInfo]:
         layer = layer.payload
     if chain and chain[-1].name == "Padding":
         chain.pop()
-    totals = [_built_len(layer) for layer in chain] + [0]
+    parts = [_partial_build(layer, {}) for layer in chain]
+    headers = [len(own) for own, _ in parts]
+    if chain and _built_len(chain[0]) != sum(headers):
+        # Some post_build changed a length (e.g. IPv4 option padding): measure each layer in place.
+        totals = [_built_len(layer) for layer in chain] + [0]
+        for i, header in enumerate(headers):
+            if totals[i] is not None and totals[i + 1] is not None and totals[i] >= totals[i + 1]:
+                headers[i] = totals[i] - totals[i + 1]
     infos, offset = [], 0
-    for i, layer in enumerate(chain):
-        infos.append(LayerInfo(type(layer).__name__, str(layer.name), offset, _field_offsets(layer)))
-        header = totals[i] - totals[i + 1] if totals[i] is not None and totals[i + 1] is not None else None
-        if header is None or header < 0:
-            header = len(_partial_build(layer, None)[0])
+    for layer, (_, fields), header in zip(chain, parts, headers):
+        infos.append(LayerInfo(type(layer).__name__, str(layer.name), offset, fields))
         offset += header
     return infos
 
@@ -58,18 +62,13 @@ def _built_len(layer: Packet) -> int | None:
         return None
 
 
-def _field_offsets(layer: Packet) -> dict[str, int]:
-    return _partial_build(layer, {})[1]
-
-
-def _partial_build(layer: Packet, offsets: dict[str, int] | None) -> tuple[bytes, dict[str, int]]:
+def _partial_build(layer: Packet, offsets: dict[str, int]) -> tuple[bytes, dict[str, int]]:
     """Serialise the layer's own fields one by one (as Packet.self_build does), noting where each starts.
 
     A bit field starts in the byte holding its first bit (reference: offsets round down).
     """
     from scapy.packet import RawVal
 
-    offsets = {} if offsets is None else offsets
     built: object = b""
     for fld in layer.fields_desc:
         if isinstance(built, tuple):  # inside a run of bit fields: (bytes so far, bits pending, value)
