@@ -27,7 +27,7 @@ from scapy.packet import NoPayload, Packet, Padding
 
 from .encoding import encode_base64
 from .model import dissect_frame, frame_bytes
-from .values import actual_field
+from .values import actual_field, field_converts_numbers
 
 _NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+|0[xX][0-9a-fA-F]+)\Z")
@@ -42,15 +42,14 @@ def _bytes_value(data: bytes) -> tuple[dict, str]:
 
 
 def expression_text(value: Any) -> str:
-    """Text our EXPRESSION evaluator reads back: packets as calls, lists element-wise."""
-    if isinstance(value, Packet):
-        try:
-            return value.command()
-        except Exception:
-            return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(expression_text(v) for v in value) + "]"
-    return repr(value)
+    """Text the EXPRESSION evaluator reads back; repr for values it has no form for."""
+    from .expressions import render as render_expression
+    from .errors import ServiceError
+
+    try:
+        return render_expression(value)
+    except ServiceError:
+        return repr(value)
 
 
 def _int_hvalue_enum(layer: Packet, fld: Any, value: int) -> str:
@@ -81,7 +80,19 @@ def _int_hvalue_plain(layer: Packet, fld: Any, value: int) -> str:
 
 
 def _int_hvalue_generic(layer: Packet, fld: Any, value: int) -> str:
-    """i2repr when it is a plain decimal/hex rendering of the same number (e.g. 0x3ace)."""
+    """i2repr when it is a plain decimal/hex rendering of the same number (e.g. 0x3ace).
+
+    A field that converts numbers on input (fixed-point time stamps) gets its
+    human value when that converts back exactly, else its internal value in hex.
+    """
+    if field_converts_numbers(fld):
+        try:
+            human = fld.i2h(layer, value)
+            if fld.any2i(layer, human) == value and isinstance(human, (int, float)):
+                return repr(human)
+        except Exception:
+            pass
+        return hex(value)
     try:
         text = fld.i2repr(layer, value)
     except Exception:
@@ -102,7 +113,7 @@ def _int_hvalue_fn(fld: Any) -> Callable[[Packet, Any, int], str]:
             fn = _int_hvalue_flags
         elif issubclass(ftype, _EnumField):
             fn = _int_hvalue_enum
-        elif ftype.i2repr is Field.i2repr and ftype.i2h is Field.i2h:
+        elif ftype.i2repr is Field.i2repr and ftype.i2h is Field.i2h and not field_converts_numbers(fld):
             fn = _int_hvalue_plain
         else:
             fn = _int_hvalue_generic
@@ -164,10 +175,10 @@ _PLANS: dict[type, _Plan] = {}
 
 def _fixed_size(fld: Any) -> tuple[int, bool] | None:
     """(size in bits, is_bit_field) when `fld` always takes the same room, else None."""
-    ftype = type(fld)
-    if ftype.getfield is _BitField.getfield and not fld.rev:
+    getfield = getattr(type(fld), "getfield", None)
+    if getfield is _BitField.getfield and not fld.rev:
         return fld.size, True
-    if ftype.getfield is Field.getfield:
+    if getfield is Field.getfield:
         return fld.sz * 8, False
     return None
 
@@ -273,6 +284,35 @@ def _replay(layer: Packet, raw: bytes, start: int, start_offset: int, out: list)
     return total - len(s)
 
 
+def _header_length(layer: Packet, raw: bytes) -> int:
+    """Header bytes of a dissected layer: its cached bytes, unless its payload overlaps them.
+
+    A layer that moves bytes to its payload after dissecting (BOOTP hands the
+    DHCP options to DHCP) keeps them in its cache; the payload's own bytes
+    tell where the header really ends.
+    """
+    payload = layer.payload
+    if isinstance(payload, (NoPayload, Padding)) or not payload.original or not layer.original:
+        return len(raw)
+    if len(raw) + len(payload.original) > len(layer.original):
+        return max(len(layer.original) - len(payload.original), 0)
+    return len(raw)
+
+
+def _header_bytes(layer: Packet) -> tuple[bytes, bool]:
+    """The layer's header bytes, and whether their length is known (else: replay decides)."""
+    raw = layer.raw_packet_cache
+    if raw is not None:
+        return raw[:_header_length(layer, raw)], True
+    # a dissector that changed its own fields afterwards (BOOTP) dropped the cache:
+    # the header is what it was dissected from, minus what its payload took
+    original = layer.original or b""
+    payload = layer.payload
+    if not isinstance(payload, (NoPayload, Padding)) and payload.original and len(payload.original) <= len(original):
+        return original[:len(original) - len(payload.original)], True
+    return original, False
+
+
 def layer_fields(layer: Packet) -> tuple[list, int]:
     """Field entries of a dissected layer and the length of its header in the frame."""
     plan = plan_for(type(layer))
@@ -281,26 +321,19 @@ def layer_fields(layer: Packet) -> tuple[list, int]:
         _field_entry(layer, f.name, f.fld, f.name in fields, f.offset, f.length, f.bit_offset, f.bit_length)
         for f in plan.fixed
     ]
-    raw = layer.raw_packet_cache
+    raw, known = _header_bytes(layer)
     desc = layer.fields_desc
-    if raw is not None:
-        if plan.rest == len(desc):
-            return out, len(raw)
-        if plan.tail_only:
-            fld = desc[-1]
-            name = fld.name
-            pos = plan.rest_offset
-            out.append(_field_entry(layer, name, actual_field_static(fld), name in fields,
-                                    pos, max(len(raw) - pos, 0), 0, 0))
-            return out, len(raw)
-        _replay(layer, raw, plan.rest, plan.rest_offset, out)
-        return out, len(raw)
-    # not a dissected layer (or one whose dissector keeps no header bytes): replay over
-    # what it was dissected from, and count what the replay consumed
-    original = layer.original or b""
     if plan.rest == len(desc):
-        return out, min(plan.rest_offset, len(original))
-    return out, _replay(layer, original, plan.rest, plan.rest_offset, out)
+        return out, len(raw) if known else min(plan.rest_offset, len(raw))
+    if plan.tail_only and known:
+        fld = desc[-1]
+        name = fld.name
+        pos = plan.rest_offset
+        out.append(_field_entry(layer, name, actual_field_static(fld), name in fields,
+                                pos, max(len(raw) - pos, 0), 0, 0))
+        return out, len(raw)
+    consumed = _replay(layer, raw, plan.rest, plan.rest_offset, out)
+    return out, len(raw) if known else consumed
 
 
 # ---------------------------------------------------------------- the packet result

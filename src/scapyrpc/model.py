@@ -17,7 +17,7 @@ from scapy.volatile import VolatileValue
 
 from .errors import ServiceError
 from .layers import layer_class
-from .values import RESET, TotalSize, field_value, total_size_bytes
+from .values import RESET, Internal, TotalSize, field_value, total_size_bytes
 
 RAW_DEFAULT_LOAD = b"dummy"  # reference: a Raw layer without load still shows in the bytes
 
@@ -86,11 +86,33 @@ def apply_fields(layer: Packet, fields: Any, pending: Pending) -> None:
             pending.append((layer, name, value))
             value = b""
         try:
-            layer.setfieldval(name, value)
+            if isinstance(value, Internal):
+                layer.setfieldval(name, value.value)
+                layer.fields[name] = value.value
+            elif not _unchanged(layer, fld, name, value):
+                layer.setfieldval(name, value)
         except ServiceError:
             raise
         except Exception as exc:
             raise ServiceError(f"bad value for {where}: {_short(exc)}") from None
+
+
+def _unchanged(layer: Packet, fld: Any, name: str, value: Any) -> bool:
+    """An edit that sets a dissected field to what it already holds keeps its bytes.
+
+    The GUI re-sends every field of an imported packet; rewriting equal values
+    would re-encode fields whose encoding is not canonical (PPP's compressed
+    protocol number) and change bytes nobody edited.
+    """
+    if layer.raw_packet_cache is None or name not in layer.fields:
+        return False
+    current = layer.fields[name]
+    if isinstance(value, (VolatileValue, Gen)) or isinstance(current, (list, dict)):
+        return False
+    try:
+        return type(fld.any2i(layer, value)) is type(current) and fld.any2i(layer, value) == current
+    except Exception:
+        return False
 
 
 def _new_layer(spec: dict, pending: Pending) -> Packet:

@@ -24,7 +24,6 @@ from scapy.fields import (
     IPField,
     MultipleTypeField,
 )
-from scapy.layers.inet import TCPOptionsField
 from scapy.packet import Packet
 
 from . import limits
@@ -38,8 +37,16 @@ RESET = object()  # marker: delete the field value so Scapy uses its default / c
 
 _DECIMAL = re.compile(r"[+-]?\d+\Z")
 _HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?\Z|[+-]?\d+[eE][+-]?\d+\Z")
 _INT_FORMATS = frozenset("bBhHiIlLqQ")
 _FLOAT_FORMATS = frozenset("fd")
+
+
+@dataclass
+class Internal:
+    """A number to store as the field's internal value, bypassing its input conversion."""
+
+    value: int
 
 
 @dataclass
@@ -80,17 +87,41 @@ def field_number_kind(fld: Field) -> str | None:
     return _number_kind(type(fld), getattr(fld, "fmt", "") or "")
 
 
+@lru_cache(maxsize=None)
+def converts_numbers(field_type: type) -> bool:
+    """Whether the field's input conversion changes a plain number (fixed-point, scaled)."""
+    if field_type.any2i is Field.any2i and field_type.h2i is Field.h2i:
+        return False
+    return _converts(field_type)
+
+
+_PROBES: dict[type, Field] = {}
+
+
+def _converts(field_type: type) -> bool:
+    probe = _PROBES.get(field_type)
+    if probe is None:
+        return False
+    try:
+        return any(probe.any2i(None, n) != n for n in (1, 12345))
+    except Exception:  # needs a packet (enums depending on other fields): names, not scaling
+        return False
+
+
+def field_converts_numbers(fld: Field) -> bool:
+    """`converts_numbers` for this field instance's class."""
+    _PROBES.setdefault(type(fld), fld)
+    return converts_numbers(type(fld))
+
+
 def parse_number_text(text: str, kind: str) -> int | float | None:
     """Decimal or 0x-hex text as a number; None when the text is not a plain number."""
     if _DECIMAL.match(text):
         return int(text)
     if _HEX.match(text):
         return int(text, 16)
-    if kind == "float":
-        try:
-            return float(text)
-        except ValueError:
-            return None
+    if _FLOAT.match(text):  # float-valued fields (BCD, scaled, IEEE) print like this
+        return float(text)
     return None
 
 
@@ -201,16 +232,6 @@ def plain_value(value: Any) -> Any:
     raise ServiceError(f"unsupported value object vtype {vtype!r}")
 
 
-def _tcp_options_bytes(value: Any) -> Any:
-    """Reference fix: ('SAckOK', '') style options carry bytes, not text."""
-    if isinstance(value, list):
-        return [
-            (opt[0], opt[1].encode("utf-8")) if isinstance(opt, tuple) and len(opt) == 2 and isinstance(opt[1], str) else opt
-            for opt in value
-        ]
-    return value
-
-
 def _address_text(fld: Field, text: str, where: str) -> str:
     """Reject host names: resolving them would emit DNS traffic from the server."""
     family = socket.AF_INET6 if isinstance(fld, IP6Field) else socket.AF_INET
@@ -232,7 +253,10 @@ def human_value(layer: Packet, fld: Field, text: str, where: str) -> Any:
     actual = actual_field(layer, fld)
     kind = field_number_kind(actual)
     if kind is not None:
-        number = parse_number_text(text.strip(), kind)
+        text = text.strip()
+        if _HEX.match(text) and field_converts_numbers(actual):
+            return Internal(int(text, 16))  # the hex hvalue of a converting field is its internal value
+        number = parse_number_text(text, kind)
         if number is not None:
             return number
         try:
@@ -282,7 +306,4 @@ def field_value(layer: Packet, fld: Field, value: Any, where: str) -> Any:
             return TotalSize(value, total)
         if vtype not in ("BYTES", "EXPRESSION", "OBJECT"):
             raise ServiceError(f"unknown value type {vtype!r} for {where}")
-    value = plain_value(value)
-    if isinstance(actual_field(layer, fld), TCPOptionsField):
-        value = _tcp_options_bytes(value)
-    return value
+    return plain_value(value)
