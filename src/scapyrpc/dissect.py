@@ -113,7 +113,8 @@ def _int_hvalue_fn(fld: Any) -> Callable[[Packet, Any, int], str]:
             fn = _int_hvalue_flags
         elif issubclass(ftype, _EnumField):
             fn = _int_hvalue_enum
-        elif ftype.i2repr is Field.i2repr and ftype.i2h is Field.i2h and not field_converts_numbers(fld):
+        elif (getattr(ftype, "i2repr", None) is Field.i2repr and getattr(ftype, "i2h", None) is Field.i2h
+              and not field_converts_numbers(fld)):
             fn = _int_hvalue_plain
         else:
             fn = _int_hvalue_generic
@@ -212,8 +213,8 @@ def plan_for(cls: type[Packet]) -> _Plan:
     tail_only = (
         rest == len(desc) - 1
         and last is not None
-        and not last.isconditional
-        and not last.ismayend
+        and not getattr(last, "isconditional", False)
+        and not getattr(last, "ismayend", False)
         and not isinstance(actual_field_static(last), _BitField)
     )
     plan = _Plan(tuple(fixed), rest, aligned_bits // 8, tail_only)
@@ -234,11 +235,13 @@ def actual_field_static(fld: Any) -> Any:
 def _field_entry(layer: Packet, name: str, fld: Any, present: bool,
                  offset: int, length: int, bit_offset: int, bit_length: int) -> dict:
     value = layer.fields[name] if present else layer.getfieldval(name)
-    if name == "load":
-        data = value if isinstance(value, bytes) else bytes(value or b"")
-        jvalue, hvalue = _bytes_value(data)
+    if name == "load" and isinstance(value, (bytes, bytearray)):
+        jvalue, hvalue = _bytes_value(bytes(value))
     else:
-        jvalue, hvalue = render(layer, fld, value)
+        try:
+            jvalue, hvalue = render(layer, fld, value)
+        except Exception:  # a field whose own repr fails still gets a JSON-safe entry
+            jvalue = hvalue = repr(value)
     entry = {"id": name, "value": jvalue, "hvalue": hvalue, "offset": offset, "length": length}
     if bit_length:
         entry["bit_offset"] = bit_offset

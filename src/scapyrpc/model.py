@@ -116,7 +116,11 @@ def _unchanged(layer: Packet, fld: Any, name: str, value: Any) -> bool:
 
 
 def _new_layer(spec: dict, pending: Pending) -> Packet:
-    layer = layer_class(spec["id"])()
+    cls = layer_class(spec["id"])
+    try:
+        layer = cls()
+    except Exception as exc:  # a few contrib classes cannot be made with defaults
+        raise ServiceError(f"cannot create layer {spec['id']}: {_short(exc)}") from None
     if isinstance(layer, Raw):
         layer.load = RAW_DEFAULT_LOAD
     apply_fields(layer, spec.get("fields"), pending)

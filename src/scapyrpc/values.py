@@ -90,7 +90,7 @@ def field_number_kind(fld: Field) -> str | None:
 @lru_cache(maxsize=None)
 def converts_numbers(field_type: type) -> bool:
     """Whether the field's input conversion changes a plain number (fixed-point, scaled)."""
-    if field_type.any2i is Field.any2i and field_type.h2i is Field.h2i:
+    if getattr(field_type, "any2i", None) is Field.any2i and getattr(field_type, "h2i", None) is Field.h2i:
         return False
     return _converts(field_type)
 
