@@ -105,6 +105,8 @@ class Broker:
         self._stopping = False
         self._done = asyncio.Event()
         self._shutdown_requested = False
+        self._closed = False
+        self._client_share = max(1, (options.max_queue + 1) // 2)  # no client may fill the whole queue
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -123,17 +125,19 @@ class Broker:
 
     async def serve(self) -> bool:
         """Run until stopped; True if a client asked the server to shut down."""
-        tasks = [
-            asyncio.create_task(self._pump(self.front, self._drain_front)),
-            asyncio.create_task(self._pump(self.back, self._drain_back)),
-            asyncio.create_task(self._heartbeat()),
-        ]
+        loop = asyncio.get_running_loop()
+        for sock in (self._front, self._back):
+            loop.add_reader(sock.FD, self._on_readable)
+        heartbeat = asyncio.create_task(self._heartbeat())
+        self._on_readable()  # anything that arrived before the readers were added
         try:
             await self._done.wait()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for sock in (self._front, self._back):
+                loop.remove_reader(sock.FD)
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            self._closed = True
             self.front.close(linger=2000)
             self.back.close(linger=0)
             self.ctx.term()
@@ -158,10 +162,12 @@ class Broker:
                     self._fail(job, "no worker available while the server is shutting down", "stopping")
                 break
             await asyncio.sleep(0.01)
+            self._on_readable()
         for job in list(self.inflight.values()):
             self._fail(job, "server stopped before the request finished", "stopping")
         for job in self._take_all_queued():
             self._fail(job, "server stopped before the request started", "stopping")
+        self._on_readable()
         self._done.set()
 
     def _dispatchable(self) -> bool:
@@ -169,19 +175,29 @@ class Broker:
 
     # ---- frontend ----------------------------------------------------------------------
 
-    async def _pump(self, sock: zmq.asyncio.Socket, drain: Callable[[], None]) -> None:
+    def _on_readable(self) -> None:
+        """Drain both sockets until neither has input, then dispatch.
+
+        ZeroMQ's descriptors are edge-triggered and a send can consume the edge,
+        so this also runs after every send made outside it (timers, stop).
+        """
         while True:
-            await sock.poll(flags=zmq.POLLIN)
-            drain()
+            self._drain_front()
+            self._drain_back()
+            self._dispatch()
+            if not (self._front.getsockopt(zmq.EVENTS) & zmq.POLLIN
+                    or self._back.getsockopt(zmq.EVENTS) & zmq.POLLIN):
+                return
 
     def _drain_front(self) -> None:
         while True:
             try:
-                frames = self._front.recv_multipart(zmq.NOBLOCK, copy=True)
+                frames = self._front.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
-                break
+                return
             self._accept(frames[:-1], frames[-1])
-        self._dispatch()
+            if self.idle:  # idle workers take requests before the queue bound counts them
+                self._dispatch()
 
     def _accept(self, envelope: list[bytes], body: bytes) -> None:
         self.stats.requests += 1
@@ -193,13 +209,13 @@ class Broker:
             self._reply_error(envelope, body, f"request of {len(body)} bytes exceeds the limit of {limit} bytes",
                               "too_large")
             return
-        if self.queued >= self.options.max_queue:
+        client = envelope[0] if envelope else b""
+        queue = self.queues.get(client)
+        if self.queued >= self.options.max_queue or (queue is not None and len(queue) >= self._client_share):
             self._reply_error(envelope, body, "server busy, try again later", "busy")
             return
         self._tag += 1
         job = Job(self._tag.to_bytes(8, "big"), envelope, body)
-        client = envelope[0] if envelope else b""
-        queue = self.queues.get(client)
         if queue is None:
             queue = self.queues[client] = deque()
             self.turns.append(client)
@@ -287,6 +303,7 @@ class Broker:
                 worker.leaving = True
                 self.local.kill(worker.pid)  # its exit is reported by the pool
             # a remote worker stays busy until it answers; its late reply is dropped
+        self._on_readable()
 
     # ---- backend -----------------------------------------------------------------------
 
@@ -294,14 +311,18 @@ class Broker:
         now = time.monotonic()
         while True:
             try:
-                frames = self._back.recv_multipart(zmq.NOBLOCK, copy=True)
+                frames = self._back.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
-                break
+                return
             self._from_worker(frames[0], frames[1:], now)
-        self._dispatch()
 
     def _from_worker(self, ident: bytes, frames: list[bytes], now: float) -> None:
         kind = frames[0] if frames else b""
+        if kind == p.HEARTBEAT and len(frames) == 2:
+            beating = self.workers.get(frames[1])
+            if beating is not None:
+                beating.last_seen = now
+            return
         worker = self.workers.get(ident)
         if kind == p.READY and len(frames) == 3:
             self._register(ident, frames, now)
@@ -361,9 +382,12 @@ class Broker:
 
     def local_worker_exited(self, pid: int) -> None:
         """Called by the pool when a local worker process ends (crash, kill, retirement)."""
+        if self._closed:
+            return
         for worker in list(self.workers.values()):
             if worker.local and worker.pid == pid:
                 self._lose(worker, "process exited")
+        self._on_readable()
 
     # ---- liveness ----------------------------------------------------------------------
 
@@ -382,7 +406,7 @@ class Broker:
                     self._back.send_multipart([worker.ident, p.HEARTBEAT], zmq.NOBLOCK)
                 except zmq.ZMQError:
                     self._lose(worker, "unreachable")
-            self._dispatch()
+            self._on_readable()
 
     def pool_size(self) -> int:
         return sum(1 for w in self.workers.values() if not w.leaving)

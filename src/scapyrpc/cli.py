@@ -21,7 +21,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
                        help="endpoint workers connect to, e.g. tcp://*:4508 for remote workers "
                             "(default: a private ipc:// endpoint)")
     serve.add_argument("--request-timeout", type=float, default=10.0, help="per-request deadline in seconds")
-    serve.add_argument("--max-queue", type=int, default=1000, help="requests waiting for a worker before 'busy'")
+    serve.add_argument("--max-queue", type=int, default=1000, help="requests waiting for a worker before 'busy' (one client may hold at most half)")
     serve.add_argument("--max-request-bytes", type=int, default=16 * MiB, help="largest request accepted")
     serve.add_argument("--max-requests-per-worker", type=int, default=0, help="recycle a worker after N requests")
     serve.add_argument("--max-worker-rss-mb", type=int, default=0, help="recycle a worker above this memory")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import socket
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ServiceError
 
@@ -55,8 +56,51 @@ def load() -> None:
             logging.getLogger(__name__).debug("contrib %s not loaded", name, exc_info=True)
     conf.neighbor.resolvers.clear()
     conf.verb = 0
+    _no_name_resolution()
+    _cheaper_ipv4_pseudoheader()
     _pin_ether_types()
     _loaded = True
+
+
+def _no_name_resolution() -> None:
+    """Host names in address fields fail at once instead of sending DNS queries."""
+    from scapy.base_classes import Net
+
+    def name2addr(cls: type, name: str) -> str:
+        try:
+            infos = socket.getaddrinfo(name, None, cls.family, 0, 0, socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            raise ServiceError(f"'{name}' is not an address (host names are not resolved)") from None
+        return next(addr[0] for family, _, _, _, addr in infos if family == cls.family)
+
+    Net.name2addr = classmethod(name2addr)  # type: ignore[method-assign]
+
+
+def _cheaper_ipv4_pseudoheader() -> None:
+    """Scapy copies the whole IP layer and its payload for every TCP/UDP checksum only to
+    swap `dst` for a source-route's last hop; the same header without the copy."""
+    import struct
+
+    import scapy.layers.inet as inet
+
+    def in4_pseudoheader(proto: int, u: Any, plen: int) -> bytes:
+        if u.len is not None:
+            if u.ihl is None:
+                olen = sum(len(x) for x in u.options)
+                ihl = 5 + olen // 4 + (1 if olen % 4 else 0)
+            else:
+                ihl = u.ihl
+            length = max(u.len - 4 * ihl, 0)
+        else:
+            length = plen
+        dst = u.dst
+        routes = [opt for opt in u.options if isinstance(opt, (inet.IPOption_LSRR, inet.IPOption_SSRR))]
+        if len(routes) == 1 and len(routes[0].routers):
+            dst = routes[0].routers[-1]
+        return struct.pack("!4s4sHH", socket.inet_pton(socket.AF_INET, u.src),
+                           socket.inet_pton(socket.AF_INET, dst), proto, length)
+
+    inet.in4_pseudoheader = in4_pseudoheader
 
 
 def _pin_ether_types() -> None:

@@ -2,7 +2,8 @@
 
 Worker -> broker (after the ROUTER's identity frame):
     READY     [b"R", pid, hostname]          joined the pool, idle
-    HEARTBEAT [b"H"]                         alive (sent every HEARTBEAT_INTERVAL, busy or not)
+    HEARTBEAT [b"H", ident]                  worker `ident` is alive: sent every HEARTBEAT_INTERVAL,
+                                             busy or not, from the worker's heartbeat socket
     REPLY     [kind, tag, body]              kind is REPLY (stay), RETIRE (leaving after this
                                              reply: recycled) or SHUTDOWN (reply, then stop the server)
     GONE      [b"G"]                         leaving now (clean exit), no reply pending

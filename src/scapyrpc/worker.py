@@ -1,13 +1,14 @@
 """A worker process: a DEALER on the broker's back end that answers JSON-RPC requests.
 
-Two threads: the main thread does the packet work (`rpc.handle`), an I/O
-thread owns the ZeroMQ socket, so heartbeats keep flowing while a long build
-runs. They talk over an inproc PAIR. A worker serves one request at a time;
-the broker never sends it a second one before the reply.
+The main thread owns the socket and does the packet work (`rpc.handle`); a
+small heartbeat thread with a socket of its own keeps the broker informed
+while a long build runs. A worker serves one request at a time; the broker
+never sends it a second one before the reply.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -24,8 +25,6 @@ from . import protocol as p
 from .limits import Limits
 
 log = logging.getLogger(__name__)
-
-_PAIR = "inproc://scapyrpc-worker-compute"
 
 
 @dataclass(frozen=True)
@@ -61,31 +60,44 @@ def run(options: WorkerOptions) -> None:
     service.warm_up()
     if options.test_methods:
         rpc.enable_test_methods()
+    gc.freeze()  # the warm caches never die: keep the collector from walking them on every request
     ctx = zmq.Context()
-    compute = ctx.socket(zmq.PAIR)
-    compute.bind(_PAIR)
-    io_thread = threading.Thread(target=_io_loop, args=(ctx, options), name="scapyrpc-io", daemon=True)
-    io_thread.start()
     served = 0
+    silence_limit = p.HEARTBEAT_INTERVAL * p.HEARTBEAT_LIVENESS
+    dealer, beats = _join(ctx, options.backend)
+    broker_seen = time.monotonic()
     try:
         while True:
-            frames = compute.recv_multipart()
-            if frames == [p.GONE]:
-                break
-            tag, body = frames
-            reply = rpc.handle(body)
+            try:
+                frames = dealer.recv_multipart()
+            except zmq.Again:  # nothing for a heartbeat interval: is the broker still there?
+                if time.monotonic() - broker_seen <= silence_limit:
+                    continue
+                if not options.reconnect:
+                    log.warning("broker silent; worker %d exits", os.getpid())
+                    return
+                log.warning("broker silent; worker %d rejoins %s", os.getpid(), options.backend)
+                beats.stop()
+                dealer.close(linger=0)
+                dealer, beats = _join(ctx, options.backend)
+                broker_seen = time.monotonic()
+                continue
+            broker_seen = time.monotonic()
+            if frames[0] != p.REQUEST or len(frames) != 3:
+                continue  # a broker heartbeat
+            reply = rpc.handle(frames[2])
             served += 1
             kind = p.REPLY
             if reply.shutdown:
                 kind = p.SHUTDOWN
             elif _should_retire(options, served):
                 kind = p.RETIRE
-            compute.send_multipart([kind, tag, reply.body])
+            dealer.send_multipart([kind, frames[1], reply.body])
             if kind == p.RETIRE:
-                break
+                return
     finally:
-        io_thread.join(timeout=2)
-        compute.close(linger=0)
+        beats.stop()
+        dealer.close(linger=1000)
         ctx.term()
 
 
@@ -95,57 +107,44 @@ def _should_retire(options: WorkerOptions, served: int) -> bool:
     return bool(options.max_rss_bytes) and resident_bytes() > options.max_rss_bytes
 
 
-def _connect(ctx: zmq.Context, backend: str) -> zmq.Socket:
+def _join(ctx: zmq.Context, backend: str) -> tuple[zmq.Socket, "_Heartbeats"]:
+    """Connect a DEALER, announce READY, and start heartbeats on behalf of it."""
+    ident = uuid.uuid4().hex.encode()
     dealer = ctx.socket(zmq.DEALER)
-    dealer.setsockopt(zmq.IDENTITY, uuid.uuid4().hex.encode())
+    dealer.setsockopt(zmq.IDENTITY, ident)
     dealer.setsockopt(zmq.LINGER, 1000)
+    dealer.setsockopt(zmq.RCVTIMEO, int(p.HEARTBEAT_INTERVAL * 1000))
     dealer.connect(backend)
     dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode()])
-    return dealer
+    return dealer, _Heartbeats(ctx, backend, ident)
 
 
-def _io_loop(ctx: zmq.Context, options: WorkerOptions) -> None:
-    """Relay requests to the compute thread and replies to the broker; heartbeat both ways."""
-    compute = ctx.socket(zmq.PAIR)
-    compute.connect(_PAIR)
-    dealer = _connect(ctx, options.backend)
-    poller = zmq.Poller()
-    poller.register(dealer, zmq.POLLIN)
-    poller.register(compute, zmq.POLLIN)
-    interval = p.HEARTBEAT_INTERVAL
-    broker_seen = time.monotonic()
-    next_beat = broker_seen + interval
-    busy = False
-    try:
-        while True:
-            events = dict(poller.poll(max(0.0, next_beat - time.monotonic()) * 1000))
-            now = time.monotonic()
-            if dealer in events:
-                frames = dealer.recv_multipart()
-                broker_seen = now
-                if frames[0] == p.REQUEST and len(frames) == 3 and not busy:
-                    busy = True
-                    compute.send_multipart(frames[1:])
-            if compute in events:
-                frames = compute.recv_multipart()
-                dealer.send_multipart(frames)
-                busy = False
-                if frames[0] == p.RETIRE:
-                    return
-            if now >= next_beat:
-                dealer.send(p.HEARTBEAT)
-                next_beat = now + interval
-            if not busy and now - broker_seen > interval * p.HEARTBEAT_LIVENESS:
-                if not options.reconnect:
-                    log.warning("broker silent for %.1f s; worker %d exits", now - broker_seen, os.getpid())
-                    compute.send_multipart([p.GONE])
-                    return
-                log.warning("broker silent; reconnecting to %s", options.backend)
-                poller.unregister(dealer)
-                dealer.close(linger=0)
-                dealer = _connect(ctx, options.backend)
-                poller.register(dealer, zmq.POLLIN)
-                broker_seen = now
-    finally:
-        dealer.close()
-        compute.close(linger=0)
+class _Heartbeats:
+    """A thread with its own socket that says "worker `ident` is alive" every interval.
+
+    It keeps beating while the main thread is deep in a long build, so the
+    broker can tell a busy worker from a vanished one without a thread hop on
+    the request path.
+    """
+
+    def __init__(self, ctx: zmq.Context, backend: str, ident: bytes) -> None:
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(ctx, backend, ident),
+                                        name="scapyrpc-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self, ctx: zmq.Context, backend: str, ident: bytes) -> None:
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(backend)
+        try:
+            while not self._stopped.wait(p.HEARTBEAT_INTERVAL):
+                sock.send_multipart([p.HEARTBEAT, ident], zmq.NOBLOCK)
+        except zmq.ZMQError:
+            pass
+        finally:
+            sock.close(linger=0)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=2)
