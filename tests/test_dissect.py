@@ -37,7 +37,7 @@ def test_seed_document_example_values():
     assert ip["proto"]["hvalue"] == "tcp" and ip["proto"]["offset"] == 9
     assert ip["flags"]["value"] == 0 and ip["flags"]["hvalue"] == ""
     assert ip["options"]["value"] == {"vtype": "EXPRESSION", "expr": "[]"}
-    assert res["data"][1]["name"] == "IP" and res["data"][2]["offset"] == 34
+    assert res["data"][1]["name"] == "IPv4" and res["data"][2]["offset"] == 34
 
 
 def test_padding_is_shown_as_raw():
@@ -74,6 +74,8 @@ def test_non_ascii_bytes_hvalue_is_binary_marker():
     assert fields(res["data"][0])["load"]["hvalue"] == "<binary>"
 
 
-def test_layer_names_are_scapy_names():
-    res = service.build_pkt([{"id": "Ether"}, {"id": "IPv6"}])
-    assert [d["name"] for d in res["data"]] == [Ether._name, "IPv6"] == ["Ethernet", "IPv6"]
+def test_layer_names_are_the_definitions_display_names():
+    res = service.build_pkt([{"id": "Ether"}, {"id": "IPv6"}, {"id": "UDP"}, {"id": "Padding"}])
+    protocols = {p["id"]: p["name"] for p in service.get_definitions(["Ether", "IPv6", "UDP"])["protocols"]}
+    assert [d["name"] for d in res["data"]] == [protocols["Ether"], protocols["IPv6"], protocols["UDP"], "Raw"]
+    assert res["data"][0]["name"] == "Ethernet II"

@@ -25,6 +25,7 @@ from scapy.fields import (
 )
 from scapy.packet import NoPayload, Packet, Padding
 
+from .definitions import display_name
 from .encoding import encode_base64
 from .model import dissect_frame, frame_bytes
 from .values import actual_field, field_converts_numbers
@@ -351,7 +352,10 @@ def _shown_id(layer: Packet) -> str:
 
 
 def _shown_name(layer: Packet) -> str:
-    return "Raw" if isinstance(layer, Padding) else layer.name
+    """The protocol's display name from the definitions (`IP` is `IPv4`), as the GUI lists it."""
+    if isinstance(layer, Padding):
+        return "Raw"
+    return display_name(type(layer).__name__) or layer.name
 
 
 def _tail_offset(frame_len: int, model_layer: Packet, fallback: int) -> int:
