@@ -23,7 +23,8 @@ from .worker import WorkerOptions, run
 log = logging.getLogger(__name__)
 
 PRELOAD = ["scapyrpc.preload"]
-_QUICK_DEATH = 1.0  # a worker that dies younger than this is respawned after a pause
+_QUICK_DEATH = 1.0  # seconds: a worker dying younger than this counts towards a crash loop
+_CRASH_LOOP = 3  # consecutive quick deaths before respawns back off
 
 
 def forkserver_context() -> multiprocessing.context.BaseContext:
@@ -46,6 +47,7 @@ class LocalPool:
         self.host = socket.gethostname()
         self.stopping = False
         self.respawns = 0
+        self._quick_deaths = 0
 
     def start(self) -> None:
         for _ in range(self.size):
@@ -73,8 +75,11 @@ class LocalPool:
         if self.stopping:
             return
         self.respawns += 1
-        if age < _QUICK_DEATH:
-            loop.call_later(_QUICK_DEATH, self.spawn)
+        # SIGKILL is ours (deadline, lost heartbeat) or the OOM killer's, not a start-up failure
+        crashed_young = age < _QUICK_DEATH and proc.exitcode != -signal.SIGKILL
+        self._quick_deaths = self._quick_deaths + 1 if crashed_young else 0
+        if self._quick_deaths >= _CRASH_LOOP:  # e.g. a worker that cannot start: do not spin
+            loop.call_later(min(0.25 * 2 ** (self._quick_deaths - _CRASH_LOOP), 5.0), self.spawn)
         else:
             self.spawn()
 
