@@ -125,7 +125,7 @@ class Runner:
         return summarise(config.label, workload, result, config.workers)
 
 
-def metadata(args: argparse.Namespace) -> dict:
+def metadata(args: argparse.Namespace, load_at_start: float) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     def dist(name: str) -> str:
@@ -138,7 +138,7 @@ def metadata(args: argparse.Namespace) -> dict:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": _git_commit(), "scapyrpc": dist("scapyrpc"), "scapy": dist("scapy"), "pyzmq": dist("pyzmq"),
         "python": platform.python_version(), "cpus": CPUS, "platform": platform.platform(),
-        "load_average_at_start": os.getloadavg()[0],
+        "load_average_at_start": load_at_start,
         "args": {k: v for k, v in vars(args).items() if k not in ("json",)},
     }
 
@@ -193,12 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         print("scapyrpc bench: interrupted", file=sys.stderr)
         return 130
     progress.close()
-    return _report(args, results)
+    return _report(args, results, busy)
 
 
-def _report(args: argparse.Namespace, results: list[tuple[str, list[Row]]]) -> int:
+def _report(args: argparse.Namespace, results: list[tuple[str, list[Row]]], load_at_start: float) -> int:
     window = f"{args.requests} requests" if args.requests else f"{args.duration:g} s"
-    document = {"meta": metadata(args), "workloads": {}}
+    document = {"meta": metadata(args, load_at_start), "workloads": {}}
     for workload, rows in results:
         ratio_list = ratios(rows, args.workers)
         title = (f"{workload} - {workloads.DESCRIPTIONS[workload]}\n"

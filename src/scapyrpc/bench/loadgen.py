@@ -121,7 +121,11 @@ def _socket(ctx: Any, endpoint: str, timeout_ms: int) -> Any:
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
     sock.setsockopt(zmq.SNDTIMEO, timeout_ms)
-    sock.connect(endpoint)
+    try:
+        sock.connect(endpoint)
+    except zmq.ZMQError:
+        sock.close(linger=0)  # an open socket would block Context.term() forever
+        raise
     return sock
 
 
