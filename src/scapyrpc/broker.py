@@ -24,6 +24,8 @@ from .replies import peek_id, peek_method, scapy_error_body
 
 log = logging.getLogger(__name__)
 
+DEADLINE_TICK = 0.05  # seconds between deadline sweeps: how late a deadline reply may be
+
 
 class LocalWorkers(Protocol):
     """What the broker needs from the pool of local worker processes (`pool.LocalPool`)."""
@@ -48,7 +50,7 @@ class Job:
     envelope: list[bytes]
     body: bytes
     worker: bytes | None = None
-    deadline: asyncio.TimerHandle | None = None
+    expires: float = 0.0  # monotonic time of its deadline, once dispatched
 
 
 @dataclass(eq=False)
@@ -128,15 +130,16 @@ class Broker:
         loop = asyncio.get_running_loop()
         for sock in (self._front, self._back):
             loop.add_reader(sock.FD, self._on_readable)
-        heartbeat = asyncio.create_task(self._heartbeat())
+        timers = [asyncio.create_task(self._heartbeat()), asyncio.create_task(self._deadlines())]
         self._on_readable()  # anything that arrived before the readers were added
         try:
             await self._done.wait()
         finally:
             for sock in (self._front, self._back):
                 loop.remove_reader(sock.FD)
-            heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
+            for timer in timers:
+                timer.cancel()
+            await asyncio.gather(*timers, return_exceptions=True)
             self._closed = True
             self.front.close(linger=2000)
             self.back.close(linger=0)
@@ -236,8 +239,6 @@ class Broker:
     def _fail(self, job: Job, message: str, kind: str) -> None:
         """Answer a job with an error and forget it."""
         self.inflight.pop(job.tag, None)
-        if job.deadline is not None:
-            job.deadline.cancel()
         self._reply_error(job.envelope, job.body, message, kind)
 
     # ---- dispatch ----------------------------------------------------------------------
@@ -272,7 +273,10 @@ class Broker:
         return jobs
 
     def _dispatch(self) -> None:
-        loop = asyncio.get_running_loop()
+        if not (self.idle and self.queued):
+            return
+        now = time.monotonic()
+        timeout = self.options.request_timeout
         while self.idle and self.queued:
             ident = self.idle.popleft()
             worker = self.workers.get(ident)
@@ -288,12 +292,21 @@ class Broker:
                 continue
             job.worker = ident
             worker.job = job
-            job.deadline = loop.call_later(self.options.request_timeout, self._expire, job)
+            job.expires = now + timeout
             self.inflight[job.tag] = job
 
+    async def _deadlines(self) -> None:
+        """Answer every in-flight request past its deadline (checked every DEADLINE_TICK)."""
+        while True:
+            await asyncio.sleep(DEADLINE_TICK)
+            now = time.monotonic()
+            expired = [job for job in self.inflight.values() if job.expires <= now]
+            for job in expired:
+                self._expire(job)
+            if expired:
+                self._on_readable()
+
     def _expire(self, job: Job) -> None:
-        if self.inflight.get(job.tag) is not job:
-            return
         worker = self.workers.get(job.worker or b"")
         method = peek_method(job.body)
         self._fail(job, f"request deadline of {self.options.request_timeout:g} s exceeded while handling {method}",
@@ -303,7 +316,6 @@ class Broker:
                 worker.leaving = True
                 self.local.kill(worker.pid)  # its exit is reported by the pool
             # a remote worker stays busy until it answers; its late reply is dropped
-        self._on_readable()
 
     # ---- backend -----------------------------------------------------------------------
 
@@ -355,8 +367,6 @@ class Broker:
         if worker.job is not None and worker.job.tag == tag:
             worker.job = None
         if job is not None and job.worker == worker.ident:
-            if job.deadline is not None:
-                job.deadline.cancel()
             self._send_front(job.envelope, body)
         if kind == p.RETIRE:
             worker.leaving = True
