@@ -331,3 +331,35 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+def test_broker_with_only_remote_workers() -> None:
+    with socket_port() as port:
+        backend = f"tcp://127.0.0.1:{port}"
+    srv = ServerProcess("--backend", backend, "--request-timeout", "1", workers=0)
+    remote = None
+    try:
+        sock = req_socket(srv.endpoint)
+        try:  # no worker at all: the request still gets its one reply
+            sock.send(request("w0", "get_version"))
+            reply = orjson.loads(sock.recv())
+            assert reply["id"] == "w0"
+            assert reply["error"]["message"] == "Scapy Server: no worker became available within 1 s"
+        finally:
+            sock.close()
+        remote = subprocess.Popen([sys.executable, "-m", "scapyrpc", "worker", "--connect", backend],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def served() -> bool:
+            try:
+                with ScapyClient(srv.endpoint, timeout_ms=3000) as cli:
+                    return cli.build_pkt([{"id": "Ether"}, {"id": "IP"}])["binary"] != ""
+            except ScapyRpcError:
+                return False
+
+        assert wait_for(served, 30, interval=0.2)
+    finally:
+        if remote is not None:
+            remote.kill()
+            remote.wait(10)
+        srv.stop()

@@ -50,7 +50,7 @@ class Job:
     envelope: list[bytes]
     body: bytes
     worker: bytes | None = None
-    expires: float = 0.0  # monotonic time of its deadline, once dispatched
+    expires: float = 0.0  # monotonic deadline: for waiting in the queue, then for running
 
 
 @dataclass(eq=False)
@@ -218,7 +218,8 @@ class Broker:
             self._reply_error(envelope, body, "server busy, try again later", "busy")
             return
         self._tag += 1
-        job = Job(self._tag.to_bytes(8, "big"), envelope, body)
+        job = Job(self._tag.to_bytes(8, "big"), envelope, body,
+                  expires=time.monotonic() + self.options.request_timeout)
         if queue is None:
             queue = self.queues[client] = deque()
             self.turns.append(client)
@@ -296,15 +297,32 @@ class Broker:
             self.inflight[job.tag] = job
 
     async def _deadlines(self) -> None:
-        """Answer every in-flight request past its deadline (checked every DEADLINE_TICK)."""
+        """Answer every request past its deadline, running or still waiting (every DEADLINE_TICK)."""
         while True:
             await asyncio.sleep(DEADLINE_TICK)
             now = time.monotonic()
             expired = [job for job in self.inflight.values() if job.expires <= now]
             for job in expired:
                 self._expire(job)
-            if expired:
+            stale = self._take_stale_queued(now)
+            for job in stale:
+                self._fail(job, f"no worker became available within {self.options.request_timeout:g} s",
+                           "no_worker")
+            if expired or stale:
                 self._on_readable()
+
+    def _take_stale_queued(self, now: float) -> list[Job]:
+        """Queued requests whose wait passed the deadline (each client's queue is oldest first)."""
+        stale = []
+        for client in list(self.turns):
+            queue = self.queues[client]
+            while queue and queue[0].expires <= now:
+                stale.append(queue.popleft())
+                self.queued -= 1
+            if not queue:
+                del self.queues[client]
+                self.turns.remove(client)
+        return stale
 
     def _expire(self, job: Job) -> None:
         worker = self.workers.get(job.worker or b"")
