@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import psutil
 import pytest
+import zmq
 
 from scapyrpc.client import ScapyClient, ScapyRpcError  # noqa: F401  (re-exported for tests)
 
@@ -89,6 +90,15 @@ class ServerProcess:
             if stream:
                 stream.close()
         return code
+
+
+def zmq_socket(kind: int, endpoint: str, timeout_ms: int = 20000) -> zmq.Socket:
+    """A connected REQ or DEALER test client socket that never blocks a test forever."""
+    sock = zmq.Context.instance().socket(kind)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    sock.connect(endpoint)
+    return sock
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> bool:

@@ -11,11 +11,10 @@ import threading
 import time
 
 import orjson
-import psutil
 import pytest
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess, wait_for
+from conftest import GUI_HANDLER, ServerProcess, wait_for, zmq_socket
 from scapyrpc.client import ScapyClient, ScapyRpcError
 
 BUILD = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP", "fields": [{"id": "dport", "value": 443}]}]
@@ -29,11 +28,7 @@ def request(rid: str, method: str, params: list | None = None) -> bytes:
 
 
 def req_socket(endpoint: str, timeout_ms: int = 20000) -> zmq.Socket:
-    sock = zmq.Context.instance().socket(zmq.REQ)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
-    sock.connect(endpoint)
-    return sock
+    return zmq_socket(zmq.REQ, endpoint, timeout_ms)
 
 
 def test_kill_busy_worker_under_load_every_request_answered() -> None:
@@ -143,10 +138,7 @@ def test_oversized_request_refused_by_broker(test_server: ServerProcess) -> None
 
 
 def test_queue_bound_gives_immediate_busy_and_flooder_does_not_starve(test_server: ServerProcess) -> None:
-    flooder = zmq.Context.instance().socket(zmq.DEALER)
-    flooder.setsockopt(zmq.LINGER, 0)
-    flooder.setsockopt(zmq.RCVTIMEO, 20000)
-    flooder.connect(test_server.endpoint)
+    flooder = zmq_socket(zmq.DEALER, test_server.endpoint)
     try:
         # two slow requests occupy both workers, then 20 more: one client may hold half of the
         # queue of 8, so 4 wait and 16 are refused at once
@@ -174,10 +166,7 @@ def test_queue_bound_gives_immediate_busy_and_flooder_does_not_starve(test_serve
 
 
 def test_fair_dispatch_across_clients(test_server: ServerProcess) -> None:
-    flooder = zmq.Context.instance().socket(zmq.DEALER)
-    flooder.setsockopt(zmq.LINGER, 0)
-    flooder.setsockopt(zmq.RCVTIMEO, 20000)
-    flooder.connect(test_server.endpoint)
+    flooder = zmq_socket(zmq.DEALER, test_server.endpoint)
     other_client = test_server.client(timeout_ms=20000)  # handshake done before the flood
     try:
         for i in range(6):  # 2 run, 4 wait: the most one client may queue

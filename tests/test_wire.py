@@ -7,15 +7,11 @@ import threading
 import orjson
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess
+from conftest import GUI_HANDLER, ServerProcess, zmq_socket
 
 
 def raw_exchange(endpoint: str, payload: bytes, timeout_ms: int = 10000) -> dict:
-    ctx = zmq.Context.instance()
-    sock = ctx.socket(zmq.REQ)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
-    sock.connect(endpoint)
+    sock = zmq_socket(zmq.REQ, endpoint, timeout_ms)
     try:
         sock.send(payload)
         return orjson.loads(sock.recv())
@@ -60,10 +56,7 @@ def test_eight_concurrent_clients_get_their_own_replies(server: ServerProcess) -
     failures: list[str] = []
 
     def client_loop(n: int) -> None:
-        sock = zmq.Context.instance().socket(zmq.REQ)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.RCVTIMEO, 20000)
-        sock.connect(server.endpoint)
+        sock = zmq_socket(zmq.REQ, server.endpoint)
         try:
             for i in range(50):
                 rid = f"c{n}-{i}"
