@@ -103,9 +103,23 @@ class Runner:
         by_requests = bool(self.args.requests)
         return self.progress.task(label, self.args.requests if by_requests else self.args.duration, by_requests)
 
-    def _clients(self, workload: str, endpoint: str, label: str) -> RunResult:
+    def _clients(self, workload: str, endpoint: str, label: str,
+                 server: ManagedServer | None = None) -> tuple[RunResult, tuple[float, float] | None]:
+        """Run the clients; for a server we started, also its CPU seconds (broker, workers) in the window."""
         handler = connect(endpoint)
-        return run_clients(self.plan(workload, endpoint, handler), self.args.clients, self._tick(label))
+        tick = self._tick(label)
+        before: list = []
+
+        def on_progress(done: int, elapsed: float) -> None:
+            if server is not None and not before:
+                before.append(server.cpu_seconds())  # first call: the barrier has just released the clients
+            tick(done, elapsed)
+
+        result = run_clients(self.plan(workload, endpoint, handler), self.args.clients, on_progress)
+        after = server.cpu_seconds() if server is not None else None
+        if not before or before[0] is None or after is None:
+            return result, None
+        return result, (after[0] - before[0][0], after[1] - before[0][1])
 
     def run(self, workload: str, config: Config) -> Row:
         label = f"{workload}: {config.label}"
@@ -114,15 +128,16 @@ class Runner:
 
             plan = self.plan(workload, "", version_handler(API_MAJOR, API_MINOR))
             return summarise(config.label, workload, run_inprocess(plan, self._tick(label)), None, in_process=True)
+        cpu = None
         if config.kind == "server":
             with ManagedServer(config.workers or 1) as server:
-                result = self._clients(workload, server.endpoint, label)
+                result, cpu = self._clients(workload, server.endpoint, label, server)
         elif config.kind == "rep":
             with bare_rep() as endpoint:
-                result = self._clients(workload, endpoint, label)
+                result, _ = self._clients(workload, endpoint, label)
         else:
-            result = self._clients(workload, config.label, label)
-        return summarise(config.label, workload, result, config.workers)
+            result, _ = self._clients(workload, config.label, label)
+        return summarise(config.label, workload, result, config.workers, server_cpu=cpu)
 
 
 def metadata(args: argparse.Namespace, load_at_start: float) -> dict:

@@ -75,6 +75,24 @@ class ManagedServer:
         except Exception:  # psutil missing or the server already gone
             return []
 
+    def cpu_seconds(self) -> tuple[float, float] | None:
+        """(broker, everything below it) CPU seconds so far, zmq I/O threads included; None without psutil."""
+        try:
+            import psutil
+
+            root = psutil.Process(self.pid)
+            broker = sum(root.cpu_times()[:2])
+            children = root.children(recursive=True)
+        except Exception:  # psutil missing (it is optional) or the server already gone
+            return None
+        workers = 0.0
+        for child in children:
+            try:
+                workers += sum(child.cpu_times()[:2])
+            except psutil.NoSuchProcess:
+                continue
+        return broker, workers
+
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM by pid, wait; kill by pid anything of its tree that survives."""
         tree = self.descendants()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterator
 
 from .loadgen import RunResult
@@ -40,10 +40,12 @@ class Row:
     throughput: float
     latency_ms: dict[str, float]
     client_cpu_share: float | None
-    notes: list[str] = field(default_factory=list)
+    # CPU ms per request: "service" = the worker processes (or the in-process loop), "broker" = the front.
+    cpu_ms_per_request: dict[str, float] | None = None
 
 
-def summarise(label: str, workload: str, run: RunResult, workers: int | None, in_process: bool = False) -> Row:
+def summarise(label: str, workload: str, run: RunResult, workers: int | None, in_process: bool = False,
+              server_cpu: tuple[float, float] | None = None) -> Row:
     """Merge the clients' measurements: throughput over the common window, percentiles over all latencies."""
     latencies = sorted(x for r in run.results for x in r.latencies)
     errors: Counter = Counter()
@@ -59,11 +61,16 @@ def summarise(label: str, workload: str, run: RunResult, workers: int | None, in
     lat["max"] = latencies[-1] * 1000 if latencies else 0.0
     cpus = os.cpu_count() or 1
     client_cpu = None if in_process or not wall else sum(r.cpu for r in run.results) / (wall * cpus)
+    cpu_ms = None
+    if received and in_process:
+        cpu_ms = {"service": sum(r.cpu for r in run.results) / received * 1000}
+    elif received and server_cpu:
+        cpu_ms = {"service": server_cpu[1] / received * 1000, "broker": server_cpu[0] / received * 1000}
     return Row(label=label, workload=workload, clients=run.clients, workers=workers, requests=received,
                sent=sent, errors=sum(errors.values()), error_kinds=dict(errors.most_common()),
                fe_errors=sum(fe_errors.values()), fe_error_kinds=dict(fe_errors.most_common()),
                lost=sent - received, wall_s=wall, throughput=received / wall if wall else 0.0,
-               latency_ms=lat, client_cpu_share=client_cpu)
+               latency_ms=lat, client_cpu_share=client_cpu, cpu_ms_per_request=cpu_ms)
 
 
 def ratios(rows: list[Row], workers: int) -> list[tuple[str, float, str]]:
@@ -80,6 +87,12 @@ def ratios(rows: list[Row], workers: int) -> list[tuple[str, float, str]]:
             n = cores if best is many else 1
             out.append((f"{best.label} / ({n} x in-process)", best.throughput / (n * inproc.throughput),
                         f"efficiency: {n} core(s) x the per-core limit"))
+    base = inproc.cpu_ms_per_request if inproc else None
+    for row in (one, many):
+        cost = row.cpu_ms_per_request if row else None
+        if base and cost and base["service"]:
+            out.append((f"{row.label}: worker CPU per request / in-process", cost["service"] / base["service"],
+                        "what a request costs a worker beyond the service call"))
     if rep and rep.throughput:
         for row in (one, many):
             if row:
@@ -96,7 +109,7 @@ def to_json(rows: list[Row], ratio_list: list[tuple[str, float, str]]) -> dict:
 # ---- presentation --------------------------------------------------------------------------------
 
 _HEADERS = ("configuration", "clients", "requests", "errors", "req/s", "p50 ms", "p90 ms", "p99 ms",
-            "p99.9 ms", "client CPU")
+            "p99.9 ms", "client CPU", "worker CPU ms/req", "broker CPU ms/req")
 
 
 def _cells(row: Row) -> list[str]:
@@ -104,8 +117,10 @@ def _cells(row: Row) -> list[str]:
     errors = str(row.errors) + (f" (+{row.fe_errors} FE)" if row.fe_errors else "")
     cpu = "-" if row.client_cpu_share is None else f"{row.client_cpu_share:.0%}"
     clients = "-" if row.label == "in-process" else str(row.clients)
+    costs = row.cpu_ms_per_request or {}
     return [row.label, clients, str(row.requests), errors, f"{row.throughput:,.0f}",
-            *(f"{lat[name]:.2f}" for name, _ in PERCENTILES), cpu]
+            *(f"{lat[name]:.2f}" for name, _ in PERCENTILES), cpu,
+            *(f"{costs[k]:.3f}" if k in costs else "-" for k in ("service", "broker"))]
 
 
 def _error_lines(rows: list[Row]) -> Iterator[str]:
@@ -148,7 +163,8 @@ def _rich_console() -> Any:
         from rich.console import Console
     except ImportError:
         return None
-    return Console()
+    # Off a terminal rich would wrap the table at 80 columns; a wide table stays readable in logs.
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 class Progress:

@@ -64,7 +64,7 @@ FIELD_ENGINE = {"field_engine": {
     "instructions": [
         {"id": "STLVmFlowVar", "parameters": {"name": "ip_src", "min_value": "16.0.0.1", "max_value": "16.0.0.254",
                                               "size": "4", "op": "inc", "step": "1"}},
-        {"id": "STLVmWrFlowVar", "parameters": {"name": "", "fv_name": "ip_src", "pkt_offset": "IP.src",
+        {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "ip_src", "pkt_offset": "IP.src",
                                                 "is_big": "true", "add_val": "0", "offset_fixup": "0"}},
         {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
     ],
