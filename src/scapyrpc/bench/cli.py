@@ -140,6 +140,15 @@ class Runner:
         return summarise(config.label, workload, result, config.workers, server_cpu=cpu)
 
 
+def machine_busy(seconds: float = 0.5) -> float:
+    """Share of all CPUs busy over a short sample (psutil), else the load average per CPU."""
+    try:
+        import psutil
+    except ImportError:
+        return os.getloadavg()[0] / CPUS
+    return psutil.cpu_percent(interval=seconds) / 100
+
+
 def metadata(args: argparse.Namespace, load_at_start: float) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -153,7 +162,7 @@ def metadata(args: argparse.Namespace, load_at_start: float) -> dict:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": _git_commit(), "scapyrpc": dist("scapyrpc"), "scapy": dist("scapy"), "pyzmq": dist("pyzmq"),
         "python": platform.python_version(), "cpus": CPUS, "platform": platform.platform(),
-        "load_average_at_start": load_at_start,
+        "cpu_busy_before_start": round(load_at_start, 3),
         "args": {k: v for k, v in vars(args).items() if k not in ("json",)},
     }
 
@@ -189,10 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         except BenchError as exc:
             print(f"scapyrpc bench: error: {args.endpoint}: {exc}", file=sys.stderr)
             return exc.code
-    busy = os.getloadavg()[0]
-    if busy > CPUS / 2:
-        print(f"scapyrpc bench: warning: load average {busy:.1f} on {CPUS} CPUs before starting; "
-              "other processes will share the cores and lower every figure", file=sys.stderr)
+    busy = machine_busy()
+    if busy > 0.25:
+        print(f"scapyrpc bench: warning: the CPUs were {busy:.0%} busy before starting; other processes "
+              "will share the cores and lower every figure", file=sys.stderr)
     progress = Progress(enabled=not args.no_progress)
     runner = Runner(args, progress)
     results: list[tuple[str, list[Row]]] = []

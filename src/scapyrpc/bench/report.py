@@ -108,19 +108,24 @@ def to_json(rows: list[Row], ratio_list: list[tuple[str, float, str]]) -> dict:
 
 # ---- presentation --------------------------------------------------------------------------------
 
-_HEADERS = ("configuration", "clients", "requests", "errors", "req/s", "p50 ms", "p90 ms", "p99 ms",
-            "p99.9 ms", "client CPU", "worker CPU ms/req", "broker CPU ms/req")
+LATENCY_HEADERS = ("target", "clients", "requests", "errors", "req/s", "p50", "p90", "p99", "p99.9")
+CPU_HEADERS = ("target", "client CPU share", "worker CPU ms/req", "broker CPU ms/req")
+CPU_CAPTION = ("client CPU share: of all cores, used by the load generator; worker/broker CPU: per request, "
+               "in the server's processes, zmq I/O threads included (in-process: the loop itself)")
 
 
-def _cells(row: Row) -> list[str]:
+def _latency_cells(row: Row) -> list[str]:
     lat = row.latency_ms
     errors = str(row.errors) + (f" (+{row.fe_errors} FE)" if row.fe_errors else "")
-    cpu = "-" if row.client_cpu_share is None else f"{row.client_cpu_share:.0%}"
     clients = "-" if row.label == "in-process" else str(row.clients)
-    costs = row.cpu_ms_per_request or {}
     return [row.label, clients, str(row.requests), errors, f"{row.throughput:,.0f}",
-            *(f"{lat[name]:.2f}" for name, _ in PERCENTILES), cpu,
-            *(f"{costs[k]:.3f}" if k in costs else "-" for k in ("service", "broker"))]
+            *(f"{lat[name]:.2f}" for name, _ in PERCENTILES)]
+
+
+def _cpu_cells(row: Row) -> list[str]:
+    share = "-" if row.client_cpu_share is None else f"{row.client_cpu_share:.0%}"
+    costs = row.cpu_ms_per_request or {}
+    return [row.label, share, *(f"{costs[k]:.3f}" if k in costs else "-" for k in ("service", "broker"))]
 
 
 def _error_lines(rows: list[Row]) -> Iterator[str]:
@@ -132,29 +137,35 @@ def _error_lines(rows: list[Row]) -> Iterator[str]:
 
 
 def render(title: str, rows: list[Row], ratio_list: list[tuple[str, float, str]], plain: bool = False) -> None:
-    """The final table on stdout, with ratios and error kinds underneath."""
+    """Two tables on stdout (throughput and latency; where the CPU goes), then ratios and error kinds."""
     console = None if plain else _rich_console()
     notes = [f"{name}: {value:.2f}  ({meaning})" for name, value, meaning in ratio_list]
-    errors = list(_error_lines(rows))
+    tables = ((title + "\nlatency in ms", LATENCY_HEADERS, [_latency_cells(r) for r in rows], None),
+              ("where the CPU goes", CPU_HEADERS, [_cpu_cells(r) for r in rows], CPU_CAPTION))
     if console is None:
-        widths = [max(len(h), *(len(_cells(r)[k]) for r in rows)) for k, h in enumerate(_HEADERS)]
-        print(title)
-        for cells in (list(_HEADERS), *(_cells(row) for row in rows)):
-            print("  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths))))
-        for line in notes + errors:
-            print(line)
+        for heading, headers, body, caption in tables:
+            print(heading)
+            widths = [max(len(h), *(len(cells[k]) for cells in body)) for k, h in enumerate(headers)]
+            for cells in (list(headers), *body):
+                print("  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths))))
+            if caption:
+                print(caption)
+        print("\n".join([*notes, *_error_lines(rows)]))
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
-    for k, header in enumerate(_HEADERS):
-        table.add_column(header, justify="left" if k == 0 else "right")
-    for row in rows:
-        table.add_row(*_cells(row), style="red" if row.errors or row.lost else None)
-    console.print(table)
+    for heading, headers, body, caption in tables:
+        table = Table(title=heading, title_justify="left", caption=caption, caption_justify="left",
+                      box=box.SIMPLE_HEAD, pad_edge=False)
+        for k, header in enumerate(headers):
+            table.add_column(header, justify="left" if k == 0 else "right")
+        for row, cells in zip(rows, body):
+            table.add_row(*cells, style="red" if row.errors or row.lost else None)
+        console.print(table)
     for line in notes:
         console.print(line, highlight=False)
-    for line in errors:
+    for line in _error_lines(rows):
         console.print(f"[red]{line}[/red]", highlight=False)
 
 
@@ -163,8 +174,8 @@ def _rich_console() -> Any:
         from rich.console import Console
     except ImportError:
         return None
-    # Off a terminal rich would wrap the table at 80 columns; a wide table stays readable in logs.
-    return Console() if sys.stdout.isatty() else Console(width=160)
+    # Off a terminal rich would squeeze the table into 80 columns; logs can be wider.
+    return Console() if sys.stdout.isatty() else Console(width=120)
 
 
 class Progress:
