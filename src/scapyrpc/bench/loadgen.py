@@ -174,34 +174,32 @@ def client_main(plan: Plan, share: int, barrier: Any, progress: Any, slot: int, 
 
     result = ClientResult()
     ctx = zmq.Context()
-    sock = None
     try:
-        sock = _socket(ctx, plan.endpoint, min(plan.timeout_ms, HANDSHAKE_TIMEOUT_MS))
-        handshake(sock)
-        sock.setsockopt(zmq.RCVTIMEO, plan.timeout_ms)
-        frames = plan.frames
-        for k in range(plan.warmup):
-            sock.send(frames[(slot * 7 + k) % len(frames)])
-            sock.recv()
-    except (BenchError, zmq.ZMQError) as exc:
-        result.failure = f"client {slot}: {exc}"
-        barrier.abort()
+        try:
+            sock = _socket(ctx, plan.endpoint, HANDSHAKE_TIMEOUT_MS)
+            handshake(sock)
+            sock.setsockopt(zmq.RCVTIMEO, plan.timeout_ms)
+            for k in range(plan.warmup):
+                sock.send(plan.frames[(slot * 7 + k) % len(plan.frames)])
+                sock.recv()
+        except (BenchError, zmq.ZMQError) as exc:
+            reason = f"no reply within {plan.timeout_ms / 1000:g} s during warm-up" if isinstance(exc, zmq.Again) else exc
+            result.failure = f"client {slot}: {reason}"
+            barrier.abort()  # releases everyone: the parent reports this failure
+            return
+        try:
+            barrier.wait(60)
+        except threading.BrokenBarrierError:
+            return  # another client failed; it reports why
+        _timed_loop(plan, share, sock, ctx, progress, slot, result)
+    finally:
         out.put(result)
-        ctx.destroy(linger=0)
-        return
-    try:
-        barrier.wait(60)
-    except threading.BrokenBarrierError:
-        out.put(ClientResult(failure=""))
-        ctx.destroy(linger=0)
-        return
-    sock = _timed_loop(plan, share, sock, ctx, progress, slot, result)
-    out.put(result)
-    ctx.destroy(linger=0)
+        ctx.destroy(linger=0)  # closes whichever socket is open
 
 
 def _timed_loop(plan: Plan, share: int, sock: Any, ctx: Any, progress: Any, slot: int,
-                result: ClientResult) -> Any:
+                result: ClientResult) -> None:
+    """Send back to back until the window closes or `share` requests are done; fill `result`."""
     import zmq
 
     frames, ids, n = plan.frames, request_ids(plan.frames), len(plan.frames)
@@ -234,7 +232,6 @@ def _timed_loop(plan: Plan, share: int, sock: Any, ctx: Any, progress: Any, slot
             break
     result.end = t1
     result.cpu = time.process_time() - cpu0
-    return sock
 
 
 # ---- the run -----------------------------------------------------------------------------------
@@ -270,7 +267,7 @@ def run_clients(plan: Plan, clients: int, on_progress: Callable[[int, float], No
         except threading.BrokenBarrierError:
             failures = _collect(out, procs, timeout=10)
             reason = next((r.failure for r in failures if r.failure), "clients did not start")
-            raise BenchError(reason) from None
+            raise BenchError(reason, 1) from None  # the endpoint answered the parent: a run failure
         started = time.monotonic()
         results: list[ClientResult] = []
         while len(results) < clients:

@@ -150,7 +150,8 @@ def render(title: str, rows: list[Row], ratio_list: list[tuple[str, float, str]]
                 print("  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths))))
             if caption:
                 print(caption)
-        print("\n".join([*notes, *_error_lines(rows)]))
+        for line in [*notes, *_error_lines(rows)]:
+            print(line)
         return
     from rich import box
     from rich.table import Table
