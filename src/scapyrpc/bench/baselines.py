@@ -13,9 +13,10 @@ import contextlib
 import multiprocessing as mp
 import queue
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from .loadgen import BenchError, ClientResult, Plan, RunResult, record, request_ids
+from .loadgen import BenchError, ClientResult, Plan, RunResult, timed_loop
 
 
 def _load_service() -> Callable[[bytes], Any]:
@@ -29,30 +30,10 @@ def _load_service() -> Callable[[bytes], Any]:
 def inprocess_main(plan: Plan, progress: Any, out: Any) -> None:
     """Body of the in-process process: warm up, then call the service back to back."""
     handle = _load_service()
-    frames, ids, n = plan.frames, request_ids(plan.frames), len(plan.frames)
     for k in range(plan.warmup):
-        handle(frames[k % n])
+        handle(plan.frames[k % len(plan.frames)])
     result = ClientResult()
-    lat = result.latencies
-    clock = time.perf_counter
-    cpu0 = time.process_time()
-    result.start = start = clock()
-    end_at = start + plan.duration if not plan.requests else float("inf")
-    i = 0
-    while True:
-        result.sent += 1
-        t0 = clock()
-        reply = handle(frames[i]).body
-        t1 = clock()
-        result.received += 1
-        lat.append(t1 - t0)
-        record(result, reply, ids[i], plan.check_field_engine)
-        progress[0] = result.sent
-        i = i + 1 if i + 1 < n else 0
-        if t1 >= end_at or result.sent == plan.requests:
-            break
-    result.end = t1
-    result.cpu = time.process_time() - cpu0
+    timed_loop(lambda body: handle(body).body, plan, plan.requests, progress, 0, result)
     out.put(result)
 
 

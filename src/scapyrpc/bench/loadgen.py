@@ -14,8 +14,9 @@ import threading
 import time
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -183,7 +184,9 @@ def client_main(plan: Plan, share: int, barrier: Any, progress: Any, slot: int, 
                 sock.send(plan.frames[(slot * 7 + k) % len(plan.frames)])
                 sock.recv()
         except (BenchError, zmq.ZMQError) as exc:
-            reason = f"no reply within {plan.timeout_ms / 1000:g} s during warm-up" if isinstance(exc, zmq.Again) else exc
+            reason = exc
+            if isinstance(exc, zmq.Again):
+                reason = f"no reply within {plan.timeout_ms / 1000:g} s during warm-up"
             result.failure = f"client {slot}: {reason}"
             barrier.abort()  # releases everyone: the parent reports this failure
             return
@@ -191,17 +194,18 @@ def client_main(plan: Plan, share: int, barrier: Any, progress: Any, slot: int, 
             barrier.wait(60)
         except threading.BrokenBarrierError:
             return  # another client failed; it reports why
-        _timed_loop(plan, share, sock, ctx, progress, slot, result)
+        timed_loop(_requester(sock, ctx, plan), plan, share, progress, slot, result)
     finally:
         out.put(result)
         ctx.destroy(linger=0)  # closes whichever socket is open
 
 
-def _timed_loop(plan: Plan, share: int, sock: Any, ctx: Any, progress: Any, slot: int,
-                result: ClientResult) -> None:
-    """Send back to back until the window closes or `share` requests are done; fill `result`."""
-    import zmq
+def timed_loop(call: Callable[[bytes], bytes | None], plan: Plan, share: int, progress: Any, slot: int,
+               result: ClientResult) -> None:
+    """Call back to back until the window closes or `share` requests are done; fill `result`.
 
+    `call(frame)` returns the reply, or None for a lost one (client timeout).
+    """
     frames, ids, n = plan.frames, request_ids(plan.frames), len(plan.frames)
     lat = result.latencies
     clock = time.perf_counter
@@ -210,19 +214,13 @@ def _timed_loop(plan: Plan, share: int, sock: Any, ctx: Any, progress: Any, slot
     end_at = start + plan.duration if not share else float("inf")
     i = slot * 7 % n  # clients start at different frames
     while True:
-        body = frames[i]
         result.sent += 1
         t0 = clock()
-        sock.send(body)
-        try:
-            reply = sock.recv()
-        except zmq.Again:  # a lost reply: the REQ socket is wedged, rebuild it as the GUI does
-            t1 = clock()
+        reply = call(frames[i])
+        t1 = clock()
+        if reply is None:
             result.errors[TIMEOUT_KIND] += 1
-            sock.close(linger=0)
-            sock = _socket(ctx, plan.endpoint, plan.timeout_ms)
         else:
-            t1 = clock()
             result.received += 1
             lat.append(t1 - t0)
             record(result, reply, ids[i], plan.check_field_engine)
@@ -232,6 +230,24 @@ def _timed_loop(plan: Plan, share: int, sock: Any, ctx: Any, progress: Any, slot
             break
     result.end = t1
     result.cpu = time.process_time() - cpu0
+
+
+def _requester(sock: Any, ctx: Any, plan: Plan) -> Callable[[bytes], bytes | None]:
+    """send + recv on a REQ socket; after a timeout the socket is wedged: rebuild it, as the GUI does."""
+    import zmq
+
+    current = [sock]
+
+    def call(body: bytes) -> bytes | None:
+        current[0].send(body)
+        try:
+            return current[0].recv()
+        except zmq.Again:
+            current[0].close(linger=0)
+            current[0] = _socket(ctx, plan.endpoint, plan.timeout_ms)
+            return None
+
+    return call
 
 
 # ---- the run -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ never block on a full pipe; the tail is shown if it fails to start.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,7 +25,7 @@ class ManagedServer:
 
     def __init__(self, workers: int, extra_args: tuple[str, ...] = (), startup_timeout: float = 120.0) -> None:
         self.workers = workers
-        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by stop())
         cmd = [sys.executable, "-m", "scapyrpc", "serve", "-p", "0", "--bind", "127.0.0.1",
                "--workers", str(workers), *extra_args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -70,20 +71,24 @@ class ManagedServer:
         """The live processes below the server (forkserver, workers), via psutil when available."""
         try:
             import psutil
-
+        except ImportError:  # psutil is optional: then only the server itself is stopped
+            return []
+        try:
             return psutil.Process(self.pid).children(recursive=True)
-        except Exception:  # psutil missing or the server already gone
+        except psutil.Error:
             return []
 
     def cpu_seconds(self) -> tuple[float, float] | None:
         """(broker, everything below it) CPU seconds so far, zmq I/O threads included; None without psutil."""
         try:
             import psutil
-
+        except ImportError:
+            return None
+        try:
             root = psutil.Process(self.pid)
             broker = sum(root.cpu_times()[:2])
             children = root.children(recursive=True)
-        except Exception:  # psutil missing (it is optional) or the server already gone
+        except psutil.Error:  # the server is already gone
             return None
         workers = 0.0
         for child in children:
@@ -103,18 +108,20 @@ class ManagedServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             code = self.proc.wait(5)
-        for child in tree:
+        for child in tree:  # psutil.Process objects, so psutil is there
+            import psutil
+
             try:
                 child.wait(5)
-            except Exception:
-                try:
+            except psutil.TimeoutExpired:
+                with contextlib.suppress(psutil.Error):
                     child.kill()
-                except Exception:
-                    pass
+            except psutil.Error:
+                continue
         self._stderr.close()
         return code
 
-    def __enter__(self) -> "ManagedServer":
+    def __enter__(self) -> ManagedServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .loadgen import RunResult
 
@@ -187,7 +188,8 @@ class Progress:
         if enabled and sys.stderr.isatty():
             try:
                 from rich.console import Console
-                from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+                from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+                from rich.progress import Progress as RichProgress
             except ImportError:
                 return
             self._progress = RichProgress(
