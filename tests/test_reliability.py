@@ -169,7 +169,7 @@ def test_fair_dispatch_across_clients(test_server: ServerProcess) -> None:
     flooder = zmq_socket(zmq.DEALER, test_server.endpoint)
     other_client = test_server.client(timeout_ms=20000)  # handshake done before the flood
     try:
-        for i in range(6):  # 2 run, 4 wait: the most one client may queue
+        for i in range(6):  # 2 run, 2 wait in the workers, 2 in the broker
             flooder.send_multipart([b"", request(f"g{i}", "test_sleep", [GUI_HANDLER, 0.25])])
         time.sleep(0.1)
         order: list[str] = []
@@ -187,8 +187,9 @@ def test_fair_dispatch_across_clients(test_server: ServerProcess) -> None:
             order.append(orjson.loads(body)["id"])
         thread.join(20)
         assert done.is_set()
-        # FIFO would serve it after all 6 (index 6); round-robin serves it in the next free slot
-        assert order.index("other") <= 3, order
+        # FIFO would serve it after all 6 (index 6); round-robin gives it the next slot a worker
+        # takes: after the two running and the two already handed to the workers (index 4 or 5)
+        assert order.index("other") <= 5, order
     finally:
         other_client.close()
         flooder.close()
@@ -351,4 +352,74 @@ def test_broker_with_only_remote_workers() -> None:
         if remote is not None:
             remote.kill()
             remote.wait(10)
+        srv.stop()
+
+
+def _call_in_thread(cli: ScapyClient, method: str, *params: object) -> tuple[threading.Thread, dict]:
+    """Make a handler-first call in a thread; its outcome lands in the dict."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = cli.call(method, *params)
+        except ScapyRpcError as err:
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_request_handed_early_to_a_crashed_worker_is_served_elsewhere() -> None:
+    srv = ServerProcess("--test-methods", workers=1)
+    try:
+        victim = srv.worker_pids()[0]
+        first, second = srv.client(30000), srv.client(30000)  # handshakes done before the test
+        slow, slow_out = _call_in_thread(first, "test_sleep", 2.0)
+        time.sleep(0.01)
+        quick, quick_out = _call_in_thread(second, "test_pid")  # handed to the busy worker early
+        time.sleep(0.5)
+        os.kill(victim, signal.SIGKILL)
+        slow.join(30)
+        quick.join(30)
+        assert slow_out["error"].message == "Scapy Server: worker lost while handling test_sleep"
+        assert "result" in quick_out and quick_out["result"] != victim
+    finally:
+        srv.stop()
+
+
+def test_request_waiting_behind_an_expired_one_is_served_elsewhere() -> None:
+    srv = ServerProcess("--test-methods", "--request-timeout", "1", workers=1)
+    try:
+        stuck = srv.worker_pids()[0]
+        first, second = srv.client(30000), srv.client(30000)
+        slow, slow_out = _call_in_thread(first, "test_sleep", 20)
+        time.sleep(0.01)
+        quick, quick_out = _call_in_thread(second, "test_pid")
+        slow.join(30)
+        quick.join(30)
+        assert slow_out["error"].message.startswith("Scapy Server: request deadline of 1 s exceeded")
+        assert "result" in quick_out and quick_out["result"] != stuck
+    finally:
+        srv.stop()
+
+
+def test_recycling_under_concurrency_loses_nothing() -> None:
+    srv = ServerProcess("--test-methods", "--max-requests-per-worker", "3", workers=2)
+    try:
+        results: list[object] = []
+
+        def client_loop() -> None:
+            with srv.client(timeout_ms=30000) as cli:
+                for _ in range(15):
+                    results.append(cli.call("test_pid"))
+
+        threads = [threading.Thread(target=client_loop) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(results) == 60 and all(isinstance(r, int) for r in results)
+        assert len(set(results)) >= 60 // 3  # every worker served at most 3
+    finally:
         srv.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from .replies import peek_id, peek_method, scapy_error_body
 log = logging.getLogger(__name__)
 
 DEADLINE_TICK = 0.05  # seconds between deadline sweeps: how late a deadline reply may be
+PREFETCH_WINDOW = 0.05  # a busy worker gets its next request early only if its current one is this young
 
 
 class LocalWorkers(Protocol):
@@ -51,6 +53,7 @@ class Job:
     body: bytes
     worker: bytes | None = None
     expires: float = 0.0  # monotonic deadline: for waiting in the queue, then for running
+    started: float = 0.0  # when its worker (probably) began it
 
 
 @dataclass(eq=False)
@@ -60,7 +63,7 @@ class Worker:
     host: str
     local: bool
     last_seen: float
-    job: Job | None = None
+    jobs: deque[Job] = field(default_factory=deque)  # sent to it, oldest (running) first
     leaving: bool = False
 
 
@@ -274,27 +277,48 @@ class Broker:
         return jobs
 
     def _dispatch(self) -> None:
-        if not (self.idle and self.queued):
+        """Idle workers first (least recently used); then, while requests still wait, each busy
+        worker whose request is young gets its next one, to start the moment it replies."""
+        if not self.queued:
             return
         now = time.monotonic()
-        timeout = self.options.request_timeout
         while self.idle and self.queued:
-            ident = self.idle.popleft()
-            worker = self.workers.get(ident)
-            if worker is None or worker.leaving or worker.job is not None:
-                continue
-            job = self._next_job()
-            assert job is not None
-            try:
-                self._back.send_multipart([ident, p.REQUEST, job.tag, job.body], zmq.NOBLOCK, copy=False)
-            except zmq.ZMQError:  # the worker vanished; the request never left: keep it
+            worker = self.workers.get(self.idle.popleft())
+            if worker is not None and not worker.leaving and not worker.jobs:
+                self._send_job(worker, now)
+        if self.queued:
+            for worker in list(self.workers.values()):
+                if not self.queued:
+                    break
+                if len(worker.jobs) == 1 and not worker.leaving and now - worker.jobs[0].started < PREFETCH_WINDOW \
+                        and worker.jobs[0].tag in self.inflight:
+                    self._send_job(worker, now)
+
+    def _send_job(self, worker: Worker, now: float) -> None:
+        job = self._next_job()
+        assert job is not None
+        try:
+            self._back.send_multipart([worker.ident, p.REQUEST, job.tag, job.body], zmq.NOBLOCK, copy=False)
+        except zmq.ZMQError:  # the worker vanished; the request never left: keep it
+            self._requeue_front(job)
+            self._lose(worker, "unreachable")
+            return
+        job.worker = worker.ident
+        if worker.jobs:  # prefetched: its clock starts when the one before it is answered
+            job.expires = job.started = math.inf
+        else:
+            job.started = now
+            job.expires = now + self.options.request_timeout
+        worker.jobs.append(job)
+        self.inflight[job.tag] = job
+
+    def _take_back(self, jobs: list[Job], now: float) -> None:
+        """Requests a worker was given but never started go back to the front of their queues."""
+        for job in reversed(jobs):
+            if self.inflight.pop(job.tag, None) is job:
+                job.worker = None
+                job.expires = now + self.options.request_timeout
                 self._requeue_front(job)
-                self._lose(worker, "unreachable")
-                continue
-            job.worker = ident
-            worker.job = job
-            job.expires = now + timeout
-            self.inflight[job.tag] = job
 
     async def _deadlines(self) -> None:
         """Answer every request past its deadline, running or still waiting (every DEADLINE_TICK)."""
@@ -330,6 +354,10 @@ class Broker:
         self._fail(job, f"request deadline of {self.options.request_timeout:g} s exceeded while handling {method}",
                    "deadline")
         if worker is not None:
+            waiting = list(worker.jobs)[1:]
+            for _ in waiting:
+                worker.jobs.pop()
+            self._take_back(waiting, time.monotonic())
             if worker.local and self.local is not None:
                 worker.leaving = True
                 self.local.kill(worker.pid)  # its exit is reported by the pool
@@ -361,7 +389,7 @@ class Broker:
             return  # unknown peer (e.g. from before a restart): it will reconnect and say READY
         worker.last_seen = now
         if kind in p.REPLY_KINDS and len(frames) == 3:
-            self._on_reply(worker, kind, frames[1], frames[2])
+            self._on_reply(worker, kind, frames[1], frames[2], now)
         elif kind == p.GONE:
             self._lose(worker, "left")
 
@@ -380,16 +408,22 @@ class Broker:
         if self.on_worker_ready is not None:
             self.on_worker_ready(worker)
 
-    def _on_reply(self, worker: Worker, kind: bytes, tag: bytes, body: bytes) -> None:
-        job = self.inflight.pop(tag, None)
-        if worker.job is not None and worker.job.tag == tag:
-            worker.job = None
+    def _on_reply(self, worker: Worker, kind: bytes, tag: bytes, body: bytes, now: float) -> None:
+        job = self.inflight.get(tag)
         if job is not None and job.worker == worker.ident:
+            del self.inflight[tag]
             self._send_front(job.envelope, body)
-        if kind == p.RETIRE:
+        if worker.jobs and worker.jobs[0].tag == tag:
+            worker.jobs.popleft()
+            if worker.jobs:  # the prefetched request starts now
+                worker.jobs[0].started = now
+                worker.jobs[0].expires = now + self.options.request_timeout
+        if kind == p.RETIRE:  # it exits without reading what else it was sent
             worker.leaving = True
             self._forget(worker)
-        elif not worker.leaving and worker.job is None:
+            self._take_back(list(worker.jobs), now)
+            worker.jobs.clear()
+        elif not worker.leaving and not worker.jobs:
             self.idle.append(worker.ident)
         if kind == p.SHUTDOWN:
             self._shutdown_requested = True
@@ -399,12 +433,13 @@ class Broker:
         self.workers.pop(worker.ident, None)
 
     def _lose(self, worker: Worker, reason: str) -> None:
-        """A worker is gone: answer its request, drop it from the pool."""
+        """A worker is gone: answer the request it was running, requeue the ones it had not begun."""
         self._forget(worker)
-        job = worker.job
-        worker.job = None
-        if job is not None and self.inflight.get(job.tag) is job:
-            self._fail(job, f"worker lost while handling {peek_method(job.body)}", "worker_lost")
+        jobs = list(worker.jobs)
+        worker.jobs.clear()
+        if jobs and self.inflight.get(jobs[0].tag) is jobs[0]:
+            self._fail(jobs[0], f"worker lost while handling {peek_method(jobs[0].body)}", "worker_lost")
+        self._take_back(jobs[1:], time.monotonic())
         log.log(logging.INFO if self._stopping else logging.WARNING,
                 "worker pid %d on %s lost (%s)", worker.pid, worker.host, reason)
 

@@ -75,8 +75,8 @@ class LocalPool:
         if self.stopping:
             return
         self.respawns += 1
-        # SIGKILL is ours (deadline, lost heartbeat) or the OOM killer's, not a start-up failure
-        crashed_young = age < _QUICK_DEATH and proc.exitcode != -signal.SIGKILL
+        # 0 is a retirement; SIGKILL is ours (deadline, lost heartbeat) or the OOM killer's
+        crashed_young = age < _QUICK_DEATH and proc.exitcode not in (0, -signal.SIGKILL)
         self._quick_deaths = self._quick_deaths + 1 if crashed_young else 0
         if self._quick_deaths >= _CRASH_LOOP:  # e.g. a worker that cannot start: do not spin
             loop.call_later(min(0.25 * 2 ** (self._quick_deaths - _CRASH_LOOP), 5.0), self.spawn)
