@@ -8,6 +8,7 @@ import psutil
 import pytest
 
 from conftest import ServerProcess, wait_for
+from scapyrpc.client import ScapyClient, ScapyTimeout
 
 
 def _all_gone(pids: list[int]) -> bool:
@@ -59,5 +60,47 @@ def test_port_in_use_is_a_clear_error() -> None:
                               "--workers", "1"], capture_output=True, text=True, timeout=60)
         assert out.returncode == 2
         assert "cannot serve" in out.stderr and "Traceback" not in out.stderr
+    finally:
+        srv.stop()
+
+
+def test_seed_python_api(tmp_path) -> None:
+    """`Scapy_server(port).activate()` from a script, as the seed document shows it."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "serve.py"
+    script.write_text("from scapyrpc import Scapy_server\n\n"
+                      "if __name__ == '__main__':\n"
+                      "    raise SystemExit(Scapy_server(0).activate())\n")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        port = 0
+        for line in proc.stdout:
+            if line.startswith("Listening on port:"):
+                port = int(line.split(":")[1])
+            if line.startswith("Workers:"):
+                break
+        assert port
+        with ScapyClient(f"tcp://127.0.0.1:{port}", timeout_ms=20000) as cli:
+            assert cli.get_version()["version"] == "1.02"
+            cli.shut_down()
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_client_timeout_rebuilds_its_socket() -> None:
+    srv = ServerProcess("--test-methods", workers=2)
+    try:
+        with ScapyClient(srv.endpoint, timeout_ms=300) as cli:
+            with pytest.raises(ScapyTimeout):
+                cli.call("test_sleep", 1.0)
+            assert cli.call("test_pid") in srv.worker_pids()  # a fresh REQ socket, same handler
     finally:
         srv.stop()
