@@ -8,32 +8,14 @@ makes them, then the same service functions in-process, and prints a summary.
 from __future__ import annotations
 
 import argparse
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from typing import Any, Callable
 
 import orjson
 
 from scapyrpc.client import ScapyClient
-
-
-def start_server(workers: int) -> tuple[subprocess.Popen, str, float]:
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "scapyrpc", "serve", "-p", "0", "--bind", "127.0.0.1",
-                             "--workers", str(workers)], stdout=subprocess.PIPE, text=True)
-    port = 0
-    for line in proc.stdout:
-        if line.startswith("Listening on port:"):
-            port = int(line.split(":")[1])
-        if line.startswith("Workers:"):
-            break
-    if not port:
-        proc.kill()
-        raise SystemExit("server did not start")
-    return proc, f"tcp://127.0.0.1:{port}", time.perf_counter() - started
+from scapyrpc.launch import ManagedServer
 
 
 def timed(fn: Callable[[], Any], rounds: int) -> tuple[list[float], Any]:
@@ -58,16 +40,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
 
-    proc, endpoint, startup = start_server(args.workers)
+    started = time.perf_counter()
+    server = ManagedServer(args.workers)
+    startup = time.perf_counter() - started
     try:
-        with ScapyClient(endpoint, timeout_ms=30000) as cli:
+        with ScapyClient(server.endpoint, timeout_ms=30000) as cli:
             defs, result = timed(lambda: cli.get_definitions(None), args.rounds)
             size = len(orjson.dumps(result))
             ether = [{"id": "Ether"}]
             payload, _ = timed(lambda: cli.get_payload_classes(ether), args.rounds * 20)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        server.stop()
 
     from scapyrpc import definitions, layers, service
 

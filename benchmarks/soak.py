@@ -27,7 +27,7 @@ import psutil
 
 from scapyrpc.bench import workloads
 from scapyrpc.bench.loadgen import TIMEOUT_KIND, BenchError, Plan, connect, run_clients
-from scapyrpc.bench.managed import ManagedServer
+from scapyrpc.launch import ManagedServer
 
 KINDS = ("worker lost", "deadline", "busy")
 

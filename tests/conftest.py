@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -15,38 +12,17 @@ import pytest
 import zmq
 
 from scapyrpc.client import ScapyClient, ScapyRpcError  # noqa: F401  (re-exported for tests)
+from scapyrpc.launch import ManagedServer
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GUI_HANDLER = "gCpT7kGF+TG7Jmm90XmxdQ=="  # base64(md5("1021" + "02")) for API 1.02
 
 
-class ServerProcess:
-    """`python -m scapyrpc serve` on 127.0.0.1 and a free port; `stop()` ends the whole tree."""
+class ServerProcess(ManagedServer):
+    """`python -m scapyrpc serve` on 127.0.0.1 and a free port, with what tests ask of it."""
 
     def __init__(self, *args: str, workers: int = 2, startup_timeout: float = 90.0) -> None:
-        cmd = [sys.executable, "-m", "scapyrpc", "serve", "-p", "0", "--bind", "127.0.0.1",
-               "--workers", str(workers), *args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.banner: list[str] = []
-        self.port = 0
-        self.backend = ""
-        deadline = time.monotonic() + startup_timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                err = self.proc.stderr.read()
-                raise RuntimeError(f"server exited during start-up ({self.proc.poll()}): {err[-2000:]}")
-            self.banner.append(line.rstrip("\n"))
-            if line.startswith("Listening on port:"):
-                self.port = int(line.split(":")[1])
-            if line.startswith("Workers:"):
-                self.backend = line.rsplit(" ", 1)[-1].strip()
-                break
-        else:
-            self.stop()
-            raise RuntimeError("server did not print its banner in time")
-        self.endpoint = f"tcp://127.0.0.1:{self.port}"
-        self.pid = self.proc.pid
+        super().__init__(workers, tuple(args), startup_timeout)
 
     def tree(self) -> list[psutil.Process]:
         """The server process and every descendant still alive."""
@@ -69,27 +45,6 @@ class ServerProcess:
 
     def client(self, timeout_ms: int = 10000) -> ScapyClient:
         return ScapyClient(self.endpoint, timeout_ms=timeout_ms)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
-        """Signal the server, wait for it, and make sure no process of its tree survives."""
-        tree = self.tree()
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = None
-        _, alive = psutil.wait_procs(tree[1:], timeout=5)
-        for proc in alive + ([psutil.Process(self.pid)] if self.proc.poll() is None else []):
-            try:
-                proc.kill()
-            except psutil.NoSuchProcess:
-                pass
-        self.proc.wait(5)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream:
-                stream.close()
-        return code
 
 
 def zmq_socket(kind: int, endpoint: str, timeout_ms: int = 20000) -> zmq.Socket:

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import ServerProcess, wait_for
 from scapyrpc.client import ScapyClient, ScapyTimeout
+from scapyrpc.launch import ManagedServer
 
 
 def _all_gone(pids: list[int]) -> bool:
@@ -29,7 +30,7 @@ def test_banner_and_remote_shut_down_stop_everything() -> None:
             assert "shut down" in cli.shut_down()
         assert srv.proc.wait(30) == 0
         assert wait_for(lambda: _all_gone(pids), 10)
-        assert "Server: Shut down by remote user" in srv.proc.stdout.read()
+        assert "Server: Shut down by remote user" in srv.stdout_text()
     finally:
         srv.stop()
 
@@ -45,7 +46,7 @@ def test_signal_stops_cleanly(sig: int) -> None:
         srv.proc.send_signal(sig)
         assert srv.proc.wait(30) == 0
         assert wait_for(lambda: _all_gone(pids), 10)
-        assert "Traceback" not in srv.proc.stderr.read()
+        assert "Traceback" not in srv.stderr_text()
     finally:
         srv.stop()
 
@@ -66,33 +67,20 @@ def test_port_in_use_is_a_clear_error() -> None:
 
 def test_seed_python_api(tmp_path) -> None:
     """`Scapy_server(port).activate()` from a script, as the seed document shows it."""
-    import subprocess
     import sys
 
     script = tmp_path / "serve.py"
     script.write_text("from scapyrpc import Scapy_server\n\n"
                       "if __name__ == '__main__':\n"
                       "    raise SystemExit(Scapy_server(0).activate())\n")
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    srv = ManagedServer(command=[sys.executable, str(script)])
     try:
-        port = 0
-        for line in proc.stdout:
-            if line.startswith("Listening on port:"):
-                port = int(line.split(":")[1])
-            if line.startswith("Workers:"):
-                break
-        assert port
-        with ScapyClient(f"tcp://127.0.0.1:{port}", timeout_ms=20000) as cli:
+        with ScapyClient(srv.endpoint, timeout_ms=20000) as cli:
             assert cli.get_version()["version"] == "1.02"
             cli.shut_down()
-        assert proc.wait(30) == 0
+        assert srv.proc.wait(30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        proc.stdout.close()
-        proc.stderr.close()
+        srv.stop()
 
 
 def test_client_timeout_rebuilds_its_socket() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scapyrpc.client import ScapyClient
+from scapyrpc.launch import ManagedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,24 +27,14 @@ def test_console_script_from_wheel(tmp_path: Path) -> None:
     subprocess.run([str(pip), "install", "--quiet", str(wheel)], check=True, timeout=600)
     script = env_dir / "bin" / "scapyrpc"
     assert script.exists()
-    proc = subprocess.Popen([str(script), "serve", "-p", "0", "--bind", "127.0.0.1", "--workers", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    srv = ManagedServer(command=[str(script), "serve", "-p", "0", "--bind", "127.0.0.1", "--workers", "1"])
     try:
-        port = 0
-        for line in proc.stdout:
-            if line.startswith("Listening on port:"):
-                port = int(line.split(":")[1])
-            if line.startswith("Workers:"):
-                break
-        assert port
-        with ScapyClient(f"tcp://127.0.0.1:{port}", timeout_ms=20000) as cli:
+        with ScapyClient(srv.endpoint, timeout_ms=20000) as cli:
             assert cli.get_version()["built_by"].startswith("scapyrpc ")
             templates = cli.get_templates()
             assert any(t["id"] == "IPv4/TCP" for t in templates)  # package data came with the wheel
             assert cli.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}])["binary"]
             cli.shut_down()
-        assert proc.wait(30) == 0
+        assert srv.proc.wait(30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        srv.stop()

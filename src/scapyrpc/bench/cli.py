@@ -16,7 +16,7 @@ from pathlib import Path
 from . import workloads
 from .baselines import bare_rep, run_inprocess
 from .loadgen import BenchError, Plan, RunResult, connect, run_clients
-from .managed import ManagedServer
+from ..launch import LaunchError, ManagedServer
 from .report import Progress, Row, ratios, render, summarise, to_json
 
 CPUS = os.cpu_count() or 1
@@ -212,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         progress.close()
         print(f"scapyrpc bench: error: {exc}", file=sys.stderr)
         return exc.code
+    except LaunchError as exc:
+        progress.close()
+        print(f"scapyrpc bench: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         progress.close()
         print("scapyrpc bench: interrupted", file=sys.stderr)

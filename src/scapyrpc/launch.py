@@ -1,9 +1,10 @@
-"""A scapyrpc server the benchmark starts and stops itself: `python -m scapyrpc serve` on 127.0.0.1.
+"""A scapyrpc server in a child process, for the benchmark, the soak and the tests.
 
-Started on an ephemeral port; ready when the banner's `Workers:` line appears.
-Stopped with SIGTERM by pid, then whatever is left of its process tree is
-killed by pid. Its stderr goes to a temporary file, so a chatty server can
-never block on a full pipe; the tail is shown if it fails to start.
+`python -m scapyrpc serve` on 127.0.0.1 and an ephemeral port (or any command
+that prints the server banner); ready when the banner's `Workers:` line
+appears. Stopped with a signal by pid, then whatever is left of its process
+tree is killed by pid. Its stderr goes to a temporary file and its stdout is
+read continuously, so a chatty server can never block on a full pipe.
 """
 
 from __future__ import annotations
@@ -17,29 +18,36 @@ import tempfile
 import threading
 import time
 
-from .loadgen import BenchError
+
+
+class LaunchError(RuntimeError):
+    """The server did not start: it exited, or printed no banner in time."""
 
 
 class ManagedServer:
     """`with ManagedServer(workers=2) as srv: srv.endpoint`."""
 
-    def __init__(self, workers: int, extra_args: tuple[str, ...] = (), startup_timeout: float = 120.0) -> None:
+    def __init__(self, workers: int = 2, extra_args: tuple[str, ...] = (), startup_timeout: float = 120.0,
+                 command: list[str] | None = None) -> None:
         self.workers = workers
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by stop())
-        cmd = [sys.executable, "-m", "scapyrpc", "serve", "-p", "0", "--bind", "127.0.0.1",
-               "--workers", str(workers), *extra_args]
+        cmd = command or [sys.executable, "-m", "scapyrpc", "serve", "-p", "0", "--bind", "127.0.0.1",
+                          "--workers", str(workers), *extra_args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env)
         self.pid = self.proc.pid
         self.port = 0
+        self.backend = ""
+        self.banner: list[str] = []
+        self.output: list[str] = []  # what it printed after the banner
         try:
             self._await_banner(startup_timeout)
         except BaseException:
             self.stop()
             raise
         self.endpoint = f"tcp://127.0.0.1:{self.port}"
-        # Keep reading stdout so the server can never block writing to it.
-        threading.Thread(target=self._drain_stdout, daemon=True).start()
+        self._reader = threading.Thread(target=self._drain_stdout, daemon=True)
+        self._reader.start()
 
     def _await_banner(self, timeout: float) -> None:
         assert self.proc.stdout is not None
@@ -48,24 +56,36 @@ class ManagedServer:
             line = self.proc.stdout.readline()
             if not line:
                 code = self.proc.wait(5)
-                raise BenchError(f"the server exited during start-up (code {code}): {self.stderr_tail()}", 1)
+                raise LaunchError(f"the server exited during start-up (code {code}): {self.stderr_tail()}")
+            self.banner.append(line.rstrip("\n"))
             if line.startswith("Listening on port:"):
                 self.port = int(line.split(":", 1)[1])
             if line.startswith("Workers:"):
+                self.backend = line.rsplit(" ", 1)[-1].strip()
                 return
-        raise BenchError(f"the server did not become ready within {timeout:g} s", 1)
+        raise LaunchError(f"the server did not become ready within {timeout:g} s")
 
     def _drain_stdout(self) -> None:
         stream = self.proc.stdout
         try:
-            while stream and stream.readline():
-                pass
+            while stream and (line := stream.readline()):
+                self.output.append(line.rstrip("\n"))
         except (OSError, ValueError):
             pass
 
-    def stderr_tail(self, chars: int = 1500) -> str:
+    def stdout_text(self) -> str:
+        """Everything printed after the banner (complete once the server has exited)."""
+        if self.proc.poll() is not None:
+            self._reader.join(5)
+        return "\n".join(self.output)
+
+    def stderr_text(self) -> str:
+        self._stderr.flush()
         self._stderr.seek(0)
-        return self._stderr.read()[-chars:].strip()
+        return self._stderr.read()
+
+    def stderr_tail(self, chars: int = 1500) -> str:
+        return self.stderr_text()[-chars:].strip()
 
     def descendants(self) -> list:
         """The live processes below the server (forkserver, workers), via psutil when available."""
@@ -98,11 +118,11 @@ class ManagedServer:
                 continue
         return broker, workers
 
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM by pid, wait; kill by pid anything of its tree that survives."""
+    def stop(self, timeout: float = 30.0, sig: int = signal.SIGTERM) -> int | None:
+        """Signal by pid (SIGTERM), wait; kill by pid anything of its tree that survives."""
         tree = self.descendants()
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -118,7 +138,8 @@ class ManagedServer:
                     child.kill()
             except psutil.Error:
                 continue
-        self._stderr.close()
+        if not self._stderr.closed:
+            self._stderr.close()
         return code
 
     def __enter__(self) -> ManagedServer:
