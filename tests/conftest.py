@@ -12,6 +12,7 @@ import pytest
 import zmq
 
 from scapyrpc.client import ScapyClient, ScapyRpcError  # noqa: F401  (re-exported for tests)
+from scapyrpc.errors import InputSyntaxError, ServiceError
 from scapyrpc.launch import ManagedServer
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -66,6 +67,27 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> b
     return bool(predicate())
 
 
+class WireService:
+    """The service functions called over a real socket, failures re-raised as the service's own
+    exceptions, so one test body checks the in-process call and the wire alike."""
+
+    def __init__(self, client: ScapyClient) -> None:
+        self.client = client
+
+    def __getattr__(self, method: str) -> Any:
+        def call(*params: Any) -> Any:
+            try:
+                return self.client.call(method, *params)
+            except ScapyRpcError as err:
+                if err.code == -32098:
+                    raise ServiceError(err.message.removeprefix("Scapy Server: ")) from None
+                if err.code == -32097:
+                    raise InputSyntaxError(err.message.removeprefix("Syntax Error: ")) from None
+                raise
+
+        return call
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServerProcess]:
     """One shared server with 2 workers for tests that do not disturb it."""
@@ -85,6 +107,23 @@ def client(server: ServerProcess) -> Iterator[ScapyClient]:
 def rpc(client: ScapyClient) -> Any:
     """`rpc(method, *params)`: a handler-first call; raises ScapyRpcError with .code/.message."""
     return client.call
+
+
+@pytest.fixture(scope="session")
+def wire_service(server: ServerProcess) -> Iterator[WireService]:
+    cli = server.client(timeout_ms=60000)
+    yield WireService(cli)
+    cli.close()
+
+
+@pytest.fixture(scope="module", params=["in-process", "wire"])
+def api(request: pytest.FixtureRequest) -> Any:
+    """`scapyrpc.service` itself, then the same methods through a running server."""
+    if request.param == "in-process":
+        from scapyrpc import service
+
+        return service
+    return request.getfixturevalue("wire_service")
 
 
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

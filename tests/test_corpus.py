@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from scapyrpc import dissect, layers, service
+from scapyrpc import dissect, layers
 
 layers.load()
 
@@ -106,9 +106,9 @@ def b64(data: bytes) -> str:
 
 
 @pytest.fixture(scope="module", params=sorted(CORPUS))
-def case(request):
+def case(request, api):
     data = bytes(CORPUS[request.param])
-    return request.param, data, service.reconstruct_pkt(b64(data), [])
+    return request.param, data, api.reconstruct_pkt(b64(data), [])
 
 
 def test_corpus_is_large_enough():
@@ -178,9 +178,9 @@ def _hvalue_model(res: dict) -> list:
     return model
 
 
-def test_hvalue_round_trip(case):
+def test_hvalue_round_trip(case, api):
     name, data, res = case
-    again = service.reconstruct_pkt(b64(data), _hvalue_model(res))
+    again = api.reconstruct_pkt(b64(data), _hvalue_model(res))
     assert base64.b64decode(again["binary"]) == data, name
 
 
@@ -189,8 +189,8 @@ def test_result_is_plain_json(case):
     assert json.loads(json.dumps(res)) == res
 
 
-def test_hvalues_are_human_where_expected():
-    res = service.reconstruct_pkt(b64(bytes(CORPUS["ipv4_tcp"])), [])
+def test_hvalues_are_human_where_expected(api):
+    res = api.reconstruct_pkt(b64(bytes(CORPUS["ipv4_tcp"])), [])
     ether, ip, tcp = ({f["id"]: f for f in d["fields"]} for d in res["data"][:3])
     assert ether["type"]["hvalue"] == "IPv4"
     assert ip["proto"]["hvalue"] == "tcp"

@@ -19,8 +19,8 @@ def fields(entry: dict) -> dict:
     return {f["id"]: f for f in entry["fields"]}
 
 
-def test_bit_fields_have_length_zero_and_bit_positions():
-    res = service.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}])
+def test_bit_fields_have_length_zero_and_bit_positions(api):
+    res = api.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}])
     ip, tcp = fields(res["data"][1]), fields(res["data"][2])
     assert (ip["version"]["offset"], ip["version"]["length"], ip["version"]["bit_offset"], ip["version"]["bit_length"]) == (0, 0, 0, 4)
     assert (ip["ihl"]["bit_offset"], ip["ihl"]["bit_length"]) == (4, 4)
@@ -30,8 +30,8 @@ def test_bit_fields_have_length_zero_and_bit_positions():
     assert "bit_offset" not in ip["ttl"]
 
 
-def test_seed_document_example_values():
-    res = service.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}])
+def test_seed_document_example_values(api):
+    res = api.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}])
     ether, ip = fields(res["data"][0]), fields(res["data"][1])
     assert ether["type"] == {"id": "type", "value": 2048, "hvalue": "IPv4", "offset": 12, "length": 2}
     assert ip["proto"]["hvalue"] == "tcp" and ip["proto"]["offset"] == 9
@@ -40,17 +40,17 @@ def test_seed_document_example_values():
     assert res["data"][1]["name"] == "IPv4" and res["data"][2]["offset"] == 34
 
 
-def test_padding_is_shown_as_raw():
+def test_padding_is_shown_as_raw(api):
     frame = bytes(Ether() / IP() / UDP() / Padding(b"\x00" * 10))
-    res = service.reconstruct_pkt(b64(frame), [])
+    res = api.reconstruct_pkt(b64(frame), [])
     last = res["data"][-1]
     assert (last["id"], last["real_id"], last["offset"]) == ("Raw", "Raw", 42)
     assert fields(last)["load"]["value"] == {"vtype": "BYTES", "base64": b64(b"\x00" * 10)}
     assert fields(last)["load"]["hvalue"] == "<binary>" and fields(last)["load"]["length"] == 10
 
 
-def test_ignored_fields_are_flagged():
-    res = service.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "ICMP"}])
+def test_ignored_fields_are_flagged(api):
+    res = api.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "ICMP"}])
     icmp = fields(res["data"][2])
     assert icmp["id"].get("ignored") is None  # echo request carries id/seq
     assert icmp["gw"]["ignored"] is True  # only for redirects
@@ -69,13 +69,13 @@ def test_reconstruct_without_edits_returns_no_model():
     assert used is None and isinstance(pkt, Ether)
 
 
-def test_non_ascii_bytes_hvalue_is_binary_marker():
-    res = service.build_pkt([{"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": b64(b"\xff\x00")}}]}])
+def test_non_ascii_bytes_hvalue_is_binary_marker(api):
+    res = api.build_pkt([{"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": b64(b"\xff\x00")}}]}])
     assert fields(res["data"][0])["load"]["hvalue"] == "<binary>"
 
 
-def test_layer_names_are_the_definitions_display_names():
-    res = service.build_pkt([{"id": "Ether"}, {"id": "IPv6"}, {"id": "UDP"}, {"id": "Padding"}])
+def test_layer_names_are_the_definitions_display_names(api):
+    res = api.build_pkt([{"id": "Ether"}, {"id": "IPv6"}, {"id": "UDP"}, {"id": "Padding"}])
     protocols = {p["id"]: p["name"] for p in service.get_definitions(["Ether", "IPv6", "UDP"])["protocols"]}
     assert [d["name"] for d in res["data"]] == [protocols["Ether"], protocols["IPv6"], protocols["UDP"], "Raw"]
     assert res["data"][0]["name"] == "Ethernet II"

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from scapyrpc import layers, service
+from scapyrpc import layers
 from scapyrpc.errors import ServiceError
 
 layers.load()
 
 
-def test_every_layer_builds_alone_and_after_ether():
+def test_every_layer_builds_alone_and_after_ether(api):
     registry = layers.registry()
     names = sorted(registry)
     assert len(names) > 500
@@ -20,7 +20,7 @@ def test_every_layer_builds_alone_and_after_ether():
     for name in names:
         for model in ([{"id": name}], [{"id": "Ether"}, {"id": name}]):
             try:
-                result = service.build_pkt(model)
+                result = api.build_pkt(model)
             except ServiceError:
                 refused += 1
                 continue
@@ -37,6 +37,6 @@ def test_every_layer_builds_alone_and_after_ether():
 
 
 @pytest.mark.parametrize("name", ["Ether", "IP", "IPv6", "TCP", "UDP", "Dot1Q", "ARP", "DNS", "Raw", "Padding"])
-def test_common_layers_build(name):
-    result = service.build_pkt([{"id": name}])
+def test_common_layers_build(name, api):
+    result = api.build_pkt([{"id": name}])
     assert result["data"][0]["id"] == ("Raw" if name == "Padding" else name)

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from scapyrpc import layers, limits, model, service
+from scapyrpc import layers, limits, model
 from scapyrpc.errors import InputSyntaxError, ServiceError
 
 layers.load()
@@ -47,8 +47,8 @@ def fields_of(result: dict, depth: int) -> dict:
 # ------------------------------------------------------------------ build_pkt
 
 
-def test_build_with_fields_matches_scapy():
-    res = service.build_pkt([
+def test_build_with_fields_matches_scapy(api):
+    res = api.build_pkt([
         layer("Ether", src="de:ad:be:ef:de:ad"), layer("Dot1Q"), layer("Dot1Q", vlan="0x12"),
         layer("IP", src="127.0.0.1", chksum="0x312"), layer("TCP", sport="443"),
     ])
@@ -57,8 +57,8 @@ def test_build_with_fields_matches_scapy():
     assert [d["id"] for d in res["data"]] == ["Ether", "Dot1Q", "Dot1Q", "IP", "TCP"]
 
 
-def test_build_pkt_details_reference_offsets():
-    res = service.build_pkt([layer("Ether", dst=TEST_MAC), layer("IP", dst="127.0.0.1"), layer("TCP", sport="443")])
+def test_build_pkt_details_reference_offsets(api):
+    res = api.build_pkt([layer("Ether", dst=TEST_MAC), layer("IP", dst="127.0.0.1"), layer("TCP", sport="443")])
     assert frame(res)[TCP].sport == 443
     assert len(res["binary"]) == 72  # reference: 54 bytes as base64
     ether, ip, tcp = res["data"]
@@ -69,16 +69,16 @@ def test_build_pkt_details_reference_offsets():
     assert (chksum["id"], chksum["offset"], chksum["length"]) == ("chksum", 16, 2)
 
 
-def test_ether_type_loop_makes_ip_raw():
-    pkt = frame(service.build_pkt([layer("Ether", dst=TEST_MAC, type="LOOP"), layer("IP"), layer("TCP", sport=8080)]))
+def test_ether_type_loop_makes_ip_raw(api):
+    pkt = frame(api.build_pkt([layer("Ether", dst=TEST_MAC, type="LOOP"), layer("IP"), layer("TCP", sport=8080)]))
     assert pkt[Ether].dst == TEST_MAC
     assert pkt[Ether].type == 0x9000
     assert isinstance(pkt[Ether].payload, Raw)
 
 
-def test_layer_wrong_structure_real_id_and_valid_structure():
+def test_layer_wrong_structure_real_id_and_valid_structure(api):
     model_ = [layer("Ether"), layer("IP"), layer("Raw", load="dummy"), layer("Ether"), layer("IP")]
-    res = service.build_pkt(model_)
+    res = api.build_pkt(model_)
     pkt = frame(res)
     assert type(pkt[0]) is Ether and type(pkt[1]) is IP and isinstance(pkt[2], Raw)
     assert not pkt[2].payload
@@ -94,29 +94,29 @@ def test_layer_wrong_structure_real_id_and_valid_structure():
     assert res["data"][4]["offset"] == 14 + 20 + 5 + 14
 
 
-def test_raw_without_load_gets_dummy():
-    res = service.build_pkt([layer("Ether"), layer("IP"), layer("Raw")])
+def test_raw_without_load_gets_dummy(api):
+    res = api.build_pkt([layer("Ether"), layer("IP"), layer("Raw")])
     assert frame(res)[Raw].load == b"dummy"
 
 
-def test_raw_bytes_base64():
-    res = service.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={"vtype": "BYTES", "base64": b64(b"hi")})])
+def test_raw_bytes_base64(api):
+    res = api.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={"vtype": "BYTES", "base64": b64(b"hi")})])
     assert frame(res)[Raw].load == b"hi"
     load = fields_of(res, 3)["load"]
     assert load["value"] == {"vtype": "BYTES", "base64": b64(b"hi")}
     assert load["hvalue"] == "hi"
 
 
-def test_total_size_template_64_gives_60_byte_frame():
-    res = service.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={
+def test_total_size_template_64_gives_60_byte_frame(api):
+    res = api.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={
         "vtype": "BYTES", "generate": "template", "total_size": 64, "template_base64": b64(b"hi")})])
     data = base64.b64decode(res["binary"])
     assert len(data) == 60
     assert data[54:] == b"hihihi"
 
 
-def test_total_size_random_ascii_256_gives_252():
-    res = service.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={
+def test_total_size_random_ascii_256_gives_252(api):
+    res = api.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={
         "vtype": "BYTES", "generate": "random_ascii", "total_size": 256})])
     data = base64.b64decode(res["binary"])
     assert len(data) == 252
@@ -124,11 +124,11 @@ def test_total_size_random_ascii_256_gives_252():
 
 
 @pytest.mark.parametrize("gen,low,high", [("random_bytes", 0, 255), ("random_ascii", 0x20, 0x7E)])
-def test_random_generators_are_reproducible_with_default_seed(gen, low, high):
+def test_random_generators_are_reproducible_with_default_seed(gen, low, high, api):
     spec = {"vtype": "BYTES", "generate": gen, "size": 300}
-    one = service.build_pkt([layer("Raw", load=spec)])["binary"]
-    two = service.build_pkt([layer("Raw", load=dict(spec, seed=12345))])["binary"]
-    other = service.build_pkt([layer("Raw", load=dict(spec, seed=7))])["binary"]
+    one = api.build_pkt([layer("Raw", load=spec)])["binary"]
+    two = api.build_pkt([layer("Raw", load=dict(spec, seed=12345))])["binary"]
+    other = api.build_pkt([layer("Raw", load=dict(spec, seed=7))])["binary"]
     assert one == two != other
     data = base64.b64decode(one)
     assert len(data) == 300 and all(low <= b <= high for b in data)
@@ -138,63 +138,63 @@ def test_random_generators_are_reproducible_with_default_seed(gen, low, high):
     assert data[:20] == bytes(low + int(rnd.random() * (high - low + 1)) for _ in range(20))
 
 
-def test_template_code_generator():
-    res = service.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "template_code",
+def test_template_code_generator(api):
+    res = api.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "template_code",
                                                  "template_code": "0xDE AD be ef", "size": 10})])
     assert base64.b64decode(res["binary"]) == bytes.fromhex("deadbeefdeadbeefdead")
 
 
-def test_payload_over_limit_is_rejected():
+def test_payload_over_limit_is_rejected(api):
     too_big = limits.current().max_payload_bytes + 1
     with pytest.raises(ServiceError, match="too large"):
-        service.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "random_bytes", "size": too_big})])
+        api.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "random_bytes", "size": too_big})])
     with pytest.raises(ServiceError, match="too large"):
-        service.build_pkt([layer("Ether"), layer("Raw", load={"vtype": "BYTES", "generate": "template",
+        api.build_pkt([layer("Ether"), layer("Raw", load={"vtype": "BYTES", "generate": "template",
                                                                "template_base64": b64(b"a"), "total_size": too_big + 100})])
 
 
-def test_payload_of_exactly_one_mib_is_accepted():
+def test_payload_of_exactly_one_mib_is_accepted(api):
     size = limits.current().max_payload_bytes
-    res = service.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "template",
+    res = api.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "template",
                                                  "template_base64": b64(b"ab"), "size": size})])
     assert len(base64.b64decode(res["binary"])) == size
 
 
 @pytest.mark.parametrize("vtype", ["UNDEFINED", "RANDOM"])
-def test_ether_src_undefined_or_random_is_a_mac(vtype):
-    res = service.build_pkt([layer("Ether", src={"vtype": vtype})])
+def test_ether_src_undefined_or_random_is_a_mac(vtype, api):
+    res = api.build_pkt([layer("Ether", src={"vtype": vtype})])
     assert RE_MAC.match(fields_of(res, 0)["src"]["value"])
 
 
-def test_random_value_is_the_one_in_the_binary():
-    res = service.build_pkt([layer("Ether"), layer("IP", id={"vtype": "RANDOM"}), layer("UDP")])
+def test_random_value_is_the_one_in_the_binary(api):
+    res = api.build_pkt([layer("Ether"), layer("IP", id={"vtype": "RANDOM"}), layer("UDP")])
     assert fields_of(res, 1)["id"]["value"] == frame(res)[IP].id
 
 
-def test_ip_options_expression():
+def test_ip_options_expression(api):
     expr = "[IPOption_SSRR(copy_flag=0, routers=['1.2.3.4', '5.6.7.8'])]"
-    pkt = frame(service.build_pkt([layer("Ether"), layer("IP", options={"vtype": "EXPRESSION", "expr": expr})]))
+    pkt = frame(api.build_pkt([layer("Ether"), layer("IP", options={"vtype": "EXPRESSION", "expr": expr})]))
     opt = pkt[IP].options[0]
     assert type(opt).__name__ == "IPOption_SSRR"
     assert opt.copy_flag == 0 and opt.routers == ["1.2.3.4", "5.6.7.8"]
 
 
-def test_tcp_options_expression():
+def test_tcp_options_expression(api):
     expr = "[('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b'')]"
-    res = service.build_pkt([layer("Ether"), layer("IP"), layer("TCP", options={"vtype": "EXPRESSION", "expr": expr})])
+    res = api.build_pkt([layer("Ether"), layer("IP"), layer("TCP", options={"vtype": "EXPRESSION", "expr": expr})])
     assert frame(res)[TCP].options == [("MSS", 1460), ("NOP", None), ("NOP", None), ("SAckOK", b"")]
     assert fields_of(res, 2)["options"]["value"] == {"vtype": "EXPRESSION", "expr": expr}
 
 
-def test_expression_syntax_error_and_forbidden_code():
+def test_expression_syntax_error_and_forbidden_code(api):
     with pytest.raises(InputSyntaxError):
-        service.build_pkt([layer("IP", options={"vtype": "EXPRESSION", "expr": "[("})])
+        api.build_pkt([layer("IP", options={"vtype": "EXPRESSION", "expr": "[("})])
     with pytest.raises(ServiceError):
-        service.build_pkt([layer("IP", options={"vtype": "EXPRESSION", "expr": "__import__('os').system('true')"})])
+        api.build_pkt([layer("IP", options={"vtype": "EXPRESSION", "expr": "__import__('os').system('true')"})])
 
 
-def test_object_and_machine_values():
-    res = service.build_pkt([layer("IP", ttl={"vtype": "OBJECT", "value": 7},
+def test_object_and_machine_values(api):
+    res = api.build_pkt([layer("IP", ttl={"vtype": "OBJECT", "value": 7},
                                    dst={"vtype": "MACHINE", "base64": b64(bytes([10, 0, 0, 9]))})])
     pkt = IP(base64.b64decode(res["binary"]))
     assert pkt.ttl == 7 and pkt.dst == "10.0.0.9"
@@ -204,20 +204,20 @@ def test_object_and_machine_values():
     ("ttl", "12", 12), ("ttl", "0x1f", 31), ("proto", "udp", 17), ("proto", "0x11", 17),
     ("flags", "DF", 2), ("flags", "MF+DF", 3), ("flags", "", 0), ("tos", "0", 0),
 ])
-def test_human_strings(field, text, expected):
-    pkt = IP(base64.b64decode(service.build_pkt([layer("IP", **{field: text})])["binary"]))
+def test_human_strings(field, text, expected, api):
+    pkt = IP(base64.b64decode(api.build_pkt([layer("IP", **{field: text})])["binary"]))
     assert int(getattr(pkt, field)) == expected
 
 
-def test_human_enum_and_flag_names_for_tcp_and_ether():
-    res = service.build_pkt([layer("Ether", type="IPv6"), layer("IPv6"), layer("TCP", sport="https", flags="SA")])
+def test_human_enum_and_flag_names_for_tcp_and_ether(api):
+    res = api.build_pkt([layer("Ether", type="IPv6"), layer("IPv6"), layer("TCP", sport="https", flags="SA")])
     pkt = frame(res)
     assert pkt.type == 0x86DD and pkt[TCP].sport == 443 and pkt[TCP].flags == 0x12
     assert fields_of(res, 2)["flags"]["hvalue"] == "SA"
 
 
-def test_empty_string_resets_to_default():
-    res = service.build_pkt([layer("Ether"), layer("IP", ttl="", len="")])
+def test_empty_string_resets_to_default(api):
+    res = api.build_pkt([layer("Ether"), layer("IP", ttl="", len="")])
     pkt = frame(res)
     assert pkt[IP].ttl == 64 and pkt[IP].len == 20
 
@@ -238,9 +238,9 @@ def test_empty_string_resets_to_default():
     ([{"id": "IP", "fields": [{"value": 1}]}], "'id'"),
     ([layer("IP", ttl={"vtype": "OBJECT", "value": "x"})], "cannot build packet"),
 ])
-def test_client_mistakes_are_service_errors(bad_model, message):
+def test_client_mistakes_are_service_errors(bad_model, message, api):
     with pytest.raises(ServiceError, match=re.escape(message)):
-        service.build_pkt(bad_model)
+        api.build_pkt(bad_model)
 
 
 def test_last_layer_class_needs_no_build():
@@ -252,48 +252,48 @@ def test_last_layer_class_needs_no_build():
 # ------------------------------------------------------------------ reconstruct_pkt
 
 
-def test_reconstruct_without_model_returns_the_frame():
+def test_reconstruct_without_model_returns_the_frame(api):
     data = bytes(TEST_PKT)
-    res = service.reconstruct_pkt(b64(data), None)
+    res = api.reconstruct_pkt(b64(data), None)
     assert base64.b64decode(res["binary"]) == data
     assert frame(res)[TCP].sport == 443
     assert [d["real_id"] for d in res["data"]] == ["Ether", "IP", "TCP"]
 
 
-def test_reconstruct_delete_layer():
-    res = service.reconstruct_pkt(b64(bytes(TEST_PKT)), [layer("Ether"), layer("IP"), {"id": "TCP", "delete": True}])
+def test_reconstruct_delete_layer(api):
+    res = api.reconstruct_pkt(b64(bytes(TEST_PKT)), [layer("Ether"), layer("IP"), {"id": "TCP", "delete": True}])
     assert not frame(res)[IP].payload
     assert [d["id"] for d in res["data"]] == ["Ether", "IP"]
 
 
-def test_reconstruct_delete_depth_zero():
-    assert service.reconstruct_pkt(b64(bytes(TEST_PKT)), [{"id": "Ether", "delete": True}]) == {"data": [], "binary": None}
+def test_reconstruct_delete_depth_zero(api):
+    assert api.reconstruct_pkt(b64(bytes(TEST_PKT)), [{"id": "Ether", "delete": True}]) == {"data": [], "binary": None}
 
 
-def test_reconstruct_edit_field():
-    res = service.reconstruct_pkt(b64(bytes(TEST_PKT)), [layer("Ether"), layer("IP"), layer("TCP", dport=777)])
+def test_reconstruct_edit_field(api):
+    res = api.reconstruct_pkt(b64(bytes(TEST_PKT)), [layer("Ether"), layer("IP"), layer("TCP", dport=777)])
     pkt = frame(res)
     assert pkt[TCP].dport == 777 and pkt[TCP].sport == 443
     assert fields_of(res, 2)["dport"]["value"] == 777
 
 
-def test_reconstruct_add_layer():
-    res = service.reconstruct_pkt(b64(bytes(TEST_PKT)), [
+def test_reconstruct_add_layer(api):
+    res = api.reconstruct_pkt(b64(bytes(TEST_PKT)), [
         layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load="GET /helloworld HTTP/1.0\n\n")])
     assert b"GET /helloworld" in frame(res)[TCP].payload.load
 
 
-def test_reconstruct_mismatched_layer_id():
+def test_reconstruct_mismatched_layer_id(api):
     with pytest.raises(ServiceError, match="UDP"):
-        service.reconstruct_pkt(b64(bytes(TEST_PKT)), [layer("Ether"), layer("UDP")])
+        api.reconstruct_pkt(b64(bytes(TEST_PKT)), [layer("Ether"), layer("UDP")])
 
 
-def test_reconstruct_dns_edit_keeps_offsets():
+def test_reconstruct_dns_edit_keeps_offsets(api):
     from scapy.layers.dns import DNS, DNSQR
 
     dns = Ether() / IP(src="192.168.0.114", dst="205.152.37.23") / UDP(sport=1060, dport=53) / DNS(
         id=6159, rd=1, qd=DNSQR(qname="wireshark.org"))
-    res = service.reconstruct_pkt(b64(bytes(dns)), [layer("Ether"), layer("IP"), layer("UDP"), layer("DNS", id=777)])
+    res = api.reconstruct_pkt(b64(bytes(dns)), [layer("Ether"), layer("IP"), layer("UDP"), layer("DNS", id=777)])
     assert frame(res)[DNS].id == 777
     ether, ip, udp, dns_layer = res["data"][:4]
     assert (ether["offset"], ip["offset"], dns_layer["offset"]) == (0, 14, 42)
@@ -302,25 +302,25 @@ def test_reconstruct_dns_edit_keeps_offsets():
     assert fields_of(res, 3)["length"]["ignored"] is True
 
 
-def test_reconstruct_empty_bytes_gives_a_default_ether():
-    res = service.reconstruct_pkt("", [])  # as the reference: Ether(b"") built with defaults
+def test_reconstruct_empty_bytes_gives_a_default_ether(api):
+    res = api.reconstruct_pkt("", [])  # as the reference: Ether(b"") built with defaults
     assert res["data"][0]["id"] == "Ether" and len(base64.b64decode(res["binary"])) == 14
 
 
 @pytest.mark.parametrize("garbage", [b"\x01", b"\xff" * 7, bytes(range(256))])
-def test_reconstruct_garbage_still_gives_a_result(garbage):
-    res = service.reconstruct_pkt(b64(garbage), [])
+def test_reconstruct_garbage_still_gives_a_result(garbage, api):
+    res = api.reconstruct_pkt(b64(garbage), [])
     assert base64.b64decode(res["binary"]) == garbage
     assert res["data"][0]["id"] in ("Ether", "Raw")
 
 
-def test_reconstruct_bad_base64():
+def test_reconstruct_bad_base64(api):
     with pytest.raises(ServiceError, match="base64"):
-        service.reconstruct_pkt("!!not base64!!", [])
+        api.reconstruct_pkt("!!not base64!!", [])
 
 
-def test_reconstruct_random_src_and_set_dst_change_both():
-    res = service.reconstruct_pkt(b64(bytes(TEST_PKT)), [layer("Ether", src={"vtype": "RANDOM"}, dst="22:22:22:22:22:22")])
+def test_reconstruct_random_src_and_set_dst_change_both(api):
+    res = api.reconstruct_pkt(b64(bytes(TEST_PKT)), [layer("Ether", src={"vtype": "RANDOM"}, dst="22:22:22:22:22:22")])
     pkt = frame(res)
     assert pkt.dst == "22:22:22:22:22:22"
     assert RE_MAC.match(pkt.src)

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from scapyrpc import layers, limits, pcap, service
+from scapyrpc import layers, limits, pcap
 from scapyrpc.errors import ServiceError
 
 layers.load()
@@ -30,8 +30,8 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def test_reference_dns_pcap():
-    results = service.read_pcap(TEST_DNS_PCAP_B64)
+def test_reference_dns_pcap(api):
+    results = api.read_pcap(TEST_DNS_PCAP_B64)
     assert len(results) == 2
     pkt = Ether(base64.b64decode(results[0]["binary"]))
     assert pkt[DNS].id == 6159
@@ -40,16 +40,16 @@ def test_reference_dns_pcap():
     assert all(d["valid_structure"] for d in results[0]["data"])
 
 
-def test_write_then_read_round_trip():
+def test_write_then_read_round_trip(api):
     frames = [bytes(TEST_PKT), bytes(DNS_PKT)]
-    out = base64.b64decode(service.write_pcap([b64(f) for f in frames]))
+    out = base64.b64decode(api.write_pcap([b64(f) for f in frames]))
     assert struct.unpack("<I", out[:4])[0] == 0xA1B2C3D4 and struct.unpack("<I", out[20:24])[0] == 1
-    results = service.read_pcap(b64(out))
+    results = api.read_pcap(b64(out))
     assert [base64.b64decode(r["binary"]) for r in results] == frames
     assert Ether(base64.b64decode(results[0]["binary"])).dst == "10:10:10:10:10:10"
 
 
-def test_pcapng_is_read(tmp_path):
+def test_pcapng_is_read(tmp_path, api):
     from scapy.utils import PcapNgWriter
 
     path = tmp_path / "two.pcapng"
@@ -57,26 +57,26 @@ def test_pcapng_is_read(tmp_path):
     writer.write(TEST_PKT)
     writer.write(DNS_PKT)
     writer.close()
-    results = service.read_pcap(b64(path.read_bytes()))
+    results = api.read_pcap(b64(path.read_bytes()))
     assert [base64.b64decode(r["binary"]) for r in results] == [bytes(TEST_PKT), bytes(DNS_PKT)]
 
 
 @pytest.mark.parametrize("garbage", [b"", b"garbage!" * 8, b"\xd4\xc3\xb2\xa1" + b"\x00" * 5])
-def test_garbage_pcap_is_a_service_error(garbage):
+def test_garbage_pcap_is_a_service_error(garbage, api):
     with pytest.raises(ServiceError):
-        service.read_pcap(b64(garbage))
+        api.read_pcap(b64(garbage))
 
 
-def test_bad_base64_pcap():
+def test_bad_base64_pcap(api):
     with pytest.raises(ServiceError, match="base64"):
-        service.read_pcap("%%%")
+        api.read_pcap("%%%")
 
 
-def test_write_pcap_rejects_bad_input():
+def test_write_pcap_rejects_bad_input(api):
     with pytest.raises(ServiceError):
-        service.write_pcap("not a list")
+        api.write_pcap("not a list")
     with pytest.raises(ServiceError, match="base64"):
-        service.write_pcap(["***"])
+        api.write_pcap(["***"])
 
 
 def test_pcap_limits(monkeypatch):

@@ -149,3 +149,13 @@ def test_broker_side_never_imports_scapy() -> None:
             "print(sorted(m for m in sys.modules if m == 'scapy' or m.startswith('scapy.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_integers_past_64_bits_are_still_answered_as_json() -> None:
+    import json
+
+    model = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}, {"id": "BGPHeader"}]
+    body = rpc.handle(orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "build_pkt", "params": [GUI_HANDLER, model]}))
+    reply = json.loads(body.body)  # the standard library keeps big integers exact
+    marker = next(f for f in reply["result"]["data"][-1]["fields"] if f["id"] == "marker")
+    assert marker["value"] == 2 ** 128 - 1

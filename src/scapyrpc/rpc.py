@@ -131,11 +131,20 @@ def handle(raw: bytes) -> Reply:
     return _serialise(response, request_id, method)
 
 
+def _dumps(message: dict) -> bytes:
+    """orjson first; the standard library for the valid JSON orjson refuses (integers past
+    64 bits, such as BGP's 128-bit marker)."""
+    try:
+        return orjson.dumps(message)
+    except TypeError:
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
 def _serialise(response: Any, request_id: Any, method: str) -> Reply:
     if isinstance(response, SuccessResponse):
         try:
-            body = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "result": response.result})
-        except TypeError:
+            body = _dumps({"jsonrpc": "2.0", "id": request_id, "result": response.result})
+        except (TypeError, ValueError):
             log.exception("result of %s is not JSON-serialisable", method)
             return Reply(error_body(request_id, UNKNOWN_ERROR, "Scapy Server: Unknown Error"))
         return Reply(body, shutdown=method == "shut_down")
