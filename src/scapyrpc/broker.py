@@ -26,6 +26,9 @@ from .replies import peek_id, peek_method, scapy_error_body
 log = logging.getLogger(__name__)
 
 DEADLINE_TICK = 0.05  # seconds between deadline sweeps: how late a deadline reply may be
+_MORE = int(zmq.SNDMORE | zmq.NOBLOCK)  # plain ints: pyzmq's flag enums cost more than the send
+_LAST = int(zmq.NOBLOCK)
+EXIT_GRACE = 1.0  # seconds a cleanly exited worker's last reply may take to arrive
 PREFETCH_WINDOW = 0.05  # a busy worker gets its next request early only if its current one is this young
 
 
@@ -198,7 +201,7 @@ class Broker:
     def _drain_front(self) -> None:
         while True:
             try:
-                frames = self._front.recv_multipart(zmq.NOBLOCK)
+                frames = self._front.recv_multipart(_LAST)
             except zmq.Again:
                 return
             self._accept(frames[:-1], frames[-1])
@@ -221,7 +224,7 @@ class Broker:
             self._reply_error(envelope, body, "server busy, try again later", "busy")
             return
         self._tag += 1
-        job = Job(self._tag.to_bytes(8, "big"), envelope, body,
+        job = Job(self._tag.to_bytes(p.TAG_BYTES, "big"), envelope, body,
                   expires=time.monotonic() + self.options.request_timeout)
         if queue is None:
             queue = self.queues[client] = deque()
@@ -231,7 +234,10 @@ class Broker:
 
     def _send_front(self, envelope: list[bytes], body: bytes) -> None:
         try:
-            self._front.send_multipart([*envelope, body], zmq.NOBLOCK, copy=False)
+            send = self._front.send
+            for frame in envelope:
+                send(frame, _MORE)
+            send(body, _LAST)
             self.stats.replies += 1
         except zmq.ZMQError as exc:  # the client is gone; nobody is waiting for this reply
             log.debug("reply dropped: %s", exc)
@@ -298,7 +304,10 @@ class Broker:
         job = self._next_job()
         assert job is not None
         try:
-            self._back.send_multipart([worker.ident, p.REQUEST, job.tag, job.body], zmq.NOBLOCK, copy=False)
+            send = self._back.send
+            send(worker.ident, _MORE)
+            send(p.REQUEST + job.tag, _MORE)
+            send(job.body, _LAST)
         except zmq.ZMQError:  # the worker vanished; the request never left: keep it
             self._requeue_front(job)
             self._lose(worker, "unreachable")
@@ -369,28 +378,29 @@ class Broker:
         now = time.monotonic()
         while True:
             try:
-                frames = self._back.recv_multipart(zmq.NOBLOCK)
+                frames = self._back.recv_multipart(_LAST)
             except zmq.Again:
                 return
             self._from_worker(frames[0], frames[1:], now)
 
     def _from_worker(self, ident: bytes, frames: list[bytes], now: float) -> None:
-        kind = frames[0] if frames else b""
-        if kind == p.HEARTBEAT and len(frames) == 2:
+        head = frames[0] if frames else b""
+        kind = head[:1]
+        if head == p.HEARTBEAT and len(frames) == 2:
             beating = self.workers.get(frames[1])
             if beating is not None:
                 beating.last_seen = now
             return
         worker = self.workers.get(ident)
-        if kind == p.READY and len(frames) == 3:
+        if head == p.READY and len(frames) == 3:
             self._register(ident, frames, now)
             return
         if worker is None:
             return  # unknown peer (e.g. from before a restart): it will reconnect and say READY
         worker.last_seen = now
-        if kind in p.REPLY_KINDS and len(frames) == 3:
-            self._on_reply(worker, kind, frames[1], frames[2], now)
-        elif kind == p.GONE:
+        if kind in p.REPLY_KINDS and len(frames) == 2 and len(head) == 1 + p.TAG_BYTES:
+            self._on_reply(worker, kind, head[1:], frames[1], now)
+        elif head == p.GONE:
             self._lose(worker, "left")
 
     def _register(self, ident: bytes, frames: list[bytes], now: float) -> None:
@@ -443,14 +453,30 @@ class Broker:
         log.log(logging.INFO if self._stopping else logging.WARNING,
                 "worker pid %d on %s lost (%s)", worker.pid, worker.host, reason)
 
-    def local_worker_exited(self, pid: int) -> None:
-        """Called by the pool when a local worker process ends (crash, kill, retirement)."""
+    def local_worker_exited(self, pid: int, clean: bool = False) -> None:
+        """Called by the pool when a local worker process ends (crash, kill, retirement).
+
+        A clean exit (a retirement) sent its last reply just before exiting, and that
+        reply may still be on its way through the sockets when the exit is seen: such
+        a worker gets no more requests and is dropped a moment later, so its reply is
+        delivered rather than replaced by a `worker lost` error.
+        """
         if self._closed:
             return
+        self._on_readable()
         for worker in list(self.workers.values()):
             if worker.local and worker.pid == pid:
-                self._lose(worker, "process exited")
+                if clean:
+                    worker.leaving = True
+                    asyncio.get_running_loop().call_later(EXIT_GRACE, self._lose_exited, worker)
+                else:
+                    self._lose(worker, "process exited")
         self._on_readable()
+
+    def _lose_exited(self, worker: Worker) -> None:
+        if self.workers.get(worker.ident) is worker and not self._closed:
+            self._lose(worker, "process exited")
+            self._on_readable()
 
     # ---- liveness ----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ class ManagedServer:
                  command: list[str] | None = None) -> None:
         self.workers = workers
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by stop())
+        self._stderr_final = ""
         cmd = command or [sys.executable, "-m", "scapyrpc", "serve", "-p", "0", "--bind", "127.0.0.1",
                           "--workers", str(workers), *extra_args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -80,6 +81,9 @@ class ManagedServer:
         return "\n".join(self.output)
 
     def stderr_text(self) -> str:
+        """Everything the server wrote to stderr so far (kept after stop())."""
+        if self._stderr.closed:
+            return self._stderr_final
         self._stderr.flush()
         self._stderr.seek(0)
         return self._stderr.read()
@@ -139,6 +143,7 @@ class ManagedServer:
             except psutil.Error:
                 continue
         if not self._stderr.closed:
+            self._stderr_final = self.stderr_text()
             self._stderr.close()
         return code
 

@@ -37,7 +37,7 @@ def forkserver_context() -> multiprocessing.context.BaseContext:
 class LocalPool:
     """Keeps `size` local workers alive until `stop()`."""
 
-    def __init__(self, size: int, options: WorkerOptions, on_exit: Callable[[int], None]) -> None:
+    def __init__(self, size: int, options: WorkerOptions, on_exit: Callable[[int, bool], None]) -> None:
         self.size = size
         self.options = options
         self.on_exit = on_exit
@@ -71,7 +71,7 @@ class LocalPool:
         self.procs.pop(pid, None)
         age = time.monotonic() - self.started_at.pop(pid, 0.0)
         log.info("worker pid %d exited with %s after %.1f s", pid, proc.exitcode, age)
-        self.on_exit(pid)
+        self.on_exit(pid, proc.exitcode == 0)
         if self.stopping:
             return
         self.respawns += 1

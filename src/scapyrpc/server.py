@@ -107,7 +107,8 @@ class ScapyServer:
                 reconnect=False,
                 test_methods=cfg.test_methods,
             )
-            pool = LocalPool(cfg.workers, options, on_exit=lambda pid: broker_holder[0].local_worker_exited(pid))
+            pool = LocalPool(cfg.workers, options,
+                             on_exit=lambda pid, clean: broker_holder[0].local_worker_exited(pid, clean))
         broker = Broker(
             BrokerOptions(
                 frontend=cfg.frontend,

@@ -83,16 +83,17 @@ def run(options: WorkerOptions) -> None:
                 broker_seen = time.monotonic()
                 continue
             broker_seen = time.monotonic()
-            if frames[0] != p.REQUEST or len(frames) != 3:
+            head = frames[0]
+            if head[:1] != p.REQUEST or len(frames) != 2:
                 continue  # a broker heartbeat
-            reply = rpc.handle(frames[2])
+            reply = rpc.handle(frames[1])
             served += 1
             kind = p.REPLY
             if reply.shutdown:
                 kind = p.SHUTDOWN
             elif _should_retire(options, served):
                 kind = p.RETIRE
-            dealer.send_multipart([kind, frames[1], reply.body])
+            dealer.send_multipart([kind + head[1:], reply.body])
             if kind == p.RETIRE:
                 return
     finally:
