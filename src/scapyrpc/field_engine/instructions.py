@@ -8,6 +8,7 @@ and produces the compiled instruction object, keys in the reference order.
 from __future__ import annotations
 
 import random
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from .errors import FEError
@@ -32,7 +33,7 @@ CAST_SIZES = (1, 2, 4)
 L4_TYPE_IP = 17
 
 
-class Instruction:
+class Instruction(ABC):
     ID: ClassVar[str]
     PARAMS: ClassVar[dict[str, Any]]  # parameter -> default (REQUIRED if none)
     is_flow_var: ClassVar[bool] = False  # hoisted to the front and chainable via next_var
@@ -50,8 +51,9 @@ class Instruction:
         inst.setup(**{key: params.get(key, default) for key, default in cls.PARAMS.items()})
         return inst
 
-    def setup(self, **kwargs: Any) -> None:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
+    @abstractmethod
+    def setup(self, **kwargs: Any) -> None:
+        """Store the sanitized parameters, running the constructor's checks."""
 
     def defines(self) -> tuple[str, ...]:
         """Variable names this instruction creates."""
@@ -61,8 +63,9 @@ class Instruction:
         """The variable this instruction reads, if any."""
         return None
 
-    def emit(self, layout: Layout) -> dict[str, Any]:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def emit(self, layout: Layout) -> dict[str, Any]:
+        """The compiled VM instruction for this packet layout."""
 
 
 def _field_offset(layout: Layout, value: Any) -> int:
