@@ -92,3 +92,17 @@ def test_client_timeout_rebuilds_its_socket() -> None:
             assert cli.call("test_pid") in srv.worker_pids()  # a fresh REQ socket, same handler
     finally:
         srv.stop()
+
+
+def test_verbose_log_file_records_requests_and_replies(tmp_path) -> None:
+    log_file = tmp_path / "scapy_server.log"
+    srv = ServerProcess("-v", "-l", str(log_file), workers=1)
+    try:
+        with srv.client() as cli:
+            cli.build_pkt([{"id": "Ether"}, {"id": "IP"}])
+    finally:
+        srv.stop()
+    text = log_file.read_text()
+    assert '<- ' in text and '"method":"build_pkt"' in text
+    assert '-> ' in text and '"result":{"binary"' in text
+    assert "joined (local)" in text

@@ -29,7 +29,12 @@ DEADLINE_TICK = 0.05  # seconds between deadline sweeps: how late a deadline rep
 _MORE = int(zmq.SNDMORE | zmq.NOBLOCK)  # plain ints: pyzmq's flag enums cost more than the send
 _LAST = int(zmq.NOBLOCK)
 EXIT_GRACE = 1.0  # seconds a cleanly exited worker's last reply may take to arrive
-PREFETCH_WINDOW = 0.05  # a busy worker gets its next request early only if its current one is this young
+PREFETCH_WINDOW = 0.05
+LOGGED_BYTES = 300  # how much of a message -v logs  # a busy worker gets its next request early only if its current one is this young
+
+
+def _peer(envelope: list[bytes]) -> str:
+    return envelope[0].hex() if envelope else "-"
 
 
 class LocalWorkers(Protocol):
@@ -114,6 +119,7 @@ class Broker:
         self._done = asyncio.Event()
         self._shutdown_requested = False
         self._closed = False
+        self._verbose = log.isEnabledFor(logging.INFO)  # -v: every request and reply is logged
         self._client_share = max(1, (options.max_queue + 1) // 2)  # no client may fill the whole queue
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -210,6 +216,8 @@ class Broker:
 
     def _accept(self, envelope: list[bytes], body: bytes) -> None:
         self.stats.requests += 1
+        if self._verbose:
+            log.info("<- %s %s", _peer(envelope), body[:LOGGED_BYTES].decode(errors="replace"))
         if self._stopping:
             self._reply_error(envelope, body, "server is shutting down", "stopping")
             return
@@ -239,6 +247,8 @@ class Broker:
                 send(frame, _MORE)
             send(body, _LAST)
             self.stats.replies += 1
+            if self._verbose:
+                log.info("-> %s %s", _peer(envelope), body[:LOGGED_BYTES].decode(errors="replace"))
         except zmq.ZMQError as exc:  # the client is gone; nobody is waiting for this reply
             log.debug("reply dropped: %s", exc)
 
