@@ -423,3 +423,29 @@ def test_recycling_under_concurrency_loses_nothing() -> None:
         assert len(set(results)) >= 60 // 3  # every worker served at most 3
     finally:
         srv.stop()
+
+
+def test_remote_worker_rejoins_a_restarted_broker() -> None:
+    with socket_port() as port:
+        backend = f"tcp://127.0.0.1:{port}"
+    remote = subprocess.Popen([sys.executable, "-m", "scapyrpc", "worker", "--connect", backend, "--test-methods"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def served_by_remote(srv: ServerProcess) -> bool:
+        try:
+            with ScapyClient(srv.endpoint, timeout_ms=3000) as cli:
+                return cli.call("test_pid") == remote.pid
+        except ScapyRpcError:
+            return False
+
+    try:
+        for _ in range(2):  # the same worker process serves two brokers in turn
+            srv = ServerProcess("--test-methods", "--backend", backend, workers=0)
+            try:
+                assert wait_for(lambda: served_by_remote(srv), 30, interval=0.2)
+            finally:
+                srv.stop()
+        assert remote.poll() is None
+    finally:
+        remote.kill()
+        remote.wait(10)
