@@ -48,7 +48,7 @@ def get_version_handler(client_v_major: Any, client_v_minor: Any) -> str:
 def supported_methods(method_name: str = "all") -> dict | bool:
     if method_name == "all":
         return {name: [len(params), list(params)] for name, (_, params) in METHOD_PARAMS.items()}
-    return method_name in METHODS
+    return isinstance(method_name, str) and method_name in METHODS
 
 
 def build_pkt(pkt_model_descriptor: list) -> dict:
