@@ -84,3 +84,22 @@ def raw_local(major: str) -> bytes:
     from scapyrpc.service import version_handler
 
     return orjson.dumps(version_handler(major, "0"))
+
+
+def test_random_frames_each_get_one_reply(server: ServerProcess) -> None:
+    import random
+
+    rng = random.Random(7)
+    sock = zmq_socket(zmq.REQ, server.endpoint)
+    try:
+        for i in range(200):
+            junk = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))
+            if i % 4 == 0:  # valid UTF-8 JSON of the wrong shapes too
+                junk = orjson.dumps(rng.choice([[], {}, "x", 1, None, {"jsonrpc": "2.0"}, {"method": []}]))
+            sock.send(junk)
+            reply = orjson.loads(sock.recv())
+            assert reply["error"]["code"] in (-32700, -32600), (junk, reply)
+        sock.send(orjson.dumps({"jsonrpc": "2.0", "id": "after", "method": "get_version"}))
+        assert orjson.loads(sock.recv())["id"] == "after"
+    finally:
+        sock.close()
