@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 DEADLINE_TICK = 0.05  # seconds between deadline sweeps: how late a deadline reply may be
 _MORE = int(zmq.SNDMORE | zmq.NOBLOCK)  # plain ints: pyzmq's flag enums cost more than the send
 _LAST = int(zmq.NOBLOCK)
-EXIT_GRACE = 1.0  # seconds a cleanly exited worker's last reply may take to arrive
+EXIT_GRACE = 1.0  # seconds the last reply of a worker that left on its own may take to arrive
 PREFETCH_WINDOW = 0.05
 LOGGED_BYTES = 300  # how much of a message -v logs  # a busy worker gets its next request early only if its current one is this young
 
@@ -320,7 +320,7 @@ class Broker:
             send(job.body, _LAST)
         except zmq.ZMQError:  # the worker vanished; the request never left: keep it
             self._requeue_front(job)
-            self._lose(worker, "unreachable")
+            self._lose_soon(worker, "unreachable")
             return
         job.worker = worker.ident
         if worker.jobs:  # prefetched: its clock starts when the one before it is answered
@@ -477,15 +477,22 @@ class Broker:
         for worker in list(self.workers.values()):
             if worker.local and worker.pid == pid:
                 if clean:
-                    worker.leaving = True
-                    asyncio.get_running_loop().call_later(EXIT_GRACE, self._lose_exited, worker)
+                    self._lose_soon(worker, "process exited")
                 else:
                     self._lose(worker, "process exited")
         self._on_readable()
 
-    def _lose_exited(self, worker: Worker) -> None:
+    def _lose_soon(self, worker: Worker, reason: str) -> None:
+        """A worker that went away on its own (retired, disconnected) may have sent a last reply
+        that is still crossing the sockets: send it nothing more, and drop it after EXIT_GRACE."""
+        if worker.leaving and worker.ident not in self.workers:
+            return
+        worker.leaving = True
+        asyncio.get_running_loop().call_later(EXIT_GRACE, self._lose_late, worker, reason)
+
+    def _lose_late(self, worker: Worker, reason: str) -> None:
         if self.workers.get(worker.ident) is worker and not self._closed:
-            self._lose(worker, "process exited")
+            self._lose(worker, reason)
             self._on_readable()
 
     # ---- liveness ----------------------------------------------------------------------
@@ -504,7 +511,7 @@ class Broker:
                 try:
                     self._back.send_multipart([worker.ident, p.HEARTBEAT], zmq.NOBLOCK)
                 except zmq.ZMQError:
-                    self._lose(worker, "unreachable")
+                    self._lose_soon(worker, "unreachable")
             self._on_readable()
 
     def pool_size(self) -> int:
