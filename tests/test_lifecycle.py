@@ -106,3 +106,13 @@ def test_verbose_log_file_records_requests_and_replies(tmp_path) -> None:
     assert '<- ' in text and '"method":"build_pkt"' in text
     assert '-> ' in text and '"result":{"binary"' in text
     assert "joined (local)" in text
+
+
+def test_backend_on_all_interfaces_still_reaches_local_workers() -> None:
+    srv = ServerProcess("--backend", "tcp://*:*", workers=1)
+    try:
+        assert srv.backend.startswith("tcp://0.0.0.0:")
+        with srv.client() as cli:
+            assert cli.build_pkt([{"id": "Ether"}, {"id": "IP"}])["binary"]
+    finally:
+        srv.stop()

@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from .broker import Broker, BrokerOptions, Worker
+from .broker import Broker, BrokerOptions
 from .limits import Limits, MiB
 from .pool import LocalPool
 from .worker import WorkerOptions
@@ -59,6 +59,14 @@ class ServerConfig:
         )
 
 
+def local_endpoint(bound: str) -> str:
+    """Where a worker on this host connects to reach an endpoint bound on all interfaces."""
+    for wildcard, loopback in (("tcp://0.0.0.0:", "tcp://127.0.0.1:"), ("tcp://[::]:", "tcp://[::1]:")):
+        if bound.startswith(wildcard):
+            return loopback + bound[len(wildcard):]
+    return bound
+
+
 def _server_ip() -> str:
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -90,25 +98,12 @@ class ScapyServer:
         cfg = self.config
         backend = cfg.backend or f"ipc://{tempfile.gettempdir()}/scapyrpc-{os.getpid()}-{uuid.uuid4().hex[:8]}.ipc"
         started = time.monotonic()
-        broker_holder: list[Broker] = []
         ready = asyncio.Event()
 
-        def on_ready(worker: Worker) -> None:
-            if broker_holder and broker_holder[0].pool_size() >= cfg.workers:
+        def on_worker_ready(_: object) -> None:
+            if broker.pool_size() >= cfg.workers:
                 ready.set()
 
-        pool = None
-        if cfg.workers > 0:
-            options = WorkerOptions(
-                backend=backend,
-                limits=cfg.limits(),
-                max_requests=cfg.max_requests_per_worker,
-                max_rss_bytes=cfg.max_worker_rss_mb * MiB,
-                reconnect=False,
-                test_methods=cfg.test_methods,
-            )
-            pool = LocalPool(cfg.workers, options,
-                             on_exit=lambda pid, clean: broker_holder[0].local_worker_exited(pid, clean))
         broker = Broker(
             BrokerOptions(
                 frontend=cfg.frontend,
@@ -117,11 +112,21 @@ class ScapyServer:
                 max_queue=cfg.max_queue,
                 max_request_bytes=cfg.max_request_bytes,
             ),
-            local=pool,
-            on_worker_ready=on_ready,
+            on_worker_ready=on_worker_ready,
         )
-        broker_holder.append(broker)
         broker.bind()
+        pool = None
+        if cfg.workers > 0:
+            options = WorkerOptions(
+                backend=local_endpoint(broker.backend_endpoint),
+                limits=cfg.limits(),
+                max_requests=cfg.max_requests_per_worker,
+                max_rss_bytes=cfg.max_worker_rss_mb * MiB,
+                reconnect=False,
+                test_methods=cfg.test_methods,
+            )
+            pool = LocalPool(cfg.workers, options, on_exit=broker.local_worker_exited)
+            broker.local = pool
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, broker.stop)
