@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -55,6 +56,19 @@ def zmq_socket(kind: int, endpoint: str, timeout_ms: int = 20000) -> zmq.Socket:
     sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
     sock.connect(endpoint)
     return sock
+
+
+def start_threads(target: Any, args: list[tuple]) -> list[threading.Thread]:
+    """One started thread per argument tuple (concurrent test clients)."""
+    threads = [threading.Thread(target=target, args=a) for a in args]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def join_threads(threads: list[threading.Thread], timeout: float) -> None:
+    for thread in threads:
+        thread.join(timeout)
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> bool:

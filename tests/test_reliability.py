@@ -14,7 +14,7 @@ import orjson
 import pytest
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess, wait_for, zmq_socket
+from conftest import GUI_HANDLER, ServerProcess, join_threads, start_threads, wait_for, zmq_socket
 from scapyrpc.client import ScapyClient, ScapyRpcError
 
 BUILD = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP", "fields": [{"id": "dport", "value": 443}]}]
@@ -55,14 +55,11 @@ def test_kill_busy_worker_under_load_every_request_answered() -> None:
             finally:
                 sock.close()
 
-        threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
+        threads = start_threads(client_loop, [(n,) for n in range(4)])
         assert wait_for(lambda: len(replies) >= 20, 30)
         victim = random.choice(srv.worker_pids())
         os.kill(victim, signal.SIGKILL)
-        for t in threads:
-            t.join(120)
+        join_threads(threads, 120)
         assert lost == []
         assert len(replies) == 200
         kinds = {"ok": 0, "lost": 0}
@@ -237,22 +234,15 @@ def test_remote_worker_serves_and_its_loss_is_answered() -> None:
 
         def both() -> dict:
             results.clear()
-            threads = [threading.Thread(target=sleeper, args=(n,)) for n in ("a", "b")]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(30)
+            join_threads(start_threads(sleeper, [("a",), ("b",)]), 30)
             return dict(results)
 
         assert wait_for(lambda: remote.pid in both().values(), 30)  # the remote worker joined and served
         results.clear()
-        threads = [threading.Thread(target=sleeper, args=(n,)) for n in ("a", "b")]
-        for t in threads:
-            t.start()
+        threads = start_threads(sleeper, [("a",), ("b",)])
         time.sleep(0.4)
         remote.kill()
-        for t in threads:
-            t.join(30)
+        join_threads(threads, 30)
         errors = [r for r in results.values() if isinstance(r, ScapyRpcError)]
         assert len(errors) == 1
         assert errors[0].message == "Scapy Server: worker lost while handling test_sleep"
@@ -291,16 +281,13 @@ def test_sigterm_during_load_answers_every_request_sent_before() -> None:
             finally:
                 sock.close()
 
-        threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
+        threads = start_threads(client_loop, [(n,) for n in range(4)])
         time.sleep(1.0)
         signal_time.append(time.monotonic())
         srv.proc.send_signal(signal.SIGTERM)
         signalled.set()
         assert srv.proc.wait(30) == 0
-        for t in threads:
-            t.join(30)
+        join_threads(threads, 30)
         must = [rid for rid, at in sent_before if at < signal_time[0]]
         assert len(must) > 20
         assert [rid for rid in must if rid not in answered] == []
@@ -414,11 +401,7 @@ def test_recycling_under_concurrency_loses_nothing() -> None:
                 for _ in range(15):
                     results.append(cli.call("test_pid"))
 
-        threads = [threading.Thread(target=client_loop) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        join_threads(start_threads(client_loop, [()] * 4), 60)
         assert len(results) == 60 and all(isinstance(r, int) for r in results)
         assert len(set(results)) >= 60 // 3  # every worker served at most 3
     finally:

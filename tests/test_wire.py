@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 
 import orjson
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess, zmq_socket
+from conftest import GUI_HANDLER, ServerProcess, join_threads, start_threads, zmq_socket
 
 
 def raw_exchange(endpoint: str, payload: bytes, timeout_ms: int = 10000) -> dict:
@@ -72,11 +71,7 @@ def test_eight_concurrent_clients_get_their_own_replies(server: ServerProcess) -
         finally:
             sock.close()
 
-    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    join_threads(start_threads(client_loop, [(n,) for n in range(8)]), 60)
     assert failures == []
 
 
