@@ -99,11 +99,11 @@ def _run_worker(args: argparse.Namespace) -> int:
         max_rss_bytes=args.max_worker_rss_mb * MiB,
         reconnect=True,
         test_methods=args.test_methods,
+        stop_on_interrupt=True,
     )
-    while True:  # a remote worker retired for recycling starts afresh
-        run(options)
-        if not (options.max_requests or options.max_rss_bytes):
-            return 0
+    while run(options) == "retired":  # a remote worker retired for recycling starts afresh
+        continue
+    return 0  # stopped by SIGTERM or Ctrl+C after answering the request in hand
 
 
 if __name__ == "__main__":
