@@ -1,4 +1,4 @@
-"""`scapyrpc serve | worker | bench`: the command line (also `python -m scapyrpc`)."""
+"""`scapyrpc serve | worker | ping | call | bench`: the command line (also `python -m scapyrpc`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import logging
 import os
 import sys
 
+from . import call, ping
 from .limits import MiB
+from .version import VersionAction
 
 
 def _serve_parser(sub: argparse._SubParsersAction) -> None:
@@ -60,14 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         from .bench import main as bench_main
 
         return bench_main(argv[1:])
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "serve")  # `scapyrpc -p 4507` and `python -m scapyrpc` mean serve
     parser = argparse.ArgumentParser(prog="scapyrpc", description="scapyrpc: the TRex Scapy Server, rebuilt")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _worker_parser(sub)
+    ping.add_parser(sub)
+    call.add_parser(sub)
     sub.add_parser("bench", help="load-test a server (see `scapyrpc bench --help`)")
     args = parser.parse_args(argv)
+    if hasattr(args, "run"):  # ping, call
+        return args.run(args)
     _setup_logging(args.verbose, args.log)
     if args.command == "worker":
         return _run_worker(args)
