@@ -125,6 +125,27 @@ def test_call_bad_json_is_a_usage_error() -> None:
     assert out.returncode == 2 and "argument PARAM: not valid JSON" in out.stderr
 
 
+def test_help_shows_defaults_and_names() -> None:
+    serve = scapyrpc("serve", "--help").stdout
+    for default in ("4507", "*", "10.0", "1000", "16777216", "100000"):
+        assert f"(default: {default})" in serve
+    worker = scapyrpc("worker", "--help").stdout
+    assert "start afresh after N requests (0 = never) (default: 0)" in worker
+    assert "memory is above MB" in worker
+    assert "(default: tcp://127.0.0.1:4507)" in scapyrpc("ping", "--help").stdout
+    assert scapyrpc("bench", "--help").stdout.startswith("usage: scapyrpc bench ")
+
+
+@pytest.mark.parametrize("command", [["serve", "-p", "0", "--workers", "0"],
+                                     ["worker", "--connect", "tcp://127.0.0.1:1"]])
+def test_unwritable_log_file_is_one_line_and_exit_2(tmp_path: Path, command: list[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = scapyrpc(*command, "-l", str(blocker / "scapyrpc.log"))
+    assert one_line_error(out, 2) == (f"scapyrpc {command[0]}: cannot open the log file {blocker / 'scapyrpc.log'}: "
+                                      "Not a directory")
+
+
 # ---- the hexdump itself, on made-up packet results ---------------------------------------------------
 
 def packet(frame: bytes, layers: list[dict]) -> dict:
