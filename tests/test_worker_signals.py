@@ -7,12 +7,14 @@ and the pool stop its workers without cutting a request short.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
+import psutil
 import pytest
 
 from conftest import ServerProcess, join_threads, socket_port, start_threads, wait_for
@@ -31,15 +33,16 @@ def broker() -> Iterator[ServerProcess]:
     srv.stop()
 
 
-def start_remote_worker(srv: ServerProcess) -> subprocess.Popen:
-    """`scapyrpc worker --connect` as a child process, returned once it has served a request."""
-    worker = subprocess.Popen([sys.executable, "-m", "scapyrpc", "worker", "--connect", srv.backend, "--test-methods"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def start_remote_worker(srv: ServerProcess, prefix: tuple[str, ...] = (), pid: int | None = None) -> subprocess.Popen:
+    """`scapyrpc worker --connect` as a child process (after `prefix`), returned once it has served a
+    request; `pid` is the one it reports for itself (default: the child's)."""
+    worker = subprocess.Popen([*prefix, sys.executable, "-m", "scapyrpc", "worker", "--connect", srv.backend,
+                               "--test-methods"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def serves() -> bool:
         try:
             with srv.client(timeout_ms=3000) as cli:
-                return cli.call("test_pid") == worker.pid
+                return cli.call("test_pid") == (pid or worker.pid)
         except ScapyRpcError:
             return False
 
@@ -93,6 +96,31 @@ def test_idle_remote_worker_leaves_at_once_and_says_so(broker: ServerProcess) ->
         worker.kill()
         worker.wait(10)
         worker.stderr.close()
+
+
+def _pid_namespaces() -> str | None:
+    """Why a worker cannot be run as PID 1 of a new pid namespace here, or None if it can."""
+    if shutil.which("unshare") is None:
+        return "unshare (util-linux) is not installed"
+    probe = subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True, text=True, timeout=30)
+    return None if probe.returncode == 0 else f"unshare --pid is not permitted here: {probe.stderr.strip()}"
+
+
+@pytest.mark.skipif(_pid_namespaces() is not None, reason=str(_pid_namespaces()))
+def test_worker_as_pid_1_finishes_the_request_then_exits_0(broker: ServerProcess) -> None:
+    """As in a container without init: the kernel drops SIGTERM to a PID 1 that has no handler for it."""
+    unshare = start_remote_worker(broker, prefix=("unshare", "--pid", "--fork", "--kill-child"), pid=1)
+    try:
+        [worker] = psutil.Process(unshare.pid).children()  # PID 1 inside its namespace
+        threads, outcome = sleep_in_background(broker)
+        worker.send_signal(signal.SIGTERM)
+        join_threads(threads, 30)
+        assert outcome == {"result": 1}
+        assert unshare.wait(30) == 0  # unshare --fork exits with its child's status
+    finally:
+        unshare.kill()
+        unshare.wait(10)
+        unshare.stderr.close()
 
 
 def test_pool_worker_sigterm_finishes_the_request_then_exits_0() -> None:
