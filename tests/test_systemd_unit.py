@@ -73,3 +73,12 @@ def test_address_families_zeromq_and_scapy_need_stay_allowed() -> None:
     families = directives("Service")["RestrictAddressFamilies"][0].split()
     assert sorted(families) == ["AF_INET", "AF_INET6", "AF_NETLINK", "AF_UNIX"]
 
+
+def test_exec_start_is_where_the_readme_installs() -> None:
+    program = exec_start()[0]
+    assert program == "/opt/scapyrpc/venv/bin/scapyrpc"
+    readme = (ROOT / "README.md").read_text()
+    operations = readme[readme.index("## Operations"):]
+    assert "python3 -m venv /opt/scapyrpc/venv" in operations
+    assert "/opt/scapyrpc/venv/bin/pip install" in operations
+    assert "cp systemd/scapyrpc.service /etc/systemd/system/" in operations
