@@ -71,6 +71,20 @@ def join_threads(threads: list[threading.Thread], timeout: float) -> None:
         thread.join(timeout)
 
 
+class socket_port:
+    """A free TCP port on 127.0.0.1 (released before use)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> bool:
     """Poll `predicate` until it is truthy or `timeout` passes."""
     end = time.monotonic() + timeout

@@ -14,7 +14,7 @@ import orjson
 import pytest
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess, join_threads, start_threads, wait_for, zmq_socket
+from conftest import GUI_HANDLER, ServerProcess, join_threads, socket_port, start_threads, wait_for, zmq_socket
 from scapyrpc.client import ScapyClient, ScapyRpcError
 
 BUILD = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP", "fields": [{"id": "dport", "value": 443}]}]
@@ -294,20 +294,6 @@ def test_sigterm_during_load_answers_every_request_sent_before() -> None:
         assert wait_for(lambda: not srv.worker_pids(), 10)
     finally:
         srv.stop()
-
-
-class socket_port:
-    """A free TCP port on 127.0.0.1 (released before use)."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        return self.sock.getsockname()[1]
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
 
 
 def test_broker_with_only_remote_workers() -> None:

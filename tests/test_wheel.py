@@ -1,4 +1,8 @@
-"""The console script works from an installed wheel in a fresh venv, not only from the source tree."""
+"""The console script works from an installed wheel in a fresh venv, not only from the source tree.
+
+Built and installed as README's Operations section and the Dockerfile do it: `python -m build`,
+then the wheel with the pinned dependencies of constraints.txt.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.timeout(900)
 def test_console_script_from_wheel(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
-                   check=True, timeout=600)
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+                   check=True, timeout=600, stdout=subprocess.DEVNULL)
     wheel = next(dist.glob("scapyrpc-*.whl"))
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     pip = env_dir / "bin" / "pip"
-    subprocess.run([str(pip), "install", "--quiet", str(wheel)], check=True, timeout=600)
+    subprocess.run([str(pip), "install", "--quiet", "--constraint", str(ROOT / "constraints.txt"), str(wheel)],
+                   check=True, timeout=600)
     script = env_dir / "bin" / "scapyrpc"
     assert script.exists()
     srv = ManagedServer(command=[str(script), "serve", "-p", "0", "--bind", "127.0.0.1", "--workers", "1"])
@@ -34,6 +39,9 @@ def test_console_script_from_wheel(tmp_path: Path) -> None:
             templates = cli.get_templates()
             assert any(t["id"] == "IPv4/TCP" for t in templates)  # package data came with the wheel
             assert cli.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}])["binary"]
+            ping = subprocess.run([str(script), "ping", "-e", srv.endpoint], capture_output=True, text=True,
+                                  timeout=60)
+            assert ping.returncode == 0 and "API 1.02" in ping.stdout, ping.stderr  # the image's healthcheck
             cli.shut_down()
         assert srv.proc.wait(30) == 0
     finally:

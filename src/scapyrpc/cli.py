@@ -1,4 +1,4 @@
-"""`scapyrpc serve | worker | bench`: the command line (also `python -m scapyrpc`)."""
+"""`scapyrpc serve | worker | ping | call | bench`: the command line (also `python -m scapyrpc`)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ import logging
 import os
 import sys
 
+from . import call, ping
+from .commands import HelpFormatter
 from .limits import MiB
+from .version import VersionAction
 
 
 def _serve_parser(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="run the Scapy Server (broker + local workers)")
+    serve = sub.add_parser("serve", help="run the Scapy Server (broker + local workers)",
+                           formatter_class=HelpFormatter)
     serve.add_argument("-p", "--scapy-port", "-s", dest="port", type=int, default=4507,
-                       help="port to listen on (default 4507; -s is the seed's spelling)")
-    serve.add_argument("--bind", default="*", help="address to bind (default: all interfaces)")
+                       help="port to listen on (-s is the seed's spelling)")
+    serve.add_argument("--bind", default="*", help="address to bind (* = all interfaces)")
     serve.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                       help="local worker processes (default: number of CPUs; 0 = remote workers only)")
+                       help="local worker processes (0 = remote workers only)")
     serve.add_argument("--backend", default=None,
                        help="endpoint workers connect to, e.g. tcp://*:4508 for remote workers "
                             "(default: a private ipc:// endpoint)")
@@ -33,10 +37,15 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _worker_parser(sub: argparse._SubParsersAction) -> None:
-    worker = sub.add_parser("worker", help="join a broker's pool from this host")
+    worker = sub.add_parser("worker", help="join a broker's pool from this host", formatter_class=HelpFormatter,
+                            description="Serve a broker's requests from this host (the broker runs with "
+                                        "--backend tcp://*:PORT); SIGTERM or Ctrl+C stops it after the "
+                                        "request in hand.")
     worker.add_argument("--connect", required=True, help="the broker's worker endpoint, e.g. tcp://host:4508")
-    worker.add_argument("--max-requests-per-worker", type=int, default=0)
-    worker.add_argument("--max-worker-rss-mb", type=int, default=0)
+    worker.add_argument("--max-requests-per-worker", type=int, default=0,
+                        help="start afresh after N requests (0 = never)")
+    worker.add_argument("--max-worker-rss-mb", type=int, default=0,
+                        help="start afresh once its memory is above MB after a request (0 = never)")
     worker.add_argument("--test-methods", action="store_true", help=argparse.SUPPRESS)
     _common(worker)
 
@@ -59,16 +68,26 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "bench":
         from .bench import main as bench_main
 
-        return bench_main(argv[1:])
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        return bench_main(argv[1:], prog="scapyrpc bench")
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "serve")  # `scapyrpc -p 4507` and `python -m scapyrpc` mean serve
     parser = argparse.ArgumentParser(prog="scapyrpc", description="scapyrpc: the TRex Scapy Server, rebuilt")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _worker_parser(sub)
+    ping.add_parser(sub)
+    call.add_parser(sub)
     sub.add_parser("bench", help="load-test a server (see `scapyrpc bench --help`)")
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose, args.log)
+    if hasattr(args, "run"):  # ping, call
+        return args.run(args)
+    try:
+        _setup_logging(args.verbose, args.log)
+    except OSError as exc:  # e.g. -l in a directory this user cannot write
+        print(f"scapyrpc {args.command}: cannot open the log file {args.log}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
     if args.command == "worker":
         return _run_worker(args)
     from .server import ScapyServer, ServerConfig
@@ -99,11 +118,11 @@ def _run_worker(args: argparse.Namespace) -> int:
         max_rss_bytes=args.max_worker_rss_mb * MiB,
         reconnect=True,
         test_methods=args.test_methods,
+        stop_on_interrupt=True,
     )
-    while True:  # a remote worker retired for recycling starts afresh
-        run(options)
-        if not (options.max_requests or options.max_rss_bytes):
-            return 0
+    while run(options) == "retired":  # a remote worker retired for recycling starts afresh
+        continue
+    return 0  # stopped by SIGTERM or Ctrl+C after answering the request in hand
 
 
 if __name__ == "__main__":

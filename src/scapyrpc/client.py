@@ -13,6 +13,9 @@ from typing import Any
 import orjson
 import zmq
 
+# Methods the GUI calls without the version handler first (API.md section 3).
+HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down"})
+
 
 class ScapyRpcError(Exception):
     """An error reply: `code` and `message` as the server sent them."""
@@ -104,6 +107,10 @@ class ScapyClient:
     def call(self, method: str, *params: Any) -> Any:
         """A handler-first call, as the GUI makes it."""
         return self.request(method, [self.handler, *params])
+
+    def invoke(self, method: str, params: list) -> Any:
+        """Any method by name, with the handler first where the GUI would put it."""
+        return self.request(method, params) if method in HANDLERLESS else self.call(method, *params)
 
     # ---- the methods -----------------------------------------------------------------------
 

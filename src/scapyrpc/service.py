@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from importlib.metadata import PackageNotFoundError, version as _dist_version
 from typing import Any, Callable
 
 from . import definitions, dissect, expressions, field_engine, model, pcap, templates
 from .encoding import decode_base64
 from .errors import ServiceError
+from .version import PACKAGE_VERSION
 
 API_MAJOR = "1"
 API_MINOR = "02"
 API_VERSION = f"{API_MAJOR}.{API_MINOR}"
 ACCEPTED_API_VERSIONS = (("1", "01"), ("1", "02"))
-
-try:
-    PACKAGE_VERSION = _dist_version("scapyrpc")
-except PackageNotFoundError:  # running from a source tree
-    PACKAGE_VERSION = "0+unknown"
 
 
 def version_handler(major: str, minor: str) -> str:

@@ -26,6 +26,8 @@ from .limits import Limits
 
 log = logging.getLogger(__name__)
 
+_GONE_LINGER_MS = 200  # how long a worker stopping while idle tries to say GONE (the broker may be gone)
+
 
 @dataclass(frozen=True)
 class WorkerOptions:
@@ -37,6 +39,7 @@ class WorkerOptions:
     max_rss_bytes: int = 0  # 0: never recycle by memory
     reconnect: bool = False  # remote workers rejoin a broker that went silent; local ones exit
     test_methods: bool = False  # register scapyrpc.testing (reliability tests only)
+    stop_on_interrupt: bool = False  # Ctrl+C stops it too (started by hand); in a pool Ctrl+C is the broker's
 
 
 def resident_bytes() -> int:
@@ -50,10 +53,13 @@ def resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def run(options: WorkerOptions) -> None:
-    """Serve requests until retired, told to stop, or (local workers) the broker goes away."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the broker's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def run(options: WorkerOptions) -> str:
+    """Serve requests until retired, told to stop, or (local workers) the broker goes away.
+
+    Returns why: "retired" (recycled), "stopped" (SIGTERM, or SIGINT with `stop_on_interrupt`;
+    the request in hand is finished and answered first) or "broker silent".
+    """
+    stop = _StopSignals(options.stop_on_interrupt)
     limits_mod.configure(**vars(options.limits))
     from . import rpc, service
 
@@ -65,23 +71,29 @@ def run(options: WorkerOptions) -> None:
     served = 0
     silence_limit = p.HEARTBEAT_INTERVAL * p.HEARTBEAT_LIVENESS
     dealer, beats = _join(ctx, options.backend)
+    poller = zmq.Poller()
+    poller.register(stop.fileno(), zmq.POLLIN)
+    poller.register(dealer, zmq.POLLIN)
     broker_seen = time.monotonic()
+    linger = 1000
     try:
-        while True:
-            try:
-                frames = dealer.recv_multipart()
-            except zmq.Again:  # nothing for a heartbeat interval: is the broker still there?
-                if time.monotonic() - broker_seen <= silence_limit:
+        while not stop.requested:
+            if dealer not in dict(poller.poll(p.HEARTBEAT_INTERVAL * 1000)):
+                stop.drain()  # woken by a signal, or nothing for a heartbeat interval
+                if stop.requested or time.monotonic() - broker_seen <= silence_limit:
                     continue
-                if not options.reconnect:
+                if not options.reconnect:  # is the broker still there?
                     log.warning("broker silent; worker %d exits", os.getpid())
-                    return
+                    return "broker silent"
                 log.warning("broker silent; worker %d rejoins %s", os.getpid(), options.backend)
                 beats.stop()
+                poller.unregister(dealer)
                 dealer.close(linger=0)
                 dealer, beats = _join(ctx, options.backend)
+                poller.register(dealer, zmq.POLLIN)
                 broker_seen = time.monotonic()
                 continue
+            frames = dealer.recv_multipart()
             broker_seen = time.monotonic()
             head = frames[0]
             if head[:1] != p.REQUEST or len(frames) != 2:
@@ -91,15 +103,22 @@ def run(options: WorkerOptions) -> None:
             kind = p.REPLY
             if reply.shutdown:
                 kind = p.SHUTDOWN
-            elif _should_retire(options, served):
-                kind = p.RETIRE
+            elif stop.requested or _should_retire(options, served):
+                kind = p.RETIRE  # the broker requeues anything else it had handed this worker
             dealer.send_multipart([kind + head[1:], reply.body])
             if kind == p.RETIRE:
-                return
+                return "stopped" if stop.requested else "retired"
+        try:  # told to stop while idle: the broker forgets this worker now, not after missed heartbeats
+            dealer.send(p.GONE, zmq.NOBLOCK)
+        except zmq.ZMQError:
+            pass
+        linger = _GONE_LINGER_MS
+        return "stopped"
     finally:
         beats.stop()
-        dealer.close(linger=1000)
+        dealer.close(linger=linger)
         ctx.term()
+        stop.close()
 
 
 def _should_retire(options: WorkerOptions, served: int) -> bool:
@@ -149,3 +168,48 @@ class _Heartbeats:
     def stop(self) -> None:
         self._stopped.set()
         self._thread.join(timeout=2)
+
+
+class _StopSignals:
+    """SIGTERM (and SIGINT if asked) only set a flag: the request in hand is finished, then the worker leaves.
+
+    The signal also writes to a socket the main loop polls (`signal.set_wakeup_fd`), so an idle
+    worker wakes at once, whichever thread the kernel delivered the signal to. Installed in the
+    main thread only (signal handlers cannot be set elsewhere).
+    """
+
+    def __init__(self, interrupt: bool) -> None:
+        self.requested = False
+        self._wake, self._wake_in = socket.socketpair()
+        self._wake.setblocking(False)
+        self._wake_in.setblocking(False)
+        self._restore: dict[int, object] = {}
+        self._old_wakeup_fd = -1
+        if threading.current_thread() is threading.main_thread():
+            self._old_wakeup_fd = signal.set_wakeup_fd(self._wake_in.fileno(), warn_on_full_buffer=False)
+            on_interrupt = self._on_signal if interrupt else signal.SIG_IGN
+            self._restore = {signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_signal),
+                             signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt)}
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if not self.requested:
+            log.info("worker %d: %s, leaving after the request in hand", os.getpid(), signal.Signals(signum).name)
+        self.requested = True
+
+    def fileno(self) -> int:
+        return self._wake.fileno()
+
+    def drain(self) -> None:
+        try:
+            while self._wake.recv(64):
+                pass
+        except OSError:  # nothing left to read
+            pass
+
+    def close(self) -> None:
+        if self._restore:
+            signal.set_wakeup_fd(self._old_wakeup_fd)
+            for signum, handler in self._restore.items():
+                signal.signal(signum, handler)
+        self._wake.close()
+        self._wake_in.close()

@@ -22,19 +22,21 @@ from .report import Progress, Row, ratios, render, summarise, to_json
 CPUS = os.cpu_count() or 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m scapyrpc.bench") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m scapyrpc.bench",
+        prog=prog,
         description="Closed-loop load test of a Scapy Server: N client processes, each a ZMQ REQ socket "
                     "doing the GUI handshake and sending prepared requests back to back.",
         epilog="workloads: " + "; ".join(f"{k}: {v}" for k, v in workloads.DESCRIPTIONS.items()),
     )
     parser.add_argument("-w", "--workload", action="extend", nargs="+", choices=workloads.WORKLOADS,
-                        help="workload(s) to run, one table each (default: build)")
+                        metavar="WORKLOAD", help="workload(s) to run, one table each (default: build; "
+                                                 "the workloads are listed below)")
     parser.add_argument("-d", "--duration", type=float, default=5.0,
                         help="seconds of timed window per configuration (default 5)")
     parser.add_argument("-n", "--requests", type=int, default=0,
-                        help="run this many requests in total per configuration instead of --duration")
+                        help="run this many requests in total per configuration instead of --duration "
+                             "(default 0: --duration decides)")
     parser.add_argument("-c", "--clients", type=int, default=2 * CPUS,
                         help=f"client processes (default 2 x CPUs = {2 * CPUS})")
     parser.add_argument("--workers", type=int, default=CPUS,
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also run a bare single-process REP loop (always with --compare for version)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per client (default 20)")
     parser.add_argument("--timeout", type=float, default=15.0,
-                        help="client receive timeout in seconds; a timeout counts as a lost reply")
+                        help="client receive timeout in seconds; a timeout counts as a lost reply (default 15)")
     parser.add_argument("--json", metavar="FILE", default=None, help="write the results as JSON ('-' = stdout)")
     parser.add_argument("--plain", action="store_true", help="plain-text table even when rich is installed")
     parser.add_argument("--no-progress", action="store_true", help="no live progress bar")
@@ -187,9 +189,12 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
         parser.error("--requests must be at least --clients")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; returns the exit code (2 for a user error, with a message, no traceback)."""
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str = "python -m scapyrpc.bench") -> int:
+    """Run the benchmark; returns the exit code (2 for a user error, with a message, no traceback).
+
+    `prog` is how help and errors name the command (`scapyrpc bench` from the console script).
+    """
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     _validate(parser, args)
     if args.endpoint:
