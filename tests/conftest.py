@@ -35,11 +35,17 @@ class ServerProcess(ManagedServer):
             return []
 
     def worker_pids(self) -> list[int]:
-        """Pids of the worker processes (the forkserver's children)."""
+        """Pids of the live local worker processes (the broker's children named scapyrpc-worker)."""
+        return self._named("scapyrpc-worker")
+
+    def zygote_pids(self) -> list[int]:
+        return self._named("scapyrpc-zygote")
+
+    def _named(self, name: str) -> list[int]:
         pids = []
         for proc in self.tree()[1:]:
             try:
-                if proc.parent() and proc.parent().pid != self.pid:
+                if proc.name() == name and proc.status() != psutil.STATUS_ZOMBIE:
                     pids.append(proc.pid)
             except psutil.NoSuchProcess:
                 continue

@@ -126,12 +126,12 @@ def test_call_bad_json_is_a_usage_error() -> None:
 
 
 def test_help_shows_defaults_and_names() -> None:
-    serve = scapyrpc("serve", "--help").stdout
-    for default in ("4507", "*", "10.0", "1000", "16777216", "100000"):
+    serve = " ".join(scapyrpc("serve", "--help").stdout.split())
+    for default in ("4507", "*", "10.0", "1000", "16 MiB", "100000", "the CPUs this process may use"):
         assert f"(default: {default})" in serve
-    worker = scapyrpc("worker", "--help").stdout
-    assert "start afresh after N requests (0 = never) (default: 0)" in worker
-    assert "memory is above MB" in worker
+    worker = " ".join(scapyrpc("worker", "--help").stdout.split())
+    assert "recycle a worker after it served N requests (0: never) (default: 0)" in worker
+    assert "memory grew past MB" in worker
     assert "(default: tcp://127.0.0.1:4507)" in scapyrpc("ping", "--help").stdout
     assert scapyrpc("bench", "--help").stdout.startswith("usage: scapyrpc bench ")
 

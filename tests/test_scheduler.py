@@ -16,6 +16,7 @@ class Core:
 
     def __init__(self, local_workers: int = 0, **config: Any) -> None:
         self.s = Scheduler(BrokerConfig(**config), local_workers)
+        self.s.outbox.clear()
         self.now = 0.0
         self.routes: dict[str, object] = {}
 
@@ -35,7 +36,7 @@ class Core:
     def worker(self, ident: bytes, pid: int = 0, local: bool = False) -> None:
         if local:
             self.s.started(pid, self.now)
-        self.s.ready(ident, pid, local, self.now)
+        self.s.ready(ident, pid, "here", local, self.now)
 
     def answer(self, ident: bytes, tag: int, body: bytes = b"ok", **kind: bool) -> None:
         self.s.reply(ident, tag, body, kind.get("retiring", False), kind.get("shutdown", False), self.now)
@@ -317,7 +318,7 @@ def test_workers_that_die_starting_are_restarted_with_back_off() -> None:
     assert gaps[:2] == [0.0, 0.0]  # the first failures are retried at once
     assert gaps[2:] == [0.25, 0.5, 1.0, 2.0, 4.0]  # then backing off, doubling
     core.s.started(99, core.now)
-    core.s.ready(b"w", 99, True, core.now)
+    core.s.ready(b"w", 99, "here", True, core.now)
     core.s.exited(99, core.now)
     core.at(core.now)
     assert StartWorker() in core.take()  # a worker that said READY reset the back-off
@@ -328,7 +329,7 @@ def test_death_after_serving_is_replaced_at_once_however_often() -> None:
     core.take()
     for pid in range(10, 20):
         core.s.started(pid, core.now)
-        core.s.ready(f"w{pid}".encode(), pid, True, core.now)
+        core.s.ready(f"w{pid}".encode(), pid, "here", True, core.now)
         core.s.exited(pid, core.now)
         core.at(core.now + 0.01)
         assert StartWorker() in core.take()
@@ -449,3 +450,15 @@ def test_no_worker_at_all_while_stopping_answers_queued_requests() -> None:
     out = core.take()
     assert refused(out) == [("a", "stopping")]
     assert Stopped(False) in out
+
+
+def test_ready_before_the_pool_reports_the_pid_is_still_a_local_worker() -> None:
+    core = Core(local_workers=1, request_timeout=1.0)
+    core.s.ready(b"w1", 77, "here", True, 0.0)  # READY crossed the sockets before the zygote's report
+    assert PoolReady() not in core.take()
+    core.s.started(77, 0.0)
+    assert PoolReady() in core.take()
+    core.ask("slow")
+    core.take()
+    core.at(1.5)
+    assert Kill(77) in core.take()  # local: killed at its deadline, not left running

@@ -34,7 +34,8 @@ class Shell:
         self.asked: dict[int, bytes] = {}  # route -> client
         self.gone: set[bytes] = set()
         self.next_pid = 100
-        self.alive: set[int] = set()  # local processes not yet exited
+        self.alive: set[int] = set()  # local processes the pool reported, not yet exited
+        self.unreported: set[int] = set()  # started, but the pool has not told the core yet
         self.ready_pids: set[int] = set()
         self.remote = 0
         self.stopped = False
@@ -52,8 +53,7 @@ class Shell:
                     self.replies[action.route] += 1
                 elif isinstance(action, StartWorker):
                     self.next_pid += 1
-                    self.alive.add(self.next_pid)
-                    self.s.started(self.next_pid, self.now)
+                    self.unreported.add(self.next_pid)
                 elif isinstance(action, (Kill, Terminate)) and action.pid in self.alive:
                     self.alive.discard(action.pid)
                     self.s.exited(action.pid, self.now)
@@ -73,17 +73,25 @@ class Shell:
         self.flush()
 
     def starting(self) -> list[int]:
-        return sorted(self.alive - self.ready_pids)
+        return sorted((self.alive | self.unreported) - self.ready_pids)
+
+    def report(self, pick: int) -> None:
+        """The pool tells the core a pid it started (maybe after that worker said READY)."""
+        pid = sorted(self.unreported)[pick % len(self.unreported)]
+        self.unreported.discard(pid)
+        self.alive.add(pid)
+        self.s.started(pid, self.now)
+        self.flush()
 
     def ready_local(self, pick: int) -> None:
         pid = self.starting()[pick % len(self.starting())]
         self.ready_pids.add(pid)
-        self.s.ready(f"L{pid}".encode(), pid, True, self.now)
+        self.s.ready(f"L{pid}".encode(), pid, "here", True, self.now)
         self.flush()
 
     def join_remote(self) -> None:
         self.remote += 1
-        self.s.ready(f"R{self.remote}".encode(), 10_000 + self.remote, False, self.now)
+        self.s.ready(f"R{self.remote}".encode(), 10_000 + self.remote, "there", False, self.now)
         self.flush()
 
     def busy(self) -> list:
@@ -130,6 +138,8 @@ class Shell:
         for _ in range(200):
             if self.stopped:
                 break
+            while self.unreported:
+                self.report(0)
             for worker in list(self.s.workers.values()):
                 if worker.jobs:
                     self.s.reply(worker.ident, worker.jobs[0].tag, b"ok", False, False, self.now)
@@ -161,6 +171,11 @@ class Broker(RuleBasedStateMachine):
     @rule()
     def join_remote(self) -> None:
         self.shell.join_remote()
+
+    @precondition(lambda self: self.shell.unreported)
+    @rule(pick=st.integers(0, 9))
+    def report(self, pick: int) -> None:
+        self.shell.report(pick)
 
     @precondition(lambda self: self.shell.busy())
     @rule(pick=st.integers(0, 9), retiring=st.integers(0, 4), shutdown=st.integers(0, 20))
@@ -220,6 +235,8 @@ def test_event_storms(block: int) -> None:
                 shell.request(rng.randrange(4), rng.randrange(4))
             elif choice == 3 and shell.busy():
                 shell.answer(rng.randrange(9), r() < 0.15, r() < 0.01)
+            elif choice == 4 and shell.unreported and r() < 0.5:
+                shell.report(rng.randrange(9))
             elif choice == 4 and shell.starting():
                 shell.ready_local(rng.randrange(9))
             elif choice == 5:

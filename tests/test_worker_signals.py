@@ -132,11 +132,11 @@ def test_pool_worker_sigterm_finishes_the_request_then_exits_0() -> None:
         os.kill(busy, signal.SIGTERM)
         join_threads(threads, 30)
         assert outcome == {"result": busy}
-        assert wait_for(lambda: f"worker pid {busy} exited with 0" in srv.stderr_text(), 10)
+        assert wait_for(lambda: f"worker pid {busy} ended (exit 0)" in srv.stderr_text(), 10)
         assert wait_for(lambda: len(srv.worker_pids()) == 1 and busy not in srv.worker_pids(), 30)
         [idle] = srv.worker_pids()
         os.kill(idle, signal.SIGTERM)
-        assert wait_for(lambda: f"worker pid {idle} exited with 0" in srv.stderr_text(), 10)
+        assert wait_for(lambda: f"worker pid {idle} ended (exit 0)" in srv.stderr_text(), 10)
         with srv.client() as cli:  # replaced, and served by the replacement
             assert cli.call("test_pid") not in (busy, idle)
     finally:

@@ -1,133 +1,103 @@
-"""The broker: a ROUTER for clients, a ROUTER for workers, least-recently-used dispatch.
+"""The broker's I/O shell: two ROUTER sockets, one pump, the timer, and the core's actions performed.
 
-It routes bytes and never imports Scapy or parses JSON on the hot path. Its
-promise is one reply per request: a request that cannot be served (too
-large, queue full, deadline passed, worker lost, server stopping) gets a
--32098 reply made here. Frames to and from workers: `protocol.py`.
+Everything the broker decides is in `scheduler.py`; this module only moves
+bytes. `pump()` is the one place input is read: it drains both sockets (frame
+counts capped, sizes counted), feeds each message to the core with the time,
+performs the actions the core returned, and repeats until no input is left —
+ZeroMQ's descriptors are edge-triggered and a send can consume the edge, so
+every entry point (socket readable, timer, pool event, signal) ends in it.
+It never parses JSON (only the error replies it makes peek at the request id)
+and never imports Scapy. Frames to and from workers: `protocol.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
+import signal
+import socket
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Callable
 
 import zmq
-import zmq.asyncio
 
 from . import protocol as p
-from .limits import MiB
+from . import scheduler as core
+from .config import BrokerConfig
+from .pool import LocalPool
 from .replies import peek_id, peek_method, scapy_error_body
 
 log = logging.getLogger(__name__)
 
-DEADLINE_TICK = 0.05  # seconds between deadline sweeps: how late a deadline reply may be
+LOGGED_BYTES = 300  # how much of a message -v logs
+TRACKED_BYTES = 64 * 1024  # replies this large are counted until the client has read them
+DISCARD_BATCH = 20_000  # frames of an oversized message dropped per pump, so others are not starved
 _MORE = int(zmq.SNDMORE | zmq.NOBLOCK)  # plain ints: pyzmq's flag enums cost more than the send
 _LAST = int(zmq.NOBLOCK)
-EXIT_GRACE = 1.0  # seconds the last reply of a worker that left on its own may take to arrive
-PREFETCH_WINDOW = 0.05
-LOGGED_BYTES = 300  # how much of a message -v logs  # a busy worker gets its next request early only if its current one is this young
 
-
-def _peer(envelope: list[bytes]) -> str:
-    return envelope[0].hex() if envelope else "-"
-
-
-class LocalWorkers(Protocol):
-    """What the broker needs from the pool of local worker processes (`pool.LocalPool`)."""
-
-    def owns(self, pid: int, host: str) -> bool: ...
-    def kill(self, pid: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class BrokerOptions:
-    frontend: str
-    backend: str
-    request_timeout: float = 10.0
-    max_queue: int = 1000
-    max_request_bytes: int = 16 * MiB
-    drain_timeout: float | None = None  # graceful stop bound; default: request_timeout + 1 s
-
-
-@dataclass(eq=False)
-class Job:
-    tag: bytes
-    envelope: list[bytes]
-    body: bytes
-    worker: bytes | None = None
-    expires: float = 0.0  # monotonic deadline: for waiting in the queue, then for running
-    started: float = 0.0  # when its worker (probably) began it
-
-
-@dataclass(eq=False)
-class Worker:
-    ident: bytes
-    pid: int
-    host: str
-    local: bool
-    last_seen: float
-    jobs: deque[Job] = field(default_factory=deque)  # sent to it, oldest (running) first
-    leaving: bool = False
-
-
-@dataclass
-class Stats:
-    requests: int = 0
-    replies: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def error(self, kind: str) -> None:
-        self.errors[kind] = self.errors.get(kind, 0) + 1
+_MESSAGES: dict[str, Callable[[BrokerConfig, bytes, float], str]] = {
+    "busy": lambda c, body, n: "server busy, try again later",
+    "too_large": lambda c, body, n: f"request of {n:.0f} bytes exceeds the limit of {c.max_request_bytes} bytes",
+    "stopping": lambda c, body, n: "server is shutting down",
+    "deadline": lambda c, body, n: f"request deadline of {n:g} s exceeded while handling {peek_method(body)}",
+    "no_worker": lambda c, body, n: f"no worker became available within {n:g} s",
+    "worker_lost": lambda c, body, n: f"worker lost while handling {peek_method(body)}",
+}
 
 
 class Broker:
-    """Load-balance client requests over workers; see the module docstring for the promise."""
+    """The sockets and timer around a `scheduler.Scheduler`; `serve()` runs it."""
 
-    def __init__(self, options: BrokerOptions, local: LocalWorkers | None = None,
-                 on_worker_ready: Callable[[Worker], None] | None = None) -> None:
-        self.options = options
-        self.local = local
-        self.on_worker_ready = on_worker_ready
-        self.ctx = zmq.asyncio.Context()
+    def __init__(self, config: BrokerConfig, frontend: str, backend: str, local_workers: int = 0) -> None:
+        self.config = config
+        self.endpoints = (frontend, backend)
+        self.core = core.Scheduler(config, local_workers)
+        self.pool: LocalPool | None = None
+        self.ctx = zmq.Context()
         self.front = self.ctx.socket(zmq.ROUTER)
-        self.front.setsockopt(zmq.LINGER, 2000)
-        self.front.setsockopt(zmq.MAXMSGSIZE, max(4 * options.max_request_bytes, 256 * MiB))
-        self.front.setsockopt(zmq.SNDHWM, 0)
-        self.front.setsockopt(zmq.RCVHWM, 0)
         self.back = self.ctx.socket(zmq.ROUTER)
-        self.back.setsockopt(zmq.LINGER, 0)
-        self.back.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        self.back.setsockopt(zmq.SNDHWM, 0)
-        self.back.setsockopt(zmq.RCVHWM, 0)
-        # Synchronous shadows of the same sockets: drain and send without awaiting per message.
-        self._front = zmq.Socket.shadow(self.front.underlying)
-        self._back = zmq.Socket.shadow(self.back.underlying)
-        self.workers: dict[bytes, Worker] = {}
-        self.idle: deque[bytes] = deque()
-        self.queues: dict[bytes, deque[Job]] = {}
-        self.turns: deque[bytes] = deque()
-        self.queued = 0
-        self.inflight: dict[bytes, Job] = {}
-        self.stats = Stats()
-        self._tag = 0
-        self._stopping = False
-        self._done = asyncio.Event()
-        self._shutdown_requested = False
-        self._closed = False
-        self._verbose = log.isEnabledFor(logging.INFO)  # -v: every request and reply is logged
-        self._client_share = max(1, (options.max_queue + 1) // 2)  # no client may fill the whole queue
+        self._configure_sockets()
+        self.ready = asyncio.Event()  # every local worker has said READY once
+        self.stats: dict[str, int] = {"requests": 0, "replies": 0}
+        self._perform = {
+            core.ToWorker: self._to_worker, core.ToClient: self._to_client, core.Refuse: self._refuse,
+            core.Ping: self._ping, core.StartWorker: self._start_worker, core.Kill: self._kill,
+            core.Terminate: self._terminate, core.PoolReady: self._pool_ready, core.Stopping: self._stopping,
+            core.WorkerGone: self._worker_gone,
+            core.Stopped: self._stopped,
+        }
+        self._done: asyncio.Future[bool] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._discarding: dict[zmq.Socket, bytes] = {}  # socket -> peer whose oversized message is being dropped
+        self._warned: set[bytes] = set()  # peers already logged for a dropped message
+        self._backlog: dict[bytes, list[tuple[zmq.MessageTracker, int]]] = {}  # unread large replies per client
+        self._backlog_bytes = 0
+        self._verbose = log.isEnabledFor(logging.INFO)
+        self._host = socket.gethostname()
+
+    def _configure_sockets(self) -> None:
+        cfg = self.config
+        front, back = self.front, self.back
+        front.setsockopt(zmq.LINGER, 2000)
+        # per frame: a larger one closes the connection unanswered; below it, too large is answered
+        front.setsockopt(zmq.MAXMSGSIZE, max(2 * cfg.max_request_bytes, 64 * 1024 * 1024))
+        front.setsockopt(zmq.SNDHWM, 64)  # replies queued per client (REQ: 1); past it they are dropped
+        front.setsockopt(zmq.RCVHWM, 64)
+        front.setsockopt(zmq.HANDSHAKE_IVL, 5000)  # a connection that never speaks ZMTP is closed
+        front.setsockopt(zmq.HEARTBEAT_IVL, 10_000)  # ZMTP pings: a peer that vanished is closed
+        front.setsockopt(zmq.HEARTBEAT_TIMEOUT, 30_000)
+        back.setsockopt(zmq.LINGER, 0)
+        back.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        back.setsockopt(zmq.SNDHWM, 0)
+        back.setsockopt(zmq.RCVHWM, 0)
+        back.setsockopt(zmq.MAXMSGSIZE, -1)
 
     # ---- lifecycle -------------------------------------------------------------------
 
     def bind(self) -> None:
         """Bind both sockets; raises zmq.ZMQError if an endpoint is taken."""
-        self.front.bind(self.options.frontend)
-        self.back.bind(self.options.backend)
+        self.front.bind(self.endpoints[0])
+        self.back.bind(self.endpoints[1])
 
     @property
     def frontend_endpoint(self) -> str:
@@ -137,382 +107,269 @@ class Broker:
     def backend_endpoint(self) -> str:
         return self.back.getsockopt(zmq.LAST_ENDPOINT).decode()
 
+    def attach(self, pool: LocalPool) -> None:
+        self.pool = pool
+
+    # in-process clients (the HTTP gateway): the same queue, bounds and deadlines as ZeroMQ ones
+    def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None]) -> None:
+        """Queue one request for `client`; `reply(body)` is called once, on this event loop."""
+        self.stats["requests"] += 1
+        self.step(self.core.request, client, reply, body, len(body))
+
+    def disconnect(self, client: bytes) -> None:
+        """`client` went away: what it waits for is dropped, replies still to come are discarded."""
+        self.core.client_gone(client)
+        self.pump()
+
+    # the pool's events (PoolEvents)
+    def started(self, pid: int) -> None:
+        self.step(self.core.started, pid)
+
+    def start_failed(self) -> None:
+        self.step(self.core.start_failed)
+
+    def exited(self, pid: int) -> None:
+        self.step(self.core.exited, pid)
+
     async def serve(self) -> bool:
-        """Run until stopped; True if a client asked the server to shut down."""
+        """Run until the core says everything has stopped; True if a client asked for shut_down."""
         loop = asyncio.get_running_loop()
-        for sock in (self._front, self._back):
-            loop.add_reader(sock.FD, self._on_readable)
-        timers = [asyncio.create_task(self._heartbeat()), asyncio.create_task(self._deadlines())]
-        self._on_readable()  # anything that arrived before the readers were added
+        self._done = loop.create_future()
+        for sock in (self.front, self.back):
+            loop.add_reader(sock.FD, self.pump)
+        self._timer = loop.call_later(self.config.tick, self._on_tick)
+        self.step(self.core.tick)  # asks for the local workers
         try:
-            await self._done.wait()
+            return await self._done
         finally:
-            for sock in (self._front, self._back):
+            for sock in (self.front, self.back):
                 loop.remove_reader(sock.FD)
-            for timer in timers:
-                timer.cancel()
-            await asyncio.gather(*timers, return_exceptions=True)
-            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
             self.front.close(linger=2000)
             self.back.close(linger=0)
             self.ctx.term()
-        return self._shutdown_requested
 
     def stop(self) -> None:
-        """Graceful stop: refuse new requests, finish queued and in-flight ones, then return."""
-        if self._stopping:
-            return
-        self._stopping = True
-        log.info("stopping: %d queued, %d in flight", self.queued, len(self.inflight))
-        asyncio.get_running_loop().create_task(self._drain_then_finish())
+        """Graceful stop: refuse new requests, finish queued and running ones, end the workers."""
+        self.step(self.core.stop)
 
-    async def _drain_then_finish(self) -> None:
-        bound = self.options.drain_timeout
-        if bound is None:
-            bound = self.options.request_timeout + 1.0
-        end = time.monotonic() + bound
-        while (self.queued or self.inflight) and time.monotonic() < end:
-            if self.queued and not self._dispatchable():
-                for job in self._take_all_queued():
-                    self._fail(job, "no worker available while the server is shutting down", "stopping")
-                break
-            await asyncio.sleep(0.01)
-            self._on_readable()
-        for job in list(self.inflight.values()):
-            self._fail(job, "server stopped before the request finished", "stopping")
-        for job in self._take_all_queued():
-            self._fail(job, "server stopped before the request started", "stopping")
-        self._on_readable()
-        self._done.set()
+    def _on_tick(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(self.config.tick, self._on_tick)
+        if self.pool is not None:
+            self.pool.reap()
+        self._sweep_backlog()
+        self.step(self.core.tick)
 
-    def _dispatchable(self) -> bool:
-        return any(not w.leaving for w in self.workers.values())
+    # ---- the pump ----------------------------------------------------------------------
+
+    def step(self, event: Callable[..., None], *args: Any) -> None:
+        """Feed one event to the core (with the time), then pump."""
+        event(*args, time.monotonic())
+        self.pump()
+
+    def pump(self) -> None:
+        """Read every waiting message, feed the core, perform its actions; repeat until idle."""
+        front, back = self.front, self.back
+        while True:
+            now = time.monotonic()
+            self._read_front(now)
+            self._read_back(now)
+            self._flush(now)
+            if not (front.getsockopt(zmq.EVENTS) & zmq.POLLIN or back.getsockopt(zmq.EVENTS) & zmq.POLLIN):
+                return
+            if self._discarding:  # give the rest of the loop a turn between batches of junk frames
+                asyncio.get_running_loop().call_soon(self.pump)
+                return
+
+    def _flush(self, now: float) -> None:
+        outbox = self.core.outbox
+        perform = self._perform
+        while outbox:
+            actions = outbox[:]
+            outbox.clear()
+            for action in actions:
+                perform[type(action)](action)
+
+    def _recv(self, sock: zmq.Socket, cap: int) -> list[bytes] | None:
+        """One message of at most `cap` frames, or None (nothing waiting, or a message dropped)."""
+        if sock in self._discarding and not self._discard(sock):
+            return None
+        recv = sock.recv
+        try:
+            frames = [recv(_LAST)]
+        except zmq.Again:
+            return None
+        while sock.getsockopt(zmq.RCVMORE):
+            if len(frames) == cap:
+                self._discarding[sock] = frames[0]
+                self._discard(sock)
+                return None
+            frames.append(recv())
+        return frames
+
+    def _discard(self, sock: zmq.Socket) -> bool:
+        """Drop the rest of an oversized message, a batch at a time; True once it is all gone."""
+        recv, more = sock.recv, sock.getsockopt
+        for _ in range(DISCARD_BATCH):
+            if not more(zmq.RCVMORE):
+                peer = self._discarding.pop(sock)
+                self._warn_once(peer, f"dropped a message of more than the allowed frames from peer {peer.hex()}")
+                return True
+            recv(copy=False)
+        return False
+
+    def _warn_once(self, peer: bytes, message: str) -> None:
+        if peer not in self._warned:
+            if len(self._warned) > 10_000:
+                self._warned.clear()
+            self._warned.add(peer)
+            log.warning(message)
 
     # ---- frontend ----------------------------------------------------------------------
 
-    def _on_readable(self) -> None:
-        """Drain both sockets until neither has input, then dispatch.
-
-        ZeroMQ's descriptors are edge-triggered and a send can consume the edge,
-        so this also runs after every send made outside it (timers, stop).
-        """
-        while True:
-            self._drain_front()
-            self._drain_back()
-            self._dispatch()
-            if not (self._front.getsockopt(zmq.EVENTS) & zmq.POLLIN
-                    or self._back.getsockopt(zmq.EVENTS) & zmq.POLLIN):
-                return
-
-    def _drain_front(self) -> None:
-        while True:
-            try:
-                frames = self._front.recv_multipart(_LAST)
-            except zmq.Again:
-                return
-            self._accept(frames[:-1], frames[-1])
-            if self.idle:  # idle workers take requests before the queue bound counts them
-                self._dispatch()
-
-    def _accept(self, envelope: list[bytes], body: bytes) -> None:
-        self.stats.requests += 1
-        if self._verbose:
-            log.info("<- %s %s", _peer(envelope), body[:LOGGED_BYTES].decode(errors="replace"))
-        if self._stopping:
-            self._reply_error(envelope, body, "server is shutting down", "stopping")
-            return
-        if len(body) > self.options.max_request_bytes:
-            limit = self.options.max_request_bytes
-            self._reply_error(envelope, body, f"request of {len(body)} bytes exceeds the limit of {limit} bytes",
-                              "too_large")
-            return
-        client = envelope[0] if envelope else b""
-        queue = self.queues.get(client)
-        if self.queued >= self.options.max_queue or (queue is not None and len(queue) >= self._client_share):
-            self._reply_error(envelope, body, "server busy, try again later", "busy")
-            return
-        self._tag += 1
-        job = Job(self._tag.to_bytes(p.TAG_BYTES, "big"), envelope, body,
-                  expires=time.monotonic() + self.options.request_timeout)
-        if queue is None:
-            queue = self.queues[client] = deque()
-            self.turns.append(client)
-        queue.append(job)
-        self.queued += 1
+    def _read_front(self, now: float) -> None:
+        request = self.core.request
+        cap = self.config.max_frames
+        verbose = self._verbose
+        while (frames := self._recv(self.front, cap)) is not None:
+            client = frames[0]
+            body = frames[-1]
+            self.stats["requests"] += 1
+            if verbose:
+                log.info("<- %s %s", client.hex(), body[:LOGGED_BYTES].decode(errors="replace"))
+            if client in self._backlog and self._over_backlog(client, 0):
+                self._warn_once(client, f"dropped requests of peer {client.hex()}: it does not read its replies")
+                continue
+            request(client, frames[:-1], body, sum(map(len, frames)), now)
 
     def _send_front(self, envelope: list[bytes], body: bytes) -> None:
+        client = envelope[0]
+        tracked = len(body) >= TRACKED_BYTES
+        if tracked and self._over_backlog(client, len(body)):
+            self._warn_once(client, f"dropped a {len(body)}-byte reply to peer {client.hex()}: "
+                                    "its unread replies exceed the backlog limit")
+            return
+        send = self.front.send
         try:
-            send = self._front.send
             for frame in envelope:
                 send(frame, _MORE)
-            send(body, _LAST)
-            self.stats.replies += 1
-            if self._verbose:
-                log.info("-> %s %s", _peer(envelope), body[:LOGGED_BYTES].decode(errors="replace"))
-        except zmq.ZMQError as exc:  # the client is gone; nobody is waiting for this reply
-            log.debug("reply dropped: %s", exc)
-
-    def _reply_error(self, envelope: list[bytes], body: bytes, message: str, kind: str) -> None:
-        self.stats.error(kind)
-        self._send_front(envelope, scapy_error_body(peek_id(body), message))
-
-    def _fail(self, job: Job, message: str, kind: str) -> None:
-        """Answer a job with an error and forget it."""
-        self.inflight.pop(job.tag, None)
-        self._reply_error(job.envelope, job.body, message, kind)
-
-    # ---- dispatch ----------------------------------------------------------------------
-
-    def _next_job(self) -> Job | None:
-        """Round-robin over clients with queued requests; FIFO within a client."""
-        while self.turns:
-            client = self.turns.popleft()
-            queue = self.queues[client]
-            job = queue.popleft()
-            if queue:
-                self.turns.append(client)
+            if tracked:  # counted against its client's and the total backlog until ZeroMQ has sent it
+                tracker = send(body, _LAST, copy=False, track=True)
+                self._backlog.setdefault(client, []).append((tracker, len(body)))
+                self._backlog_bytes += len(body)
             else:
-                del self.queues[client]
-            self.queued -= 1
-            return job
-        return None
-
-    def _requeue_front(self, job: Job) -> None:
-        client = job.envelope[0] if job.envelope else b""
-        queue = self.queues.get(client)
-        if queue is None:
-            queue = self.queues[client] = deque()
-            self.turns.appendleft(client)
-        queue.appendleft(job)
-        self.queued += 1
-
-    def _take_all_queued(self) -> list[Job]:
-        jobs = []
-        while (job := self._next_job()) is not None:
-            jobs.append(job)
-        return jobs
-
-    def _dispatch(self) -> None:
-        """Idle workers first (least recently used); then, while requests still wait, each busy
-        worker whose request is young gets its next one, to start the moment it replies."""
-        if not self.queued:
+                send(body, _LAST)
+        except zmq.ZMQError as exc:  # the client is gone or its queue is full: nobody reads this
+            log.debug("reply dropped: %s", exc)
             return
-        now = time.monotonic()
-        while self.idle and self.queued:
-            worker = self.workers.get(self.idle.popleft())
-            if worker is not None and not worker.leaving and not worker.jobs:
-                self._send_job(worker, now)
-        if self.queued:
-            for worker in list(self.workers.values()):
-                if not self.queued:
-                    break
-                if len(worker.jobs) == 1 and not worker.leaving and now - worker.jobs[0].started < PREFETCH_WINDOW \
-                        and worker.jobs[0].tag in self.inflight:
-                    self._send_job(worker, now)
+        self.stats["replies"] += 1
+        if self._verbose:
+            log.info("-> %s %s", client.hex(), body[:LOGGED_BYTES].decode(errors="replace"))
 
-    def _send_job(self, worker: Worker, now: float) -> None:
-        job = self._next_job()
-        assert job is not None
-        try:
-            send = self._back.send
-            send(worker.ident, _MORE)
-            send(p.REQUEST + job.tag, _MORE)
-            send(job.body, _LAST)
-        except zmq.ZMQError:  # the worker vanished; the request never left: keep it
-            self._requeue_front(job)
-            self._lose_soon(worker, "unreachable")
-            return
-        job.worker = worker.ident
-        if worker.jobs:  # prefetched: its clock starts when the one before it is answered
-            job.expires = job.started = math.inf
-        else:
-            job.started = now
-            job.expires = now + self.options.request_timeout
-        worker.jobs.append(job)
-        self.inflight[job.tag] = job
+    def _over_backlog(self, client: bytes, more: int) -> bool:
+        self._sweep_backlog(client)
+        held = sum(size for _, size in self._backlog.get(client, ()))
+        return (held + more > self.config.max_client_backlog_bytes
+                or self._backlog_bytes + more > self.config.max_backlog_bytes)
 
-    def _take_back(self, jobs: list[Job], now: float) -> None:
-        """Requests a worker was given but never started go back to the front of their queues."""
-        for job in reversed(jobs):
-            if self.inflight.pop(job.tag, None) is job:
-                job.worker = None
-                job.expires = now + self.options.request_timeout
-                self._requeue_front(job)
-
-    async def _deadlines(self) -> None:
-        """Answer every request past its deadline, running or still waiting (every DEADLINE_TICK)."""
-        while True:
-            await asyncio.sleep(DEADLINE_TICK)
-            now = time.monotonic()
-            expired = [job for job in self.inflight.values() if job.expires <= now]
-            for job in expired:
-                self._expire(job)
-            stale = self._take_stale_queued(now)
-            for job in stale:
-                self._fail(job, f"no worker became available within {self.options.request_timeout:g} s",
-                           "no_worker")
-            if expired or stale:
-                self._on_readable()
-
-    def _take_stale_queued(self, now: float) -> list[Job]:
-        """Queued requests whose wait passed the deadline (each client's queue is oldest first)."""
-        stale = []
-        for client in list(self.turns):
-            queue = self.queues[client]
-            while queue and queue[0].expires <= now:
-                stale.append(queue.popleft())
-                self.queued -= 1
-            if not queue:
-                del self.queues[client]
-                self.turns.remove(client)
-        return stale
-
-    def _expire(self, job: Job) -> None:
-        worker = self.workers.get(job.worker or b"")
-        method = peek_method(job.body)
-        self._fail(job, f"request deadline of {self.options.request_timeout:g} s exceeded while handling {method}",
-                   "deadline")
-        if worker is not None:
-            waiting = list(worker.jobs)[1:]
-            for _ in waiting:
-                worker.jobs.pop()
-            self._take_back(waiting, time.monotonic())
-            if worker.local and self.local is not None:
-                worker.leaving = True
-                self.local.kill(worker.pid)  # its exit is reported by the pool
-            # a remote worker stays busy until it answers; its late reply is dropped
+    def _sweep_backlog(self, only: bytes | None = None) -> None:
+        """Forget replies ZeroMQ has handed to the kernel (read, or at least on their way)."""
+        for client in [only] if only is not None else list(self._backlog):
+            entries = self._backlog.get(client)
+            if entries is None:
+                continue
+            left = [(t, n) for t, n in entries if not t.done]
+            self._backlog_bytes -= sum(n for t, n in entries if t.done)
+            if left:
+                self._backlog[client] = left
+            else:
+                del self._backlog[client]
 
     # ---- backend -----------------------------------------------------------------------
 
-    def _drain_back(self) -> None:
-        now = time.monotonic()
-        while True:
-            try:
-                frames = self._back.recv_multipart(_LAST)
-            except zmq.Again:
-                return
-            self._from_worker(frames[0], frames[1:], now)
+    def _read_back(self, now: float) -> None:
+        c = self.core
+        while (frames := self._recv(self.back, 4)) is not None:
+            if len(frames) < 2:
+                continue
+            ident, head = frames[0], frames[1]
+            kind = head[:1]
+            if len(frames) == 3 and kind in p.REPLY_KINDS and len(head) == 1 + p.TAG_BYTES:
+                c.reply(ident, int.from_bytes(head[1:], "big"), frames[2], kind == p.RETIRE, kind == p.SHUTDOWN, now)
+            elif head == p.HEARTBEAT and len(frames) == 3:
+                c.heartbeat(frames[2], now)
+            elif head == p.READY and len(frames) == 4:
+                self._ready(ident, frames[2], frames[3], now)
+            elif head == p.GONE:
+                c.left(ident, now)
 
-    def _from_worker(self, ident: bytes, frames: list[bytes], now: float) -> None:
-        head = frames[0] if frames else b""
-        kind = head[:1]
-        if head == p.HEARTBEAT and len(frames) == 2:
-            beating = self.workers.get(frames[1])
-            if beating is not None:
-                beating.last_seen = now
-            return
-        worker = self.workers.get(ident)
-        if head == p.READY and len(frames) == 3:
-            self._register(ident, frames, now)
-            return
-        if worker is None:
-            return  # unknown peer (e.g. from before a restart): it will reconnect and say READY
-        worker.last_seen = now
-        if kind in p.REPLY_KINDS and len(frames) == 2 and len(head) == 1 + p.TAG_BYTES:
-            self._on_reply(worker, kind, head[1:], frames[1], now)
-        elif head == p.GONE:
-            self._lose(worker, "left")
+    def _ready(self, ident: bytes, pid: bytes, host: bytes, now: float) -> None:
+        pid_number = int(pid) if pid.isdigit() else 0
+        name = host.decode(errors="replace")[:255]
+        self.core.ready(ident, pid_number, name, self.pool is not None and name == self._host, now)
+        worker = self.core.workers.get(ident)
+        log.info("worker %s pid %d on %s joined (%s)", ident.decode(errors="replace"), pid_number,
+                 name, "local" if worker is not None and worker.local else "remote")
 
-    def _register(self, ident: bytes, frames: list[bytes], now: float) -> None:
-        pid = int(frames[1] or b"0")
-        host = frames[2].decode(errors="replace")
-        local = self.local is not None and self.local.owns(pid, host)
-        old = self.workers.get(ident)
-        if old is not None:
-            self._lose(old, "re-registered")
-        worker = Worker(ident, pid, host, local, now)
-        self.workers[ident] = worker
-        self.idle.append(ident)
-        log.info("worker %s pid %d on %s joined (%s)", ident.decode(errors="replace"), pid, host,
-                 "local" if local else "remote")
-        if self.on_worker_ready is not None:
-            self.on_worker_ready(worker)
+    # ---- actions -----------------------------------------------------------------------
 
-    def _on_reply(self, worker: Worker, kind: bytes, tag: bytes, body: bytes, now: float) -> None:
-        job = self.inflight.get(tag)
-        if job is not None and job.worker == worker.ident:
-            del self.inflight[tag]
-            self._send_front(job.envelope, body)
-        if worker.jobs and worker.jobs[0].tag == tag:
-            worker.jobs.popleft()
-            if worker.jobs:  # the prefetched request starts now
-                worker.jobs[0].started = now
-                worker.jobs[0].expires = now + self.options.request_timeout
-        if kind == p.RETIRE:  # it exits without reading what else it was sent
-            worker.leaving = True
-            self._forget(worker)
-            self._take_back(list(worker.jobs), now)
-            worker.jobs.clear()
-        elif not worker.leaving and not worker.jobs:
-            self.idle.append(worker.ident)
-        if kind == p.SHUTDOWN:
-            self._shutdown_requested = True
-            self.stop()
+    def _to_worker(self, a: core.ToWorker) -> None:
+        send = self.back.send
+        try:
+            send(a.ident, _MORE)
+            send(p.REQUEST + a.tag.to_bytes(p.TAG_BYTES, "big"), _MORE)
+            send(a.body, _LAST)
+        except zmq.ZMQError:  # it disconnected: the request never left
+            self.core.unreachable(a.ident, a.tag, time.monotonic())
 
-    def _forget(self, worker: Worker) -> None:
-        self.workers.pop(worker.ident, None)
+    def _ping(self, a: core.Ping) -> None:
+        try:
+            self.back.send_multipart([a.ident, p.HEARTBEAT], zmq.NOBLOCK)
+        except zmq.ZMQError:
+            self.core.unreachable(a.ident, 0, time.monotonic())
 
-    def _lose(self, worker: Worker, reason: str) -> None:
-        """A worker is gone: answer the request it was running, requeue the ones it had not begun."""
-        self._forget(worker)
-        jobs = list(worker.jobs)
-        worker.jobs.clear()
-        if jobs and self.inflight.get(jobs[0].tag) is jobs[0]:
-            self._fail(jobs[0], f"worker lost while handling {peek_method(jobs[0].body)}", "worker_lost")
-        self._take_back(jobs[1:], time.monotonic())
-        log.log(logging.INFO if self._stopping else logging.WARNING,
-                "worker pid %d on %s lost (%s)", worker.pid, worker.host, reason)
+    def _to_client(self, a: core.ToClient) -> None:
+        route = a.route
+        if type(route) is list:
+            self._send_front(route, a.body)
+        else:
+            route(a.body)  # an in-process client (the HTTP gateway)
 
-    def local_worker_exited(self, pid: int, clean: bool = False) -> None:
-        """Called by the pool when a local worker process ends (crash, kill, retirement).
+    def _refuse(self, a: core.Refuse) -> None:
+        message = _MESSAGES[a.reason](self.config, a.body, a.detail)
+        self.stats[a.reason] = self.stats.get(a.reason, 0) + 1
+        self._to_client(core.ToClient(a.route, scapy_error_body(peek_id(a.body), message)))
 
-        A clean exit (a retirement) sent its last reply just before exiting, and that
-        reply may still be on its way through the sockets when the exit is seen: such
-        a worker gets no more requests and is dropped a moment later, so its reply is
-        delivered rather than replaced by a `worker lost` error.
-        """
-        if self._closed:
-            return
-        self._on_readable()
-        for worker in list(self.workers.values()):
-            if worker.local and worker.pid == pid:
-                if clean:
-                    self._lose_soon(worker, "process exited")
-                else:
-                    self._lose(worker, "process exited")
-        self._on_readable()
+    def _start_worker(self, a: core.StartWorker) -> None:
+        if self.pool is None:
+            self.core.start_failed(time.monotonic())
+        else:
+            self.pool.start_worker()
 
-    def _lose_soon(self, worker: Worker, reason: str) -> None:
-        """A worker that went away on its own (retired, disconnected) may have sent a last reply
-        that is still crossing the sockets: send it nothing more, and drop it after EXIT_GRACE."""
-        if worker.leaving and worker.ident not in self.workers:
-            return
-        worker.leaving = True
-        asyncio.get_running_loop().call_later(EXIT_GRACE, self._lose_late, worker, reason)
+    def _kill(self, a: core.Kill) -> None:
+        if self.pool is not None:
+            self.pool.signal(a.pid, signal.SIGKILL)
 
-    def _lose_late(self, worker: Worker, reason: str) -> None:
-        if self.workers.get(worker.ident) is worker and not self._closed:
-            self._lose(worker, reason)
-            self._on_readable()
+    def _terminate(self, a: core.Terminate) -> None:
+        if self.pool is not None:
+            self.pool.signal(a.pid, signal.SIGTERM)
 
-    # ---- liveness ----------------------------------------------------------------------
+    def _worker_gone(self, a: core.WorkerGone) -> None:
+        quiet = self.core.stopping or a.reason in ("retired", "left")
+        log.log(logging.INFO if quiet else logging.WARNING, "worker pid %d on %s lost (%s)", a.pid, a.host, a.reason)
 
-    async def _heartbeat(self) -> None:
-        interval = p.HEARTBEAT_INTERVAL
-        while True:
-            await asyncio.sleep(interval)
-            now = time.monotonic()
-            for worker in list(self.workers.values()):
-                if now - worker.last_seen > interval * p.HEARTBEAT_LIVENESS:
-                    if worker.local and self.local is not None:
-                        self.local.kill(worker.pid)
-                    self._lose(worker, "heartbeat timeout")
-                    continue
-                try:
-                    self._back.send_multipart([worker.ident, p.HEARTBEAT], zmq.NOBLOCK)
-                except zmq.ZMQError:
-                    self._lose_soon(worker, "unreachable")
-            self._on_readable()
+    def _pool_ready(self, a: core.PoolReady) -> None:
+        self.ready.set()
+
+    def _stopping(self, a: core.Stopping) -> None:
+        log.info("stopping: %d queued, %d in flight", self.core.queue.count, len(self.core.inflight))
+        if self.pool is not None:
+            self.pool.closing = True  # no new zygote from here on
+
+    def _stopped(self, a: core.Stopped) -> None:
+        if self._done is not None and not self._done.done():
+            self._done.set_result(a.shutdown_requested)
 
     def pool_size(self) -> int:
-        return sum(1 for w in self.workers.values() if not w.leaving)
+        return self.core.pool_size()

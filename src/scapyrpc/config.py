@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
+
+from .cpus import usable_cpus
 
 MiB = 1024 * 1024
 
@@ -27,14 +28,6 @@ def option(default: Any = dataclasses.MISSING, help: str = "", *, flags: tuple[s
     if default_factory is not None:
         return field(default_factory=default_factory, metadata=meta)
     return field(default=default, metadata=meta)
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -182,4 +175,14 @@ def from_options(cls: type, args: argparse.Namespace, prefix: str = "") -> Any:
             kwargs[f.name] = from_options(kind, args, f"{prefix}{f.name}__")
         elif values.get(prefix + f.name, dataclasses.MISSING) is not dataclasses.MISSING:
             kwargs[f.name] = values[prefix + f.name]
+    return cls(**kwargs)
+
+
+def from_mapping(cls: type, values: dict[str, Any]) -> Any:
+    """The configuration `cls` from nested dicts such as `dataclasses.asdict` makes."""
+    kwargs = {}
+    for f, kind in _typed_fields(cls):
+        if f.name in values:
+            value = values[f.name]
+            kwargs[f.name] = from_mapping(kind, value) if dataclasses.is_dataclass(kind) else value
     return cls(**kwargs)

@@ -1,20 +1,12 @@
-"""Per-process limits (API.md section 9), set once at start-up from the command line."""
+"""The limits this worker process enforces (API.md section 9), set once before it serves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-MiB = 1024 * 1024
+from .config import MiB, Limits
 
-
-@dataclass(frozen=True)
-class Limits:
-    max_request_bytes: int = 16 * MiB
-    max_payload_bytes: int = 1 * MiB
-    max_pcap_bytes: int = 64 * MiB
-    max_pcap_packets: int = 100_000
-    request_timeout: float = 10.0
-
+__all__ = ["Limits", "MiB", "current", "configure"]
 
 _current = Limits()
 
@@ -24,8 +16,8 @@ def current() -> Limits:
     return _current
 
 
-def configure(**changes: float) -> Limits:
+def configure(limits: Limits | None = None, **changes: int) -> Limits:
     """Set this process's limits; called once before serving."""
     global _current
-    _current = replace(_current, **changes)
+    _current = replace(limits or _current, **changes)
     return _current

@@ -6,7 +6,7 @@ Worker -> broker (after the ROUTER's identity frame):
                                              busy or not, from the worker's heartbeat socket
     REPLY     [kind + tag, body]             kind is REPLY (stay), RETIRE (leaving after this
                                              reply: recycled) or SHUTDOWN (reply, then stop the server)
-    GONE      [b"G"]                         leaving now (clean exit), no reply pending
+    GONE      [b"G"]                         leaving now, nothing pending (stopped by a signal while idle)
 Broker -> worker:
     REQUEST   [b"Q" + tag, body]             the client's envelope stays in the broker
     HEARTBEAT [b"H"]                         broker alive (idle workers reconnect when it stops)

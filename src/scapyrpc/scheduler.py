@@ -103,8 +103,21 @@ class Terminate(NamedTuple):
     pid: int
 
 
+class WorkerGone(NamedTuple):
+    """Worker process `pid` on `host` left the pool, for `reason` (to log and count)."""
+
+    pid: int
+    host: str
+    reason: str
+    local: bool
+
+
 class PoolReady(NamedTuple):
     """Every local worker has said READY once (emitted once)."""
+
+
+class Stopping(NamedTuple):
+    """The stop has begun (emitted once): new requests are refused from now on."""
 
 
 class Stopped(NamedTuple):
@@ -135,12 +148,15 @@ class Job:
 class Worker:
     ident: bytes
     pid: int
-    local: bool
+    host: str
+    local: bool  # a process of our pool (we can kill it, its exit is reported)
+    this_host: bool
     last_seen: float
     jobs: deque[Job] = field(default_factory=deque)  # RUNNING first, then EARLY
     started: float = 0.0  # when jobs[0] began running
     leaving: bool = False
     gone_at: float = math.inf  # when a leaving worker is dropped (its grace ends)
+    why: str = ""  # why it is leaving
     stale: int = 0  # tag of an expired request a remote worker is still busy with
 
 
@@ -183,6 +199,8 @@ class Scheduler:
         self._drain_until = math.inf
         self._terminating_since = math.inf
         self._pool_ready = local_workers == 0
+        if self._pool_ready:
+            self.outbox.append(PoolReady())  # nothing to wait for
 
     # ---- clients -------------------------------------------------------------------------
 
@@ -232,27 +250,32 @@ class Scheduler:
 
     # ---- workers -------------------------------------------------------------------------
 
-    def ready(self, ident: bytes, pid: int, this_host: bool, now: float) -> None:
-        """Worker `ident` (process `pid`, on this host or not) joined and is idle."""
+    def ready(self, ident: bytes, pid: int, host: str, this_host: bool, now: float) -> None:
+        """Worker `ident` (process `pid` on `host`, this host or not) joined and is idle."""
         old = self.workers.get(ident)
         if old is not None:
             self._lose(old, now, "re-registered")
-        proc = self.procs.get(pid) if this_host else None
-        if proc is not None and proc.worker is not None:
-            self._lose(proc.worker, now, "re-registered")
-        worker = Worker(ident, pid, proc is not None, now)
+        worker = Worker(ident, pid, host, False, this_host, now)
         self.workers[ident] = worker
+        proc = self.procs.get(pid) if this_host else None
         if proc is not None:
-            proc.worker = worker
-            proc.ready = True
-            self._start_failures = 0
-            if self._terminating_since < math.inf:
-                self.outbox.append(Terminate(pid))
+            self._adopt(proc, worker)
         self.idle.append(worker)
+        self._dispatch(now)
+
+    def _adopt(self, proc: Process, worker: Worker) -> None:
+        """`worker` is process `proc` of our pool (READY and the pool's report may come in either order)."""
+        if proc.worker is not None and proc.worker is not worker:
+            self._lose(proc.worker, worker.last_seen, "re-registered")
+        proc.worker = worker
+        proc.ready = True
+        worker.local = True
+        self._start_failures = 0
+        if self._terminating_since < math.inf:
+            self.outbox.append(Terminate(proc.pid))
         if not self._pool_ready and self._local_ready() >= self.local_workers:
             self._pool_ready = True
             self.outbox.append(PoolReady())
-        self._dispatch(now)
 
     def heartbeat(self, ident: bytes, now: float) -> None:
         worker = self.workers.get(ident)
@@ -296,15 +319,25 @@ class Scheduler:
         job = self.inflight.get(tag)
         if job is not None and job.worker is worker:  # sends to it fail from here on: all of them
             self._requeue_early(worker, now)
-        self._leave(worker, now + self.config.exit_grace)
+        self._leave(worker, now + self.config.exit_grace, "unreachable")
         self._dispatch(now)
+
+    def left(self, ident: bytes, now: float) -> None:
+        """Worker `ident` said it is leaving with nothing pending (stopped by a signal while idle)."""
+        worker = self.workers.get(ident)
+        if worker is not None:
+            self._leave(worker, now + self.config.exit_grace, "left")
 
     # ---- local processes -----------------------------------------------------------------
 
     def started(self, pid: int, now: float) -> None:
         """The pool started process `pid` for a StartWorker action."""
         self.starting = max(0, self.starting - 1)
-        self.procs[pid] = Process(pid, now)
+        proc = self.procs[pid] = Process(pid, now)
+        for worker in self.workers.values():
+            if worker.pid == pid and worker.this_host and not worker.leaving:
+                self._adopt(proc, worker)  # it said READY before the pool reported it
+                return
         if self._terminating_since < math.inf:
             self.outbox.append(Terminate(pid))
 
@@ -329,7 +362,7 @@ class Scheduler:
         worker = proc.worker
         self._restart_reason("retired" if worker is not None and worker.leaving and not worker.jobs else "exited")
         if worker is not None and self.workers.get(worker.ident) is worker:
-            self._leave(worker, now + self.config.exit_grace)
+            self._leave(worker, now + self.config.exit_grace, "process exited")
         self._respawn(now)
         self._check_stopped(now)
 
@@ -340,7 +373,7 @@ class Scheduler:
         config = self.config
         for worker in list(self.workers.values()):
             if worker.gone_at <= now:
-                self._lose(worker, now, "exited")
+                self._lose(worker, now, worker.why)
             elif now - worker.last_seen > config.heartbeat_interval * config.heartbeat_liveness:
                 if worker.local:
                     self.outbox.append(Kill(worker.pid))
@@ -366,6 +399,7 @@ class Scheduler:
         if self.stopping:
             return
         self.stopping = True
+        self.outbox.append(Stopping())
         drain = self.config.drain_timeout
         self._drain_until = now + (self.config.request_timeout + 1.0 if drain is None else drain)
         self._stop_step(now)
@@ -467,7 +501,7 @@ class Scheduler:
         self._requeue_early(worker, now)
         if worker.local:
             self.outbox.append(Kill(worker.pid))  # its exit is reported by the pool
-            self._leave(worker, math.inf)
+            self._leave(worker, math.inf, "deadline")
         else:
             worker.stale = job.tag  # busy until it answers; the late reply is dropped
 
@@ -481,18 +515,20 @@ class Scheduler:
         """It exits without reading what else it was sent."""
         self._requeue_early(worker, now)
         if worker.local:
-            self._leave(worker, math.inf)  # dropped when its exit is seen, plus the grace
+            self._leave(worker, math.inf, "retired")  # dropped when its exit is seen, plus the grace
         else:
-            self._leave(worker, now + self.config.exit_grace)
+            self._leave(worker, now + self.config.exit_grace, "retired")
 
-    def _leave(self, worker: Worker, gone_at: float) -> None:
+    def _leave(self, worker: Worker, gone_at: float, why: str) -> None:
         worker.leaving = True
         worker.gone_at = min(worker.gone_at, gone_at)
+        worker.why = worker.why or why
 
     def _lose(self, worker: Worker, now: float, why: str) -> None:
         """A worker is gone: its running request fails, the ones it had not begun are requeued."""
         if self.workers.get(worker.ident) is worker:
             del self.workers[worker.ident]
+            self.outbox.append(WorkerGone(worker.pid, worker.host, worker.why or why, worker.local))
         worker.leaving = True
         if worker.jobs:
             running = worker.jobs.popleft()

@@ -1,62 +1,25 @@
-"""The whole server in one process tree: broker (this process) plus local worker processes.
+"""The whole server in one process tree: the broker (this process), its zygote and its local workers.
 
 `ScapyServer(port=4507).activate()` blocks until Ctrl+C, SIGTERM or a
-`shut_down` request, exactly like the seed's `Scapy_server`.
+`shut_down` request, exactly like the seed's `Scapy_server`. It returns after
+every process it started has exited and been reaped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
+import dataclasses
 import signal
 import socket
 import sys
-import tempfile
 import time
-import uuid
-from dataclasses import dataclass, field
 
-from .broker import Broker, BrokerOptions
-from .limits import Limits, MiB
+from .broker import Broker
+from .config import ServerConfig
 from .pool import LocalPool
-from .worker import WorkerOptions
+from .rundir import RunDir
 
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class ServerConfig:
-    """Everything `scapyrpc serve` can set."""
-
-    port: int = 4507
-    bind: str = "*"
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    backend: str | None = None  # where workers connect; default: a private ipc:// endpoint
-    request_timeout: float = 10.0
-    max_queue: int = 1000
-    max_request_bytes: int = 16 * MiB
-    max_requests_per_worker: int = 0
-    max_worker_rss_mb: int = 0
-    max_payload_bytes: int = 1 * MiB
-    max_pcap_bytes: int = 64 * MiB
-    max_pcap_packets: int = 100_000
-    banner: bool = True
-    test_methods: bool = False
-
-    @property
-    def frontend(self) -> str:
-        host = f"[{self.bind}]" if ":" in self.bind and not self.bind.startswith("[") else self.bind
-        return f"tcp://{host}:{self.port or '*'}"  # port 0: any free port (the banner tells which)
-
-    def limits(self) -> Limits:
-        return Limits(
-            max_request_bytes=self.max_request_bytes,
-            max_payload_bytes=self.max_payload_bytes,
-            max_pcap_bytes=self.max_pcap_bytes,
-            max_pcap_packets=self.max_pcap_packets,
-            request_timeout=self.request_timeout,
-        )
+__all__ = ["ScapyServer", "Scapy_server", "ServerConfig"]
 
 
 def local_endpoint(bound: str) -> str:
@@ -81,9 +44,6 @@ class ScapyServer:
 
     def __init__(self, port: int = 4507, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig(port=port)
-        if config is None:
-            self.config.port = port
-        self.exit_reason = ""
 
     def activate(self) -> int:
         """Serve until stopped; returns the process exit status (0 on a clean stop)."""
@@ -96,58 +56,31 @@ class ScapyServer:
 
     async def serve(self) -> int:
         cfg = self.config
-        backend = cfg.backend or f"ipc://{tempfile.gettempdir()}/scapyrpc-{os.getpid()}-{uuid.uuid4().hex[:8]}.ipc"
         started = time.monotonic()
-        ready = asyncio.Event()
-
-        def on_worker_ready(_: object) -> None:
-            if broker.pool_size() >= cfg.workers:
-                ready.set()
-
-        broker = Broker(
-            BrokerOptions(
-                frontend=cfg.frontend,
-                backend=backend,
-                request_timeout=cfg.request_timeout,
-                max_queue=cfg.max_queue,
-                max_request_bytes=cfg.max_request_bytes,
-            ),
-            on_worker_ready=on_worker_ready,
-        )
-        broker.bind()
+        rundir = RunDir() if cfg.backend is None else None
+        broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend, cfg.workers)  # type: ignore[union-attr]
         pool = None
-        if cfg.workers > 0:
-            options = WorkerOptions(
-                backend=local_endpoint(broker.backend_endpoint),
-                limits=cfg.limits(),
-                max_requests=cfg.max_requests_per_worker,
-                max_rss_bytes=cfg.max_worker_rss_mb * MiB,
-                reconnect=False,
-                test_methods=cfg.test_methods,
-            )
-            pool = LocalPool(cfg.workers, options, on_exit=broker.local_worker_exited)
-            broker.local = pool
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, broker.stop)
-        serving = asyncio.create_task(broker.serve())
-        if pool is not None:
-            pool.start()
-            waiter = asyncio.create_task(ready.wait())
+        try:
+            broker.bind()
+            if cfg.workers > 0:
+                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker)
+                broker.attach(pool)
+                pool.start()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, broker.stop)
+            serving = asyncio.create_task(broker.serve())
+            waiter = asyncio.create_task(broker.ready.wait())
             await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
-        if cfg.banner and not serving.done():
-            self._print_banner(cfg, broker, time.monotonic() - started)
-        try:
+            if cfg.banner and not serving.done():
+                self._print_banner(cfg, broker, time.monotonic() - started)
             shutdown = await serving
         finally:
             if pool is not None:
-                await pool.stop()
-            if backend.startswith("ipc://"):
-                try:
-                    os.unlink(backend[len("ipc://"):])
-                except OSError:
-                    pass
+                await pool.close()
+            if rundir is not None:
+                rundir.close()
         if shutdown:
             print("Server: Shut down by remote user", flush=True)
         return 0
@@ -161,6 +94,10 @@ class ScapyServer:
         print(f"Workers: {cfg.workers} local, ready in {seconds:.2f} s; worker endpoint {broker.backend_endpoint}",
               flush=True)
         sys.stdout.flush()
+
+
+def with_changes(config: ServerConfig, **changes: object) -> ServerConfig:
+    return dataclasses.replace(config, **changes)
 
 
 Scapy_server = ScapyServer

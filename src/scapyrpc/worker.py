@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import zmq
 
-from . import limits as limits_mod
+from . import limits
 from . import protocol as p
-from .limits import Limits
+from .config import MiB, WorkerConfig
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,11 @@ _GONE_LINGER_MS = 200  # how long a worker stopping while idle tries to say GONE
 
 @dataclass(frozen=True)
 class WorkerOptions:
-    """How a worker joins a broker and when it retires."""
+    """Where a worker joins, how it serves, and whether it outlives a silent broker."""
 
     backend: str
-    limits: Limits = field(default_factory=Limits)
-    max_requests: int = 0  # 0: never recycle by count
-    max_rss_bytes: int = 0  # 0: never recycle by memory
+    config: WorkerConfig = field(default_factory=WorkerConfig)
     reconnect: bool = False  # remote workers rejoin a broker that went silent; local ones exit
-    test_methods: bool = False  # register scapyrpc.testing (reliability tests only)
     stop_on_interrupt: bool = False  # Ctrl+C stops it too (started by hand); in a pool Ctrl+C is the broker's
 
 
@@ -60,11 +57,11 @@ def run(options: WorkerOptions) -> str:
     the request in hand is finished and answered first) or "broker silent".
     """
     stop = _StopSignals(options.stop_on_interrupt)
-    limits_mod.configure(**vars(options.limits))
+    limits.configure(options.config.limits)
     from . import rpc, service
 
     service.warm_up()
-    if options.test_methods:
+    if options.config.test_methods:
         rpc.enable_test_methods()
     gc.freeze()  # the warm caches never die: keep the collector from walking them on every request
     ctx = zmq.Context()
@@ -122,9 +119,10 @@ def run(options: WorkerOptions) -> str:
 
 
 def _should_retire(options: WorkerOptions, served: int) -> bool:
-    if options.max_requests and served >= options.max_requests:
+    config = options.config
+    if config.max_requests_per_worker and served >= config.max_requests_per_worker:
         return True
-    return bool(options.max_rss_bytes) and resident_bytes() > options.max_rss_bytes
+    return bool(config.max_worker_rss_mb) and resident_bytes() > config.max_worker_rss_mb * MiB
 
 
 def _join(ctx: zmq.Context, backend: str) -> tuple[zmq.Socket, "_Heartbeats"]:
