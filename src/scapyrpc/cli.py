@@ -29,7 +29,17 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--max-pcap-bytes", type=int, default=64 * MiB, help="largest pcap accepted")
     serve.add_argument("--max-pcap-packets", type=int, default=100_000, help="most packets read from a pcap")
     serve.add_argument("--test-methods", action="store_true", help=argparse.SUPPRESS)
+    _http_arguments(serve)
     _common(serve)
+
+
+def _http_arguments(serve: argparse.ArgumentParser) -> None:
+    """The HTTP gateway and browser editor (off by default)."""
+    serve.add_argument("--http", dest="http_port", type=int, default=None, metavar="PORT",
+                       help="serve the browser editor, POST /rpc and a WebSocket on PORT")
+    serve.add_argument("--http-bind", default="127.0.0.1", help="address for --http (default 127.0.0.1)")
+    serve.add_argument("--http-token", default=None,
+                       help="token every HTTP request must carry (required beyond loopback)")
 
 
 def _worker_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     _worker_parser(sub)
     sub.add_parser("bench", help="load-test a server (see `scapyrpc bench --help`)")
     args = parser.parse_args(argv)
+    if getattr(args, "http_port", None) is not None and not args.http_token:
+        from .http_gateway import is_loopback
+
+        if not is_loopback(args.http_bind):
+            parser.error(f"--http-bind {args.http_bind} is beyond loopback: --http-token is required")
     _setup_logging(args.verbose, args.log)
     if args.command == "worker":
         return _run_worker(args)
@@ -80,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         max_worker_rss_mb=args.max_worker_rss_mb, max_payload_bytes=args.max_payload_bytes,
         max_pcap_bytes=args.max_pcap_bytes, max_pcap_packets=args.max_pcap_packets,
         test_methods=args.test_methods,
+        http_port=args.http_port, http_bind=args.http_bind, http_token=args.http_token,
     )
     import zmq
 

@@ -43,6 +43,10 @@ class ServerConfig:
     max_pcap_packets: int = 100_000
     banner: bool = True
     test_methods: bool = False
+    # HTTP gateway and browser editor (http_gateway.py); off unless http_port is set
+    http_port: int | None = None
+    http_bind: str = "127.0.0.1"
+    http_token: str | None = None
 
     @property
     def frontend(self) -> str:
@@ -131,6 +135,7 @@ class ScapyServer:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, broker.stop)
         serving = asyncio.create_task(broker.serve())
+        http = await self._start_http(broker, serving)
         if pool is not None:
             pool.start()
             waiter = asyncio.create_task(ready.wait())
@@ -141,6 +146,9 @@ class ScapyServer:
         try:
             shutdown = await serving
         finally:
+            if http is not None:
+                await http[0].stop()
+                http[1].close()
             if pool is not None:
                 await pool.stop()
             if backend.startswith("ipc://"):
@@ -151,6 +159,26 @@ class ScapyServer:
         if shutdown:
             print("Server: Shut down by remote user", flush=True)
         return 0
+
+    async def _start_http(self, broker: Broker, serving: asyncio.Task) -> tuple | None:
+        """The HTTP gateway (--http), bridged to the bound frontend; None when off."""
+        cfg = self.config
+        if cfg.http_port is None:
+            return None
+        from .frontend_bridge import start_bridged_gateway
+        from .http_gateway import GatewayOptions
+
+        options = GatewayOptions(host=cfg.http_bind, port=cfg.http_port, token=cfg.http_token,
+                                 max_request_bytes=cfg.max_request_bytes)
+        try:
+            http = await start_bridged_gateway(options, local_endpoint(broker.frontend_endpoint))
+        except BaseException:
+            broker.stop()
+            await serving
+            raise
+        if cfg.banner:
+            print(f"Editor: {http[0].url}", flush=True)
+        return http
 
     @staticmethod
     def _print_banner(cfg: ServerConfig, broker: Broker, seconds: float) -> None:
