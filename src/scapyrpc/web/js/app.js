@@ -164,7 +164,7 @@ function AppendPane({ tab }) {
   return html`<section id="append-protocol-pane" class="append-pane" aria-label="Append new layer">
     <label for="append-protocol-combobox">Append new layer</label>
     <input id="append-protocol-combobox" class="protocol-type-selector" list="append-protocol-list" value=${text}
-           autocomplete="off" spellcheck="false" placeholder=${suggestions.length ? `e.g. ${suggestions[0]}` : "protocol"}
+           autocomplete="off" spellcheck=${false} placeholder=${suggestions.length ? `e.g. ${suggestions[0]}` : "protocol"}
            aria-invalid=${error ? "true" : "false"} aria-describedby=${error ? "append-error" : undefined}
            onInput=${(e) => setText(e.currentTarget.value)}
            onKeyDown=${(e) => { if (e.key === "Enter") { e.preventDefault(); append(); } }} />

@@ -33,7 +33,7 @@ function ParamInput({ tab, index, pid, value, onCommit }) {
                            onChange=${(e) => onCommit(pid, e.currentTarget.value)}>
       ${Object.entries(meta.dict).map(([k, label]) => html`<option value=${k}>${label}</option>`)}</select>`;
   } else {
-    control = html`<input id=${id} value=${shown} autocomplete="off" spellcheck="false" list=${`${id}-choices`}
+    control = html`<input id=${id} value=${shown} autocomplete="off" spellcheck=${false} list=${`${id}-choices`}
         onFocus=${loadChoices} onInput=${(e) => setText(e.currentTarget.value)} onBlur=${commit}
         onKeyDown=${(e) => { if (e.key === "Enter") { e.preventDefault(); commit(); } else if (e.key === "Escape") setText(null); }} />
       <datalist id=${`${id}-choices`}>${(choices || []).map(([k, label]) => html`<option value=${k}>${label !== k ? label : ""}</option>`)}</datalist>`;

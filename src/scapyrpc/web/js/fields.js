@@ -164,7 +164,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   };
   const options = kind === "ENUM" && meta.values_dict ? Object.keys(meta.values_dict) : null;
   return html`
-    <input id=${id} class=${`field-input ${state}`} value=${text} spellcheck="false" autocomplete="off"
+    <input id=${id} class=${`field-input ${state}`} value=${text} spellcheck=${false} autocomplete="off"
            data-dirty=${dirty ? "true" : "false"}
            list=${options ? `${id}-values` : undefined} aria-invalid=${error ? "true" : "false"}
            aria-describedby=${error ? `${id}-error` : undefined}
@@ -175,8 +175,14 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
 }
 
 function BitRows({ tab, index, meta, id, built }) {
-  const current = built && typeof built.value === "number" ? built.value : 0;
-  const set = (mask, bitValue) => editField(tab, index, meta.id, String((current & ~mask) | bitValue));
+  const [pending, setPending] = useState(null); // the value asked for, shown until the server answers
+  const current = pending ?? (built && typeof built.value === "number" ? built.value : 0);
+  const set = async (mask, bitValue) => {
+    const wanted = (current & ~mask) | bitValue;
+    setPending(wanted);
+    await editField(tab, index, meta.id, String(wanted));
+    setPending(null);
+  };
   return html`
     <div class="sub-rows" role="group" aria-label=${`${meta.name || meta.id} bits`}>
       ${meta.bits.map((bit) => {

@@ -109,8 +109,8 @@ export function HexView({ tab }) {
       const inField = b >= range.bitOffset && b < range.bitOffset + range.bitLength;
       cells.push(html`<span class=${`bit ${inField ? "sel" : ""}`}>${on}</span>`);
     }
-    bits = html`<div id="hex-bits" class="hex-bits">bits ${range.bitOffset}–${range.bitOffset + range.bitLength - 1}
-      of byte ${range.start}: ${cells}</div>`;
+    const label = `bits ${range.bitOffset}–${range.bitOffset + range.bitLength - 1} of byte ${range.start}: `;
+    bits = html`<div id="hex-bits" class="hex-bits">${label}${cells}</div>`;
   }
   return html`
     <section class="hex-panel" aria-label="Hex view">

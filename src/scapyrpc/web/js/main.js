@@ -27,6 +27,7 @@ function shortcuts(event) {
 async function start() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   app.rpc = new Rpc(`${scheme}://${location.host}/ws`);
+  window.scapyrpcEditor = app; // for the browser tests and the console
   const root = document.getElementById("app");
   root.textContent = "";
   render(html`<${App} />`, root);

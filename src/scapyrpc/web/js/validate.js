@@ -28,7 +28,8 @@ export function checkField(kind, meta, text) {
   if (value === "") return "";
   if (kind === "NUMBER") {
     const n = number(value);
-    if (n === null) return "must be a number (decimal or 0x hex)";
+    if (n === null && !/^[A-Za-z_][\w-]*$/.test(value)) return "must be a number (decimal or 0x hex) or a name";
+    if (n === null) return ""; // a name such as 'http': the server knows the field's names
     if (meta.min !== undefined && n < BigInt(meta.min)) return `must be at least ${meta.min}`;
     if (meta.max !== undefined && n > BigInt(meta.max)) return `must be at most ${meta.max}`;
   }
