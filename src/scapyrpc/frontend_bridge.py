@@ -39,9 +39,8 @@ class _Connection:
 class FrontendBridge:
     """`RequestSink` for `http_gateway`: requests go to `endpoint` (the broker's frontend)."""
 
-    def __init__(self, endpoint: str, max_message_bytes: int) -> None:
+    def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
-        self.max_message_bytes = max_message_bytes
         self.ctx = zmq.asyncio.Context()
         self._conns: dict[bytes, _Connection] = {}
         self._tags = itertools.count(1)
@@ -73,7 +72,6 @@ class FrontendBridge:
     def _connect(self, client: bytes) -> _Connection:
         sock = self.ctx.socket(zmq.DEALER)
         sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
         sock.connect(self.endpoint)
         conn = self._conns[client] = _Connection(sock)
         conn.reader = asyncio.get_running_loop().create_task(self._read(conn))
@@ -96,7 +94,7 @@ async def start_bridged_gateway(options: GatewayOptions, frontend: str) -> tuple
     """The HTTP gateway in this event loop, its requests sent to the broker's frontend `frontend`."""
     from .http_gateway import start_gateway
 
-    bridge = FrontendBridge(frontend, 4 * options.max_request_bytes)
+    bridge = FrontendBridge(frontend)
     try:
         return await start_gateway(bridge, options), bridge
     except BaseException:
