@@ -153,6 +153,16 @@ function Breadcrumb({ tab }) {
   </nav>`;
 }
 
+let cachedOptions = null;
+
+/** One <option> per protocol, made once: the same vnodes every render, so preact skips them. */
+function protocolOptions(defs) {
+  if (!cachedOptions || cachedOptions.defs !== defs) {
+    cachedOptions = { defs, nodes: defs.protocolIds.map((id) => html`<option value=${id} />`) };
+  }
+  return cachedOptions.nodes;
+}
+
 function AppendPane({ tab }) {
   const [text, setText] = useState("");
   const suggestions = tab.suggestions.value;
@@ -170,7 +180,7 @@ function AppendPane({ tab }) {
            onKeyDown=${(e) => { if (e.key === "Enter") { e.preventDefault(); append(); } }} />
     <datalist id="append-protocol-list">
       ${suggestions.map((id) => html`<option value=${id}>valid next layer</option>`)}
-      ${app.defs.value.protocolIds.map((id) => html`<option value=${id} />`)}
+      ${protocolOptions(app.defs.value)}
     </datalist>
     <button type="button" id="append-protocol-button" onClick=${append}>Append layer</button>
     ${error ? html`<p class="error" role="alert" id="append-error">${error}</p>` : null}

@@ -28,7 +28,8 @@ function position(layerResult, built) {
   const begin = layerResult.offset + built.offset;
   const hex = (n) => n.toString(16).padStart(4, "0");
   if (built.length > 0) return `${hex(begin)}-${hex(begin + built.length - 1)} [${String(built.length).padStart(4, "0")}]`;
-  return `${hex(begin)}-${hex(begin)} [bits]`;
+  if (built.bit_length !== undefined) return `${hex(begin)}-${hex(begin)} [bits]`;
+  return `${hex(begin)} [0000]`;
 }
 
 export function layerTitle(meta, layer, layerResult) {

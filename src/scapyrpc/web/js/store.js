@@ -31,6 +31,7 @@ export function makeTab(name, doc) {
     past: [],
     future: [],
     pcap: null, // {packets: [base64...], index} after opening a pcap
+    stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
     revision: signal(0),
   };
@@ -52,11 +53,11 @@ async function build(doc) {
 }
 
 /** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
-export function apply(tab, doc, { errorKey = "document", history = true, result = null } = {}) {
+export function apply(tab, doc, { errorKey = "document", history = true } = {}) {
   const run = async () => {
     let built;
     try {
-      built = result || (await build(doc));
+      built = await build(doc);
     } catch (err) {
       setError(tab, errorKey, errorText(err));
       return false;
@@ -74,7 +75,11 @@ export function apply(tab, doc, { errorKey = "document", history = true, result 
       tab.revision.value++;
     });
     if (tab === activeTab()) updateFragment(tab);
-    refreshSuggestions(tab);
+    const stack = doc.layers.map((l) => l.id).join("/");
+    if (stack !== tab.stack) {
+      tab.stack = stack;
+      refreshSuggestions(tab); // the valid next layers depend on the stack only
+    }
     return true;
   };
   const next = tab.queue.then(run, run);
