@@ -1,5 +1,5 @@
 // The layer stack: one collapsible pane per layer, a row per field, editors typed from get_definitions.
-import { useState, useEffect, useRef } from "preact/hooks";
+import { useState, useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "./html.js";
 import { app, editField, clearFieldError, moveLayer, deleteLayer } from "./store.js";
 import { fieldKind } from "./definitions.js";
@@ -242,7 +242,7 @@ function OptionRows({ expr, id }) {
 
 function FieldMenu({ tab, index, meta, built, id, close }) {
   const first = useRef(null);
-  useEffect(() => first.current && first.current.focus(), []);
+  useLayoutEffect(() => first.current && first.current.focus(), []);
   const doc = tab.doc.value;
   const generate = async () => {
     close();

@@ -1,6 +1,6 @@
 // The payload editor: text, file, patterns, random ASCII/bytes; sizes per payload or whole packet.
 // It produces the BYTES value objects of API.md section 5; the server generates the bytes.
-import { useState, useRef, useEffect } from "preact/hooks";
+import { useState, useRef, useLayoutEffect } from "preact/hooks";
 import { html } from "./html.js";
 import { editField } from "./store.js";
 import { textToBase64, base64ToText, toBase64 } from "./bytes.js";
@@ -64,7 +64,8 @@ export function PayloadEditor({ tab, index, fieldId, value, built, close, id }) 
   const [s, setS] = useState(() => initialState(value, built));
   const [error, setError] = useState("");
   const root = useRef(null);
-  useEffect(() => root.current && root.current.querySelector("select").focus(), []);
+  // Focus the type choice in the same task as the mount: a later focus would steal the user's next keys.
+  useLayoutEffect(() => root.current && root.current.querySelector("select").focus(), []);
   const update = (patch) => setS({ ...s, ...patch });
   const save = async () => {
     const v = payloadValue(s);

@@ -108,21 +108,17 @@ export function clearFieldError(tab, index, fieldId) {
   setError(tab, `${index}:${fieldId}`, null);
 }
 
-export async function undo(tab) {
-  if (!tab.past.length) return;
-  const previous = tab.past.pop();
+/** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current. */
+async function travel(tab, from, to) {
+  if (!from.length) return;
+  const target = from.pop();
   const current = tab.doc.value;
-  if (await apply(tab, previous, { history: false })) tab.future.push(current);
-  else tab.past.push(previous);
+  if (await apply(tab, target, { history: false })) to.push(current);
+  else from.push(target);
 }
 
-export async function redo(tab) {
-  if (!tab.future.length) return;
-  const next = tab.future.pop();
-  const current = tab.doc.value;
-  if (await apply(tab, next, { history: false })) tab.past.push(current);
-  else tab.future.push(next);
-}
+export const undo = (tab) => travel(tab, tab.past, tab.future);
+export const redo = (tab) => travel(tab, tab.future, tab.past);
 
 export function appendLayer(tab, protocolId) {
   const id = protocolId.trim();
