@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def test_console_script_from_wheel(tmp_path: Path) -> None:
                    check=True, timeout=600)
     script = env_dir / "bin" / "scapyrpc"
     assert script.exists()
-    srv = ManagedServer(command=[str(script), "serve", "-p", "0", "--bind", "127.0.0.1", "--workers", "1"])
+    srv = ManagedServer(command=[str(script), "serve", "-p", "0", "--bind", "127.0.0.1", "--workers", "1",
+                                 "--http", "0"])
     try:
         with ScapyClient(srv.endpoint, timeout_ms=20000) as cli:
             assert cli.get_version()["built_by"].startswith("scapyrpc ")
@@ -42,6 +44,11 @@ def test_console_script_from_wheel(tmp_path: Path) -> None:
             ping = subprocess.run([str(script), "ping", "-e", srv.endpoint], capture_output=True, text=True,
                                   timeout=60)
             assert ping.returncode == 0 and "API 1.02" in ping.stdout, ping.stderr  # the image's healthcheck
+            editor = next(line.split(" ", 1)[1] for line in srv.banner if line.startswith("Editor: "))
+            with urllib.request.urlopen(editor, timeout=20) as page:  # the browser editor came with the wheel
+                assert b"/static/js/main.js" in page.read()
+            with urllib.request.urlopen(editor + "static/vendor/preact.mjs", timeout=20) as module:
+                assert module.status == 200
             cli.shut_down()
         assert srv.proc.wait(30) == 0
     finally:

@@ -69,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     from .server import ScapyServer
 
     config = from_options(ServerConfig, args)
+    from .http_gateway import GatewayConfigError, check_options
+
+    try:
+        check_options(config.http)
+    except GatewayConfigError as exc:
+        print(f"scapyrpc serve: {exc}", file=sys.stderr)
+        return 2
     import zmq
 
     try:

@@ -66,6 +66,8 @@ class BrokerConfig:
     max_backlog_bytes: int = option(512 * MiB, "bytes of large replies not yet read, all clients together")
     max_connections: int = option(0, "client connections before new ones are refused at the listening socket "
                                      "(0: the file-descriptor limit less a reserve)")
+    allow_remote_shutdown: bool = option(False, "honour shut_down from peers beyond this host (loopback and "
+                                                "ipc peers always may)")
     # tuning constants: not on the command line
     prefetch_window: float = option(0.05, "a busy worker is handed its next request early only while "
                                           "its current one is this young (s)", flag=False)
@@ -76,6 +78,19 @@ class BrokerConfig:
     drain_timeout: float | None = option(None, "graceful-stop bound (default: request_timeout + 1 s)", flag=False)
     terminate_timeout: float = option(3.0, "seconds between SIGTERM and SIGKILL of workers at stop", flag=False)
     tick: float = option(0.05, "seconds between deadline sweeps: how late a deadline reply may be", flag=False)
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """The HTTP gateway and browser editor (`http_gateway.py`), off unless given a port."""
+
+    http: int | None = option(None, "serve the browser editor, POST /rpc and a WebSocket on PORT (0: any free port)",
+                              metavar="PORT", shown="off")
+    http_bind: str = option("127.0.0.1", "address for --http", metavar="ADDR")
+    http_token: str | None = option(None, "token every HTTP request must carry (required beyond loopback)",
+                                    metavar="TOKEN", shown="")
+    max_inflight_per_socket: int = option(64, "a WebSocket is not read further while this many replies are owed",
+                                          flag=False)
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,7 @@ class ServerConfig:
                                        "hosts join (default: a private ipc:// endpoint)", metavar="ENDPOINT", shown="")
     broker: BrokerConfig = field(default_factory=BrokerConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
     banner: bool = option(True, "print the start-up banner", flag=False)
 
     @property

@@ -13,11 +13,15 @@ import signal
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from .broker import Broker
 from .config import ServerConfig
 from .pool import LocalPool
 from .rundir import RunDir
+
+if TYPE_CHECKING:
+    from .http_gateway import RunningGateway
 
 __all__ = ["ScapyServer", "Scapy_server", "ServerConfig"]
 
@@ -58,6 +62,7 @@ class ScapyServer:
         cfg = self.config
         started = time.monotonic()
         rundir = RunDir() if cfg.backend is None else None
+        gateway = None
         broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend, cfg.workers)  # type: ignore[union-attr]
         pool = None
         try:
@@ -70,6 +75,7 @@ class ScapyServer:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, broker.stop)
             serving = asyncio.create_task(broker.serve())
+            gateway = await self._start_http(broker, serving)
             waiter = asyncio.create_task(broker.ready.wait())
             await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
@@ -77,6 +83,8 @@ class ScapyServer:
                 self._print_banner(cfg, broker, time.monotonic() - started)
             shutdown = await serving
         finally:
+            if gateway is not None:
+                await gateway.stop()
             if pool is not None:
                 await pool.close()
             if rundir is not None:
@@ -84,6 +92,24 @@ class ScapyServer:
         if shutdown:
             print("Server: Shut down by remote user", flush=True)
         return 0
+
+    async def _start_http(self, broker: Broker, serving: asyncio.Task) -> RunningGateway | None:
+        """The HTTP gateway and editor (--http) in this event loop, on the broker's queue; None when off."""
+        cfg = self.config
+        if cfg.http.http is None:
+            return None
+        from .http_gateway import start_gateway  # aiohttp is imported only when it is used
+
+        try:
+            gateway = await start_gateway(broker, cfg.http, cfg.broker.max_request_bytes,
+                                          cfg.broker.allow_remote_shutdown)
+        except BaseException:
+            broker.stop()
+            await serving
+            raise
+        if cfg.banner:
+            print(f"Editor: {gateway.url}", flush=True)
+        return gateway
 
     @staticmethod
     def _print_banner(cfg: ServerConfig, broker: Broker, seconds: float) -> None:

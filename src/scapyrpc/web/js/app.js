@@ -1,0 +1,246 @@
+// The editor shell: menus, document tabs, the packet view (layers + hex), the field-engine view, dialogs.
+import { useRef, useState } from "preact/hooks";
+import { html } from "./html.js";
+import * as S from "./store.js";
+import { app } from "./store.js";
+import * as D from "./document.js";
+import { LayerPane } from "./fields.js";
+import { HexView } from "./hexview.js";
+import { FieldEngineTab } from "./fieldengine.js";
+import { base64ToText } from "./bytes.js";
+import { errorText } from "./rpc.js";
+
+function download(name, bytes, type) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function baseName(tab) {
+  return (tab.name.value || "packet").replace(/\.(trp|pcap|pcapng|json)( #\d+)?$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
+}
+
+async function openFile(tab, file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b;
+  if (!looksJson) return S.openPcap(tab, bytes, file.name);
+  try {
+    const doc = D.fromTrp(JSON.parse(new TextDecoder().decode(bytes)));
+    return S.loadDocument(tab, doc, file.name);
+  } catch (err) {
+    app.notice.value = `Cannot open ${file.name}: ${err.message}`;
+    return false;
+  }
+}
+
+export async function loadTemplate(tab, id) {
+  try {
+    const text = base64ToText(await app.rpc.call("get_template", { id }));
+    const ok = await S.loadDocument(tab, D.fromTrp(JSON.parse(text)), id.split("/").pop());
+    if (ok) tab.pcap = null;
+  } catch (err) {
+    app.notice.value = `Cannot load template ${id}: ${errorText(err)}`;
+  }
+}
+
+function templateTree(templates) {
+  const root = { children: new Map(), items: [] };
+  for (const t of templates) {
+    const parts = t.id.split("/");
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      if (!node.children.has(part)) node.children.set(part, { children: new Map(), items: [] });
+      node = node.children.get(part);
+    }
+    node.items.push({ id: t.id, label: parts[parts.length - 1] });
+  }
+  return root;
+}
+
+function TemplateMenu({ node, onPick }) {
+  return html`${[...node.children.entries()].map(([name, child]) => html`
+      <details class="submenu"><summary>${name}</summary><${TemplateMenu} node=${child} onPick=${onPick} /></details>`)}
+    ${node.items.map((item) => html`<button type="button" role="menuitem" class="menu-item" data-template=${item.id}
+      onClick=${() => onPick(item.id)}>${item.label}</button>`)}`;
+}
+
+function Menu({ label, id, children }) {
+  const ref = useRef(null);
+  const close = () => ref.current && ref.current.removeAttribute("open");
+  return html`<details class="menu" id=${id} ref=${ref}
+      onClick=${(e) => { if (e.target.closest(".menu-item")) close(); }}
+      onKeyDown=${(e) => { if (e.key === "Escape") { close(); ref.current.querySelector("summary").focus(); } }}>
+    <summary>${label}</summary><div class="menu-items" role="menu">${children}</div></details>`;
+}
+
+function Toolbar({ tab }) {
+  const fileInput = useRef(null);
+  const item = (id, label, action, disabled = false) =>
+    html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} onClick=${action}>${label}</button>`;
+  const saveTrp = () => download(`${baseName(tab)}.trp`, JSON.stringify(D.toTrp(tab.doc.value), null, 2), "application/json");
+  const savePcap = async (all) => {
+    try {
+      download(`${baseName(tab)}.pcap`, await S.pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
+    } catch (err) {
+      app.notice.value = `Cannot write the pcap: ${errorText(err)}`;
+    }
+  };
+  const state = app.rpc.state.value;
+  tab.revision.value; // re-render when the history changes (undo/redo availability)
+  const stateText = { connected: "Connected", connecting: "Connecting…", disconnected: "Disconnected, reconnecting…" }[state];
+  return html`<header class="toolbar">
+    <h1 class="app-title">scapyrpc packet editor</h1>
+    <nav class="menus" aria-label="Menus">
+      <${Menu} label="File" id="file-menu">
+        ${item("menu-new", "New", () => S.loadDocument(tab, D.newDocument(), "Untitled"))}
+        ${item("menu-new-tab", "New tab", () => { const t = S.newTab("Untitled", D.newDocument()); S.apply(t, t.doc.value, { history: false }); })}
+        ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click())}
+        ${item("menu-save-trp", "Save document (.trp)", saveTrp)}
+        ${item("menu-save-pcap", "Save packet as pcap", () => savePcap(false))}
+        ${item("menu-save-pcap-all", "Save all packets as pcap", () => savePcap(true), !tab.pcap || tab.pcap.packets.length < 2)}
+      <//>
+      <${Menu} label="Templates" id="templates-menu">
+        <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => loadTemplate(tab, id)} />
+      <//>
+      <${Menu} label="Edit" id="edit-menu">
+        ${item("menu-undo", "Undo (Ctrl+Z)", () => S.undo(tab), !tab.past.length)}
+        ${item("menu-redo", "Redo (Ctrl+Shift+Z)", () => S.redo(tab), !tab.future.length)}
+      <//>
+      <${Menu} label="Action" id="action-menu">
+        ${item("expandAllBtn", "Expand all", () => S.collapseAll(tab, false))}
+        ${item("collapseAllBtn", "Collapse all", () => S.collapseAll(tab, true))}
+        ${item("menu-recalculate", "Recalculate auto-values", () => S.recalculateAutoValues(tab))}
+        ${item("menu-copy-scapy", "Copy as Scapy code", () => (app.dialog.value = { kind: "code", code: D.scapyCode(tab.doc.value, tab.result.value) }))}
+        ${item("menu-copy-link", "Copy link to this packet", async () => {
+          try { await navigator.clipboard.writeText(location.href); app.notice.value = "Link copied"; }
+          catch { app.dialog.value = { kind: "code", code: location.href, title: "Link to this packet" }; }
+        })}
+      <//>
+    </nav>
+    <input type="file" ref=${fileInput} id="open-file-input" class="visually-hidden" tabindex="-1"
+           aria-label="Open a document or pcap" accept=".trp,.json,.pcap,.pcapng,.cap"
+           onChange=${async (e) => { const f = e.currentTarget.files[0]; e.currentTarget.value = ""; if (f) await openFile(tab, f); }} />
+    <span id="connection-state" class=${`connection ${state}`} role="status">${stateText}</span>
+  </header>`;
+}
+
+function Tabs() {
+  const tabs = app.tabs.value;
+  return html`<div class="doc-tabs" role="tablist" aria-label="Documents">
+    ${tabs.map((t, i) => html`<span class=${`doc-tab ${i === app.active.value ? "active" : ""}`} key=${t.key}>
+      <button type="button" role="tab" id=${`doc-tab-${i}`} aria-selected=${i === app.active.value}
+              onClick=${() => { app.active.value = i; S.updateFragment(t); }}>${t.name.value}</button>
+      <button type="button" class="close" aria-label=${`Close ${t.name.value}`} onClick=${() => S.closeTab(i)}>×</button></span>`)}
+    <button type="button" id="new-tab-button" aria-label="New document tab"
+            onClick=${() => { const t = S.newTab("Untitled", D.newDocument()); S.apply(t, t.doc.value, { history: false }); }}>+</button>
+  </div>`;
+}
+
+function Breadcrumb({ tab }) {
+  const doc = tab.doc.value;
+  const result = tab.result.value;
+  const size = result ? Math.floor((result.binary.length * 3) / 4) - (result.binary.match(/=*$/)[0].length) + 4 : 0;
+  const focus = (i) => S.collapseAll(tab, true, i);
+  return html`<nav id="breadcrumb" class="breadcrumb" aria-label="Packet structure">
+    <span>${size} bytes</span>
+    ${doc.layers.map((l, i) => html`<span aria-hidden="true"> › </span>
+      <button type="button" class="crumb" onClick=${() => focus(i)}>${l.id}</button>`)}
+  </nav>`;
+}
+
+let cachedOptions = null;
+
+/** One <option> per protocol, made once: the same vnodes every render, so preact skips them. */
+function protocolOptions(defs) {
+  if (!cachedOptions || cachedOptions.defs !== defs) {
+    cachedOptions = { defs, nodes: defs.protocolIds.map((id) => html`<option value=${id} />`) };
+  }
+  return cachedOptions.nodes;
+}
+
+function AppendPane({ tab }) {
+  const [text, setText] = useState("");
+  const suggestions = tab.suggestions.value;
+  const error = tab.errors.value.append;
+  const append = async () => {
+    if (!text.trim()) return;
+    if (await S.appendLayer(tab, text)) setText("");
+  };
+  return html`<section id="append-protocol-pane" class="append-pane" aria-label="Append new layer">
+    <label for="append-protocol-combobox">Append new layer</label>
+    <input id="append-protocol-combobox" class="protocol-type-selector" list="append-protocol-list" value=${text}
+           autocomplete="off" spellcheck=${false} placeholder=${suggestions.length ? `e.g. ${suggestions[0]}` : "protocol"}
+           aria-invalid=${error ? "true" : "false"} aria-describedby=${error ? "append-error" : undefined}
+           onInput=${(e) => setText(e.currentTarget.value)}
+           onKeyDown=${(e) => { if (e.key === "Enter") { e.preventDefault(); append(); } }} />
+    <datalist id="append-protocol-list">
+      ${suggestions.map((id) => html`<option value=${id}>valid next layer</option>`)}
+      ${protocolOptions(app.defs.value)}
+    </datalist>
+    <button type="button" id="append-protocol-button" onClick=${append}>Append layer</button>
+    ${error ? html`<p class="error" role="alert" id="append-error">${error}</p>` : null}
+  </section>`;
+}
+
+function PacketView({ tab }) {
+  const doc = tab.doc.value;
+  return html`<div class="packet-view">
+    <section class="layers-panel" aria-label="Layers" id="fieldEditorScrollPane">
+      <${Breadcrumb} tab=${tab} />
+      ${tab.errors.value.document ? html`<p class="error" role="alert" id="document-error">${tab.errors.value.document}</p>` : null}
+      ${doc.layers.map((_, i) => html`<${LayerPane} key=${`${i}:${doc.layers[i].id}`} tab=${tab} index=${i} />`)}
+      <${AppendPane} tab=${tab} />
+    </section>
+    <${HexView} tab=${tab} />
+  </div>`;
+}
+
+function Dialog() {
+  const d = app.dialog.value;
+  if (!d) return null;
+  const close = () => (app.dialog.value = null);
+  const onKeyDown = (e) => { if (e.key === "Escape") close(); };
+  if (d.kind === "pcap") {
+    return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="pcap-title" onKeyDown=${onKeyDown}>
+      <h2 id="pcap-title">${d.name}: ${d.results.length} packets — pick one</h2>
+      <ol class="pcap-list">${d.results.map((r, i) => html`<li><button type="button" id=${`pcap-packet-${i}`}
+          onClick=${() => S.choosePcapPacket(d.tab, d.results, d.packets, i, d.name)}>
+          #${i + 1} ${r.data.map((l) => l.id).join("/")} (${Math.floor(r.binary.length * 3 / 4)} bytes)</button></li>`)}</ol>
+      <button type="button" onClick=${close}>Cancel</button></div></div>`;
+  }
+  const copy = async () => {
+    try { await navigator.clipboard.writeText(d.code); app.notice.value = "Copied"; } catch { app.notice.value = "Select the text and copy it"; }
+  };
+  return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="code-title" onKeyDown=${onKeyDown}>
+    <h2 id="code-title">${d.title || "Scapy code"}</h2>
+    <label for="scapy-code" class="visually-hidden">Code</label>
+    <textarea id="scapy-code" readonly rows="6" value=${d.code} ref=${(el) => el && el.select()}></textarea>
+    <div class="dialog-buttons"><button type="button" id="copy-code-button" onClick=${copy}>Copy</button>
+    <button type="button" id="close-dialog-button" onClick=${close}>Close</button></div></div></div>`;
+}
+
+export function App() {
+  const defs = app.defs.value;
+  const tab = S.activeTab();
+  if (!defs || !tab) {
+    return html`<main class="loading"><p role="status" id="loading">${app.notice.value || "Loading protocol definitions…"}</p></main>`;
+  }
+  const view = tab.view.value;
+  return html`<div class="app">
+    <${Toolbar} tab=${tab} />
+    <${Tabs} />
+    <div class="views" role="tablist" aria-label="Editor view">
+      <button type="button" role="tab" id="view-packet" aria-selected=${view === "packet"} onClick=${() => (tab.view.value = "packet")}>Packet</button>
+      <button type="button" role="tab" id="view-fe" aria-selected=${view === "fe"} onClick=${() => (tab.view.value = "fe")}>
+        Field Engine${tab.doc.value.fe.instructions.length ? ` (${tab.doc.value.fe.instructions.length})` : ""}</button>
+      <span id="notice" class="notice" role="status">${app.notice.value}</span>
+    </div>
+    <main class="content">${view === "fe" ? html`<${FieldEngineTab} tab=${tab} />` : html`<${PacketView} tab=${tab} />`}</main>
+    <${Dialog} />
+  </div>`;
+}

@@ -1,0 +1,163 @@
+// The user's document: a layer stack of values the user set, plus field-engine instructions.
+// Pure functions over plain objects (documents are never mutated; edits make new ones).
+import { fromBase64, pyBytes, pyString, textToBase64, base64ToText } from "./bytes.js";
+
+export const FILE_TYPE = "trex-packet-editor";
+
+export function newDocument(layerIds = ["Ether"]) {
+  return {
+    layers: layerIds.map((id) => ({ id, fields: {} })),
+    fe: { instructions: [], global: { cache_size: "1000" } },
+    metadata: { caption: "", description: "" },
+  };
+}
+
+/** `Ether-IP-TCP`: the ids of layers 0..index, the prefix of every element id of that layer. */
+export function layerPath(doc, index) {
+  return doc.layers.slice(0, index + 1).map((l) => l.id).join("-");
+}
+
+export function isPrimitive(value) {
+  return value === null || typeof value !== "object";
+}
+
+/** The packet model of API.md section 5: set fields only; primitives are human values (strings). */
+export function toModel(doc) {
+  return doc.layers.map((layer) => ({
+    id: layer.id,
+    fields: Object.entries(layer.fields).map(([id, value]) => ({ id, value: isPrimitive(value) ? String(value) : value })),
+  }));
+}
+
+export function feOptions(doc) {
+  const global = {};
+  for (const [key, value] of Object.entries(doc.fe.global)) if (value !== "" && value != null) global[key] = value;
+  return { field_engine: { instructions: doc.fe.instructions, global_parameters: global } };
+}
+
+export function withField(doc, index, fieldId, value) {
+  const layers = doc.layers.map((layer, i) => {
+    if (i !== index) return layer;
+    const fields = { ...layer.fields };
+    if (value === undefined || value === "") delete fields[fieldId];
+    else fields[fieldId] = value;
+    return { ...layer, fields };
+  });
+  return { ...doc, layers };
+}
+
+export function withLayers(doc, layers) {
+  return { ...doc, layers };
+}
+
+export function withFe(doc, fe) {
+  return { ...doc, fe };
+}
+
+/** The desktop editor's `.trp` JSON (DocumentFile), so files move between the two editors. */
+export function toTrp(doc) {
+  return {
+    fileType: FILE_TYPE,
+    version: "1.0.0",
+    metadata: doc.metadata,
+    packet: toModel(doc).map((l) => ({ id: l.id, fields: l.fields })),
+    fePrarameters: { ...doc.fe.global },
+    feInstructions: doc.fe.instructions.map((i) => ({ id: i.id, parameters: { ...i.parameters } })),
+  };
+}
+
+export function fromTrp(data) {
+  if (!data || typeof data !== "object" || !Array.isArray(data.packet)) {
+    throw new Error("not a packet editor document (no 'packet' list)");
+  }
+  if (data.fileType && data.fileType !== FILE_TYPE) throw new Error(`unknown document type '${data.fileType}'`);
+  const layers = data.packet.map((p) => {
+    if (!p || typeof p.id !== "string") throw new Error("a layer without an id");
+    const fields = {};
+    for (const f of p.fields || []) if (f && typeof f.id === "string" && f.value !== undefined && f.value !== null) fields[f.id] = f.value;
+    return { id: p.id, fields };
+  });
+  const global = { cache_size: "1000", ...(data.fePrarameters || {}) };
+  const instructions = (data.feInstructions || []).map((i) => ({ id: i.id, parameters: { ...(i.parameters || {}) } }));
+  const metadata = { caption: "", description: "", ...(data.metadata || {}) };
+  return { layers, fe: { instructions, global }, metadata };
+}
+
+/** A document that rebuilds a dissected packet: every field it carries, as the server rendered it. */
+export function fromPacket(result, fe) {
+  const layers = result.data.map((layer) => {
+    const fields = {};
+    for (const f of layer.fields) {
+      if (f.ignored) continue;
+      if (isPrimitive(f.value)) fields[f.id] = f.hvalue;
+      else if (f.value.vtype === "BYTES") fields[f.id] = { vtype: "BYTES", base64: f.value.base64 };
+      else if (f.value.vtype === "EXPRESSION") fields[f.id] = { vtype: "EXPRESSION", expr: f.value.expr };
+    }
+    return { id: layer.id, fields };
+  });
+  return { ...newDocument([]), layers, fe: fe || newDocument([]).fe };
+}
+
+function pyValue(value) {
+  if (value === null || value === undefined) return "None";
+  if (typeof value === "number") return String(value);
+  if (typeof value === "boolean") return value ? "True" : "False";
+  if (typeof value === "string") return pyString(value);
+  if (value.vtype === "BYTES" && value.base64 !== undefined) return pyBytes(fromBase64(value.base64));
+  if (value.vtype === "EXPRESSION") return value.expr;
+  return pyString(JSON.stringify(value));
+}
+
+/** "Copy as Scapy code": a Python expression that rebuilds the packet (values as built). */
+export function scapyCode(doc, result) {
+  return doc.layers.map((layer, i) => {
+    const built = result && result.data[i] && result.data[i].id === layer.id ? result.data[i] : null;
+    const args = Object.entries(layer.fields).map(([fid, value]) => {
+      const field = built && built.fields.find((f) => f.id === fid);
+      return `${fid}=${pyValue(field ? field.value : value)}`;
+    });
+    return `${layer.id}(${args.join(", ")})`;
+  }).join("/");
+}
+
+export function encodeFragment(doc) {
+  return "doc=" + textToBase64(JSON.stringify(toTrp(doc))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function decodeFragment(hash) {
+  const match = /(?:^#?|&)doc=([A-Za-z0-9_-]+)/.exec(hash || "");
+  if (!match) return null;
+  const b64 = match[1].replace(/-/g, "+").replace(/_/g, "/");
+  return fromTrp(JSON.parse(base64ToText(b64 + "=".repeat((4 - (b64.length % 4)) % 4))));
+}
+
+/** Parameters a field-engine template puts on a field (as the desktop editor does). */
+export function templateInstructions(doc, index, fieldId, template, defs, initValue) {
+  const layer = doc.layers[index];
+  const same = doc.layers.slice(0, index).filter((l) => l.id === layer.id).length;
+  const tag = same > 0 ? `:${same}` : "";
+  const varName = `${layer.id}${tag}_${fieldId}`;
+  const offset = `${layer.id}${tag}.${fieldId}`;
+  return template.instructionIds.map((id) => {
+    const meta = defs.feInstructions.get(id);
+    const parameters = {};
+    for (const pid of meta ? meta.parameters : []) {
+      const pmeta = defs.feParams.get(pid) || {};
+      if (pid === "name" || pid === "fv_name") parameters[pid] = varName;
+      else if (pid === "pkt_offset") parameters[pid] = offset;
+      else if (pid === "init_value") parameters[pid] = String(initValue ?? "0");
+      else if (pmeta.defaultValue !== undefined) parameters[pid] = String(pmeta.defaultValue);
+    }
+    return { id, parameters };
+  });
+}
+
+export function newInstruction(id, defs) {
+  const meta = defs.feInstructions.get(id);
+  const parameters = {};
+  for (const pid of meta ? meta.parameters : []) {
+    const pmeta = defs.feParams.get(pid) || {};
+    if (pmeta.defaultValue !== undefined) parameters[pid] = String(pmeta.defaultValue);
+  }
+  return { id, parameters };
+}

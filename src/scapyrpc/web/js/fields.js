@@ -1,0 +1,282 @@
+// The layer stack: one collapsible pane per layer, a row per field, editors typed from get_definitions.
+import { useState, useEffect, useLayoutEffect, useRef } from "preact/hooks";
+import { html } from "./html.js";
+import { app, editField, clearFieldError, moveLayer, deleteLayer } from "./store.js";
+import { fieldKind } from "./definitions.js";
+import { checkField } from "./validate.js";
+import { layerPath, isPrimitive, templateInstructions } from "./document.js";
+import { PayloadEditor } from "./payload.js";
+import { setFe } from "./store.js";
+import { errorText } from "./rpc.js";
+
+const EXPRESSION_KINDS = new Set(["EXPRESSION", "TCP_OPTIONS", "IP_OPTIONS"]);
+
+/** What a field shows: the server's rendering of the built packet, else what the user set. */
+function shownValue(built, value) {
+  if (built) {
+    if (!isPrimitive(built.value) && built.value.vtype === "EXPRESSION") return built.value.expr;
+    return built.hvalue ?? String(built.value ?? "");
+  }
+  if (value === undefined) return "";
+  if (isPrimitive(value)) return String(value);
+  return value.vtype === "EXPRESSION" ? value.expr : "";
+}
+
+function position(layerResult, built) {
+  if (!layerResult || !built || built.offset === undefined || built.length === undefined) return "meta-field";
+  if (built.ignored) return "ignored";
+  const begin = layerResult.offset + built.offset;
+  const hex = (n) => n.toString(16).padStart(4, "0");
+  if (built.length > 0) return `${hex(begin)}-${hex(begin + built.length - 1)} [${String(built.length).padStart(4, "0")}]`;
+  if (built.bit_length !== undefined) return `${hex(begin)}-${hex(begin)} [bits]`;
+  return `${hex(begin)} [0000]`;
+}
+
+export function layerTitle(meta, layer, layerResult) {
+  const name = meta ? meta.name : layer.id;
+  if (!layerResult) return `${name} as Payload`;
+  if (!layerResult.valid_structure) return `${name} as ${layerResult.real_id || "Payload"}`;
+  if (layerResult.real_id && layerResult.real_id !== layer.id) return `${name} as ${layerResult.real_id}`;
+  return name;
+}
+
+export function LayerPane({ tab, index }) {
+  const doc = tab.doc.value;
+  const layer = doc.layers[index];
+  const result = tab.result.value;
+  const layerResult = result && result.data[index] && result.data[index].id === layer.id ? result.data[index] : null;
+  const meta = app.defs.value.protocols.get(layer.id);
+  const path = layerPath(doc, index);
+  const collapsed = !!tab.collapsed.value[path];
+  const title = layerTitle(meta, layer, layerResult);
+  const invalid = layerResult ? !layerResult.valid_structure || (layerResult.real_id && layerResult.real_id !== layer.id) : true;
+  const toggle = () => (tab.collapsed.value = { ...tab.collapsed.value, [path]: !collapsed });
+  const fields = meta ? meta.fields : (layerResult ? layerResult.fields.map((f) => ({ id: f.id, name: f.id })) : []);
+  const error = tab.errors.value[`layer:${index}`];
+  return html`
+    <section id=${`${path}-pane`} class=${`layer ${invalid ? "invalid-layer" : ""} ${collapsed ? "collapsed" : "expanded"}`}
+             aria-label=${`Layer ${title}`}>
+      <h3 class="layer-title">
+        <button type="button" class="layer-toggle" aria-expanded=${!collapsed} aria-controls=${`${path}-fields`}
+                id=${`${path}-toggle`} onClick=${toggle}>
+          <span aria-hidden="true">${collapsed ? "▸" : "▾"}</span> ${title}
+          ${layerResult ? html`<span class="layer-offset">@${layerResult.offset}</span>` : null}
+        </button>
+        ${index > 0 ? html`
+          <span class="layer-actions">
+            <button type="button" aria-label=${`Move ${layer.id} up`} title="Move layer up" disabled=${index < 2}
+                    id=${`${path}-up`} onClick=${() => moveLayer(tab, index, -1)}>↑</button>
+            <button type="button" aria-label=${`Move ${layer.id} down`} title="Move layer down"
+                    disabled=${index >= doc.layers.length - 1} id=${`${path}-down`}
+                    onClick=${() => moveLayer(tab, index, 1)}>↓</button>
+            <button type="button" aria-label=${`Delete ${layer.id}`} title="Delete layer" id=${`${path}-delete`}
+                    onClick=${() => deleteLayer(tab, index)}>✕</button>
+          </span>` : null}
+      </h3>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+      <div id=${`${path}-fields`} class="fields" hidden=${collapsed}>
+        ${fields.map((fmeta) => html`<${FieldRow} key=${fmeta.id} tab=${tab} index=${index} meta=${fmeta}
+                                        path=${path} layerResult=${layerResult} />`)}
+      </div>
+    </section>`;
+}
+
+function FieldRow({ tab, index, meta, path, layerResult }) {
+  const layer = tab.doc.value.layers[index];
+  const id = `${path}-${meta.id}`;
+  const built = layerResult ? layerResult.fields.find((f) => f.id === meta.id) : null;
+  const value = layer.fields[meta.id];
+  const isSet = value !== undefined;
+  const kind = fieldKind(meta);
+  const state = isSet ? "field-value-set" : meta.auto ? "field-value-auto" : "field-value-default";
+  const selection = tab.selection.value;
+  const selected = selection && selection.layer === index && selection.field === meta.id;
+  const error = tab.errors.value[`${index}:${meta.id}`];
+  const [menu, setMenu] = useState(false);
+  const [payloadOpen, setPayloadOpen] = useState(false);
+  const row = useRef(null);
+  useEffect(() => {
+    if (selected && row.current && selection.fromHex) row.current.scrollIntoView({ block: "nearest" });
+  }, [selected, selection]);
+  const select = () => {
+    if (!selected) tab.selection.value = { layer: index, field: meta.id };
+  };
+  const onContext = (event) => {
+    event.preventDefault();
+    setMenu(true);
+  };
+  let editor;
+  if (kind === "BYTES" || (built && !isPrimitive(built.value) && built.value.vtype === "BYTES")) {
+    editor = html`<input id=${id} class=${`field-input payload-value ${state}`} readonly value=${shownValue(built, value)}
+                         aria-describedby=${error ? `${id}-error` : undefined} aria-haspopup="dialog"
+                         title="Enter or click to edit the payload"
+                         onFocus=${select} onClick=${() => setPayloadOpen(true)}
+                         onKeyDown=${(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); setPayloadOpen(true); } }} />`;
+  } else {
+    editor = html`<${TextEditor} tab=${tab} index=${index} meta=${meta} id=${id} kind=${kind} built=${built}
+                                 value=${value} state=${state} error=${error} onFocus=${select} />`;
+  }
+  return html`
+    <div class=${`field-row ${selected ? "selected" : ""}`} ref=${row} onContextMenu=${onContext}
+         onClick=${select} data-field=${id}>
+      <span class="field-position">${position(layerResult, built)}</span>
+      <label class="field-name" for=${id} id=${`${id}-label`} title=${meta.id}>${meta.name || meta.id}</label>
+      <span class="field-editor">
+        ${editor}
+        <button type="button" class="field-menu-button" aria-label=${`Actions for ${meta.name || meta.id}`}
+                aria-haspopup="menu" aria-expanded=${menu} id=${`${id}-menu`} onClick=${() => setMenu(!menu)}>⋮</button>
+        ${menu ? html`<${FieldMenu} tab=${tab} index=${index} meta=${meta} built=${built} id=${id} close=${() => setMenu(false)} />` : null}
+      </span>
+      ${error ? html`<p class="error field-error" id=${`${id}-error`} role="alert">${error}</p>` : null}
+      ${payloadOpen ? html`<${PayloadEditor} tab=${tab} index=${index} fieldId=${meta.id} value=${value} built=${built}
+                              close=${() => setPayloadOpen(false)} id=${id} />` : null}
+      ${kind === "BITMASK" && meta.bits ? html`<${BitRows} tab=${tab} index=${index} meta=${meta} id=${id} built=${built} />` : null}
+      ${EXPRESSION_KINDS.has(kind) && built && built.value && built.value.expr ? html`<${OptionRows} expr=${built.value.expr} id=${id} />` : null}
+    </div>`;
+}
+
+function TextEditor({ tab, index, meta, id, kind, built, value, state, error, onFocus }) {
+  const shown = shownValue(built, value);
+  const [text, setText] = useState(shown);
+  const [dirty, setDirty] = useState(false);
+  useEffect(() => {
+    if (!dirty) setText(shown);
+  }, [shown, dirty]);
+  const expression = EXPRESSION_KINDS.has(kind) || (built && !isPrimitive(built.value) && built.value.vtype === "EXPRESSION");
+  const commit = async (typed) => {
+    const problem = typed === shown ? "" : checkField(kind, meta, typed);
+    if (problem) {
+      tab.errors.value = { ...tab.errors.value, [`${index}:${meta.id}`]: problem };
+      return;
+    }
+    let newValue = typed.trim() === "" ? undefined : expression ? { vtype: "EXPRESSION", expr: typed } : typed.trim();
+    if (await editField(tab, index, meta.id, newValue)) setDirty(false);
+  };
+  const onKeyDown = (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      commit(event.currentTarget.value);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      setText(shown);
+      setDirty(false);
+      clearFieldError(tab, index, meta.id);
+    }
+  };
+  const options = kind === "ENUM" && meta.values_dict ? Object.keys(meta.values_dict) : null;
+  return html`
+    <input id=${id} class=${`field-input ${state}`} value=${text} spellcheck=${false} autocomplete="off"
+           data-dirty=${dirty ? "true" : "false"}
+           list=${options ? `${id}-values` : undefined} aria-invalid=${error ? "true" : "false"}
+           aria-describedby=${error ? `${id}-error` : undefined}
+           onInput=${(e) => { setText(e.currentTarget.value); setDirty(true); }}
+           onKeyDown=${onKeyDown} onFocus=${(e) => { onFocus(); e.currentTarget.select(); }}
+           onBlur=${(e) => { if (dirty) commit(e.currentTarget.value); }} />
+    ${options ? html`<datalist id=${`${id}-values`}>${options.map((o) => html`<option value=${o} />`)}</datalist>` : null}`;
+}
+
+function BitRows({ tab, index, meta, id, built }) {
+  const [pending, setPending] = useState(null); // the value asked for, shown until the server answers
+  const current = pending ?? (built && typeof built.value === "number" ? built.value : 0);
+  const set = async (mask, bitValue) => {
+    const wanted = (current & ~mask) | bitValue;
+    setPending(wanted);
+    await editField(tab, index, meta.id, String(wanted));
+    setPending(null);
+  };
+  return html`
+    <div class="sub-rows" role="group" aria-label=${`${meta.name || meta.id} bits`}>
+      ${meta.bits.map((bit) => {
+        const bitId = `${id}-${bit.name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+        const values = bit.values || [];
+        const mask = bit.mask.toString(2).padStart(8, "0").replace(/0/g, ".");
+        if (values.length === 2 && values[0].value === 0) {
+          const on = (current & bit.mask) === values[1].value;
+          return html`<div class="sub-row"><span class="field-position">${mask}</span>
+            <label class="bit-label"><input type="checkbox" id=${bitId} checked=${on}
+              onChange=${(e) => set(bit.mask, e.currentTarget.checked ? values[1].value : 0)} /> ${bit.name}</label></div>`;
+        }
+        return html`<div class="sub-row"><span class="field-position">${mask}</span>
+          <label class="bit-label" for=${bitId}>${bit.name}</label>
+          <select id=${bitId} onChange=${(e) => set(bit.mask, Number(e.currentTarget.value))}>
+            ${values.map((v) => html`<option value=${v.value} selected=${(current & bit.mask) === v.value}>${v.name}</option>`)}
+          </select></div>`;
+      })}
+    </div>`;
+}
+
+/** Top-level items of a Python list literal such as `[('MSS', 1460), ('NOP', None)]`. */
+export function splitOptions(expr) {
+  const text = expr.trim();
+  if (!text.startsWith("[") || !text.endsWith("]")) return [];
+  const items = [];
+  let depth = 0, quote = null, start = 1;
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === "," && depth === 0) {
+      items.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = text.slice(start, text.length - 1).trim();
+  if (last) items.push(last);
+  return items;
+}
+
+function OptionRows({ expr, id }) {
+  const items = splitOptions(expr);
+  if (!items.length) return null;
+  return html`<ul class="sub-rows option-rows" aria-label="Options" id=${`${id}-options`}>
+    ${items.map((item) => {
+      const m = /^\(\s*'([^']*)'\s*,\s*(.*)\)$/s.exec(item);
+      return html`<li class="sub-row"><span class="option-name">${m ? m[1] : "option"}</span>
+        <span class="option-value">${m ? m[2] : item}</span></li>`;
+    })}</ul>`;
+}
+
+function FieldMenu({ tab, index, meta, built, id, close }) {
+  const first = useRef(null);
+  useLayoutEffect(() => first.current && first.current.focus(), []);
+  const doc = tab.doc.value;
+  const generate = async () => {
+    close();
+    try {
+      const layerId = doc.layers[index].id;
+      const r = await app.rpc.call("build_pkt", [{ id: layerId, fields: [{ id: meta.id, value: { vtype: "RANDOM" } }] }]);
+      const f = r.data[0].fields.find((x) => x.id === meta.id);
+      const value = isPrimitive(f.value) ? f.hvalue : f.value;
+      await editField(tab, index, meta.id, value);
+    } catch (err) {
+      tab.errors.value = { ...tab.errors.value, [`${index}:${meta.id}`]: errorText(err) };
+    }
+  };
+  const reset = () => {
+    close();
+    editField(tab, index, meta.id, undefined);
+  };
+  const feTemplate = (template) => {
+    close();
+    const init = built ? shownValue(built, undefined) : "0";
+    const added = templateInstructions(doc, index, meta.id, template, app.defs.value, init);
+    setFe(tab, { ...doc.fe, instructions: [...doc.fe.instructions, ...added] });
+    tab.view.value = "fe";
+  };
+  const onKeyDown = (e) => {
+    if (e.key === "Escape") {
+      close();
+      document.getElementById(id)?.focus();
+    }
+  };
+  return html`<div class="menu-popup" role="menu" aria-label=${`${meta.id} actions`} onKeyDown=${onKeyDown}>
+    <button type="button" role="menuitem" ref=${first} onClick=${generate}>Generate</button>
+    <button type="button" role="menuitem" onClick=${reset}>Set to default</button>
+    ${app.defs.value.feTemplates.map((t) => html`<button type="button" role="menuitem" onClick=${() => feTemplate(t)}>
+      Field engine: ${t.name}</button>`)}
+  </div>`;
+}

@@ -1,0 +1,93 @@
+// JSON-RPC over the gateway's WebSocket: GUI handshake, several calls in flight, automatic reconnect.
+import { signal } from "@preact/signals";
+
+export class RpcError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class Rpc {
+  constructor(url) {
+    this.url = url;
+    this.state = signal("connecting"); // connecting | connected | disconnected
+    this.handler = null;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.backoff = 250;
+    this.waiters = [];
+    this.connect();
+  }
+
+  connect() {
+    this.state.value = "connecting";
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => this.handshake().catch(() => ws.close());
+    ws.onmessage = (event) => this.receive(event.data);
+    ws.onclose = () => {
+      this.ws = null;
+      this.handler = null;
+      this.state.value = "disconnected";
+      for (const { reject } of this.pending.values()) reject(new RpcError(0, "connection to the server lost"));
+      this.pending.clear();
+      setTimeout(() => this.connect(), this.backoff);
+      this.backoff = Math.min(this.backoff * 2, 5000);
+    };
+  }
+
+  async handshake() {
+    const version = await this.send("get_version", undefined);
+    const [major, minor] = String(version.version).split(".");
+    this.handler = await this.send("get_version_handler", [major, minor]);
+    this.backoff = 250;
+    this.state.value = "connected";
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  receive(text) {
+    let reply;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const entry = this.pending.get(reply.id);
+    if (!entry) return;
+    this.pending.delete(reply.id);
+    if (reply.error) entry.reject(new RpcError(reply.error.code, reply.error.message));
+    else entry.resolve(reply.result);
+  }
+
+  send(method, params) {
+    const id = String(this.nextId++);
+    const message = { jsonrpc: "2.0", id, method };
+    if (params !== undefined) message.params = params;
+    return new Promise((resolve, reject) => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+        reject(new RpcError(0, "not connected to the server"));
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+      this.ws.send(JSON.stringify(message));
+    });
+  }
+
+  ready() {
+    if (this.state.value === "connected") return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** A GUI-shaped call: the handler first, then the parameters. */
+  async call(method, ...params) {
+    await this.ready();
+    return this.send(method, [this.handler, ...params]);
+  }
+}
+
+/** A human message for an error thrown by a call (the server's own text, without its prefix). */
+export function errorText(err) {
+  const text = err && err.message ? err.message : String(err);
+  return text.replace(/^Scapy Server: /, "");
+}

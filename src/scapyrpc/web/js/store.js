@@ -1,0 +1,250 @@
+// Application state (signals) and the actions that change a document: every edit is rebuilt by the
+// server (build_pkt_ex) before it is accepted, and goes on the tab's undo history.
+import { signal, batch } from "@preact/signals";
+import { errorText } from "./rpc.js";
+import { toBase64, fromBase64 } from "./bytes.js";
+import * as D from "./document.js";
+
+export const app = {
+  rpc: null,
+  defs: signal(null),
+  templates: signal([]),
+  tabs: signal([]),
+  active: signal(0),
+  notice: signal(""), // the last message for the whole app (errors that belong to no field)
+  dialog: signal(null),
+};
+
+let tabKeys = 0;
+
+export function makeTab(name, doc) {
+  return {
+    key: ++tabKeys,
+    name: signal(name),
+    doc: signal(doc),
+    result: signal(null),
+    errors: signal({}),
+    selection: signal(null), // {layer, field} or {start, length} of bytes
+    collapsed: signal({}),
+    view: signal("packet"),
+    suggestions: signal([]),
+    past: [],
+    future: [],
+    pcap: null, // {packets: [base64...], index} after opening a pcap
+    stack: null, // layer ids the suggestions were computed for
+    queue: Promise.resolve(),
+    revision: signal(0),
+  };
+}
+
+export function activeTab() {
+  return app.tabs.value[app.active.value];
+}
+
+function setError(tab, key, message) {
+  const errors = { ...tab.errors.value };
+  if (message) errors[key] = message;
+  else delete errors[key];
+  tab.errors.value = errors;
+}
+
+async function build(doc) {
+  return app.rpc.call("build_pkt_ex", D.toModel(doc), D.feOptions(doc));
+}
+
+/** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
+export function apply(tab, doc, { errorKey = "document", history = true } = {}) {
+  const run = async () => {
+    let built;
+    try {
+      built = await build(doc);
+    } catch (err) {
+      setError(tab, errorKey, errorText(err));
+      return false;
+    }
+    batch(() => {
+      if (history && tab.doc.value !== doc) {
+        tab.past.push(tab.doc.value);
+        if (tab.past.length > 500) tab.past.shift();
+        tab.future = [];
+      }
+      tab.doc.value = doc;
+      tab.result.value = built;
+      setError(tab, errorKey, null);
+      if (errorKey !== "document") setError(tab, "document", null);
+      tab.revision.value++;
+    });
+    if (tab === activeTab()) updateFragment(tab);
+    const stack = doc.layers.map((l) => l.id).join("/");
+    if (stack !== tab.stack) {
+      tab.stack = stack;
+      refreshSuggestions(tab); // the valid next layers depend on the stack only
+    }
+    return true;
+  };
+  const next = tab.queue.then(run, run);
+  tab.queue = next.catch(() => false);
+  return next;
+}
+
+export function updateFragment(tab) {
+  history.replaceState(null, "", "#" + D.encodeFragment(tab.doc.value));
+}
+
+async function refreshSuggestions(tab) {
+  try {
+    const model = D.toModel(tab.doc.value);
+    tab.suggestions.value = model.length ? await app.rpc.call("get_payload_classes", model) : [];
+  } catch {
+    tab.suggestions.value = [];
+  }
+}
+
+export function editField(tab, index, fieldId, value) {
+  return apply(tab, D.withField(tab.doc.value, index, fieldId, value), { errorKey: `${index}:${fieldId}` });
+}
+
+export function clearFieldError(tab, index, fieldId) {
+  setError(tab, `${index}:${fieldId}`, null);
+}
+
+/** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current. */
+async function travel(tab, from, to) {
+  if (!from.length) return;
+  const target = from.pop();
+  const current = tab.doc.value;
+  if (await apply(tab, target, { history: false })) to.push(current);
+  else from.push(target);
+}
+
+export const undo = (tab) => travel(tab, tab.past, tab.future);
+export const redo = (tab) => travel(tab, tab.future, tab.past);
+
+export function appendLayer(tab, protocolId) {
+  const id = protocolId.trim();
+  const defs = app.defs.value;
+  if (!defs.protocols.has(id)) {
+    const byName = [...defs.protocols.values()].find((p) => p.name === id);
+    if (!byName) {
+      setError(tab, "append", `unknown protocol '${id}'`);
+      return Promise.resolve(false);
+    }
+    return appendLayer(tab, byName.id);
+  }
+  const doc = tab.doc.value;
+  return apply(tab, D.withLayers(doc, [...doc.layers, { id, fields: {} }]), { errorKey: "append" });
+}
+
+export function moveLayer(tab, index, delta) {
+  const layers = [...tab.doc.value.layers];
+  const target = index + delta;
+  if (index < 1 || target < 1 || target >= layers.length) return Promise.resolve(false);
+  [layers[index], layers[target]] = [layers[target], layers[index]];
+  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: `layer:${index}` });
+}
+
+export function deleteLayer(tab, index) {
+  if (index < 1) return Promise.resolve(false);
+  const layers = tab.doc.value.layers.filter((_, i) => i !== index);
+  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: `layer:${index}` });
+}
+
+/** "Recalculate auto-values": unset every field Scapy computes (lengths, checksums). */
+export function recalculateAutoValues(tab) {
+  const defs = app.defs.value;
+  const layers = tab.doc.value.layers.map((layer) => {
+    const fields = {};
+    for (const [fid, value] of Object.entries(layer.fields)) {
+      const meta = defs.field(layer.id, fid);
+      if (!(meta && meta.auto)) fields[fid] = value;
+    }
+    return { ...layer, fields };
+  });
+  return apply(tab, D.withLayers(tab.doc.value, layers));
+}
+
+/** Binary editing: the bytes are dissected again (reconstruct_pkt) and become the document. */
+export async function setPacketBytes(tab, bytes) {
+  let result;
+  try {
+    result = await app.rpc.call("reconstruct_pkt", toBase64(bytes), null);
+  } catch (err) {
+    setError(tab, "hex", errorText(err));
+    return false;
+  }
+  return apply(tab, D.fromPacket(result, tab.doc.value.fe), { errorKey: "hex" });
+}
+
+export function setFe(tab, fe, errorKey = "fe") {
+  return apply(tab, D.withFe(tab.doc.value, fe), { errorKey });
+}
+
+export function collapseAll(tab, collapsed, except = -1) {
+  const state = {};
+  tab.doc.value.layers.forEach((_, i) => (state[D.layerPath(tab.doc.value, i)] = collapsed && i !== except));
+  tab.collapsed.value = state;
+}
+
+export function newTab(name, doc) {
+  const tab = makeTab(name, doc);
+  app.tabs.value = [...app.tabs.value, tab];
+  app.active.value = app.tabs.value.length - 1;
+  return tab;
+}
+
+export function closeTab(index) {
+  const tabs = app.tabs.value.filter((_, i) => i !== index);
+  if (!tabs.length) tabs.push(makeTab("Untitled", D.newDocument()));
+  app.tabs.value = tabs;
+  app.active.value = Math.min(app.active.value, tabs.length - 1);
+  const tab = activeTab();
+  if (!tab.result.value) apply(tab, tab.doc.value, { history: false });
+  else updateFragment(tab);
+}
+
+/** Replace a tab's document by a loaded one (file, template, pcap); undoable like any edit. */
+export async function loadDocument(tab, doc, name) {
+  const ok = await apply(tab, doc);
+  if (ok) {
+    if (name) tab.name.value = name;
+    collapseAll(tab, false);
+  }
+  return ok;
+}
+
+export async function openPcap(tab, bytes, name) {
+  let results;
+  try {
+    results = await app.rpc.call("read_pcap", toBase64(bytes));
+  } catch (err) {
+    app.notice.value = `Cannot open ${name}: ${errorText(err)}`;
+    return false;
+  }
+  if (!results.length) {
+    app.notice.value = `${name} holds no packet`;
+    return false;
+  }
+  const packets = results.map((r) => r.binary);
+  if (results.length === 1) return choosePcapPacket(tab, results, packets, 0, name);
+  app.dialog.value = { kind: "pcap", tab, results, packets, name };
+  return true;
+}
+
+export async function choosePcapPacket(tab, results, packets, index, name) {
+  app.dialog.value = null;
+  const doc = D.fromPacket(results[index], D.newDocument([]).fe);
+  const ok = await apply(tab, doc, { errorKey: "document" });
+  if (ok) {
+    tab.pcap = { packets, index };
+    tab.name.value = results.length > 1 ? `${name} #${index + 1}` : name;
+    collapseAll(tab, true, doc.layers.length - 1);
+  }
+  return ok;
+}
+
+export async function pcapBytes(tab, all) {
+  const current = tab.result.value.binary;
+  let packets = [current];
+  if (all && tab.pcap) packets = tab.pcap.packets.map((p, i) => (i === tab.pcap.index ? current : p));
+  return fromBase64(await app.rpc.call("write_pcap", packets));
+}
