@@ -23,8 +23,9 @@ GUI_HANDLER = "gCpT7kGF+TG7Jmm90XmxdQ=="  # base64(md5("1021" + "02")) for API 1
 class ServerProcess(ManagedServer):
     """`python -m scapyrpc serve` on 127.0.0.1 and a free port, with what tests ask of it."""
 
-    def __init__(self, *args: str, workers: int = 2, startup_timeout: float = 90.0) -> None:
-        super().__init__(workers, tuple(args), startup_timeout)
+    def __init__(self, *args: str, workers: int = 2, startup_timeout: float = 90.0,
+                 env: dict[str, str] | None = None) -> None:
+        super().__init__(workers, tuple(args), startup_timeout, env=env)
 
     def tree(self) -> list[psutil.Process]:
         """The server process and every descendant still alive."""

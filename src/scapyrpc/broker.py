@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import time
@@ -24,6 +25,7 @@ import zmq
 from . import protocol as p
 from . import scheduler as core
 from .config import BrokerConfig
+from .gate import RESERVED_FDS, ConnectionGate, listening_socket, raise_fd_limit
 from .pool import LocalPool
 from .replies import peek_id, peek_method, scapy_error_body
 
@@ -53,6 +55,7 @@ class Broker:
         self.endpoints = (frontend, backend)
         self.core = core.Scheduler(config, local_workers)
         self.pool: LocalPool | None = None
+        self.gate: ConnectionGate | None = None
         self.ctx = zmq.Context()
         self.front = self.ctx.socket(zmq.ROUTER)
         self.back = self.ctx.socket(zmq.ROUTER)
@@ -95,9 +98,16 @@ class Broker:
     # ---- lifecycle -------------------------------------------------------------------
 
     def bind(self) -> None:
-        """Bind both sockets; raises zmq.ZMQError if an endpoint is taken."""
-        self.front.bind(self.endpoints[0])
-        self.back.bind(self.endpoints[1])
+        """Bind both sockets; raises OSError or zmq.ZMQError if an endpoint is taken."""
+        frontend, backend = self.endpoints
+        limit = self.config.max_connections or raise_fd_limit() - RESERVED_FDS - 4 * self.core.local_workers
+        listener = listening_socket(frontend)
+        if listener is not None:  # our own listening socket, so the gate can close it (gate.py)
+            self.front.setsockopt(zmq.USE_FD, os.dup(listener.fileno()))  # libzmq closes its copy
+            frontend = f"{frontend.rpartition(':')[0]}:{listener.getsockname()[1]}"
+        self.gate = ConnectionGate(self.front, listener, max(1, limit))
+        self.front.bind(frontend)
+        self.back.bind(backend)
 
     @property
     def frontend_endpoint(self) -> str:
@@ -137,6 +147,9 @@ class Broker:
         self._done = loop.create_future()
         for sock in (self.front, self.back):
             loop.add_reader(sock.FD, self.pump)
+        if self.gate is not None:
+            loop.add_reader(self.gate.monitor.FD, self.gate.drain)
+            self.gate.drain()  # edge-triggered: take what came before the reader was added
         self._timer = loop.call_later(self.config.tick, self._on_tick)
         self.step(self.core.tick)  # asks for the local workers
         try:
@@ -146,6 +159,9 @@ class Broker:
                 loop.remove_reader(sock.FD)
             if self._timer is not None:
                 self._timer.cancel()
+            if self.gate is not None:
+                loop.remove_reader(self.gate.monitor.FD)
+                self.gate.close()
             self.front.close(linger=2000)
             self.back.close(linger=0)
             self.ctx.term()
