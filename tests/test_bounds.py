@@ -1,0 +1,134 @@
+"""The broker's bounds against hostile clients, over real sockets: frames per message, replies a
+client never reads, connections. (Queue fairness across identities: test_reliability; every bound
+with a fake clock: test_scheduler.)"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import psutil
+import pytest
+import zmq
+
+from conftest import GUI_HANDLER, ServerProcess, wait_for, zmq_socket
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from connection_flood import flood  # noqa: E402
+
+VERSION = orjson.dumps({"jsonrpc": "2.0", "id": "v", "method": "get_version"})
+
+
+@pytest.fixture(scope="module")
+def server() -> ServerProcess:
+    srv = ServerProcess("--max-client-backlog-bytes", str(16 * 2**20), "--max-connections", "60", workers=2)
+    yield srv
+    srv.stop()
+
+
+def version_rtt(endpoint: str, timeout_ms: int = 10000) -> float:
+    sock = zmq_socket(zmq.REQ, endpoint, timeout_ms)
+    try:
+        t0 = time.monotonic()
+        sock.send(VERSION)
+        assert orjson.loads(sock.recv())["result"]["version"] == "1.02"
+        return time.monotonic() - t0
+    finally:
+        sock.close()
+
+
+def test_message_with_too_many_frames_is_dropped_unanswered_and_logged_once(server: ServerProcess) -> None:
+    dealer = zmq_socket(zmq.DEALER, server.endpoint, timeout_ms=1000)
+    try:
+        for _ in range(2):
+            dealer.send_multipart([b""] * 20 + [VERSION])  # identity + 20 + body: over the cap of 8
+        with pytest.raises(zmq.Again):
+            dealer.recv_multipart()  # nothing echoed, nothing answered
+        dealer.send_multipart([b"", VERSION])  # the same peer, a well-formed request
+        assert orjson.loads(dealer.recv_multipart()[-1])["result"]["version"] == "1.02"
+        peer_lines = [line for line in server.stderr_text().splitlines() if "more than the allowed frames" in line]
+        assert len(peer_lines) == 1
+    finally:
+        dealer.close()
+
+
+def test_a_million_frames_do_not_stall_other_clients_or_lose_workers(server: ServerProcess) -> None:
+    workers = sorted(server.worker_pids())
+    bomber = zmq_socket(zmq.DEALER, server.endpoint, timeout_ms=1000)
+    bomber.setsockopt(zmq.SNDHWM, 0)
+    rtts: list[float] = []
+    done = threading.Event()
+
+    def other_client() -> None:
+        while not done.is_set():
+            rtts.append(version_rtt(server.endpoint))
+
+    thread = threading.Thread(target=other_client)
+    thread.start()
+    try:
+        send = bomber.send
+        for _ in range(1_000_000):
+            send(b"", zmq.SNDMORE)
+        send(VERSION)
+        time.sleep(2.0)  # the broker works through the frames in batches meanwhile
+        done.set()
+        thread.join(30)
+        with pytest.raises(zmq.Again):
+            bomber.recv_multipart()
+        assert len(rtts) > 10 and max(rtts) < 5.0  # others kept being answered
+        print(f"other client: {len(rtts)} requests, slowest {max(rtts) * 1000:.0f} ms")
+        assert sorted(server.worker_pids()) == workers  # no worker thought the broker was gone
+        assert "lost (heartbeat timeout)" not in server.stderr_text()
+    finally:
+        done.set()
+        bomber.close(linger=0)
+
+
+def test_replies_a_client_never_reads_are_bounded(server: ServerProcess) -> None:
+    """get_definitions(null) is 3 MB; 60 of them unread would be 180 MB without the backlog bound."""
+    broker = psutil.Process(server.pid)
+    rss_before = broker.memory_info().rss
+    hog = zmq.Context.instance().socket(zmq.DEALER)
+    hog.setsockopt(zmq.RCVHWM, 1)
+    hog.setsockopt(zmq.RCVBUF, 4096)
+    hog.setsockopt(zmq.LINGER, 0)
+    hog.connect(server.endpoint)
+    try:
+        request = orjson.dumps({"jsonrpc": "2.0", "id": "d", "method": "get_definitions", "params": [GUI_HANDLER, None]})
+        for _ in range(60):
+            hog.send_multipart([b"", request])
+        assert wait_for(lambda: "exceed the backlog limit" in server.stderr_text()
+                        or "does not read its replies" in server.stderr_text(), 60)
+        assert version_rtt(server.endpoint) < 5.0  # others are served meanwhile
+        grown = broker.memory_info().rss - rss_before
+        assert grown < 80 * 2**20, f"broker grew {grown / 2**20:.0f} MB"
+    finally:
+        hog.close()
+
+
+def test_connections_beyond_the_limit_are_refused_without_spinning(server: ServerProcess) -> None:
+    regular = zmq_socket(zmq.REQ, server.endpoint)  # connected before the flood
+    regular.send(VERSION)
+    regular.recv()
+    conns, refused = flood(server.port, 300, timeout=1.0, greet=True)
+    try:
+        # the limit (60) plus what the kernel completed in the listen backlog (100) before the filter
+        assert len(conns) <= 60 + 100 + 20 and refused == 300 - len(conns)
+        broker = psutil.Process(server.pid)
+        broker.cpu_percent()
+        time.sleep(1.0)
+        assert broker.cpu_percent() < 30  # no thread spinning on accept
+        regular.send(VERSION)  # a connection made before the flood is served
+        assert orjson.loads(regular.recv())["result"]["version"] == "1.02"
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=0.5)
+    finally:
+        for sock in conns:
+            sock.close()
+        regular.close()
+    assert wait_for(lambda: version_rtt(server.endpoint, 2000) < 2.0, 20)  # open again once they left
+    assert "accepting new ones again" in server.stderr_text()
