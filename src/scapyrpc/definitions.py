@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ServiceError
 from .layers import registry
+from .walk import declared_field
 
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
@@ -175,19 +176,8 @@ def _merge(derived: dict, override: dict | None) -> dict:
     return {**derived, **override}
 
 
-def _unwrap(fld: Any) -> Any:
-    """The real field inside ConditionalField / Emph / MultipleTypeField / PadField wrappers."""
-    from scapy.fields import MultipleTypeField, _FieldContainer
-
-    seen = 0
-    while isinstance(fld, _FieldContainer) and seen < 16:
-        fld = fld.dflt if isinstance(fld, MultipleTypeField) else fld.fld
-        seen += 1
-    return fld
-
-
 def _field(fld: Any) -> dict:
-    inner = _unwrap(fld)
+    inner = declared_field(fld)
     info = {"id": fld.name, "name": fld.name, **_type_info(inner)}
     if _is_auto(inner, info["type"]):
         info["auto"] = True
@@ -318,7 +308,7 @@ def _ipv6_followers(cls: type) -> list[type]:
 
 
 def _get_all(reg: dict[str, type]) -> dict:
-    db = {name: [[fld.name, type(_unwrap(fld)).__name__, _default_text(fld)] for fld in cls.fields_desc]
+    db = {name: [[fld.name, type(declared_field(fld)).__name__, _default_text(fld)] for fld in cls.fields_desc]
           for name, cls in reg.items()}
     fields = {kind: "empty" for kind in sorted({row[1] for rows in db.values() for row in rows})}
     # The md5 covers the schema (classes, field names, field classes) but not the
@@ -330,7 +320,7 @@ def _get_all(reg: dict[str, type]) -> dict:
 def _default_text(fld: Any) -> str:
     """`(default)` as `ls()` shows it, made stable across processes and restarts."""
     value = fld.default
-    if _TIME_FIELD.search(type(_unwrap(fld)).__name__) or _TIME_FIELD.search(type(value).__name__):
+    if _TIME_FIELD.search(type(declared_field(fld)).__name__) or _TIME_FIELD.search(type(value).__name__):
         return "(<time>)"  # taken from the clock at import: would differ between processes
     if isinstance(value, (set, frozenset)):
         text = "{" + ", ".join(sorted(repr(v) for v in value)) + "}"

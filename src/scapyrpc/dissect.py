@@ -18,7 +18,6 @@ from typing import Any, Callable
 from scapy.fields import (
     _BitField,
     _EnumField,
-    Emph,
     Field,
     FlagsField,
     FlagValue,
@@ -28,7 +27,8 @@ from scapy.packet import NoPayload, Packet, Padding
 from .definitions import display_name
 from .encoding import encode_base64
 from .model import dissect_frame, frame_bytes
-from .values import actual_field, field_converts_numbers
+from .values import field_converts_numbers
+from .walk import encoding_field, layers, unemphasised_field
 
 _NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+|0[xX][0-9a-fA-F]+)\Z")
@@ -195,7 +195,7 @@ def plan_for(cls: type[Packet]) -> _Plan:
     aligned_count, aligned_bits = 0, 0
     desc = cls.fields_desc
     for fld in desc:
-        enc = fld.fld if isinstance(fld, Emph) else fld
+        enc = unemphasised_field(fld)
         size = _fixed_size(enc)
         if size is None:
             break
@@ -216,18 +216,11 @@ def plan_for(cls: type[Packet]) -> _Plan:
         and last is not None
         and not getattr(last, "isconditional", False)
         and not getattr(last, "ismayend", False)
-        and not isinstance(actual_field_static(last), _BitField)
+        and not isinstance(unemphasised_field(last), _BitField)
     )
     plan = _Plan(tuple(fixed), rest, aligned_bits // 8, tail_only)
     _PLANS[cls] = plan
     return plan
-
-
-def actual_field_static(fld: Any) -> Any:
-    """The wrapped field of Emph/MayEnd containers (those not depending on the packet)."""
-    while isinstance(fld, Emph):
-        fld = fld.fld
-    return fld
 
 
 # ---------------------------------------------------------------- one layer
@@ -266,7 +259,7 @@ def _replay(layer: Packet, raw: bytes, start: int, start_offset: int, out: list)
             pos, bit = total - len(s), 0
         present = name in fields
         try:
-            enc = actual_field(layer, fld)
+            enc = encoding_field(layer, fld)
         except Exception:
             enc = fld
         if not present or broken:
@@ -333,7 +326,7 @@ def layer_fields(layer: Packet) -> tuple[list, int]:
         fld = desc[-1]
         name = fld.name
         pos = plan.rest_offset
-        out.append(_field_entry(layer, name, actual_field_static(fld), name in fields,
+        out.append(_field_entry(layer, name, unemphasised_field(fld), name in fields,
                                 pos, max(len(raw) - pos, 0), 0, 0))
         return out, len(raw)
     consumed = _replay(layer, raw, plan.rest, plan.rest_offset, out)
@@ -366,52 +359,77 @@ def _tail_offset(frame_len: int, model_layer: Packet, fallback: int) -> int:
         return fallback
 
 
-def packet_result(pkt: Packet, layers_model: list | None) -> dict:
+def packet_result(pkt: Packet, dissection: bool = False) -> dict:
     """`{"binary", "data"}` for `pkt`, one entry per layer of `pkt`.
 
-    `layers_model` None means `pkt` is itself a dissection (pcap, unedited
-    reconstruct): it is reported as is, with no rebuild.
+    `dissection` means `pkt` was itself dissected from bytes (pcap, unedited
+    reconstruct): it is reported as is, from the bytes it was read from, with
+    no rebuild. Otherwise the frame is built and dissected back once.
     """
-    if layers_model is None:
-        # a dissection reports the bytes it was read from
+    if dissection:
         binary = pkt.original if pkt.original else frame_bytes(pkt)
-        seen: Packet | None = pkt
+        frame = pkt
     else:
         binary = frame_bytes(pkt)
-        seen = dissect_frame(binary, type(pkt))
-    data = []
-    ref: Packet | None = seen  # the dissected layer whose values are reported
-    offset = 0
-    valid = True
-    layer = pkt
-    while not isinstance(layer, NoPayload):
-        real_id = None
-        if valid and seen is not None and not isinstance(seen, NoPayload):
-            real_id = _shown_id(seen)
-            if not _related(type(layer), type(seen)):
-                valid = False
-        elif valid:
-            valid = False
-        if ref is None or isinstance(ref, NoPayload) or not _related(type(layer), type(ref)):
-            # the frame's dissection left the model here: dissect the model's own bytes
-            offset = _tail_offset(len(binary), layer, offset)
-            ref = dissect_frame(binary[offset:], type(layer))
-            if not _related(type(layer), type(ref)):
-                ref = layer
-        fields, header_len = layer_fields(ref)
-        data.append({
+        frame = dissect_frame(binary, type(pkt))
+    model = layers(pkt)
+    structure = _structure(model, layers(frame))
+    placed = _placed_fields(model, frame, binary)
+    data = [
+        {
             "id": _shown_id(layer),
             "name": _shown_name(layer),
             "offset": offset,
             "real_id": real_id,
             "valid_structure": valid,
             "fields": fields,
-        })
-        offset += header_len
-        ref = ref.payload
-        seen = seen.payload if valid and seen is not None else None
-        layer = layer.payload
+        }
+        for layer, (real_id, valid), (offset, fields) in zip(model, structure, placed)
+    ]
     return {"binary": encode_base64(binary), "data": data}
+
+
+def _structure(model: list[Packet], frame: list[Packet]) -> list[tuple[str | None, bool]]:
+    """`(real_id, valid_structure)` of each model layer against the frame's dissection.
+
+    While the two chains agree, `real_id` is the class Scapy sees at that depth;
+    at the first layer where they part (or the dissection ends) `valid` turns
+    false, and from the layer after it `real_id` is null.
+    """
+    out: list[tuple[str | None, bool]] = []
+    valid = True
+    for depth, layer in enumerate(model):
+        if not valid or depth >= len(frame):
+            valid = False
+            out.append((None, False))
+            continue
+        seen = frame[depth]
+        valid = _related(type(layer), type(seen))
+        out.append((_shown_id(seen), valid))
+    return out
+
+
+def _placed_fields(model: list[Packet], frame: Packet, binary: bytes) -> list[tuple[int, list]]:
+    """The offset and field entries of each model layer.
+
+    Values and positions come from the frame's dissection while it follows the
+    model; from a layer where it does not, they come from a dissection of that
+    model layer's own bytes (and its payloads'), found at the end of the frame.
+    """
+    out: list[tuple[int, list]] = []
+    source: Packet = frame  # the dissected layer whose values are reported
+    offset = 0
+    for layer in model:
+        if isinstance(source, NoPayload) or not _related(type(layer), type(source)):
+            offset = _tail_offset(len(binary), layer, offset)
+            source = dissect_frame(binary[offset:], type(layer))
+            if not _related(type(layer), type(source)):
+                source = layer
+        fields, header_len = layer_fields(source)
+        out.append((offset, fields))
+        offset += header_len
+        source = source.payload
+    return out
 
 
 def warm_up() -> None:

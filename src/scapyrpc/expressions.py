@@ -374,7 +374,7 @@ def render(value: Any) -> str:
     from scapy.asn1.asn1 import ASN1_Object
     from scapy.base_classes import Net
     from scapy.fields import FlagValue
-    from scapy.packet import NoPayload, Packet
+    from scapy.packet import Packet
 
     if value is None or isinstance(value, bool):
         return repr(value)
@@ -402,12 +402,7 @@ def render(value: Any) -> str:
     if isinstance(value, ASN1_Object) and _tables().asn1.get(type(value).__name__) is type(value):
         return f"{type(value).__name__}({render(value.val)})"
     if isinstance(value, Packet):
-        parts = []
-        layer: Packet = value
-        while not isinstance(layer, NoPayload):
-            parts.append(_render_layer(layer))
-            layer = layer.payload
-        return "/".join(parts)
+        return "/".join(_render_layer(layer) for layer in value.iterpayloads())
     raise _fail(f"a {type(value).__name__} value has no expression form")
 
 

@@ -112,6 +112,8 @@ def _pin_ether_types() -> None:
     from scapy.data import ETHER_TYPES, load_ethertypes
     from scapy.fields import EnumField
 
+    from .walk import declared_field
+
     fixed = {int(v): str(n) for v, n in load_ethertypes("/nonexistent/ethertypes").d.items()}
     fixed.update({value: name for name, value in SEED_ETHER_TYPES.items()})
     ETHER_TYPES.d.clear()
@@ -119,7 +121,7 @@ def _pin_ether_types() -> None:
     names = {name: value for value, name in fixed.items()}
     for cls in all_layer_classes_unloaded():
         for fld in getattr(cls, "fields_desc", ()):
-            field = getattr(fld, "fld", fld)
+            field = declared_field(fld)
             if isinstance(field, EnumField) and isinstance(getattr(field, "i2s", None), dict) and field.i2s.get(0x86DD) == "IPv6":
                 field.i2s.clear()
                 field.i2s.update(fixed)

@@ -52,28 +52,27 @@ def supported_methods(method_name: str = "all") -> dict | bool:
 
 
 def build_pkt(pkt_model_descriptor: list) -> dict:
-    pkt = model.build_packet(pkt_model_descriptor)
-    return dissect.packet_result(pkt, pkt_model_descriptor)
+    return dissect.packet_result(model.build_packet(pkt_model_descriptor))
 
 
 def build_pkt_ex(pkt_model_descriptor: list, extra_options: dict | None = None) -> dict:
     pkt = model.build_packet(pkt_model_descriptor)
-    result = dissect.packet_result(pkt, pkt_model_descriptor)
+    result = dissect.packet_result(pkt)
     result["field_engine"] = field_engine.compile_for_packet(pkt, result, extra_options)
     return result
 
 
 def reconstruct_pkt(binary_pkt_b64: str, model_descriptor: list | None = None) -> dict:
     data = decode_base64(binary_pkt_b64, "packet")
-    pkt, layers_model = model.reconstruct_packet(data, model_descriptor or [])
+    pkt, edited = model.reconstruct_packet(data, model_descriptor or [])
     if pkt is None:
         return {"data": [], "binary": None}
-    return dissect.packet_result(pkt, layers_model)
+    return dissect.packet_result(pkt, dissection=not edited)
 
 
 def read_pcap(pcap_base64: str) -> list:
     packets = pcap.read_pcap(decode_base64(pcap_base64, "pcap"))
-    return [dissect.packet_result(pkt, None) for pkt in packets]
+    return [dissect.packet_result(pkt, dissection=True) for pkt in packets]
 
 
 def write_pcap(packets_base64: list) -> str:
@@ -117,14 +116,14 @@ def load_instruction_parameter_values(
     pkt_model_descriptor: list, vm_instructions_model: dict, parameter_id: str
 ) -> dict:
     pkt = model.build_packet(pkt_model_descriptor)
-    result = dissect.packet_result(pkt, pkt_model_descriptor)
+    result = dissect.packet_result(pkt)
     return field_engine.parameter_values(pkt, result, vm_instructions_model, parameter_id)
 
 
 def decompile_vm_raw(pkt_binary_base64: str, vm_raw: dict) -> dict:
     data = decode_base64(pkt_binary_base64, "packet")
-    pkt, layers_model = model.reconstruct_packet(data, [])
-    result = dissect.packet_result(pkt, layers_model) if pkt is not None else {"data": []}
+    pkt, _ = model.reconstruct_packet(data, [])
+    result = dissect.packet_result(pkt, dissection=True) if pkt is not None else {"data": []}
     return field_engine.decompile(pkt, result, vm_raw)
 
 

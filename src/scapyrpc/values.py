@@ -15,20 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from scapy.fields import (
-    _BitField,
-    _FieldContainer,
-    Field,
-    MultiFlagsField,
-    IP6Field,
-    IPField,
-    MultipleTypeField,
-)
+from scapy.fields import _BitField, Field, IP6Field, IPField, MultiFlagsField
 from scapy.packet import Packet
 
 from . import limits
 from .encoding import decode_base64
 from .errors import ServiceError
+from .walk import encoding_field
 
 DEFAULT_SEED = 12345
 FCS_BYTES = 4  # the Ethernet FCS Scapy does not emit but `total_size` counts
@@ -58,17 +51,6 @@ class TotalSize:
 
 
 # ---------------------------------------------------------------- fields
-
-
-def actual_field(layer: Packet, fld: Field) -> Field:
-    """The field that really encodes `fld` in `layer` (unwraps Emph/Conditional/MultipleType)."""
-    while True:
-        if isinstance(fld, MultipleTypeField):
-            fld = fld._find_fld_pkt(layer)
-        elif isinstance(fld, _FieldContainer):
-            fld = fld.fld
-        else:
-            return fld
 
 
 @lru_cache(maxsize=None)
@@ -250,7 +232,7 @@ def human_value(layer: Packet, fld: Field, text: str, where: str) -> Any:
     """A human string (decimal, 0x hex, enum name, flag letters, address) for `fld`."""
     if text == "":
         return RESET
-    actual = actual_field(layer, fld)
+    actual = encoding_field(layer, fld)
     kind = field_number_kind(actual)
     if kind is not None:
         text = text.strip()
@@ -294,7 +276,7 @@ def field_value(layer: Packet, fld: Field, value: Any, where: str) -> Any:
         if vtype == "MACHINE":
             data = decode_base64(value.get("base64"), "MACHINE base64")
             try:
-                return actual_field(layer, fld).m2i(layer, data)
+                return encoding_field(layer, fld).m2i(layer, data)
             except Exception:
                 raise ServiceError(f"bad MACHINE value for {where}") from None
         if vtype == "BYTES" and "total_size" in value:

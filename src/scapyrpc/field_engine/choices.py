@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..walk import layers
 from .instructions import FlowVar, FlowVarRepeatableRandom, TupleGen
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -15,20 +16,10 @@ def parameter_values(pkt: Packet | None, fe_model: Any, parameter_id: str) -> di
     if parameter_id == "fv_name":
         choices = variable_names(fe_model)
     elif parameter_id in ("name", "pkt_offset", "offset"):
-        choices = _packet_choices(_layers(pkt), parameter_id)
+        choices = _packet_choices(layers(pkt), parameter_id)
     else:
         choices = []
     return {"map": {choice: choice for choice in choices}}
-
-
-def _layers(pkt: Packet | None) -> list[Packet]:
-    from scapy.packet import NoPayload
-
-    out = []
-    while pkt is not None and not isinstance(pkt, NoPayload):
-        out.append(pkt)
-        pkt = pkt.payload
-    return out
 
 
 def _packet_choices(layers: list[Packet], parameter_id: str) -> list[str]:
