@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
 
-def parameter_values(pkt: Packet | None, fe_model: Any, parameter_id: str) -> dict[str, dict[str, str]]:
+def parameter_values(pkt: Packet, fe_model: Any, parameter_id: str) -> dict[str, dict[str, str]]:
     """`{"map": {choice: choice}}` for `name`, `fv_name`, `pkt_offset` and `offset`; `{}` otherwise."""
     if parameter_id == "fv_name":
         choices = variable_names(fe_model)
