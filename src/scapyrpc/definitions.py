@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -48,20 +49,14 @@ class _Cache:
     get_all: dict
 
 
-_cache: _Cache | None = None
-
-
 def warm_up() -> None:
     """Build every metadata cache of this process (idempotent)."""
-    global _cache
-    if _cache is None:
-        _cache = _build()
+    _state()
 
 
+@cache
 def _state() -> _Cache:
-    warm_up()
-    assert _cache is not None
-    return _cache
+    return _build()
 
 
 # ---------------------------------------------------------------- public API
@@ -84,13 +79,14 @@ def get_definitions(def_filter: list | None) -> dict:
 
 def payload_classes(cls: type[Packet]) -> list[str]:
     """Class names that can follow `cls`, most useful first, `Raw` last."""
-    state = _state()
-    try:
-        return state.payloads[cls]
-    except KeyError:  # a class outside the registry (e.g. shadowed by name): computed once
-        found = _payload_classes(cls, state.overrides.get(cls.__name__, {}), registry())
-        state.payloads[cls] = found
-        return found
+    found = _state().payloads.get(cls)
+    return found if found is not None else _unregistered_payload_classes(cls)
+
+
+@cache
+def _unregistered_payload_classes(cls: type[Packet]) -> list[str]:
+    """`payload_classes` of a class outside the registry (e.g. shadowed by name)."""
+    return _payload_classes(cls, _state().overrides.get(cls.__name__, {}), registry())
 
 
 def display_name(class_name: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Callable
 
 from scapy.fields import (
@@ -103,24 +104,18 @@ def _int_hvalue_generic(layer: Packet, fld: Any, value: int) -> str:
     return str(value)
 
 
-_HVALUE_BY_TYPE: dict[type, Callable[[Packet, Any, int], str]] = {}
-
-
+@cache
 def _int_hvalue_fn(fld: Any) -> Callable[[Packet, Any, int], str]:
+    """How this field's integers are shown: flag letters, enum names, or numbers."""
     ftype = type(fld)
-    fn = _HVALUE_BY_TYPE.get(ftype)
-    if fn is None:
-        if issubclass(ftype, FlagsField):
-            fn = _int_hvalue_flags
-        elif issubclass(ftype, _EnumField):
-            fn = _int_hvalue_enum
-        elif (getattr(ftype, "i2repr", None) is Field.i2repr and getattr(ftype, "i2h", None) is Field.i2h
-              and not field_converts_numbers(fld)):
-            fn = _int_hvalue_plain
-        else:
-            fn = _int_hvalue_generic
-        _HVALUE_BY_TYPE[ftype] = fn
-    return fn
+    if issubclass(ftype, FlagsField):
+        return _int_hvalue_flags
+    if issubclass(ftype, _EnumField):
+        return _int_hvalue_enum
+    if (getattr(ftype, "i2repr", None) is Field.i2repr and getattr(ftype, "i2h", None) is Field.i2h
+            and not field_converts_numbers(fld)):
+        return _int_hvalue_plain
+    return _int_hvalue_generic
 
 
 def render(layer: Packet, fld: Any, value: Any) -> tuple[Any, str]:
@@ -172,9 +167,6 @@ class _Plan:
     tail_only: bool  # the variable part is one plain last field: no replay needed
 
 
-_PLANS: dict[type, _Plan] = {}
-
-
 def _fixed_size(fld: Any) -> tuple[int, bool] | None:
     """(size in bits, is_bit_field) when `fld` always takes the same room, else None."""
     getfield = getattr(type(fld), "getfield", None)
@@ -185,11 +177,9 @@ def _fixed_size(fld: Any) -> tuple[int, bool] | None:
     return None
 
 
+@cache
 def plan_for(cls: type[Packet]) -> _Plan:
     """The layout plan of `cls`, computed once per class."""
-    plan = _PLANS.get(cls)
-    if plan is not None:
-        return plan
     fixed: list[_Fixed] = []
     bits = 0
     aligned_count, aligned_bits = 0, 0
@@ -218,9 +208,7 @@ def plan_for(cls: type[Packet]) -> _Plan:
         and not getattr(last, "ismayend", False)
         and not isinstance(unemphasised_field(last), _BitField)
     )
-    plan = _Plan(tuple(fixed), rest, aligned_bits // 8, tail_only)
-    _PLANS[cls] = plan
-    return plan
+    return _Plan(tuple(fixed), rest, aligned_bits // 8, tail_only)
 
 
 # ---------------------------------------------------------------- one layer

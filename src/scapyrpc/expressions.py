@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -86,7 +86,7 @@ class _Tables:
     tcp_option_names: frozenset[str]
 
 
-@lru_cache(maxsize=1)
+@cache
 def _tables() -> _Tables:
     from scapy.layers.inet import TCPOptions
 

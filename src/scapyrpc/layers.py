@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import socket
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import ServiceError
@@ -36,14 +36,9 @@ SEED_ETHER_TYPES = {
     "LAT": 24580, "IPX": 33079, "LOOP": 36864,
 }
 
-_loaded = False
-
-
+@cache
 def load() -> None:
     """Import Scapy and prepare it for serving; idempotent and cheap after the first call."""
-    global _loaded
-    if _loaded:
-        return
     logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
     logging.getLogger("scapy.loading").setLevel(logging.ERROR)
     import scapy.all  # noqa: F401  (registers every standard layer)
@@ -59,7 +54,6 @@ def load() -> None:
     _no_name_resolution()
     _cheaper_ipv4_pseudoheader()
     _pin_ether_types()
-    _loaded = True
 
 
 def _no_name_resolution() -> None:
@@ -144,7 +138,7 @@ def all_layer_classes_unloaded() -> list[type[Packet]]:
     return list(seen)
 
 
-@lru_cache(maxsize=1)
+@cache
 def registry() -> dict[str, type[Packet]]:
     """Layer classes by class name; on a name clash the standard layers win over contrib."""
     load()

@@ -7,6 +7,7 @@ payload needs the length of the rest of the frame.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from scapy.base_classes import Gen
@@ -149,20 +150,20 @@ def _fill_total_sizes(top: Packet, pending: Pending) -> None:
         layer.setfieldval(name, total_size_bytes(request, len(frame_bytes(top))))
 
 
-_IMPLICIT_DEFAULTS: dict[type, bool] = {}
-
-
 def _is_implicit(value: Any, fld: Any) -> bool:
     return isinstance(value, (VolatileValue, Gen)) or (isinstance(value, list) and not fld.islist)
 
 
-def _has_implicit_defaults(layer: Packet) -> bool:
-    cls = type(layer)
-    found = _IMPLICIT_DEFAULTS.get(cls)
-    if found is None:
-        found = any(_is_implicit(v, layer.fieldtype[k]) for k, v in layer.default_fields.items() if k in layer.fieldtype)
-        _IMPLICIT_DEFAULTS[cls] = found
-    return found
+@cache
+def _has_implicit_defaults(cls: type[Packet]) -> bool:
+    """Whether a default of `cls` is random or a value set (read from an instance:
+    some classes, such as Kpasswd, declare their fields when instantiated)."""
+    try:
+        layer = cls()
+    except Exception:  # a class that cannot be made with defaults: its declared fields
+        return any(_is_implicit(fld.default, fld) for fld in cls.fields_desc)
+    fieldtype = layer.fieldtype
+    return any(_is_implicit(v, fieldtype[k]) for k, v in layer.default_fields.items() if k in fieldtype)
 
 
 def _mark_explicit(top: Packet) -> None:
@@ -173,7 +174,7 @@ def _mark_explicit(top: Packet) -> None:
     build itself and changes nothing for plain values.
     """
     for layer in layers(top):
-        if layer.explicit or _has_implicit_defaults(layer):
+        if layer.explicit or _has_implicit_defaults(type(layer)):
             continue
         fieldtype = layer.fieldtype
         if not any(_is_implicit(v, fieldtype[k]) for k, v in layer.fields.items() if k in fieldtype):

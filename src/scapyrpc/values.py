@@ -12,7 +12,7 @@ import random
 import re
 import socket
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from scapy.fields import _BitField, Field, IP6Field, IPField, MultiFlagsField
@@ -53,7 +53,7 @@ class TotalSize:
 # ---------------------------------------------------------------- fields
 
 
-@lru_cache(maxsize=None)
+@cache
 def _number_kind(field_type: type, fmt: str) -> str | None:
     if issubclass(field_type, _BitField):
         return None if issubclass(field_type, MultiFlagsField) else "int"
@@ -69,31 +69,16 @@ def field_number_kind(fld: Field) -> str | None:
     return _number_kind(type(fld), getattr(fld, "fmt", "") or "")
 
 
-@lru_cache(maxsize=None)
-def converts_numbers(field_type: type) -> bool:
-    """Whether the field's input conversion changes a plain number (fixed-point, scaled)."""
-    if getattr(field_type, "any2i", None) is Field.any2i and getattr(field_type, "h2i", None) is Field.h2i:
-        return False
-    return _converts(field_type)
-
-
-_PROBES: dict[type, Field] = {}
-
-
-def _converts(field_type: type) -> bool:
-    probe = _PROBES.get(field_type)
-    if probe is None:
+@cache
+def field_converts_numbers(fld: Field) -> bool:
+    """Whether `fld`'s input conversion changes a plain number (fixed-point, scaled)."""
+    ftype = type(fld)
+    if getattr(ftype, "any2i", None) is Field.any2i and getattr(ftype, "h2i", None) is Field.h2i:
         return False
     try:
-        return any(probe.any2i(None, n) != n for n in (1, 12345))
+        return any(fld.any2i(None, n) != n for n in (1, 12345))
     except Exception:  # needs a packet (enums depending on other fields): names, not scaling
         return False
-
-
-def field_converts_numbers(fld: Field) -> bool:
-    """`converts_numbers` for this field instance's class."""
-    _PROBES.setdefault(type(fld), fld)
-    return converts_numbers(type(fld))
 
 
 def parse_number_text(text: str, kind: str) -> int | float | None:
