@@ -11,140 +11,18 @@ Scapy 2.8 keeps no per-field offsets of its own.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
-from scapy.fields import (
-    _BitField,
-    _EnumField,
-    Field,
-    FlagsField,
-    FlagValue,
-)
+from scapy.fields import _BitField, Field
 from scapy.packet import NoPayload, Packet, Padding
 
 from .definitions import display_name
 from .encoding import encode_base64
 from .model import dissect_frame, frame_bytes
-from .values import field_converts_numbers
+from .values_out import bytes_value, render
 from .walk import encoding_field, layers, unemphasised_field
-
-_NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")
-_NUMBER_TEXT = re.compile(r"[+-]?(\d+|0[xX][0-9a-fA-F]+)\Z")
-_MISSING = object()
-
-# ---------------------------------------------------------------- values
-
-
-def _bytes_value(data: bytes) -> tuple[dict, str]:
-    hvalue = "<binary>" if _NOT_TEXT.search(data) else data.decode("ascii")
-    return {"vtype": "BYTES", "base64": encode_base64(data)}, hvalue
-
-
-def expression_text(value: Any) -> str:
-    """Text the EXPRESSION evaluator reads back; repr for values it has no form for."""
-    from .expressions import render as render_expression
-    from .errors import ServiceError
-
-    try:
-        return render_expression(value)
-    except ServiceError:
-        return repr(value)
-
-
-def _int_hvalue_enum(layer: Packet, fld: Any, value: int) -> str:
-    text = fld.i2repr(layer, value)
-    if isinstance(text, str):
-        if _NUMBER_TEXT.match(text):
-            return text
-        try:
-            if fld.any2i(layer, text) == value:  # the name must lead back to this value
-                return text
-        except Exception:
-            pass
-    return str(value)
-
-
-def _int_hvalue_flags(layer: Packet, fld: Any, value: int) -> str:
-    text = str(FlagValue(value, fld.names))
-    try:
-        if FlagValue(text, fld.names).value == value:
-            return text
-    except Exception:
-        pass
-    return str(value)
-
-
-def _int_hvalue_plain(layer: Packet, fld: Any, value: int) -> str:
-    return str(value)
-
-
-def _int_hvalue_generic(layer: Packet, fld: Any, value: int) -> str:
-    """i2repr when it is a plain decimal/hex rendering of the same number (e.g. 0x3ace).
-
-    A field that converts numbers on input (fixed-point time stamps) gets its
-    human value when that converts back exactly, else its internal value in hex.
-    """
-    if field_converts_numbers(fld):
-        try:
-            human = fld.i2h(layer, value)
-            if fld.any2i(layer, human) == value and isinstance(human, (int, float)):
-                return repr(human)
-        except Exception:
-            pass
-        return hex(value)
-    try:
-        text = fld.i2repr(layer, value)
-    except Exception:
-        return str(value)
-    if isinstance(text, str) and _NUMBER_TEXT.match(text) and int(text, 0) == value:
-        return text
-    return str(value)
-
-
-@cache
-def _int_hvalue_fn(fld: Any) -> Callable[[Packet, Any, int], str]:
-    """How this field's integers are shown: flag letters, enum names, or numbers."""
-    ftype = type(fld)
-    if issubclass(ftype, FlagsField):
-        return _int_hvalue_flags
-    if issubclass(ftype, _EnumField):
-        return _int_hvalue_enum
-    if (getattr(ftype, "i2repr", None) is Field.i2repr and getattr(ftype, "i2h", None) is Field.i2h
-            and not field_converts_numbers(fld)):
-        return _int_hvalue_plain
-    return _int_hvalue_generic
-
-
-def render(layer: Packet, fld: Any, value: Any) -> tuple[Any, str]:
-    """(value, hvalue) of one field: JSON-ready, and hvalue accepted back as input."""
-    vt = type(value)
-    if vt is int:
-        return value, _int_hvalue_fn(fld)(layer, fld, value)
-    if vt is str:
-        return value, value
-    if vt is bytes:
-        return _bytes_value(value)
-    if value is None:
-        return None, ""
-    if isinstance(value, FlagValue):
-        return value.value, _int_hvalue_fn(fld)(layer, fld, value.value)
-    if isinstance(value, bool):
-        return int(value), str(int(value))
-    if isinstance(value, int):
-        value = int(value)
-        return value, _int_hvalue_fn(fld)(layer, fld, value)
-    if isinstance(value, float):
-        return value, repr(value)
-    if isinstance(value, (bytes, bytearray)):
-        return _bytes_value(bytes(value))
-    if isinstance(value, str):
-        return str(value), str(value)
-    expr = expression_text(value)
-    return {"vtype": "EXPRESSION", "expr": expr}, expr
-
 
 # ---------------------------------------------------------------- layout plans
 
@@ -218,7 +96,7 @@ def _field_entry(layer: Packet, name: str, fld: Any, present: bool,
                  offset: int, length: int, bit_offset: int, bit_length: int) -> dict:
     value = layer.fields[name] if present else layer.getfieldval(name)
     if name == "load" and isinstance(value, (bytes, bytearray)):
-        jvalue, hvalue = _bytes_value(bytes(value))
+        jvalue, hvalue = bytes_value(bytes(value))
     else:
         try:
             jvalue, hvalue = render(layer, fld, value)

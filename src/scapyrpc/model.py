@@ -18,7 +18,7 @@ from scapy.volatile import VolatileValue
 
 from .errors import ServiceError
 from .layers import layer_class
-from .values import RESET, Internal, TotalSize, field_value, total_size_bytes
+from .values_in import RESET, Internal, TotalSize, field_value, total_size_bytes
 from .walk import layers
 
 RAW_DEFAULT_LOAD = b"dummy"  # reference: a Raw layer without load still shows in the bytes

@@ -25,7 +25,7 @@ from .instructions import (
     WrFlowVar,
     WrMaskFlowVar,
 )
-from .values import int_to_ipv4
+from .checks import int_to_ipv4
 
 Params = dict[str, Any]
 

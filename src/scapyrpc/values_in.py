@@ -1,4 +1,5 @@
-"""Model field values -> Python values a Scapy field accepts (API.md section 5).
+"""Model field value -> the Python value a Scapy field accepts (API.md section 5): the
+inverse of `values_out`.
 
 A model value is a JSON number, a human string, a list, or a value object
 (`{"vtype": ...}`). `field_value()` turns one into what `setfieldval` takes,
@@ -31,8 +32,7 @@ RESET = object()  # marker: delete the field value so Scapy uses its default / c
 _DECIMAL = re.compile(r"[+-]?\d+\Z")
 _HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?\Z|[+-]?\d+[eE][+-]?\d+\Z")
-_INT_FORMATS = frozenset("bBhHiIlLqQ")
-_FLOAT_FORMATS = frozenset("fd")
+_NUMBER_FORMATS = frozenset("bBhHiIlLqQfd")  # struct formats of integer and float fields
 
 
 @dataclass
@@ -54,19 +54,15 @@ class TotalSize:
 
 
 @cache
-def _number_kind(field_type: type, fmt: str) -> str | None:
+def _holds_number(field_type: type, fmt: str) -> bool:
     if issubclass(field_type, _BitField):
-        return None if issubclass(field_type, MultiFlagsField) else "int"
-    if fmt and fmt[-1] in _INT_FORMATS:
-        return "int"
-    if fmt and fmt[-1] in _FLOAT_FORMATS:
-        return "float"
-    return None
+        return not issubclass(field_type, MultiFlagsField)
+    return bool(fmt) and fmt[-1] in _NUMBER_FORMATS
 
 
-def field_number_kind(fld: Field) -> str | None:
-    """'int' / 'float' when `fld` (already unwrapped) holds a number, else None."""
-    return _number_kind(type(fld), getattr(fld, "fmt", "") or "")
+def field_holds_number(fld: Field) -> bool:
+    """Whether `fld` (already unwrapped) holds an integer or a float."""
+    return _holds_number(type(fld), getattr(fld, "fmt", "") or "")
 
 
 @cache
@@ -81,7 +77,7 @@ def field_converts_numbers(fld: Field) -> bool:
         return False
 
 
-def parse_number_text(text: str, kind: str) -> int | float | None:
+def parse_number_text(text: str) -> int | float | None:
     """Decimal or 0x-hex text as a number; None when the text is not a plain number."""
     if _DECIMAL.match(text):
         return int(text)
@@ -218,12 +214,11 @@ def human_value(layer: Packet, fld: Field, text: str, where: str) -> Any:
     if text == "":
         return RESET
     actual = encoding_field(layer, fld)
-    kind = field_number_kind(actual)
-    if kind is not None:
+    if field_holds_number(actual):
         text = text.strip()
         if _HEX.match(text) and field_converts_numbers(actual):
             return Internal(int(text, 16))  # the hex hvalue of a converting field is its internal value
-        number = parse_number_text(text, kind)
+        number = parse_number_text(text)
         if number is not None:
             return number
         try:
