@@ -128,7 +128,8 @@ def decompile_vm_raw(pkt_binary_base64: str, vm_raw: dict) -> dict:
 
 
 def shut_down() -> str:
-    """The server stops after this reply; the worker tells the broker (see rpc.SHUTDOWN)."""
+    """The server stops after this reply: `rpc.handle` marks it (`Reply.shutdown`) and the
+    worker sends it to the broker as a stop-the-server reply."""
     return "Server shut down command received - server had shut down"
 
 
