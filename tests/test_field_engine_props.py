@@ -21,7 +21,7 @@ from test_field_engine_examples import I, compile_for, fe, ref_packet
 
 from scapyrpc import field_engine, service
 from scapyrpc.errors import ServiceError
-from scapyrpc.field_engine import expression
+from scapyrpc.field_engine import arithmetic
 from scapyrpc.field_engine.errors import FEError
 
 MAX = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF, 8: 0xFFFFFFFFFFFFFFFF}
@@ -385,7 +385,7 @@ def test_decompile_of_unseeded_repeatable_random_keeps_the_drawn_seed():
     ("list(range(0, 10, 5))", [0, 5]), ("[0] * 3", [0, 0, 0]), ("-5", -5), ("1 << 8", 256), ("2**8", 256),
 ])
 def test_expression_values(text, value):
-    assert expression.evaluate(text) == value
+    assert arithmetic.evaluate(text) == value
 
 
 @pytest.mark.parametrize("text", [
@@ -394,7 +394,7 @@ def test_expression_values(text, value):
 ])
 def test_expressions_outside_the_grammar_or_bounds_are_refused(text):
     with pytest.raises(FEError):
-        expression.evaluate(text)
+        arithmetic.evaluate(text)
 
 
 # --------------------------------------------------------------------------- the service method, in process

@@ -13,7 +13,7 @@ import hashlib
 from importlib.metadata import PackageNotFoundError, version as _dist_version
 from typing import Any, Callable
 
-from . import definitions, dissect, expressions, field_engine, model, pcap, templates
+from . import definitions, dissect, field_engine, model, packet_expressions, pcap, templates
 from .encoding import decode_base64
 from .errors import ServiceError
 
@@ -178,7 +178,7 @@ def warm_up() -> None:
 
     layers.load()
     layers.registry()
-    expressions.warm_up()
+    packet_expressions.warm_up()
     dissect.warm_up()
     definitions.warm_up()
     templates.warm_up()

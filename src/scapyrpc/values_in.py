@@ -19,7 +19,7 @@ from typing import Any
 from scapy.fields import _BitField, Field, IP6Field, IPField, MultiFlagsField
 from scapy.packet import Packet
 
-from . import limits
+from . import limits, packet_expressions
 from .encoding import decode_base64
 from .errors import ServiceError
 from .walk import encoding_field
@@ -174,9 +174,7 @@ def _expression(expr: Any) -> Any:
             raise ServiceError("EXPRESSION base64 is not UTF-8 text") from None
     if not isinstance(expr, str):
         raise ServiceError("EXPRESSION 'expr' must be a string")
-    from .expressions import evaluate  # owned by another module; imported lazily
-
-    return evaluate(expr)
+    return packet_expressions.evaluate(expr)
 
 
 def plain_value(value: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from scapy.fields import _EnumField, Field, FlagsField, FlagValue
 from scapy.packet import Packet
 
+from . import packet_expressions
 from .encoding import encode_base64
 from .errors import ServiceError
 from .values_in import field_converts_numbers
@@ -34,10 +35,8 @@ def bytes_value(data: bytes) -> tuple[dict, str]:
 
 def expression_text(value: Any) -> str:
     """Text the EXPRESSION evaluator reads back; repr for values it has no form for."""
-    from .expressions import render as render_expression
-
     try:
-        return render_expression(value)
+        return packet_expressions.render(value)
     except ServiceError:
         return repr(value)
 

@@ -15,7 +15,7 @@ import binascii
 import re
 from typing import Any
 
-from . import expression
+from . import arithmetic
 from .errors import FEError
 
 ETHER_SHORTCUTS = {"Ether.dst": 0, "Ether.src": 6, "Ether.type": 12}
@@ -78,7 +78,7 @@ def _value_object(instr_id: str, param_id: str, obj: dict) -> Any:
     if vtype is None:
         raise FEError(f"{instr_id}: parameter '{param_id}' is an object without 'vtype'")
     if vtype == "EXPRESSION":
-        return expression.evaluate(_expression_text(instr_id, param_id, obj.get("expr")))
+        return arithmetic.evaluate(_expression_text(instr_id, param_id, obj.get("expr")))
     if vtype == "OBJECT":
         return obj.get("value")
     if vtype == "BYTES":
