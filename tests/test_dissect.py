@@ -58,15 +58,15 @@ def test_ignored_fields_are_flagged(api):
 
 def test_pcap_mode_reports_every_layer_without_rebuild():
     pkt = Ether(bytes(Ether() / Dot1Q(vlan=3) / IP() / TCP() / Raw(b"data")))
-    res = dissect.packet_result(pkt, None)
+    res = dissect.packet_result(pkt, dissection=True)
     assert [d["id"] for d in res["data"]] == ["Ether", "Dot1Q", "IP", "TCP", "Raw"]
     assert [d["offset"] for d in res["data"]] == [0, 14, 18, 38, 58]
     assert base64.b64decode(res["binary"]) == pkt.original
 
 
-def test_reconstruct_without_edits_returns_no_model():
-    pkt, used = model.reconstruct_packet(bytes(Ether() / IP()), [])
-    assert used is None and isinstance(pkt, Ether)
+def test_reconstruct_without_edits_is_a_plain_dissection():
+    pkt, edited = model.reconstruct_packet(bytes(Ether() / IP()), [])
+    assert not edited and isinstance(pkt, Ether)
 
 
 def test_non_ascii_bytes_hvalue_is_binary_marker(api):

@@ -9,7 +9,7 @@ for the assertion cases that is the reference's assertion text, as the legacy se
 from __future__ import annotations
 
 import pytest
-from test_field_engine_examples import I, fe, ref_packet
+from test_field_engine_examples import I, compile_for, fe, ref_packet
 
 from scapyrpc import field_engine
 
@@ -117,12 +117,12 @@ MATRIX = [
      "min_value (-1) is negative"),
     ("err_rr_seed_str", [I("STLVmFlowVarRepeatableRandom", name="r", seed="abc")], {},
      "Argument: 'seed' invalid type: 'str', expecting type(s): int."),
-    ("err_json_int_param", [I("STLVmFlowVar", name="a", size=4)], {},
-     "STLVmFlowVar: parameter 'size' must be sent as text, got a JSON number"),
-    ("err_json_bool_param", [I("STLVmWrFlowVar", fv_name="a", pkt_offset="IP.src", is_big=True), FV], {},
-     "STLVmWrFlowVar: parameter 'is_big' must be sent as text, got a JSON boolean"),
+    ("err_json_fraction_param", [I("STLVmFlowVar", name="a", size=4.5)], {},
+     "STLVmFlowVar: parameter 'size' must be text, an integer or a boolean, got the number 4.5"),
+    ("err_json_int_name", [I("STLVmFlowVar", name=5)], {},
+     "Argument: 'name' invalid type: 'int', expecting type(s): str."),
     ("err_json_null_param", [I("STLVmFlowVar", name=None)], {},
-     "STLVmFlowVar: parameter 'name' must be sent as text, got null"),
+     "STLVmFlowVar: parameter 'name' must be text, an integer or a boolean, got null"),
     ("err_is_big_True", [FV, I("STLVmWrFlowVar", fv_name="a", pkt_offset="IP.src", is_big="True")], {},
      "Argument: 'is_big' invalid type: 'str', expecting type(s): bool."),
     ("err_value_list_str", [I("STLVmFlowVar", name="a", value_list="[1,2,3]")], {},
@@ -195,13 +195,13 @@ def test_dash_mac_is_read_as_a_mac():
     ([], "field_engine must be an object with 'instructions' and 'global_parameters'"),
 ])
 def test_malformed_request_shapes(request_obj, message):
-    result = field_engine.compile_for_packet(ref_packet(), {}, {"field_engine": request_obj})
+    result = compile_for(ref_packet(), {"field_engine": request_obj})
     assert result == {"instructions": {"instructions": []}, "error": message, "vm_instructions_expressions": []}
 
 
 def test_no_field_engine_requested_gives_an_empty_program():
     for options in (None, {}):
-        assert field_engine.compile_for_packet(ref_packet(), {}, options) == {
+        assert compile_for(ref_packet(), options) == {
             "instructions": {"instructions": []}, "error": None, "vm_instructions_expressions": []}
 
 

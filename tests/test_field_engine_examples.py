@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from scapyrpc import field_engine, layers
+from scapyrpc import dissect, field_engine, layers
 
 layers.load()
 
@@ -27,7 +27,12 @@ def fe(instructions, global_parameters=None, pkt=None):
     """The `field_engine` object for a request, compiled against `pkt` (default: the reference packet)."""
     opts = {"field_engine": {"instructions": instructions,
                              "global_parameters": {} if global_parameters is None else global_parameters}}
-    return field_engine.compile_for_packet(pkt if pkt is not None else ref_packet(), {}, opts)
+    return compile_for(pkt if pkt is not None else ref_packet(), opts)
+
+
+def compile_for(pkt, extra_options):
+    """`field_engine.compile_for_packet` with the packet result build_pkt_ex would pass."""
+    return field_engine.compile_for_packet(pkt, dissect.packet_result(pkt), extra_options)
 
 
 def I(id_, **params):
@@ -325,8 +330,8 @@ def test_decompile_then_compile_reproduces_the_program(case_id, instructions, gp
     compiled = fe(instructions, gp, packet)
     assert compiled["error"] is None
     program = compiled["instructions"]
-    model = field_engine.decompile(packet, {}, program)
+    model = field_engine.decompile(program)
     assert set(model) == {"instructions", "global_parameters"}
-    again = field_engine.compile_for_packet(packet, {}, {"field_engine": model})
+    again = compile_for(packet, {"field_engine": model})
     assert again["error"] is None, again["error"]
     assert again["instructions"] == program

@@ -17,11 +17,11 @@ from scapy.layers.inet import (
 )
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Dot1Q, Ether
-from test_field_engine_examples import I, fe, ref_packet
+from test_field_engine_examples import I, compile_for, fe, ref_packet
 
 from scapyrpc import field_engine, service
 from scapyrpc.errors import ServiceError
-from scapyrpc.field_engine import expression
+from scapyrpc.field_engine import arithmetic
 from scapyrpc.field_engine.errors import FEError
 
 MAX = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF, 8: 0xFFFFFFFFFFFFFFFF}
@@ -125,8 +125,8 @@ def test_random_programs_round_trip_through_decompile(steps, cache):
     gp = {} if cache is None else {"cache_size": cache}
     first = compile_(model, gp)
     assert first["error"] is None
-    back = field_engine.decompile(PKT, {}, first["instructions"])
-    again = field_engine.compile_for_packet(PKT, {}, {"field_engine": back})
+    back = field_engine.decompile(first["instructions"])
+    again = compile_for(PKT, {"field_engine": back})
     assert again == first
 
 
@@ -202,7 +202,7 @@ MODEL = [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "src", "value": "16.0.0
 
 
 def choices(parameter_id, pkt=PKT, fe_model=None):
-    return field_engine.parameter_values(pkt, {}, fe_model or {}, parameter_id)["map"]
+    return field_engine.parameter_values(pkt, fe_model or {}, parameter_id)["map"]
 
 
 def test_pkt_offset_choices_for_the_reference_packet():
@@ -294,13 +294,67 @@ def test_decompile_keeps_init_value_flags_and_cache():
          "step": 2, "split_to_cores": True, "next_var": None},
         {"type": "tuple_flow_var", "name": "t", "ip_min": 1, "ip_max": 2, "port_min": 1, "port_max": 2,
          "limit_flows": 5, "flags": 1}], "split_by_var": "", "cache": 7}
-    back = field_engine.decompile(None, {}, program)
-    assert back["global_parameters"] == {"cache_size": "7"}
-    assert back["instructions"][0]["parameters"]["init_value"] == "5"
-    assert back["instructions"][1]["parameters"]["flags"] == "1"
+    back = field_engine.decompile(program)
+    assert back["global_parameters"] == {"cache_size": 7}
+    assert back["instructions"][0]["parameters"]["init_value"] == 5
+    assert back["instructions"][1]["parameters"]["flags"] == 1
     assert back["instructions"][1]["parameters"]["ip_min"] == "0.0.0.1"
-    wrapped = field_engine.decompile(None, {}, {"vm": program})
+    wrapped = field_engine.decompile({"vm": program})
     assert wrapped == back
+
+
+def test_decompile_values_keep_their_json_types():
+    """API.md section 4: numbers for offsets, sizes and values, booleans for flags, text for names and choices."""
+    program = {"cache": 1000, "instructions": [
+        {"type": "flow_var", "name": "a", "size": 4, "op": "dec", "init_value": 9, "min_value": 1, "max_value": 9,
+         "step": 1, "split_to_cores": False, "next_var": "b"},
+        {"type": "flow_var", "name": "b", "size": 2, "op": "inc", "value_list": [1, 5], "step": 1,
+         "split_to_cores": True, "next_var": None},
+        {"type": "flow_var_rand_limit", "name": "r", "size": 1, "limit": 10, "seed": 3, "min_value": 0,
+         "max_value": 200, "split_to_cores": True, "next_var": None},
+        {"type": "tuple_flow_var", "name": "t", "ip_min": 0x10000001, "ip_max": 0x100000FE, "port_min": 1025,
+         "port_max": 2000, "limit_flows": 50, "flags": 0},
+        {"type": "write_flow_var", "name": "a", "pkt_offset": 26, "add_value": 1, "is_big_endian": True},
+        {"type": "write_mask_flow_var", "name": "b", "pkt_offset": 18, "pkt_cast_size": 2, "mask": 0xFF00,
+         "shift": 8, "add_value": 0, "is_big_endian": False},
+        {"type": "fix_checksum_ipv4", "pkt_offset": 14},
+        {"type": "fix_checksum_hw", "l2_len": 14, "l3_len": 20, "l4_type": 11},
+        {"type": "fix_checksum_icmpv6", "l2_len": 14, "l3_len": 40},
+        {"type": "trim_pkt_size", "name": "a"}]}
+    assert field_engine.decompile(program) == {"global_parameters": {"cache_size": 1000}, "instructions": [
+        {"id": "STLVmFlowVar", "parameters": {"name": "a", "init_value": 9, "max_value": 9, "min_value": 1,
+                                              "step": 1, "size": 4, "op": "dec", "split_to_cores": False,
+                                              "next_var": "b"}},
+        {"id": "STLVmFlowVar", "parameters": {"name": "b", "value_list": [1, 5], "step": 1, "size": 2,
+                                              "op": "inc"}},
+        {"id": "STLVmFlowVarRepeatableRandom", "parameters": {"name": "r", "size": 1, "limit": 10, "seed": 3,
+                                                              "min_value": 0, "max_value": 200}},
+        {"id": "STLVmTupleGen", "parameters": {"name": "t", "ip_min": "16.0.0.1", "ip_max": "16.0.0.254",
+                                               "port_min": 1025, "port_max": 2000, "limit_flows": 50, "flags": 0}},
+        {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "a", "pkt_offset": 26, "offset_fixup": 0, "add_val": 1,
+                                                "is_big": True}},
+        {"id": "STLVmWrMaskFlowVar", "parameters": {"fv_name": "b", "pkt_offset": 18, "pkt_cast_size": 2,
+                                                    "mask": 0xFF00, "shift": 8, "add_value": 0, "is_big": False}},
+        {"id": "STLVmFixIpv4", "parameters": {"offset": 14}},
+        {"id": "STLVmFixChecksumHw", "parameters": {"l3_offset": 14, "l4_offset": 34, "l4_type": 11}},
+        {"id": "STLVmFixIcmpv6", "parameters": {"l3_offset": 14, "l4_offset": 54}},
+        {"id": "STLVmTrimPktSize", "parameters": {"fv_name": "a"}},
+    ]}
+
+
+def test_build_pkt_ex_takes_decompiled_types_and_their_text_forms_alike():
+    typed = [I("STLVmFlowVar", name="a", size=2, min_value=1, max_value=100, init_value=7, step=3, op="inc",
+               split_to_cores=False),
+             I("STLVmWrMaskFlowVar", fv_name="a", pkt_offset=18, pkt_cast_size=2, mask=0xFF00, shift=8,
+               is_big=False),
+             I("STLVmFixIpv4", offset=14)]
+    text = [I("STLVmFlowVar", name="a", size="2", min_value="1", max_value="100", init_value="7", step="3",
+              op="inc", split_to_cores="false"),
+            I("STLVmWrMaskFlowVar", fv_name="a", pkt_offset="18", pkt_cast_size="2", mask="0xff00", shift="8",
+              is_big="false"),
+            I("STLVmFixIpv4", offset="14")]
+    assert compile_(typed, {"cache_size": 10}) == compile_(text, {"cache_size": "10"})
+    assert compile_(typed)["error"] is None
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -314,14 +368,14 @@ def test_decompile_keeps_init_value_flags_and_cache():
 ])
 def test_decompile_rejects_malformed_programs(bad, message):
     with pytest.raises(ServiceError) as info:
-        field_engine.decompile(None, {}, bad)
+        field_engine.decompile(bad)
     assert str(info.value) == message
 
 
 def test_decompile_of_unseeded_repeatable_random_keeps_the_drawn_seed():
     first = compile_([I("STLVmFlowVarRepeatableRandom", name="rr")])
-    back = field_engine.decompile(PKT, {}, first["instructions"])
-    assert field_engine.compile_for_packet(PKT, {}, {"field_engine": back}) == first
+    back = field_engine.decompile(first["instructions"])
+    assert compile_for(PKT, {"field_engine": back}) == first
 
 
 # --------------------------------------------------------------------------- EXPRESSION safety
@@ -331,7 +385,7 @@ def test_decompile_of_unseeded_repeatable_random_keeps_the_drawn_seed():
     ("list(range(0, 10, 5))", [0, 5]), ("[0] * 3", [0, 0, 0]), ("-5", -5), ("1 << 8", 256), ("2**8", 256),
 ])
 def test_expression_values(text, value):
-    assert expression.evaluate(text) == value
+    assert arithmetic.evaluate(text) == value
 
 
 @pytest.mark.parametrize("text", [
@@ -340,7 +394,7 @@ def test_expression_values(text, value):
 ])
 def test_expressions_outside_the_grammar_or_bounds_are_refused(text):
     with pytest.raises(FEError):
-        expression.evaluate(text)
+        arithmetic.evaluate(text)
 
 
 # --------------------------------------------------------------------------- the service method, in process

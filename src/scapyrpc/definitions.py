@@ -13,11 +13,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from .errors import ServiceError
 from .layers import registry
+from .walk import declared_field
 
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
@@ -47,20 +49,14 @@ class _Cache:
     get_all: dict
 
 
-_cache: _Cache | None = None
-
-
 def warm_up() -> None:
     """Build every metadata cache of this process (idempotent)."""
-    global _cache
-    if _cache is None:
-        _cache = _build()
+    _state()
 
 
+@cache
 def _state() -> _Cache:
-    warm_up()
-    assert _cache is not None
-    return _cache
+    return _build()
 
 
 # ---------------------------------------------------------------- public API
@@ -83,13 +79,14 @@ def get_definitions(def_filter: list | None) -> dict:
 
 def payload_classes(cls: type[Packet]) -> list[str]:
     """Class names that can follow `cls`, most useful first, `Raw` last."""
-    state = _state()
-    try:
-        return state.payloads[cls]
-    except KeyError:  # a class outside the registry (e.g. shadowed by name): computed once
-        found = _payload_classes(cls, state.overrides.get(cls.__name__, {}), registry())
-        state.payloads[cls] = found
-        return found
+    found = _state().payloads.get(cls)
+    return found if found is not None else _unregistered_payload_classes(cls)
+
+
+@cache
+def _unregistered_payload_classes(cls: type[Packet]) -> list[str]:
+    """`payload_classes` of a class outside the registry (e.g. shadowed by name)."""
+    return _payload_classes(cls, _state().overrides.get(cls.__name__, {}), registry())
 
 
 def display_name(class_name: str) -> str | None:
@@ -175,19 +172,8 @@ def _merge(derived: dict, override: dict | None) -> dict:
     return {**derived, **override}
 
 
-def _unwrap(fld: Any) -> Any:
-    """The real field inside ConditionalField / Emph / MultipleTypeField / PadField wrappers."""
-    from scapy.fields import MultipleTypeField, _FieldContainer
-
-    seen = 0
-    while isinstance(fld, _FieldContainer) and seen < 16:
-        fld = fld.dflt if isinstance(fld, MultipleTypeField) else fld.fld
-        seen += 1
-    return fld
-
-
 def _field(fld: Any) -> dict:
-    inner = _unwrap(fld)
+    inner = declared_field(fld)
     info = {"id": fld.name, "name": fld.name, **_type_info(inner)}
     if _is_auto(inner, info["type"]):
         info["auto"] = True
@@ -318,7 +304,7 @@ def _ipv6_followers(cls: type) -> list[type]:
 
 
 def _get_all(reg: dict[str, type]) -> dict:
-    db = {name: [[fld.name, type(_unwrap(fld)).__name__, _default_text(fld)] for fld in cls.fields_desc]
+    db = {name: [[fld.name, type(declared_field(fld)).__name__, _default_text(fld)] for fld in cls.fields_desc]
           for name, cls in reg.items()}
     fields = {kind: "empty" for kind in sorted({row[1] for rows in db.values() for row in rows})}
     # The md5 covers the schema (classes, field names, field classes) but not the
@@ -330,7 +316,7 @@ def _get_all(reg: dict[str, type]) -> dict:
 def _default_text(fld: Any) -> str:
     """`(default)` as `ls()` shows it, made stable across processes and restarts."""
     value = fld.default
-    if _TIME_FIELD.search(type(_unwrap(fld)).__name__) or _TIME_FIELD.search(type(value).__name__):
+    if _TIME_FIELD.search(type(declared_field(fld)).__name__) or _TIME_FIELD.search(type(value).__name__):
         return "(<time>)"  # taken from the clock at import: would differ between processes
     if isinstance(value, (set, frozenset)):
         text = "{" + ", ".join(sorted(repr(v) for v in value)) + "}"

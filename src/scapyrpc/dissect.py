@@ -11,145 +11,18 @@ Scapy 2.8 keeps no per-field offsets of its own.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
-from scapy.fields import (
-    _BitField,
-    _EnumField,
-    Emph,
-    Field,
-    FlagsField,
-    FlagValue,
-)
+from scapy.fields import _BitField, Field
 from scapy.packet import NoPayload, Packet, Padding
 
 from .definitions import display_name
 from .encoding import encode_base64
 from .model import dissect_frame, frame_bytes
-from .values import actual_field, field_converts_numbers
-
-_NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")
-_NUMBER_TEXT = re.compile(r"[+-]?(\d+|0[xX][0-9a-fA-F]+)\Z")
-_MISSING = object()
-
-# ---------------------------------------------------------------- values
-
-
-def _bytes_value(data: bytes) -> tuple[dict, str]:
-    hvalue = "<binary>" if _NOT_TEXT.search(data) else data.decode("ascii")
-    return {"vtype": "BYTES", "base64": encode_base64(data)}, hvalue
-
-
-def expression_text(value: Any) -> str:
-    """Text the EXPRESSION evaluator reads back; repr for values it has no form for."""
-    from .expressions import render as render_expression
-    from .errors import ServiceError
-
-    try:
-        return render_expression(value)
-    except ServiceError:
-        return repr(value)
-
-
-def _int_hvalue_enum(layer: Packet, fld: Any, value: int) -> str:
-    text = fld.i2repr(layer, value)
-    if isinstance(text, str):
-        if _NUMBER_TEXT.match(text):
-            return text
-        try:
-            if fld.any2i(layer, text) == value:  # the name must lead back to this value
-                return text
-        except Exception:
-            pass
-    return str(value)
-
-
-def _int_hvalue_flags(layer: Packet, fld: Any, value: int) -> str:
-    text = str(FlagValue(value, fld.names))
-    try:
-        if FlagValue(text, fld.names).value == value:
-            return text
-    except Exception:
-        pass
-    return str(value)
-
-
-def _int_hvalue_plain(layer: Packet, fld: Any, value: int) -> str:
-    return str(value)
-
-
-def _int_hvalue_generic(layer: Packet, fld: Any, value: int) -> str:
-    """i2repr when it is a plain decimal/hex rendering of the same number (e.g. 0x3ace).
-
-    A field that converts numbers on input (fixed-point time stamps) gets its
-    human value when that converts back exactly, else its internal value in hex.
-    """
-    if field_converts_numbers(fld):
-        try:
-            human = fld.i2h(layer, value)
-            if fld.any2i(layer, human) == value and isinstance(human, (int, float)):
-                return repr(human)
-        except Exception:
-            pass
-        return hex(value)
-    try:
-        text = fld.i2repr(layer, value)
-    except Exception:
-        return str(value)
-    if isinstance(text, str) and _NUMBER_TEXT.match(text) and int(text, 0) == value:
-        return text
-    return str(value)
-
-
-_HVALUE_BY_TYPE: dict[type, Callable[[Packet, Any, int], str]] = {}
-
-
-def _int_hvalue_fn(fld: Any) -> Callable[[Packet, Any, int], str]:
-    ftype = type(fld)
-    fn = _HVALUE_BY_TYPE.get(ftype)
-    if fn is None:
-        if issubclass(ftype, FlagsField):
-            fn = _int_hvalue_flags
-        elif issubclass(ftype, _EnumField):
-            fn = _int_hvalue_enum
-        elif (getattr(ftype, "i2repr", None) is Field.i2repr and getattr(ftype, "i2h", None) is Field.i2h
-              and not field_converts_numbers(fld)):
-            fn = _int_hvalue_plain
-        else:
-            fn = _int_hvalue_generic
-        _HVALUE_BY_TYPE[ftype] = fn
-    return fn
-
-
-def render(layer: Packet, fld: Any, value: Any) -> tuple[Any, str]:
-    """(value, hvalue) of one field: JSON-ready, and hvalue accepted back as input."""
-    vt = type(value)
-    if vt is int:
-        return value, _int_hvalue_fn(fld)(layer, fld, value)
-    if vt is str:
-        return value, value
-    if vt is bytes:
-        return _bytes_value(value)
-    if value is None:
-        return None, ""
-    if isinstance(value, FlagValue):
-        return value.value, _int_hvalue_fn(fld)(layer, fld, value.value)
-    if isinstance(value, bool):
-        return int(value), str(int(value))
-    if isinstance(value, int):
-        value = int(value)
-        return value, _int_hvalue_fn(fld)(layer, fld, value)
-    if isinstance(value, float):
-        return value, repr(value)
-    if isinstance(value, (bytes, bytearray)):
-        return _bytes_value(bytes(value))
-    if isinstance(value, str):
-        return str(value), str(value)
-    expr = expression_text(value)
-    return {"vtype": "EXPRESSION", "expr": expr}, expr
-
+from .values_out import bytes_value, render
+from .walk import encoding_field, layers, unemphasised_field
 
 # ---------------------------------------------------------------- layout plans
 
@@ -172,9 +45,6 @@ class _Plan:
     tail_only: bool  # the variable part is one plain last field: no replay needed
 
 
-_PLANS: dict[type, _Plan] = {}
-
-
 def _fixed_size(fld: Any) -> tuple[int, bool] | None:
     """(size in bits, is_bit_field) when `fld` always takes the same room, else None."""
     getfield = getattr(type(fld), "getfield", None)
@@ -185,17 +55,15 @@ def _fixed_size(fld: Any) -> tuple[int, bool] | None:
     return None
 
 
+@cache
 def plan_for(cls: type[Packet]) -> _Plan:
     """The layout plan of `cls`, computed once per class."""
-    plan = _PLANS.get(cls)
-    if plan is not None:
-        return plan
     fixed: list[_Fixed] = []
     bits = 0
     aligned_count, aligned_bits = 0, 0
     desc = cls.fields_desc
     for fld in desc:
-        enc = fld.fld if isinstance(fld, Emph) else fld
+        enc = unemphasised_field(fld)
         size = _fixed_size(enc)
         if size is None:
             break
@@ -216,18 +84,9 @@ def plan_for(cls: type[Packet]) -> _Plan:
         and last is not None
         and not getattr(last, "isconditional", False)
         and not getattr(last, "ismayend", False)
-        and not isinstance(actual_field_static(last), _BitField)
+        and not isinstance(unemphasised_field(last), _BitField)
     )
-    plan = _Plan(tuple(fixed), rest, aligned_bits // 8, tail_only)
-    _PLANS[cls] = plan
-    return plan
-
-
-def actual_field_static(fld: Any) -> Any:
-    """The wrapped field of Emph/MayEnd containers (those not depending on the packet)."""
-    while isinstance(fld, Emph):
-        fld = fld.fld
-    return fld
+    return _Plan(tuple(fixed), rest, aligned_bits // 8, tail_only)
 
 
 # ---------------------------------------------------------------- one layer
@@ -237,7 +96,7 @@ def _field_entry(layer: Packet, name: str, fld: Any, present: bool,
                  offset: int, length: int, bit_offset: int, bit_length: int) -> dict:
     value = layer.fields[name] if present else layer.getfieldval(name)
     if name == "load" and isinstance(value, (bytes, bytearray)):
-        jvalue, hvalue = _bytes_value(bytes(value))
+        jvalue, hvalue = bytes_value(bytes(value))
     else:
         try:
             jvalue, hvalue = render(layer, fld, value)
@@ -266,7 +125,7 @@ def _replay(layer: Packet, raw: bytes, start: int, start_offset: int, out: list)
             pos, bit = total - len(s), 0
         present = name in fields
         try:
-            enc = actual_field(layer, fld)
+            enc = encoding_field(layer, fld)
         except Exception:
             enc = fld
         if not present or broken:
@@ -333,7 +192,7 @@ def layer_fields(layer: Packet) -> tuple[list, int]:
         fld = desc[-1]
         name = fld.name
         pos = plan.rest_offset
-        out.append(_field_entry(layer, name, actual_field_static(fld), name in fields,
+        out.append(_field_entry(layer, name, unemphasised_field(fld), name in fields,
                                 pos, max(len(raw) - pos, 0), 0, 0))
         return out, len(raw)
     consumed = _replay(layer, raw, plan.rest, plan.rest_offset, out)
@@ -366,52 +225,77 @@ def _tail_offset(frame_len: int, model_layer: Packet, fallback: int) -> int:
         return fallback
 
 
-def packet_result(pkt: Packet, layers_model: list | None) -> dict:
+def packet_result(pkt: Packet, dissection: bool = False) -> dict:
     """`{"binary", "data"}` for `pkt`, one entry per layer of `pkt`.
 
-    `layers_model` None means `pkt` is itself a dissection (pcap, unedited
-    reconstruct): it is reported as is, with no rebuild.
+    `dissection` means `pkt` was itself dissected from bytes (pcap, unedited
+    reconstruct): it is reported as is, from the bytes it was read from, with
+    no rebuild. Otherwise the frame is built and dissected back once.
     """
-    if layers_model is None:
-        # a dissection reports the bytes it was read from
+    if dissection:
         binary = pkt.original if pkt.original else frame_bytes(pkt)
-        seen: Packet | None = pkt
+        frame = pkt
     else:
         binary = frame_bytes(pkt)
-        seen = dissect_frame(binary, type(pkt))
-    data = []
-    ref: Packet | None = seen  # the dissected layer whose values are reported
-    offset = 0
-    valid = True
-    layer = pkt
-    while not isinstance(layer, NoPayload):
-        real_id = None
-        if valid and seen is not None and not isinstance(seen, NoPayload):
-            real_id = _shown_id(seen)
-            if not _related(type(layer), type(seen)):
-                valid = False
-        elif valid:
-            valid = False
-        if ref is None or isinstance(ref, NoPayload) or not _related(type(layer), type(ref)):
-            # the frame's dissection left the model here: dissect the model's own bytes
-            offset = _tail_offset(len(binary), layer, offset)
-            ref = dissect_frame(binary[offset:], type(layer))
-            if not _related(type(layer), type(ref)):
-                ref = layer
-        fields, header_len = layer_fields(ref)
-        data.append({
+        frame = dissect_frame(binary, type(pkt))
+    model = layers(pkt)
+    structure = _structure(model, layers(frame))
+    placed = _placed_fields(model, frame, binary)
+    data = [
+        {
             "id": _shown_id(layer),
             "name": _shown_name(layer),
             "offset": offset,
             "real_id": real_id,
             "valid_structure": valid,
             "fields": fields,
-        })
-        offset += header_len
-        ref = ref.payload
-        seen = seen.payload if valid and seen is not None else None
-        layer = layer.payload
+        }
+        for layer, (real_id, valid), (offset, fields) in zip(model, structure, placed)
+    ]
     return {"binary": encode_base64(binary), "data": data}
+
+
+def _structure(model: list[Packet], frame: list[Packet]) -> list[tuple[str | None, bool]]:
+    """`(real_id, valid_structure)` of each model layer against the frame's dissection.
+
+    While the two chains agree, `real_id` is the class Scapy sees at that depth;
+    at the first layer where they part (or the dissection ends) `valid` turns
+    false, and from the layer after it `real_id` is null.
+    """
+    out: list[tuple[str | None, bool]] = []
+    valid = True
+    for depth, layer in enumerate(model):
+        if not valid or depth >= len(frame):
+            valid = False
+            out.append((None, False))
+            continue
+        seen = frame[depth]
+        valid = _related(type(layer), type(seen))
+        out.append((_shown_id(seen), valid))
+    return out
+
+
+def _placed_fields(model: list[Packet], frame: Packet, binary: bytes) -> list[tuple[int, list]]:
+    """The offset and field entries of each model layer.
+
+    Values and positions come from the frame's dissection while it follows the
+    model; from a layer where it does not, they come from a dissection of that
+    model layer's own bytes (and its payloads'), found at the end of the frame.
+    """
+    out: list[tuple[int, list]] = []
+    source: Packet = frame  # the dissected layer whose values are reported
+    offset = 0
+    for layer in model:
+        if isinstance(source, NoPayload) or not _related(type(layer), type(source)):
+            offset = _tail_offset(len(binary), layer, offset)
+            source = dissect_frame(binary[offset:], type(layer))
+            if not _related(type(layer), type(source)):
+                source = layer
+        fields, header_len = layer_fields(source)
+        out.append((offset, fields))
+        offset += header_len
+        source = source.payload
+    return out
 
 
 def warm_up() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import socket
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import ServiceError
@@ -36,14 +36,9 @@ SEED_ETHER_TYPES = {
     "LAT": 24580, "IPX": 33079, "LOOP": 36864,
 }
 
-_loaded = False
-
-
+@cache
 def load() -> None:
     """Import Scapy and prepare it for serving; idempotent and cheap after the first call."""
-    global _loaded
-    if _loaded:
-        return
     logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
     logging.getLogger("scapy.loading").setLevel(logging.ERROR)
     import scapy.all  # noqa: F401  (registers every standard layer)
@@ -59,7 +54,6 @@ def load() -> None:
     _no_name_resolution()
     _cheaper_ipv4_pseudoheader()
     _pin_ether_types()
-    _loaded = True
 
 
 def _no_name_resolution() -> None:
@@ -112,6 +106,8 @@ def _pin_ether_types() -> None:
     from scapy.data import ETHER_TYPES, load_ethertypes
     from scapy.fields import EnumField
 
+    from .walk import declared_field
+
     fixed = {int(v): str(n) for v, n in load_ethertypes("/nonexistent/ethertypes").d.items()}
     fixed.update({value: name for name, value in SEED_ETHER_TYPES.items()})
     ETHER_TYPES.d.clear()
@@ -119,7 +115,7 @@ def _pin_ether_types() -> None:
     names = {name: value for value, name in fixed.items()}
     for cls in all_layer_classes_unloaded():
         for fld in getattr(cls, "fields_desc", ()):
-            field = getattr(fld, "fld", fld)
+            field = declared_field(fld)
             if isinstance(field, EnumField) and isinstance(getattr(field, "i2s", None), dict) and field.i2s.get(0x86DD) == "IPv6":
                 field.i2s.clear()
                 field.i2s.update(fixed)
@@ -142,7 +138,7 @@ def all_layer_classes_unloaded() -> list[type[Packet]]:
     return list(seen)
 
 
-@lru_cache(maxsize=1)
+@cache
 def registry() -> dict[str, type[Packet]]:
     """Layer classes by class name; on a name clash the standard layers win over contrib."""
     load()

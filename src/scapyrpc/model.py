@@ -7,17 +7,19 @@ payload needs the length of the rest of the frame.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from scapy.base_classes import Gen
 from scapy.config import conf
 from scapy.layers.l2 import Ether
-from scapy.packet import NoPayload, Packet, Raw
+from scapy.packet import Packet, Raw
 from scapy.volatile import VolatileValue
 
 from .errors import ServiceError
 from .layers import layer_class
-from .values import RESET, Internal, TotalSize, field_value, total_size_bytes
+from .values_in import RESET, Internal, TotalSize, field_value, total_size_bytes
+from .walk import layers
 
 RAW_DEFAULT_LOAD = b"dummy"  # reference: a Raw layer without load still shows in the bytes
 
@@ -148,20 +150,20 @@ def _fill_total_sizes(top: Packet, pending: Pending) -> None:
         layer.setfieldval(name, total_size_bytes(request, len(frame_bytes(top))))
 
 
-_IMPLICIT_DEFAULTS: dict[type, bool] = {}
-
-
 def _is_implicit(value: Any, fld: Any) -> bool:
     return isinstance(value, (VolatileValue, Gen)) or (isinstance(value, list) and not fld.islist)
 
 
-def _has_implicit_defaults(layer: Packet) -> bool:
-    cls = type(layer)
-    found = _IMPLICIT_DEFAULTS.get(cls)
-    if found is None:
-        found = any(_is_implicit(v, layer.fieldtype[k]) for k, v in layer.default_fields.items() if k in layer.fieldtype)
-        _IMPLICIT_DEFAULTS[cls] = found
-    return found
+@cache
+def _has_implicit_defaults(cls: type[Packet]) -> bool:
+    """Whether a default of `cls` is random or a value set (read from an instance:
+    some classes, such as Kpasswd, declare their fields when instantiated)."""
+    try:
+        layer = cls()
+    except Exception:  # a class that cannot be made with defaults: its declared fields
+        return any(_is_implicit(fld.default, fld) for fld in cls.fields_desc)
+    fieldtype = layer.fieldtype
+    return any(_is_implicit(v, fieldtype[k]) for k, v in layer.default_fields.items() if k in fieldtype)
 
 
 def _mark_explicit(top: Packet) -> None:
@@ -171,8 +173,8 @@ def _mark_explicit(top: Packet) -> None:
     values and pick the first of a value set); that costs as much as the
     build itself and changes nothing for plain values.
     """
-    for layer in _layers(top):
-        if layer.explicit or _has_implicit_defaults(layer):
+    for layer in layers(top):
+        if layer.explicit or _has_implicit_defaults(type(layer)):
             continue
         fieldtype = layer.fieldtype
         if not any(_is_implicit(v, fieldtype[k]) for k, v in layer.fields.items() if k in fieldtype):
@@ -188,39 +190,30 @@ def build_packet(layers_model: list) -> Packet:
     return top
 
 
-def _layers(pkt: Packet) -> list[Packet]:
-    out = []
-    while not isinstance(pkt, NoPayload):
-        out.append(pkt)
-        pkt = pkt.payload
-    return out
-
-
 def _same_layer(model_id: Any, layer: Packet) -> bool:
     name = type(layer).__name__
     return model_id == name or (model_id == "Raw" and isinstance(layer, Raw))
 
 
-def reconstruct_packet(data: bytes, layers_model: list) -> tuple[Packet | None, list | None]:
+def reconstruct_packet(data: bytes, layers_model: list | None) -> tuple[Packet | None, bool]:
     """Dissect `data` from Ether and apply the model by depth (delete / edit / append).
 
-    Returns the packet (None when depth 0 is deleted) and the model, or None
-    as the model when nothing was changed: the packet is then a plain
-    dissection and needs no rebuild.
+    Returns the packet (None when depth 0 is deleted) and whether the model
+    changed it; an unchanged packet is a plain dissection and needs no rebuild.
     """
     pkt = dissect_frame(data)
     if layers_model is None or layers_model == []:
-        return pkt, None
+        return pkt, False
     if not isinstance(layers_model, list):
         raise ServiceError("model must be a list of layers")
-    chain = _layers(pkt)
+    chain = layers(pkt)
     pending: Pending = []
     changed = False
     for depth, spec in enumerate(layers_model):
         spec = _layer_spec(spec)
         if spec.get("delete") is True:
             if depth == 0:
-                return None, layers_model
+                return None, True
             if depth < len(chain):
                 chain[depth - 1].remove_payload()
                 changed = True
@@ -239,7 +232,7 @@ def reconstruct_packet(data: bytes, layers_model: list) -> tuple[Packet | None, 
             changed = True
     _fill_total_sizes(pkt, pending)
     _mark_explicit(pkt)
-    return pkt, (layers_model if changed else None)
+    return pkt, changed
 
 
 def last_layer_class(layers_model: list) -> type[Packet]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32603  # the seed's code, not JSON-RPC's -32602
+JSONRPC_INVALID_PARAMS = -32602  # JSON-RPC's (and jsonrpcserver's) code, answered as INVALID_PARAMS
 SYNTAX_ERROR = -32097
 SCAPY_ERROR = -32098
 UNKNOWN_ERROR = -32096
@@ -24,8 +26,20 @@ STANDARD_MESSAGES = {
 
 
 def error_body(request_id: Any, code: int, message: str) -> bytes:
-    """A complete JSON-RPC error reply."""
-    return orjson.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}})
+    """A complete JSON-RPC error reply, whatever `request_id` and `message` hold: an id
+    past 64 bits is written by the standard library, text that is not valid Unicode is
+    repaired, and an id that no JSON can carry is sent as null."""
+    reply = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+    try:
+        return orjson.dumps(reply)
+    except TypeError:
+        pass
+    reply["error"] = {"code": code, "message": message.encode("utf-8", "replace").decode("utf-8")}
+    try:
+        return json.dumps(reply, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError):
+        reply["id"] = None
+        return orjson.dumps(reply)
 
 
 def scapy_error_body(request_id: Any, message: str) -> bytes:

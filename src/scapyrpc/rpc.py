@@ -1,9 +1,24 @@
 """JSON-RPC 2.0 envelope and error table (API.md sections 2-3): request bytes in, reply bytes out.
 
-The envelope is checked here (one object, no batches, `id` kept even when the
-request is invalid), the version handler is resolved into the GUI or the seed
-call shape, and jsonrpcserver dispatches to the service method table. Every
-request produces exactly one reply; nothing raised below escapes to the wire.
+`handle` is total: whatever the bytes (not UTF-8, not JSON, nested past any
+depth, lone surrogates, numbers JSON cannot carry back) and whatever a method
+raises (RecursionError and MemoryError included), it returns exactly one reply
+and never raises, so no request can end the worker that reads it.
+
+The request is read here: parsed (orjson; the standard library where orjson
+would round an integer id or refuses a number JSON allows), its envelope checked (one object, no batches; a string
+or finite number id, kept even when the request is invalid; a request without
+id answered with id null) and the version handler resolved into the GUI or the
+seed call shape. jsonrpcserver then looks the method up, binds the arguments
+(Invalid params) and turns the methods' `Success`/`Error` results into response
+objects: `dispatch_to_response` with the call read here, a pass-through
+deserializer and a no-op validator (the library's documented switches), and
+its own response serialiser as post-processing, which is all
+`dispatch_to_serializable` adds, less a typing cast that costs 1.5 us a call.
+Its own reading is bypassed on purpose: it cannot keep an invalid request's id,
+it treats a request without id as a notification that gets no reply (API.md
+section 2 wants both), and its jsonschema validator alone costs about 26 us per
+request, three times a whole `get_version` here (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -11,21 +26,28 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 from typing import Any, Callable, NamedTuple
 
 import orjson
-from jsonrpcserver import Error, Success, dispatch_to_response
-from jsonrpcserver.response import ErrorResponse, SuccessResponse
-from oslash.either import Left
+from jsonrpcserver import Error, Result, Success, dispatch_to_response
+from jsonrpcserver.response import to_serializable_one
 
 from . import service
 from .errors import InputSyntaxError, ServiceError
 from .replies import (
-    INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR, SCAPY_ERROR, STANDARD_MESSAGES, SYNTAX_ERROR, UNKNOWN_ERROR,
-    error_body, scapy_error_body,
+    INVALID_PARAMS, INVALID_REQUEST, JSONRPC_INVALID_PARAMS, PARSE_ERROR, SCAPY_ERROR, STANDARD_MESSAGES,
+    SYNTAX_ERROR, UNKNOWN_ERROR, error_body, scapy_error_body,
 )
 
 log = logging.getLogger(__name__)
+
+UNKNOWN_ERROR_MESSAGE = "Scapy Server: Unknown Error"
+TOO_DEEP_MESSAGE = "request is nested too deeply to be read"
+WRONG_HANDLER_MESSAGE = (
+    f"Provided version handler does not correspond to the server's version ({service.API_VERSION}); "
+    "the client must be updated"
+)
 
 
 class Reply(NamedTuple):
@@ -35,10 +57,22 @@ class Reply(NamedTuple):
     shutdown: bool = False
 
 
-def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Adapt a service function to jsonrpcserver: results and failures as values."""
+class _Refused(Exception):
+    """A request answered before dispatch (unreadable, not a request, wrong handler)."""
 
-    def method(*args: Any, **kwargs: Any) -> Any:
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.body = body
+
+
+def _wrap(fn: Callable[..., Any]) -> Callable[..., Result]:
+    """Adapt a service function to jsonrpcserver: its result or failure as a Result value.
+
+    Nothing a method raises gets past this, except the two exceptions that
+    mean the process itself is being stopped.
+    """
+
+    def method(*args: Any, **kwargs: Any) -> Result:
         try:
             return Success(fn(*args, **kwargs))
         except ServiceError as exc:
@@ -47,9 +81,13 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
             return Error(SYNTAX_ERROR, f"Syntax Error: {exc}")
         except RecursionError:
             return Error(SCAPY_ERROR, "Scapy Server: input is nested too deeply")
-        except Exception:
-            log.exception("unexpected error in %s", fn.__name__)
-            return Error(UNKNOWN_ERROR, "Scapy Server: Unknown Error")
+        except MemoryError:
+            return Error(SCAPY_ERROR, "Scapy Server: out of memory")
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - a bug of ours is an error reply, never a dead worker
+            _log_unexpected(f"unexpected error in {fn.__name__}")
+            return Error(UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE)
 
     method.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
     return method
@@ -67,68 +105,164 @@ def enable_test_methods() -> None:
     _ARITY.update({name: len(inspect.signature(fn).parameters) for name, fn in testing.METHODS.items()})
 
 
-def _unwrap(response: Any) -> SuccessResponse | ErrorResponse:
-    """Take the Response out of jsonrpcserver's Either, with the contract's codes and texts."""
-    if isinstance(response, Left):
-        err = response._error
-        code = INVALID_PARAMS if err.code == -32602 else err.code
-        return ErrorResponse(code, STANDARD_MESSAGES.get(code, err.message), None, err.id)
-    return response._value
+def handle(raw: bytes) -> Reply:
+    """Turn one request frame into exactly one reply frame; never raises."""
+    try:
+        return _handle(raw)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except MemoryError:
+        return Reply(scapy_error_body(None, "out of memory"))
+    except BaseException:  # noqa: BLE001 - the last net: one reply, whatever happened
+        _log_unexpected("unexpected error while handling a request")
+        return Reply(error_body(None, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE))
 
 
-def _invalid(request_id: Any) -> Reply:
-    return Reply(error_body(request_id, INVALID_REQUEST, "Invalid Request"))
+def _handle(raw: bytes) -> Reply:
+    try:
+        request_id, method, params = _read(raw)
+    except _Refused as refused:
+        return Reply(refused.body)
+    response = dispatch_to_response(
+        {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
+        _METHODS,
+        deserializer=_already_parsed,
+        validator=_already_checked,
+        post_process=to_serializable_one,
+    )
+    return _reply(response, request_id, method)
 
 
-def _resolve_shape(method: str, params: list) -> list | Reply:
+def _already_parsed(call: Any) -> Any:
+    """jsonrpcserver's deserializer: `_read` has parsed the frame."""
+    return call
+
+
+def _already_checked(call: Any) -> None:
+    """jsonrpcserver's validator: `_read` has checked the envelope."""
+
+
+# ---------------------------------------------------------------- reading a request
+
+
+def _read(raw: bytes) -> tuple[Any, str, list | dict]:
+    """(id, method, params) of a request frame, the handler already stripped from params."""
+    request = _parse(raw)
+    if not isinstance(request, dict):
+        raise _Refused(error_body(None, INVALID_REQUEST, "Invalid Request"))
+    request_id = request.get("id")
+    if not _is_id(request_id):
+        raise _Refused(error_body(None, INVALID_REQUEST, "Invalid Request"))
+    method = request.get("method")
+    params = request.get("params", [])
+    if request.get("jsonrpc") != "2.0" or not isinstance(method, str) or not isinstance(params, (list, dict)):
+        raise _Refused(error_body(request_id, INVALID_REQUEST, "Invalid Request"))
+    if isinstance(params, list):
+        params = _resolve_shape(request_id, method, params)
+    return request_id, method, params
+
+
+def _parse(raw: bytes) -> Any:
+    """The JSON value of a UTF-8 frame: orjson, and the standard library where orjson
+    would lose what the client sent (an integer id past 64 bits, which orjson reads as
+    a float) or refuses a number JSON allows (1e999, past a double)."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise _Refused(scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
+        return _parse_exactly(raw)
+    if isinstance(value, dict) and _maybe_rounded(value.get("id")):
+        return _parse_exactly(raw)
+    return value
+
+
+def _maybe_rounded(value: Any) -> bool:
+    """A float orjson may have made of an integer literal past 64 bits."""
+    return isinstance(value, float) and value.is_integer() and abs(value) >= 2**63
+
+
+def _parse_exactly(raw: bytes) -> Any:
+    """The standard library's reading (exact integers, 1e999 as infinity), held to what
+    orjson accepts: UTF-8 only, no NaN/Infinity, no lone surrogates."""
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+    except RecursionError:
+        raise _Refused(scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
+    except ValueError:  # not UTF-8, not JSON, or NaN/Infinity
+        raise _Refused(error_body(None, PARSE_ERROR, "Parse error")) from None
+    if not _valid_text(value):
+        raise _Refused(error_body(None, PARSE_ERROR, "Parse error"))
+    return value
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _valid_text(value: Any) -> bool:
+    """Whether every string and key in `value` is valid Unicode (no lone surrogate)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            items: list = [item]
+        elif isinstance(item, dict):
+            items = list(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+            continue
+        else:
+            continue
+        for text in items:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
+def _is_id(value: Any) -> bool:
+    """API.md section 2: a string or a number; null (or no id) is answered with null. A number
+    JSON cannot carry back (1e999 reads as infinity) is not an id."""
+    if value is None or isinstance(value, str):
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _resolve_shape(request_id: Any, method: str, params: list) -> list:
     """Strip the version handler (GUI shape) or accept the seed shape (API.md section 3)."""
     if method in service.HANDLERLESS or method not in _ARITY:
         return params
     if params and isinstance(params[0], str) and params[0] in service.VALID_HANDLERS:
         return params[1:]
     if len(params) == _ARITY[method] + 1 and isinstance(params[0], str):
-        return Reply(b"")  # marker: wrong handler, reported by the caller with the id
+        raise _Refused(scapy_error_body(request_id, WRONG_HANDLER_MESSAGE))
     return params
 
 
-def _parse(raw: bytes) -> Any:
-    """UTF-8 JSON; orjson first, the standard library for what orjson refuses (integers past 64 bits)."""
-    text = raw.decode("utf-8")
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+# ---------------------------------------------------------------- writing the reply
 
 
-def handle(raw: bytes) -> Reply:
-    """Turn one request frame into exactly one reply frame."""
-    try:
-        request = _parse(raw)
-    except ValueError:
-        return Reply(error_body(None, PARSE_ERROR, "Parse error"))
-    if not isinstance(request, dict):
-        return _invalid(None)
-    request_id = request.get("id")
-    if isinstance(request_id, (bool, dict, list)):
-        return _invalid(None)
-    method = request.get("method")
-    params = request.get("params", [])
-    if request.get("jsonrpc") != "2.0" or not isinstance(method, str) or not isinstance(params, (list, dict)):
-        return _invalid(request_id)
-    if isinstance(params, list):
-        shaped = _resolve_shape(method, params)
-        if isinstance(shaped, Reply):
-            return Reply(scapy_error_body(
-                request_id,
-                "Provided version handler does not correspond to the server's version "
-                f"({service.API_VERSION}); the client must be updated",
-            ))
-        params = shaped
-    call = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
-    response = dispatch_to_response(
-        call, _METHODS, deserializer=lambda r: r, validator=lambda r: r, post_process=_unwrap,
-    )
-    return _serialise(response, request_id, method)
+def _reply(response: dict, request_id: Any, method: str) -> Reply:
+    """The reply frame for jsonrpcserver's response object, with the contract's codes and texts."""
+    if "result" in response:
+        try:
+            body = _dumps({"jsonrpc": "2.0", "id": request_id, "result": response["result"]})
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - a result JSON cannot carry is our bug, not the client's
+            _log_unexpected(f"result of {method} is not JSON-serialisable")
+            return Reply(error_body(request_id, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE))
+        return Reply(body, shutdown=method == "shut_down")
+    error = response["error"]
+    code = INVALID_PARAMS if error["code"] == JSONRPC_INVALID_PARAMS else error["code"]
+    return Reply(error_body(request_id, code, STANDARD_MESSAGES.get(code, error["message"])))
 
 
 def _dumps(message: dict) -> bytes:
@@ -140,15 +274,9 @@ def _dumps(message: dict) -> bytes:
         return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-def _serialise(response: Any, request_id: Any, method: str) -> Reply:
-    if isinstance(response, SuccessResponse):
-        try:
-            body = _dumps({"jsonrpc": "2.0", "id": request_id, "result": response.result})
-        except (TypeError, ValueError):
-            log.exception("result of %s is not JSON-serialisable", method)
-            return Reply(error_body(request_id, UNKNOWN_ERROR, "Scapy Server: Unknown Error"))
-        return Reply(body, shutdown=method == "shut_down")
-    if isinstance(response, ErrorResponse):
-        return Reply(error_body(request_id, response.code, response.message))
-    log.error("unexpected dispatch outcome for %s: %r", method, response)
-    return Reply(error_body(request_id, UNKNOWN_ERROR, "Scapy Server: Unknown Error"))
+def _log_unexpected(what: str) -> None:
+    """Log with the traceback; a failure to log (out of memory) must not cost the reply."""
+    try:
+        log.exception(what)
+    except Exception:  # noqa: BLE001
+        pass

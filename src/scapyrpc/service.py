@@ -12,7 +12,7 @@ import base64
 import hashlib
 from typing import Any, Callable
 
-from . import definitions, dissect, expressions, field_engine, model, pcap, templates
+from . import definitions, dissect, field_engine, model, packet_expressions, pcap, templates
 from .encoding import decode_base64
 from .errors import ServiceError
 from .version import PACKAGE_VERSION
@@ -47,28 +47,27 @@ def supported_methods(method_name: str = "all") -> dict | bool:
 
 
 def build_pkt(pkt_model_descriptor: list) -> dict:
-    pkt = model.build_packet(pkt_model_descriptor)
-    return dissect.packet_result(pkt, pkt_model_descriptor)
+    return dissect.packet_result(model.build_packet(pkt_model_descriptor))
 
 
 def build_pkt_ex(pkt_model_descriptor: list, extra_options: dict | None = None) -> dict:
     pkt = model.build_packet(pkt_model_descriptor)
-    result = dissect.packet_result(pkt, pkt_model_descriptor)
+    result = dissect.packet_result(pkt)
     result["field_engine"] = field_engine.compile_for_packet(pkt, result, extra_options)
     return result
 
 
 def reconstruct_pkt(binary_pkt_b64: str, model_descriptor: list | None = None) -> dict:
     data = decode_base64(binary_pkt_b64, "packet")
-    pkt, layers_model = model.reconstruct_packet(data, model_descriptor or [])
+    pkt, edited = model.reconstruct_packet(data, model_descriptor or [])
     if pkt is None:
         return {"data": [], "binary": None}
-    return dissect.packet_result(pkt, layers_model)
+    return dissect.packet_result(pkt, dissection=not edited)
 
 
 def read_pcap(pcap_base64: str) -> list:
     packets = pcap.read_pcap(decode_base64(pcap_base64, "pcap"))
-    return [dissect.packet_result(pkt, None) for pkt in packets]
+    return [dissect.packet_result(pkt, dissection=True) for pkt in packets]
 
 
 def write_pcap(packets_base64: list) -> str:
@@ -111,20 +110,21 @@ def get_template(template: dict) -> str:
 def load_instruction_parameter_values(
     pkt_model_descriptor: list, vm_instructions_model: dict, parameter_id: str
 ) -> dict:
+    # The choices need only the layers' classes and field names: the model is checked
+    # as build_pkt checks it, but nothing is built or dissected.
     pkt = model.build_packet(pkt_model_descriptor)
-    result = dissect.packet_result(pkt, pkt_model_descriptor)
-    return field_engine.parameter_values(pkt, result, vm_instructions_model, parameter_id)
+    return field_engine.parameter_values(pkt, vm_instructions_model, parameter_id)
 
 
 def decompile_vm_raw(pkt_binary_base64: str, vm_raw: dict) -> dict:
-    data = decode_base64(pkt_binary_base64, "packet")
-    pkt, layers_model = model.reconstruct_packet(data, [])
-    result = dissect.packet_result(pkt, layers_model) if pkt is not None else {"data": []}
-    return field_engine.decompile(pkt, result, vm_raw)
+    # The packet is only checked: compiled offsets are numbers and decompile back to numbers.
+    decode_base64(pkt_binary_base64, "packet")
+    return field_engine.decompile(vm_raw)
 
 
 def shut_down() -> str:
-    """The server stops after this reply; the worker tells the broker (see rpc.SHUTDOWN)."""
+    """The server stops after this reply: `rpc.handle` marks it (`Reply.shutdown`) and the
+    worker sends it to the broker as a stop-the-server reply."""
     return "Server shut down command received - server had shut down"
 
 
@@ -173,7 +173,7 @@ def warm_up() -> None:
 
     layers.load()
     layers.registry()
-    expressions.warm_up()
+    packet_expressions.warm_up()
     dissect.warm_up()
     definitions.warm_up()
     templates.warm_up()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -28,21 +29,15 @@ class _Template:
     description: str
 
 
-_index: dict[str, _Template] | None = None
-
-
 def warm_up() -> None:
     """Read and index every shipped template (idempotent)."""
-    global _index
-    if _index is None:
-        root = resources.files("scapyrpc").joinpath("data", "templates")
-        _index = dict(sorted(_walk(root, "")))
+    _templates()
 
 
+@cache
 def _templates() -> dict[str, _Template]:
-    warm_up()
-    assert _index is not None
-    return _index
+    root = resources.files("scapyrpc").joinpath("data", "templates")
+    return dict(sorted(_walk(root, "")))
 
 
 def _walk(folder: Traversable, prefix: str) -> list[tuple[str, _Template]]:

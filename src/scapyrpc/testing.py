@@ -27,6 +27,21 @@ def test_allocate(megabytes: int) -> int:
     return os.getpid()
 
 
+class UnusualExit(BaseException):
+    """A BaseException that is neither KeyboardInterrupt nor SystemExit (test_raise)."""
+
+
+_RAISABLE: dict[str, type[BaseException]] = {
+    "RecursionError": RecursionError, "MemoryError": MemoryError, "BaseException": UnusualExit,
+}
+
+
+def test_raise(kind: str) -> int:
+    """Raise `kind` out of a method (RecursionError, MemoryError or BaseException): the worker must
+    answer with an error reply and live on."""
+    raise _RAISABLE[kind]()
+
+
 _hoard: list[bytearray] = []
 
-METHODS = {"test_sleep": test_sleep, "test_pid": test_pid, "test_allocate": test_allocate}
+METHODS = {"test_sleep": test_sleep, "test_pid": test_pid, "test_allocate": test_allocate, "test_raise": test_raise}

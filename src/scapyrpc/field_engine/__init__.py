@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from . import catalogue, choices
+from . import catalogue
+from .choices import parameter_values
 from .compiler import compile_request
-from .decompile import decompile as _decompile
+from .decompile import decompile
 from .errors import FEError
 from .offsets import Layout
 
@@ -25,7 +26,8 @@ _log = logging.getLogger(__name__)
 
 
 def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) -> dict:
-    """The `field_engine` object of a `build_pkt_ex` result for `pkt`.
+    """The `field_engine` object of a `build_pkt_ex` result for `pkt`, whose packet
+    result `result` gives the offsets that symbolic descriptors resolve to.
 
     No `field_engine` key in `extra_options` means no program was asked for: an
     empty program, no error.
@@ -34,7 +36,7 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
     error = None
     if isinstance(extra_options, dict) and "field_engine" in extra_options:
         try:
-            program = compile_request(extra_options["field_engine"], Layout(pkt))
+            program = compile_request(extra_options["field_engine"], Layout(pkt, result))
         except FEError as exc:
             error = exc.message
         except Exception:  # noqa: BLE001 - a bug of ours must not cost the client its packet
@@ -49,16 +51,6 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
 def definitions() -> dict:
     """`feInstructions`, `feInstructionParameters`, `feParameters`, `feTemplates` for get_definitions."""
     return dict(catalogue.definitions())
-
-
-def parameter_values(pkt: Packet | None, result: dict, fe_model: Any, parameter_id: str) -> dict:
-    """`{"map": {...}}`: choices for one field-engine parameter, given the packet and current program."""
-    return choices.parameter_values(pkt, fe_model, parameter_id)
-
-
-def decompile(pkt: Packet | None, result: dict, vm_raw: Any) -> dict:
-    """A compiled VM program back to `{instructions: [{id, parameters}], global_parameters}`."""
-    return _decompile(vm_raw)
 
 
 def warm_up() -> None:

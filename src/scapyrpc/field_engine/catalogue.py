@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import base64
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 
-@lru_cache(maxsize=1)
+@cache
 def data() -> dict[str, Any]:
     """The parsed data file, with each instruction's `help` turned into base64 text."""
     raw = json.loads(resources.files("scapyrpc").joinpath("data/field_engine.json").read_text("utf-8"))

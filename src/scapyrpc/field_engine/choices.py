@@ -4,31 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..walk import layers
 from .instructions import FlowVar, FlowVarRepeatableRandom, TupleGen
 
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
 
-def parameter_values(pkt: Packet | None, fe_model: Any, parameter_id: str) -> dict[str, dict[str, str]]:
+def parameter_values(pkt: Packet, fe_model: Any, parameter_id: str) -> dict[str, dict[str, str]]:
     """`{"map": {choice: choice}}` for `name`, `fv_name`, `pkt_offset` and `offset`; `{}` otherwise."""
     if parameter_id == "fv_name":
         choices = variable_names(fe_model)
     elif parameter_id in ("name", "pkt_offset", "offset"):
-        choices = _packet_choices(_layers(pkt), parameter_id)
+        choices = _packet_choices(layers(pkt), parameter_id)
     else:
         choices = []
     return {"map": {choice: choice for choice in choices}}
-
-
-def _layers(pkt: Packet | None) -> list[Packet]:
-    from scapy.packet import NoPayload
-
-    out = []
-    while pkt is not None and not isinstance(pkt, NoPayload):
-        out.append(pkt)
-        pkt = pkt.payload
-    return out
 
 
 def _packet_choices(layers: list[Packet], parameter_id: str) -> list[str]:

@@ -13,7 +13,7 @@ from .errors import FEError
 from .instructions import CLASSES, Instruction
 from .offsets import Layout
 from .params import sanitize
-from .values import U64_MAX
+from .checks import U64_MAX
 
 I64_MIN = -(2**63)
 

@@ -1,8 +1,10 @@
 """`decompile_vm_raw`: a compiled VM program back to the GUI's instruction model (reference §11).
 
-Built so that compiling the result again gives the same program: every value
-is sent back as text (what the GUI sends and `build_pkt_ex` accepts),
-`init_value` and tuple `flags` are kept (the reference lost them), and
+Built so that compiling the result again gives the same program. Values keep
+their JSON types as the reference returned them (API.md section 4): numbers for
+offsets, sizes, values and `cache_size`, booleans for flags, text for names,
+operations and IPv4 addresses; `build_pkt_ex` accepts them as well as their text
+forms. `init_value` and tuple `flags` are kept (the reference lost them), and
 `global_parameters` is always present (`{}` without a cache).
 """
 
@@ -23,7 +25,7 @@ from .instructions import (
     WrFlowVar,
     WrMaskFlowVar,
 )
-from .values import int_to_ipv4
+from .checks import int_to_ipv4
 
 Params = dict[str, Any]
 
@@ -35,10 +37,9 @@ def decompile(vm_raw: Any) -> dict[str, Any]:
     if not isinstance(vm_raw, dict) or not isinstance(vm_raw.get("instructions"), list):
         raise ServiceError("vm program must be an object with an 'instructions' list")
     out = [_instruction(i, entry) for i, entry in enumerate(vm_raw["instructions"])]
-    global_parameters: dict[str, str] = {}
-    cache = vm_raw.get("cache")
-    if cache is not None:
-        global_parameters["cache_size"] = _text(_Reader(-1, "program", vm_raw).int("cache"))
+    global_parameters: dict[str, int] = {}
+    if vm_raw.get("cache") is not None:
+        global_parameters["cache_size"] = _Reader(-1, "program", vm_raw).int("cache")
     return {"instructions": out, "global_parameters": global_parameters}
 
 
@@ -84,24 +85,15 @@ class _Reader:
         return self._get(key, lambda v: isinstance(v, list) and all(type(x) is int for x in v), "a list of integers")
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "None" if value is None else str(value)
-
-
-def _hex(value: int) -> str:
-    return f"{value:#x}" if value >= 0 else str(value)
-
-
-def _ip(value: int) -> str:
-    return int_to_ipv4(value) if 0 <= value <= 0xFFFFFFFF else str(value)
+def _ip(value: int) -> str | int:
+    """IPv4 text, as the GUI shows tuple ranges; a value outside IPv4 stays a number."""
+    return int_to_ipv4(value) if 0 <= value <= 0xFFFFFFFF else value
 
 
 def _chain(r: _Reader, params: Params) -> Params:
     """next_var / split_to_cores only when set: the GUI catalogue does not list them."""
     if not r.bool("split_to_cores", True):
-        params["split_to_cores"] = "false"
+        params["split_to_cores"] = False
     next_var = r.optional_str("next_var")
     if next_var is not None:
         params["next_var"] = next_var
@@ -114,43 +106,43 @@ def _flow_var(r: _Reader) -> tuple[str, Params]:
         params["value_list"] = r.int_list("value_list")
     else:
         for key in ("init_value", "max_value", "min_value"):
-            params[key] = _text(r.int(key))
-    params.update(step=_text(r.int("step", 1)), size=_text(r.int("size")), op=r.str("op"))
+            params[key] = r.int(key)
+    params.update(step=r.int("step", 1), size=r.int("size"), op=r.str("op"))
     return FlowVar.ID, _chain(r, params)
 
 
 def _rand_limit(r: _Reader) -> tuple[str, Params]:
-    params = {"name": r.str("name")}
+    params: Params = {"name": r.str("name")}
     for key in ("size", "limit", "seed", "min_value", "max_value"):
-        params[key] = _text(r.int(key))
+        params[key] = r.int(key)
     return FlowVarRepeatableRandom.ID, _chain(r, params)
 
 
 def _write(r: _Reader) -> tuple[str, Params]:
-    return WrFlowVar.ID, {"fv_name": r.str("name"), "pkt_offset": _text(r.int("pkt_offset")), "offset_fixup": "0",
-                          "add_val": _text(r.int("add_value", 0)), "is_big": _text(r.bool("is_big_endian", True))}
+    return WrFlowVar.ID, {"fv_name": r.str("name"), "pkt_offset": r.int("pkt_offset"), "offset_fixup": 0,
+                          "add_val": r.int("add_value", 0), "is_big": r.bool("is_big_endian", True)}
 
 
 def _write_mask(r: _Reader) -> tuple[str, Params]:
     return WrMaskFlowVar.ID, {
-        "fv_name": r.str("name"), "pkt_offset": _text(r.int("pkt_offset")),
-        "pkt_cast_size": _text(r.int("pkt_cast_size")), "mask": _hex(r.int("mask")), "shift": _text(r.int("shift")),
-        "add_value": _text(r.int("add_value", 0)), "is_big": _text(r.bool("is_big_endian", True))}
+        "fv_name": r.str("name"), "pkt_offset": r.int("pkt_offset"),
+        "pkt_cast_size": r.int("pkt_cast_size"), "mask": r.int("mask"), "shift": r.int("shift"),
+        "add_value": r.int("add_value", 0), "is_big": r.bool("is_big_endian", True)}
 
 
 def _fix_ipv4(r: _Reader) -> tuple[str, Params]:
-    return FixIpv4.ID, {"offset": _text(r.int("pkt_offset"))}
+    return FixIpv4.ID, {"offset": r.int("pkt_offset")}
 
 
 def _fix_hw(r: _Reader) -> tuple[str, Params]:
     l2_len, l3_len, l4_type = r.int("l2_len"), r.int("l3_len"), r.int("l4_type")
     l4_offset = 0 if l4_type == 17 and l3_len == 0 else l2_len + l3_len
-    return FixChecksumHw.ID, {"l3_offset": _text(l2_len), "l4_offset": _text(l4_offset), "l4_type": _text(l4_type)}
+    return FixChecksumHw.ID, {"l3_offset": l2_len, "l4_offset": l4_offset, "l4_type": l4_type}
 
 
 def _fix_icmpv6(r: _Reader) -> tuple[str, Params]:
     l2_len, l3_len = r.int("l2_len"), r.int("l3_len")
-    return FixIcmpv6.ID, {"l3_offset": _text(l2_len), "l4_offset": _text(l2_len + l3_len)}
+    return FixIcmpv6.ID, {"l3_offset": l2_len, "l4_offset": l2_len + l3_len}
 
 
 def _trim(r: _Reader) -> tuple[str, Params]:
@@ -158,9 +150,9 @@ def _trim(r: _Reader) -> tuple[str, Params]:
 
 
 def _tuple(r: _Reader) -> tuple[str, Params]:
-    params = {"name": r.str("name"), "ip_min": _ip(r.int("ip_min")), "ip_max": _ip(r.int("ip_max"))}
+    params: Params = {"name": r.str("name"), "ip_min": _ip(r.int("ip_min")), "ip_max": _ip(r.int("ip_max"))}
     for key, default in (("port_min", 1025), ("port_max", 65535), ("limit_flows", 100000), ("flags", 0)):
-        params[key] = _text(r.int(key, default))
+        params[key] = r.int(key, default)
     return TupleGen.ID, params
 
 

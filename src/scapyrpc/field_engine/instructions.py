@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from .errors import FEError
 from .offsets import Layout
-from .values import (
+from .checks import (
     MAX_BY_SIZE,
     VALUE_LIST_MAX,
     check_cycle,

@@ -1,17 +1,20 @@
 """Symbolic offsets: `IP.src`, `IP:1.dst`, `802|1Q.vlan` (fields) and `IP`, `IP:1` (layers).
 
-Offsets are byte positions in the frame as built. Differences from the
-reference (TRex-patched Scapy), both deliberate: a layer's offset is its real
-position on the wire (the reference ignored IPv4 option padding added at
-post-build time), and field offsets are computed per layer instance (the
-reference shared them per class for repeated layers).
+Offsets are byte positions in the frame as built, read from the packet result
+that `dissect` computed for the same packet (one offset computation per
+request). Differences from the reference (TRex-patched Scapy), both deliberate:
+a layer's offset is its real position on the wire (the reference ignored IPv4
+option padding added at post-build time), and field offsets are per layer
+instance (the reference shared them per class for repeated layers). As in the
+reference, a bit field's offset is the byte holding its first bit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..walk import layers
 from .errors import FEError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,82 +23,33 @@ if TYPE_CHECKING:  # pragma: no cover
 BAD_FIELD_DESC = "Field desription should be layer:cnt.field Example: IP.src or IP:1.src"
 
 
-@dataclass
+@dataclass(frozen=True)
 class LayerInfo:
     class_name: str
-    display_name: str
+    display_name: str  # Scapy's layer name (`Ethernet`, `802.1Q`), which layer descriptors use
     offset: int
-    fields: dict[str, int] = field(default_factory=dict)  # first field of each name -> offset in layer
+    fields: dict[str, int]  # first field of each name -> offset in the layer
 
 
-def layers_of(pkt: Packet) -> list[LayerInfo]:
-    """One LayerInfo per layer of `pkt`, outside-in; a trailing Padding layer is dropped."""
-    from scapy.packet import NoPayload
-
-    chain = []
-    layer = pkt
-    while layer is not None and not isinstance(layer, NoPayload):
-        chain.append(layer)
-        layer = layer.payload
-    if chain and chain[-1].name == "Padding":
-        chain.pop()
-    parts = [_partial_build(layer, {}) for layer in chain]
-    headers = [len(own) for own, _ in parts]
-    if chain and _built_len(chain[0]) != sum(headers):
-        # Some post_build changed a length (e.g. IPv4 option padding): measure each layer in place.
-        totals = [_built_len(layer) for layer in chain] + [0]
-        for i, header in enumerate(headers):
-            if totals[i] is not None and totals[i + 1] is not None and totals[i] >= totals[i + 1]:
-                headers[i] = totals[i] - totals[i + 1]
-    infos, offset = [], 0
-    for layer, (_, fields), header in zip(chain, parts, headers):
-        infos.append(LayerInfo(type(layer).__name__, str(layer.name), offset, fields))
-        offset += header
+def layer_table(pkt: Packet, result: dict) -> list[LayerInfo]:
+    """One LayerInfo per layer of `pkt`, outside-in, from `result` (its packet result);
+    a trailing Padding layer is not offered."""
+    infos = []
+    for layer, entry in zip(layers(pkt), result["data"]):
+        fields: dict[str, int] = {}
+        for fld in entry["fields"]:
+            fields.setdefault(fld["id"], fld["offset"])
+        infos.append(LayerInfo(type(layer).__name__, str(layer.name), entry["offset"], fields))
+    if infos and infos[-1].display_name == "Padding":
+        infos.pop()
     return infos
 
 
-def _built_len(layer: Packet) -> int | None:
-    """Length of this layer and everything inside it, as built in place (with its underlayers)."""
-    try:
-        return len(layer.build())
-    except Exception:  # noqa: BLE001 - any Scapy build failure: fall back to the layer's own fields
-        return None
-
-
-def _partial_build(layer: Packet, offsets: dict[str, int]) -> tuple[bytes, dict[str, int]]:
-    """Serialise the layer's own fields one by one (as Packet.self_build does), noting where each starts.
-
-    A bit field starts in the byte holding its first bit (reference: offsets round down).
-    """
-    from scapy.packet import RawVal
-
-    built: object = b""
-    for fld in layer.fields_desc:
-        if isinstance(built, tuple):  # inside a run of bit fields: (bytes so far, bits pending, value)
-            start = len(built[0]) + built[1] // 8
-        else:
-            start = len(built)
-        offsets.setdefault(fld.name, start)
-        value = layer.getfieldval(fld.name)
-        try:
-            built = built + bytes(value) if isinstance(value, RawVal) else fld.addfield(layer, built, value)
-        except Exception:  # noqa: BLE001 - a field that cannot be serialised alone
-            break  # later fields keep no offset
-    return (built if isinstance(built, bytes) else built[0]), offsets
-
-
 class Layout:
-    """Resolves descriptors against one packet; the layer table is computed on first use."""
+    """Resolves descriptors against one packet and its packet result."""
 
-    def __init__(self, pkt: Packet | None) -> None:
-        self._pkt = pkt
-        self._layers: list[LayerInfo] | None = None
-
-    @property
-    def layers(self) -> list[LayerInfo]:
-        if self._layers is None:
-            self._layers = layers_of(self._pkt) if self._pkt is not None else []
-        return self._layers
+    def __init__(self, pkt: Packet, result: dict) -> None:
+        self.layers = layer_table(pkt, result)
 
     def field_offset(self, desc: str) -> int:
         """`Layer[:i].field` -> absolute byte offset; the layer matches by class or display name."""

@@ -1,10 +1,11 @@
 """Parameter sanitising: the GUI sends every value as text; turn it into what the instruction needs.
 
 Rules (reference §2, first match wins): value objects / arrays; `pkt_offset`
-integers and the `Ether.dst/src/type` shortcuts; `"None"`, `"true"`/`"false"`,
-MAC text, decimal integers, `0x` hex; anything else stays a string (IPv4 text
-and symbolic offsets are read later). Unlike the reference, a JSON number,
-boolean or null (outside `pkt_offset`) is reported instead of crashing.
+integers and the `Ether.dst/src/type` shortcuts; JSON integers and booleans as
+they are (`decompile_vm_raw` returns them, API.md section 4); `"None"`,
+`"true"`/`"false"`, MAC text, decimal integers, `0x` hex; anything else stays a
+string (IPv4 text and symbolic offsets are read later). Unlike the reference,
+null or a fractional number (outside `pkt_offset`) is reported instead of crashing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import binascii
 import re
 from typing import Any
 
-from . import expression
+from . import arithmetic
 from .errors import FEError
 
 ETHER_SHORTCUTS = {"Ether.dst": 0, "Ether.src": 6, "Ether.type": 12}
@@ -36,8 +37,11 @@ def sanitize(instr_id: str, param_id: str, value: Any) -> Any:
         if value in ETHER_SHORTCUTS:
             return ETHER_SHORTCUTS[value]
         return _text_tail(instr_id, param_id, value)
+    if isinstance(value, bool) or type(value) is int:
+        return value
     if not isinstance(value, str):
-        raise FEError(f"{instr_id}: parameter '{param_id}' must be sent as text, got {_json_kind(value)}")
+        raise FEError(f"{instr_id}: parameter '{param_id}' must be text, an integer or a boolean, "
+                      f"got {_json_kind(value)}")
     if value in ("None", "none"):
         return None
     if value in ("true", "false"):
@@ -74,7 +78,7 @@ def _value_object(instr_id: str, param_id: str, obj: dict) -> Any:
     if vtype is None:
         raise FEError(f"{instr_id}: parameter '{param_id}' is an object without 'vtype'")
     if vtype == "EXPRESSION":
-        return expression.evaluate(_expression_text(instr_id, param_id, obj.get("expr")))
+        return arithmetic.evaluate(_expression_text(instr_id, param_id, obj.get("expr")))
     if vtype == "OBJECT":
         return obj.get("value")
     if vtype == "BYTES":
@@ -98,6 +102,8 @@ def _json_kind(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a JSON boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
+        return f"the number {value!r}"
+    if isinstance(value, int):
         return "a JSON number"
     return type(value).__name__

@@ -1,4 +1,5 @@
-"""Model field values -> Python values a Scapy field accepts (API.md section 5).
+"""Model field value -> the Python value a Scapy field accepts (API.md section 5): the
+inverse of `values_out`.
 
 A model value is a JSON number, a human string, a list, or a value object
 (`{"vtype": ...}`). `field_value()` turns one into what `setfieldval` takes,
@@ -12,23 +13,16 @@ import random
 import re
 import socket
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
-from scapy.fields import (
-    _BitField,
-    _FieldContainer,
-    Field,
-    MultiFlagsField,
-    IP6Field,
-    IPField,
-    MultipleTypeField,
-)
+from scapy.fields import _BitField, Field, IP6Field, IPField, MultiFlagsField
 from scapy.packet import Packet
 
-from . import limits
+from . import limits, packet_expressions
 from .encoding import decode_base64
 from .errors import ServiceError
+from .walk import encoding_field
 
 DEFAULT_SEED = 12345
 FCS_BYTES = 4  # the Ethernet FCS Scapy does not emit but `total_size` counts
@@ -38,8 +32,7 @@ RESET = object()  # marker: delete the field value so Scapy uses its default / c
 _DECIMAL = re.compile(r"[+-]?\d+\Z")
 _HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?\Z|[+-]?\d+[eE][+-]?\d+\Z")
-_INT_FORMATS = frozenset("bBhHiIlLqQ")
-_FLOAT_FORMATS = frozenset("fd")
+_NUMBER_FORMATS = frozenset("bBhHiIlLqQfd")  # struct formats of integer and float fields
 
 
 @dataclass
@@ -60,61 +53,31 @@ class TotalSize:
 # ---------------------------------------------------------------- fields
 
 
-def actual_field(layer: Packet, fld: Field) -> Field:
-    """The field that really encodes `fld` in `layer` (unwraps Emph/Conditional/MultipleType)."""
-    while True:
-        if isinstance(fld, MultipleTypeField):
-            fld = fld._find_fld_pkt(layer)
-        elif isinstance(fld, _FieldContainer):
-            fld = fld.fld
-        else:
-            return fld
-
-
-@lru_cache(maxsize=None)
-def _number_kind(field_type: type, fmt: str) -> str | None:
+@cache
+def _holds_number(field_type: type, fmt: str) -> bool:
     if issubclass(field_type, _BitField):
-        return None if issubclass(field_type, MultiFlagsField) else "int"
-    if fmt and fmt[-1] in _INT_FORMATS:
-        return "int"
-    if fmt and fmt[-1] in _FLOAT_FORMATS:
-        return "float"
-    return None
+        return not issubclass(field_type, MultiFlagsField)
+    return bool(fmt) and fmt[-1] in _NUMBER_FORMATS
 
 
-def field_number_kind(fld: Field) -> str | None:
-    """'int' / 'float' when `fld` (already unwrapped) holds a number, else None."""
-    return _number_kind(type(fld), getattr(fld, "fmt", "") or "")
+def field_holds_number(fld: Field) -> bool:
+    """Whether `fld` (already unwrapped) holds an integer or a float."""
+    return _holds_number(type(fld), getattr(fld, "fmt", "") or "")
 
 
-@lru_cache(maxsize=None)
-def converts_numbers(field_type: type) -> bool:
-    """Whether the field's input conversion changes a plain number (fixed-point, scaled)."""
-    if getattr(field_type, "any2i", None) is Field.any2i and getattr(field_type, "h2i", None) is Field.h2i:
-        return False
-    return _converts(field_type)
-
-
-_PROBES: dict[type, Field] = {}
-
-
-def _converts(field_type: type) -> bool:
-    probe = _PROBES.get(field_type)
-    if probe is None:
+@cache
+def field_converts_numbers(fld: Field) -> bool:
+    """Whether `fld`'s input conversion changes a plain number (fixed-point, scaled)."""
+    ftype = type(fld)
+    if getattr(ftype, "any2i", None) is Field.any2i and getattr(ftype, "h2i", None) is Field.h2i:
         return False
     try:
-        return any(probe.any2i(None, n) != n for n in (1, 12345))
+        return any(fld.any2i(None, n) != n for n in (1, 12345))
     except Exception:  # needs a packet (enums depending on other fields): names, not scaling
         return False
 
 
-def field_converts_numbers(fld: Field) -> bool:
-    """`converts_numbers` for this field instance's class."""
-    _PROBES.setdefault(type(fld), fld)
-    return converts_numbers(type(fld))
-
-
-def parse_number_text(text: str, kind: str) -> int | float | None:
+def parse_number_text(text: str) -> int | float | None:
     """Decimal or 0x-hex text as a number; None when the text is not a plain number."""
     if _DECIMAL.match(text):
         return int(text)
@@ -211,9 +174,7 @@ def _expression(expr: Any) -> Any:
             raise ServiceError("EXPRESSION base64 is not UTF-8 text") from None
     if not isinstance(expr, str):
         raise ServiceError("EXPRESSION 'expr' must be a string")
-    from .expressions import evaluate  # owned by another module; imported lazily
-
-    return evaluate(expr)
+    return packet_expressions.evaluate(expr)
 
 
 def plain_value(value: Any) -> Any:
@@ -250,13 +211,12 @@ def human_value(layer: Packet, fld: Field, text: str, where: str) -> Any:
     """A human string (decimal, 0x hex, enum name, flag letters, address) for `fld`."""
     if text == "":
         return RESET
-    actual = actual_field(layer, fld)
-    kind = field_number_kind(actual)
-    if kind is not None:
+    actual = encoding_field(layer, fld)
+    if field_holds_number(actual):
         text = text.strip()
         if _HEX.match(text) and field_converts_numbers(actual):
             return Internal(int(text, 16))  # the hex hvalue of a converting field is its internal value
-        number = parse_number_text(text, kind)
+        number = parse_number_text(text)
         if number is not None:
             return number
         try:
@@ -294,7 +254,7 @@ def field_value(layer: Packet, fld: Field, value: Any, where: str) -> Any:
         if vtype == "MACHINE":
             data = decode_base64(value.get("base64"), "MACHINE base64")
             try:
-                return actual_field(layer, fld).m2i(layer, data)
+                return encoding_field(layer, fld).m2i(layer, data)
             except Exception:
                 raise ServiceError(f"bad MACHINE value for {where}") from None
         if vtype == "BYTES" and "total_size" in value:

@@ -8,13 +8,13 @@ import time
 import pytest
 from conftest import ScapyRpcError, ServerProcess
 
-from scapyrpc import expressions
+from scapyrpc import packet_expressions
 from scapyrpc.errors import InputSyntaxError, ServiceError
 
 
 @pytest.fixture(scope="module", autouse=True)
 def warm() -> None:
-    expressions.warm_up()
+    packet_expressions.warm_up()
 
 
 # ------------------------------------------------------------------- escape attempts
@@ -108,7 +108,7 @@ def test_escape_attempt_is_rejected_quickly(text: str) -> None:
     for _ in range(3):
         start = time.perf_counter()
         with pytest.raises(ServiceError) as info:
-            expressions.evaluate(text)
+            packet_expressions.evaluate(text)
         timings.append(time.perf_counter() - start)
         assert str(info.value).startswith("expression: ")
         if timings[-1] < 0.1:
@@ -129,22 +129,22 @@ def test_rejections_name_what_was_wrong() -> None:
     }
     for text, fragment in messages.items():
         with pytest.raises(ServiceError, match=fragment.replace("*", r"\*").replace("(", r"\(")):
-            expressions.evaluate(text)
+            packet_expressions.evaluate(text)
 
 
 def test_non_string_expression_is_a_service_error() -> None:
     for value in (123, None, ["IP()"], {"base64": "AA=="}):
         with pytest.raises(ServiceError, match="must be a string"):
-            expressions.evaluate(value)  # type: ignore[arg-type]
+            packet_expressions.evaluate(value)  # type: ignore[arg-type]
 
 
 def test_scapy_construction_errors_become_service_errors() -> None:
     with pytest.raises(ServiceError, match="cannot build TCP"):
-        expressions.evaluate("TCP(flags='Z')")
+        packet_expressions.evaluate("TCP(flags='Z')")
     with pytest.raises(ServiceError, match="cannot build DNSQR"):
-        expressions.evaluate("DNSQR(qtype='no-such-type')")
+        packet_expressions.evaluate("DNSQR(qtype='no-such-type')")
     with pytest.raises(ServiceError, match="bad dictionary key"):
-        expressions.evaluate("{[1]: 2}")
+        packet_expressions.evaluate("{[1]: 2}")
 
 
 # --------------------------------------------------------------------- syntax errors
@@ -153,7 +153,7 @@ def test_scapy_construction_errors_become_service_errors() -> None:
 @pytest.mark.parametrize("text", ["[1, 2", "IP(", "1 +", "'unterminated", ")", "a b", "", "   ", "IP(ttl=)", "[1,,2]"])
 def test_syntax_errors_are_input_syntax_errors(text: str) -> None:
     with pytest.raises(InputSyntaxError):
-        expressions.evaluate(text)
+        packet_expressions.evaluate(text)
 
 
 # ----------------------------------------------------------------------- good values
@@ -162,7 +162,7 @@ def test_syntax_errors_are_input_syntax_errors(text: str) -> None:
 def test_ip_option_ssrr_from_the_api_example() -> None:
     from scapy.layers.inet import IP, IPOption_SSRR
 
-    value = expressions.evaluate("[IPOption_SSRR(copy_flag=0, routers=['1.2.3.4'])]")
+    value = packet_expressions.evaluate("[IPOption_SSRR(copy_flag=0, routers=['1.2.3.4'])]")
     assert len(value) == 1 and isinstance(value[0], IPOption_SSRR)
     assert value[0].copy_flag == 0 and value[0].routers == ["1.2.3.4"]
     # RFC 791: type = copy(0)|class(0)|number(9), length 7, pointer 4, then the route.
@@ -174,7 +174,7 @@ def test_tcp_options_from_the_seed_example() -> None:
     from scapy.layers.inet import TCP
 
     text = "[('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b'')]"
-    value = expressions.evaluate(text)
+    value = packet_expressions.evaluate(text)
     assert value == [("MSS", 1460), ("NOP", None), ("NOP", None), ("SAckOK", b"")]
     # RFC 793 MSS (kind 2, len 4), two NOPs (kind 1), RFC 2018 SACK-permitted (kind 4, len 2).
     options = bytes(TCP(options=value))[20:]
@@ -182,8 +182,8 @@ def test_tcp_options_from_the_seed_example() -> None:
 
 
 def test_tcp_option_str_values_become_bytes_but_dhcp_values_stay_str() -> None:
-    assert expressions.evaluate("[('SAckOK', ''), ('Mood', 'ok')]") == [("SAckOK", b""), ("Mood", b"ok")]
-    dhcp = expressions.evaluate("[('message-type', 'discover'), ('hostname', 'box'), 'end']")
+    assert packet_expressions.evaluate("[('SAckOK', ''), ('Mood', 'ok')]") == [("SAckOK", b""), ("Mood", b"ok")]
+    dhcp = packet_expressions.evaluate("[('message-type', 'discover'), ('hostname', 'box'), 'end']")
     assert dhcp == [("message-type", "discover"), ("hostname", "box"), "end"]
 
 
@@ -192,11 +192,11 @@ def test_packet_stacks() -> None:
     from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.l2 import Ether
 
-    pkt = expressions.evaluate("Ether()/IP(dst='1.2.3.4')/TCP(dport=443)")
+    pkt = packet_expressions.evaluate("Ether()/IP(dst='1.2.3.4')/TCP(dport=443)")
     assert pkt.layers() == [Ether, IP, TCP]
     assert pkt[IP].dst == "1.2.3.4" and pkt[TCP].dport == 443
     assert pkt[IP].underlayer is pkt  # stacked like Scapy's own '/'
-    grouped = expressions.evaluate("IP()/(UDP(sport=53)/DNS(id=7))")
+    grouped = packet_expressions.evaluate("IP()/(UDP(sport=53)/DNS(id=7))")
     assert grouped.layers() == [IP, UDP, DNS]
     assert grouped[DNS].id == 7
     assert bytes(grouped) == bytes(IP() / UDP(sport=53) / DNS(id=7))
@@ -206,21 +206,21 @@ def test_packet_from_bytes_is_dissected() -> None:
     # IPv4 header: version/ihl 0x45, total length 20, ttl 64, proto 6, 10.0.0.1 -> 10.0.0.2.
     header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20, 1, 0, 64, 6, 0,
                          bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
-    pkt = expressions.evaluate(f"IP({header!r})")
+    pkt = packet_expressions.evaluate(f"IP({header!r})")
     assert (pkt.version, pkt.ihl, pkt.ttl, pkt.proto) == (4, 5, 64, 6)
     assert (pkt.src, pkt.dst) == ("10.0.0.1", "10.0.0.2")
 
 
 def test_plain_literals() -> None:
-    assert expressions.evaluate("{'a': [1, (2,)], 'b': None, 'c': True, 3: b'\\x00\\xff'}") == {
+    assert packet_expressions.evaluate("{'a': [1, (2,)], 'b': None, 'c': True, 3: b'\\x00\\xff'}") == {
         "a": [1, (2,)], "b": None, "c": True, 3: b"\x00\xff"}
-    assert expressions.evaluate("-5") == -5
-    assert expressions.evaluate("+3") == 3
-    assert expressions.evaluate("-1.5") == -1.5
-    assert expressions.evaluate("  [ ]  ") == []
-    assert expressions.evaluate("'(((( [[[[ ))'") == "(((( [[[[ ))"
-    assert expressions.evaluate("0x" + "f" * 63) == 2**252 - 1
-    nested = expressions.evaluate("[" * 40 + "]" * 40)
+    assert packet_expressions.evaluate("-5") == -5
+    assert packet_expressions.evaluate("+3") == 3
+    assert packet_expressions.evaluate("-1.5") == -1.5
+    assert packet_expressions.evaluate("  [ ]  ") == []
+    assert packet_expressions.evaluate("'(((( [[[[ ))'") == "(((( [[[[ ))"
+    assert packet_expressions.evaluate("0x" + "f" * 63) == 2**252 - 1
+    nested = packet_expressions.evaluate("[" * 40 + "]" * 40)
     depth = 0
     while nested:
         nested, depth = nested[0], depth + 1
@@ -230,10 +230,10 @@ def test_plain_literals() -> None:
 def test_asn1_values_for_snmp() -> None:
     from scapy.asn1.asn1 import ASN1_OID, ASN1_STRING
 
-    varbind = expressions.evaluate("[SNMPvarbind(oid=ASN1_OID('1.3.6.1.2.1.1.1.0'), value=ASN1_STRING(b'x'))]")[0]
+    varbind = packet_expressions.evaluate("[SNMPvarbind(oid=ASN1_OID('1.3.6.1.2.1.1.1.0'), value=ASN1_STRING(b'x'))]")[0]
     assert isinstance(varbind.oid, ASN1_OID) and varbind.oid.val == "1.3.6.1.2.1.1.1.0"
     assert isinstance(varbind.value, ASN1_STRING) and varbind.value.val == b"x"
-    assert expressions.render(varbind.oid) == "ASN1_OID('1.3.6.1.2.1.1.1.0')"
+    assert packet_expressions.render(varbind.oid) == "ASN1_OID('1.3.6.1.2.1.1.1.0')"
 
 
 def test_a_large_legitimate_packet_list_is_accepted() -> None:
@@ -241,7 +241,7 @@ def test_a_large_legitimate_packet_list_is_accepted() -> None:
 
     text = "[" + ", ".join(f"DNSRR(rrname=b'h{i}.example.', rdata='10.0.{i // 256}.{i % 256}')"
                            for i in range(500)) + "]"
-    value = expressions.evaluate(text)
+    value = packet_expressions.evaluate(text)
     assert len(value) == 500 and all(isinstance(rr, DNSRR) for rr in value)
     assert value[300].rdata == "10.0.1.44"
 
@@ -252,22 +252,22 @@ def test_a_large_legitimate_packet_list_is_accepted() -> None:
 def test_render_matches_the_reference_renderings() -> None:
     from scapy.layers.inet import IPOption_SSRR
 
-    assert expressions.render([]) == "[]"
-    assert expressions.render([("MSS", 1460), ("NOP", None), ("NOP", None), ("SAckOK", b"")]) == \
+    assert packet_expressions.render([]) == "[]"
+    assert packet_expressions.render([("MSS", 1460), ("NOP", None), ("NOP", None), ("SAckOK", b"")]) == \
         "[('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b'')]"
-    assert expressions.render([IPOption_SSRR(copy_flag=0, routers=["1.2.3.4"])]) == \
+    assert packet_expressions.render([IPOption_SSRR(copy_flag=0, routers=["1.2.3.4"])]) == \
         "[IPOption_SSRR(copy_flag=0, routers=['1.2.3.4'])]"
-    assert expressions.render(b"") == "b''"
-    assert expressions.render((1,)) == "(1,)"
+    assert packet_expressions.render(b"") == "b''"
+    assert packet_expressions.render((1,)) == "(1,)"
 
 
 def test_render_refuses_values_without_a_literal_form() -> None:
     from scapy.volatile import RandShort
 
     with pytest.raises(ServiceError, match="no expression form"):
-        expressions.render(RandShort())
+        packet_expressions.render(RandShort())
     with pytest.raises(ServiceError, match="no expression form"):
-        expressions.render(object())
+        packet_expressions.render(object())
 
 
 def _dissected_packets() -> dict[str, object]:
@@ -326,21 +326,21 @@ def test_every_field_value_of_real_packets_round_trips(name: str) -> None:
         for field in layer_obj.fields_desc:
             value = layer_obj.getfieldval(field.name)
             if isinstance(value, (list, tuple, dict)) or hasattr(value, "fields_desc"):
-                text = expressions.render(value)
-                assert expressions.evaluate(text) == value, (name, field.name, text)
+                text = packet_expressions.render(value)
+                assert packet_expressions.evaluate(text) == value, (name, field.name, text)
                 checked += 1
     assert checked > 0
     # The whole frame as one packet expression gives back the same frame.
-    again = expressions.evaluate(expressions.render(pkt))
+    again = packet_expressions.evaluate(packet_expressions.render(pkt))
     assert again == pkt and bytes(again) == bytes(pkt)
 
 
 def test_dns_lists_render_as_packet_calls() -> None:
     dns = _dissected_packets()["dns"]["DNS"]
-    text = expressions.render(dns.qd)
+    text = packet_expressions.render(dns.qd)
     assert text.startswith("[DNSQR(") and text.count("DNSQR(") == 2
     assert "qtype=28" in text  # AAAA (RFC 3596) differs from the default A
-    assert expressions.evaluate(text) == dns.qd
+    assert packet_expressions.evaluate(text) == dns.qd
 
 
 def test_common_layers_round_trip_from_their_default_bytes() -> None:
@@ -351,7 +351,7 @@ def test_common_layers_round_trip_from_their_default_bytes() -> None:
     for name in names:
         cls = layer_class(name)
         pkt = cls(bytes(cls()))
-        assert expressions.evaluate(expressions.render(pkt)) == pkt, name
+        assert packet_expressions.evaluate(packet_expressions.render(pkt)) == pkt, name
 
 
 # --------------------------------------------------------------------- over the wire
