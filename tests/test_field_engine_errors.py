@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from test_field_engine_examples import I, compile_for, fe, ref_packet
 
-from scapyrpc import field_engine
 
 CYCLE = "could not pad range to be a true cycle - '(max_value - min_value + 1) % step' should be zero"
 DESC = "Field desription should be layer:cnt.field Example: IP.src or IP:1.src"

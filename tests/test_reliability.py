@@ -168,36 +168,6 @@ def test_full_queue_refuses_at_once_yet_a_light_client_gets_in_before_the_flood_
             flooder.close()
 
 
-def test_fair_dispatch_across_clients(test_server: ServerProcess) -> None:
-    flooder = zmq_socket(zmq.DEALER, test_server.endpoint)
-    other_client = test_server.client(timeout_ms=20000)  # handshake done before the flood
-    try:
-        for i in range(6):  # 2 run, 2 wait in the workers, 2 in the broker
-            flooder.send_multipart([b"", request(f"g{i}", "test_sleep", [GUI_HANDLER, 0.25])])
-        time.sleep(0.1)
-        order: list[str] = []
-        done = threading.Event()
-
-        def other() -> None:
-            other_client.call("test_sleep", 0.25)
-            order.append("other")
-            done.set()
-
-        thread = threading.Thread(target=other)
-        thread.start()
-        for _ in range(6):
-            _, body = flooder.recv_multipart()
-            order.append(orjson.loads(body)["id"])
-        thread.join(20)
-        assert done.is_set()
-        # FIFO would serve it after all 6 (index 6); round-robin gives it the next slot a worker
-        # takes: after the two running and the two already handed to the workers (index 4 or 5)
-        assert order.index("other") <= 5, order
-    finally:
-        other_client.close()
-        flooder.close()
-
-
 def test_recycling_by_request_count() -> None:
     srv = ServerProcess("--test-methods", "--max-requests-per-worker", "5", workers=1)
     try:
@@ -331,55 +301,6 @@ def test_broker_with_only_remote_workers() -> None:
         if remote is not None:
             remote.kill()
             remote.wait(10)
-        srv.stop()
-
-
-def _call_in_thread(cli: ScapyClient, method: str, *params: object) -> tuple[threading.Thread, dict]:
-    """Make a handler-first call in a thread; its outcome lands in the dict."""
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = cli.call(method, *params)
-        except ScapyRpcError as err:
-            outcome["error"] = err
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
-
-
-def test_request_handed_early_to_a_crashed_worker_is_served_elsewhere() -> None:
-    srv = ServerProcess("--test-methods", workers=1)
-    try:
-        victim = srv.worker_pids()[0]
-        first, second = srv.client(30000), srv.client(30000)  # handshakes done before the test
-        slow, slow_out = _call_in_thread(first, "test_sleep", 2.0)
-        time.sleep(0.01)
-        quick, quick_out = _call_in_thread(second, "test_pid")  # handed to the busy worker early
-        time.sleep(0.5)
-        os.kill(victim, signal.SIGKILL)
-        slow.join(30)
-        quick.join(30)
-        assert slow_out["error"].message == "Scapy Server: worker lost while handling test_sleep"
-        assert "result" in quick_out and quick_out["result"] != victim
-    finally:
-        srv.stop()
-
-
-def test_request_waiting_behind_an_expired_one_is_served_elsewhere() -> None:
-    srv = ServerProcess("--test-methods", "--request-timeout", "1", workers=1)
-    try:
-        stuck = srv.worker_pids()[0]
-        first, second = srv.client(30000), srv.client(30000)
-        slow, slow_out = _call_in_thread(first, "test_sleep", 20)
-        time.sleep(0.01)
-        quick, quick_out = _call_in_thread(second, "test_pid")
-        slow.join(30)
-        quick.join(30)
-        assert slow_out["error"].message.startswith("Scapy Server: request deadline of 1 s exceeded")
-        assert "result" in quick_out and quick_out["result"] != stuck
-    finally:
         srv.stop()
 
 

@@ -36,6 +36,8 @@ TRACKED_BYTES = 64 * 1024  # replies this large are counted until the client has
 DISCARD_BATCH = 20_000  # frames of an oversized message dropped per pump, so others are not starved
 _MORE = int(zmq.SNDMORE | zmq.NOBLOCK)  # plain ints: pyzmq's flag enums cost more than the send
 _LAST = int(zmq.NOBLOCK)
+_EVENTS = int(zmq.EVENTS)
+_POLLIN = int(zmq.POLLIN)
 
 _MESSAGES: dict[str, Callable[[BrokerConfig, bytes, float], str]] = {
     "busy": lambda c, body, n: "server busy, try again later",
@@ -76,6 +78,7 @@ class Broker:
         self._backlog: dict[bytes, list[tuple[zmq.MessageTracker, int]]] = {}  # unread large replies per client
         self._backlog_bytes = 0
         self._verbose = log.isEnabledFor(logging.INFO)
+        self._sent_front = self._sent_back = False  # set by sends: their edge must be looked at again
         self._host = socket.gethostname()
 
     def _configure_sockets(self) -> None:
@@ -145,8 +148,8 @@ class Broker:
         """Run until the core says everything has stopped; True if a client asked for shut_down."""
         loop = asyncio.get_running_loop()
         self._done = loop.create_future()
-        for sock in (self.front, self.back):
-            loop.add_reader(sock.FD, self.pump)
+        loop.add_reader(self.front.FD, self._pump, self.front)
+        loop.add_reader(self.back.FD, self._pump, self.back)
         if self.gate is not None:
             loop.add_reader(self.gate.monitor.FD, self.gate.drain)
             self.gate.drain()  # edge-triggered: take what came before the reader was added
@@ -185,18 +188,28 @@ class Broker:
         self.pump()
 
     def pump(self) -> None:
-        """Read every waiting message, feed the core, perform its actions; repeat until idle."""
+        """Read every waiting message on both sockets, feed the core, perform its actions; until idle."""
+        self._pump(None)
+
+    def _pump(self, readable: zmq.Socket | None) -> None:
+        """`pump` for one socket that became readable (None: both)."""
         front, back = self.front, self.back
-        while True:
+        check = (front, back) if readable is None else (readable,)
+        while check:
             now = time.monotonic()
-            self._read_front(now)
-            self._read_back(now)
+            for sock in check:
+                if sock is front:
+                    self._read_front(now)
+                else:
+                    self._read_back(now)
+            self._sent_front = self._sent_back = False
             self._flush(now)
-            if not (front.getsockopt(zmq.EVENTS) & zmq.POLLIN or back.getsockopt(zmq.EVENTS) & zmq.POLLIN):
-                return
-            if self._discarding:  # give the rest of the loop a turn between batches of junk frames
-                asyncio.get_running_loop().call_soon(self.pump)
-                return
+            # a send may have taken the edge of its socket's descriptor: look at those again
+            check = tuple(sock for sock, sent in ((front, self._sent_front), (back, self._sent_back))
+                          if sent and sock.getsockopt(_EVENTS) & _POLLIN)
+        if self._discarding:  # give the rest of the loop a turn between batches of junk frames
+            for sock in self._discarding:
+                asyncio.get_running_loop().call_soon(self._pump, sock)
 
     def _flush(self, now: float) -> None:
         outbox = self.core.outbox
@@ -207,32 +220,33 @@ class Broker:
             for action in actions:
                 perform[type(action)](action)
 
-    def _recv(self, sock: zmq.Socket, cap: int) -> list[bytes] | None:
+    def _recv(self, sock: zmq.Socket, cap: int) -> list[zmq.Frame] | None:
         """One message of at most `cap` frames, or None (nothing waiting, or a message dropped)."""
         if sock in self._discarding and not self._discard(sock):
             return None
         recv = sock.recv
         try:
-            frames = [recv(_LAST)]
+            frame = recv(_LAST, copy=False)
         except zmq.Again:
             return None
-        while sock.getsockopt(zmq.RCVMORE):
+        frames = [frame]
+        while frame.more:
             if len(frames) == cap:
-                self._discarding[sock] = frames[0]
+                self._discarding[sock] = frames[0].bytes
                 self._discard(sock)
                 return None
-            frames.append(recv())
+            frame = recv(copy=False)
+            frames.append(frame)
         return frames
 
     def _discard(self, sock: zmq.Socket) -> bool:
         """Drop the rest of an oversized message, a batch at a time; True once it is all gone."""
-        recv, more = sock.recv, sock.getsockopt
+        recv = sock.recv
         for _ in range(DISCARD_BATCH):
-            if not more(zmq.RCVMORE):
+            if not recv(copy=False).more:
                 peer = self._discarding.pop(sock)
                 self._warn_once(peer, f"dropped a message of more than the allowed frames from peer {peer.hex()}")
                 return True
-            recv(copy=False)
         return False
 
     def _warn_once(self, peer: bytes, message: str) -> None:
@@ -249,17 +263,18 @@ class Broker:
         cap = self.config.max_frames
         verbose = self._verbose
         while (frames := self._recv(self.front, cap)) is not None:
-            client = frames[0]
-            body = frames[-1]
+            envelope = [frame.bytes for frame in frames]
+            client, body = envelope[0], envelope.pop()
             self.stats["requests"] += 1
             if verbose:
                 log.info("<- %s %s", client.hex(), body[:LOGGED_BYTES].decode(errors="replace"))
             if client in self._backlog and self._over_backlog(client, 0):
                 self._warn_once(client, f"dropped requests of peer {client.hex()}: it does not read its replies")
                 continue
-            request(client, frames[:-1], body, sum(map(len, frames)), now)
+            request(client, envelope, body, sum(map(len, frames)), now)
 
-    def _send_front(self, envelope: list[bytes], body: bytes) -> None:
+    def _send_front(self, envelope: list[bytes], body: bytes | memoryview) -> None:
+        self._sent_front = True
         client = envelope[0]
         tracked = len(body) >= TRACKED_BYTES
         if tracked and self._over_backlog(client, len(body)):
@@ -281,7 +296,7 @@ class Broker:
             return
         self.stats["replies"] += 1
         if self._verbose:
-            log.info("-> %s %s", client.hex(), body[:LOGGED_BYTES].decode(errors="replace"))
+            log.info("-> %s %s", client.hex(), bytes(body[:LOGGED_BYTES]).decode(errors="replace"))
 
     def _over_backlog(self, client: bytes, more: int) -> bool:
         self._sweep_backlog(client)
@@ -309,14 +324,16 @@ class Broker:
         while (frames := self._recv(self.back, 4)) is not None:
             if len(frames) < 2:
                 continue
-            ident, head = frames[0], frames[1]
-            kind = head[:1]
-            if len(frames) == 3 and kind in p.REPLY_KINDS and len(head) == 1 + p.TAG_BYTES:
-                c.reply(ident, int.from_bytes(head[1:], "big"), frames[2], kind == p.RETIRE, kind == p.SHUTDOWN, now)
-            elif head == p.HEARTBEAT and len(frames) == 3:
-                c.heartbeat(frames[2], now)
+            ident = frames[0].bytes
+            if len(frames) == 2 and len(frames[1]) > p.HEAD_BYTES and frames[1].buffer[0:1] in p.REPLY_KINDS:
+                kind, tag, body = p.split_reply(frames[1])
+                c.reply(ident, tag, body, kind == p.RETIRE, kind == p.SHUTDOWN, now)
+                continue
+            head = frames[1].bytes
+            if head == p.HEARTBEAT and len(frames) == 3:
+                c.heartbeat(frames[2].bytes, now)
             elif head == p.READY and len(frames) == 4:
-                self._ready(ident, frames[2], frames[3], now)
+                self._ready(ident, frames[2].bytes, frames[3].bytes, now)
             elif head == p.GONE:
                 c.left(ident, now)
 
@@ -331,15 +348,16 @@ class Broker:
     # ---- actions -----------------------------------------------------------------------
 
     def _to_worker(self, a: core.ToWorker) -> None:
+        self._sent_back = True
         send = self.back.send
         try:
             send(a.ident, _MORE)
-            send(p.REQUEST + a.tag.to_bytes(p.TAG_BYTES, "big"), _MORE)
-            send(a.body, _LAST)
+            send(p.request(a.tag, a.body), _LAST)
         except zmq.ZMQError:  # it disconnected: the request never left
             self.core.unreachable(a.ident, a.tag, time.monotonic())
 
     def _ping(self, a: core.Ping) -> None:
+        self._sent_back = True
         try:
             self.back.send_multipart([a.ident, p.HEARTBEAT], zmq.NOBLOCK)
         except zmq.ZMQError:

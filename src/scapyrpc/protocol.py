@@ -4,18 +4,21 @@ Worker -> broker (after the ROUTER's identity frame):
     READY     [b"R", pid, hostname]          joined the pool, idle
     HEARTBEAT [b"H", ident]                  worker `ident` is alive: sent every HEARTBEAT_INTERVAL,
                                              busy or not, from the worker's heartbeat socket
-    REPLY     [kind + tag, body]             kind is REPLY (stay), RETIRE (leaving after this
+    REPLY     [kind + tag + body]            kind is REPLY (stay), RETIRE (leaving after this
                                              reply: recycled) or SHUTDOWN (reply, then stop the server)
     GONE      [b"G"]                         leaving now, nothing pending (stopped by a signal while idle)
 Broker -> worker:
-    REQUEST   [b"Q" + tag, body]             the client's envelope stays in the broker
+    REQUEST   [b"Q" + tag + body]            the client's envelope stays in the broker
     HEARTBEAT [b"H"]                         broker alive (idle workers reconnect when it stops)
 
-`tag` is the broker's request number (TAG_BYTES bytes, joined to the kind
-byte so a request or reply is one frame shorter); a reply whose tag is no
-longer in flight (its deadline passed) is dropped. No frame carries Scapy objects:
+`tag` is the broker's request number (TAG_BYTES bytes); kind, tag and body
+travel as one frame, so a request or reply costs each side one frame after
+the routing identity. A reply whose tag is no longer in flight (its deadline
+passed) is dropped. No frame carries Scapy objects:
 the broker routes bytes and never imports Scapy.
 """
+
+from typing import Any
 
 READY = b"R"
 HEARTBEAT = b"H"
@@ -30,3 +33,24 @@ TAG_BYTES = 8
 
 HEARTBEAT_INTERVAL = 1.0  # seconds
 HEARTBEAT_LIVENESS = 3  # missed intervals before a peer counts as gone
+
+HEAD_BYTES = 1 + TAG_BYTES
+
+
+def request(tag: int, body: bytes) -> bytes:
+    """The REQUEST frame for request `tag`."""
+    return REQUEST + tag.to_bytes(TAG_BYTES, "big") + body
+
+
+def reply(kind: bytes, head: bytes, body: bytes) -> bytes:
+    """A reply frame of `kind` to the request whose frame started with `head` (kind + tag)."""
+    return kind + head[1:HEAD_BYTES] + body
+
+
+def split_reply(frame: Any) -> tuple[bytes, int, bytes | memoryview]:
+    """(kind, tag, body) of a reply frame (a zmq.Frame); a large body stays a view, not a copy."""
+    if len(frame) < 65536:
+        data = frame.bytes
+        return data[:1], int.from_bytes(data[1:HEAD_BYTES], "big"), data[HEAD_BYTES:]
+    view = frame.buffer
+    return bytes(view[:1]), int.from_bytes(view[1:HEAD_BYTES], "big"), view[HEAD_BYTES:]

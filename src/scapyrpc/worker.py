@@ -92,17 +92,17 @@ def run(options: WorkerOptions) -> str:
                 continue
             frames = dealer.recv_multipart()
             broker_seen = time.monotonic()
-            head = frames[0]
-            if head[:1] != p.REQUEST or len(frames) != 2:
+            frame = frames[0]
+            if len(frames) != 1 or frame[:1] != p.REQUEST or len(frame) < p.HEAD_BYTES:
                 continue  # a broker heartbeat
-            reply = rpc.handle(frames[1])
+            reply = rpc.handle(frame[p.HEAD_BYTES:])
             served += 1
             kind = p.REPLY
             if reply.shutdown:
                 kind = p.SHUTDOWN
             elif stop.requested or _should_retire(options, served):
                 kind = p.RETIRE  # the broker requeues anything else it had handed this worker
-            dealer.send_multipart([kind + head[1:], reply.body])
+            dealer.send(p.reply(kind, frame, reply.body))
             if kind == p.RETIRE:
                 return "stopped" if stop.requested else "retired"
         try:  # told to stop while idle: the broker forgets this worker now, not after missed heartbeats

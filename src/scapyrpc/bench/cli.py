@@ -68,7 +68,7 @@ class Config:
 
 def configurations(args: argparse.Namespace, workload: str) -> list[Config]:
     configs: list[Config] = []
-    if args.compare:
+    if args.compare and workload not in workloads.NEEDS_TEST_METHODS:
         configs.append(Config("in-process", "inprocess"))
         for n in dict.fromkeys((1, args.workers)):
             configs.append(Config(worker_label(n), "server", n))
@@ -132,7 +132,8 @@ class Runner:
             return summarise(config.label, workload, run_inprocess(plan, self._tick(label)), None, in_process=True)
         cpu = None
         if config.kind == "server":
-            with ManagedServer(config.workers or 1) as server:
+            extra = ("--test-methods",) if workload in workloads.NEEDS_TEST_METHODS else ()
+            with ManagedServer(config.workers or 1, extra_args=extra) as server:
                 result, cpu = self._clients(workload, server.endpoint, label, server)
         elif config.kind == "rep":
             with bare_rep() as endpoint:
@@ -233,7 +234,7 @@ def _report(args: argparse.Namespace, results: list[tuple[str, list[Row]]], load
     window = f"{args.requests} requests" if args.requests else f"{args.duration:g} s"
     document = {"meta": metadata(args, load_at_start), "workloads": {}}
     for workload, rows in results:
-        ratio_list = ratios(rows, args.workers)
+        ratio_list = ratios(rows, args.workers, workloads.HOLD_SECONDS if workload == "hold" else None)
         title = (f"{workload} - {workloads.DESCRIPTIONS[workload]}\n"
                  f"{window} per configuration, {args.clients} clients, {CPUS} CPUs")
         render(title, rows, ratio_list, plain=args.plain)

@@ -74,10 +74,16 @@ def summarise(label: str, workload: str, run: RunResult, workers: int | None, in
                latency_ms=lat, client_cpu_share=client_cpu, cpu_ms_per_request=cpu_ms)
 
 
-def ratios(rows: list[Row], workers: int) -> list[tuple[str, float, str]]:
-    """(name, value, how it is computed) for the rows present: scaling, efficiency, broker cost."""
+def ratios(rows: list[Row], workers: int, hold: float | None = None) -> list[tuple[str, float, str]]:
+    """(name, value, how it is computed) for the rows present: scaling, efficiency, broker cost;
+    with `hold` (seconds each request keeps a worker), throughput against workers / hold."""
     by = {row.label: row for row in rows}
     out = []
+    if hold:
+        for row in rows:
+            if row.workers and row.throughput:
+                out.append((f"{row.label} / ideal ({row.workers} / {hold:g} s)", row.throughput * hold / row.workers,
+                            "scale-out: how close the broker keeps every worker busy"))
     inproc, one, many, rep = (by.get(k) for k in ("in-process", "1 worker", f"{workers} workers", "bare REP"))
     cores = min(workers, os.cpu_count() or 1)
     if one and many and one.throughput and workers > 1:

@@ -102,6 +102,9 @@ def _b64(data: bytes) -> str:
 
 Builder = Callable[[str, int], tuple[str, list | None]]
 
+HOLD_SECONDS = 0.010  # the hold workload: how long each request keeps a worker busy
+NEEDS_TEST_METHODS = ("hold",)
+
 BUILDERS: dict[str, Builder] = {
     "version": lambda h, i: ("get_version", None),
     "build": lambda h, i: ("build_pkt", [h, _ip_tcp_model(i)]),
@@ -113,11 +116,12 @@ BUILDERS: dict[str, Builder] = {
                                      [h, [{"id": PAYLOAD_CLASS_LAYERS[i % len(PAYLOAD_CLASS_LAYERS)]}]]),
     "pcap": lambda h, i: ("read_pcap", [h, _b64(pcap_file([_frame_bytes(i * PCAP_PACKETS + k)
                                                            for k in range(PCAP_PACKETS)]))]),
+    "hold": lambda h, i: ("test_sleep", [h, HOLD_SECONDS]),
 }
 
 # How many distinct frames a workload needs: pcap frames are costly to prepare and
 # carry 10 distinct packets each; the full definitions are one request by nature.
-_VARIANTS = {"version": 1, "definitions_all": 1, "pcap": 100}
+_VARIANTS = {"version": 1, "definitions_all": 1, "pcap": 100, "hold": 1}
 
 WORKLOADS = (*BUILDERS, "mixed")
 
@@ -130,6 +134,8 @@ DESCRIPTIONS = {
     "definitions_all": "get_definitions(null): every protocol, the GUI's start-up call (~3 MB)",
     "payload_classes": "get_payload_classes of a one-layer model (as the GUI asks)",
     "pcap": f"read_pcap of a {PCAP_PACKETS}-packet pcap",
+    "hold": f"test_sleep({HOLD_SECONDS:g}): each request holds a worker {HOLD_SECONDS * 1000:g} ms, nothing else "
+            "(scale-out: ideal throughput = workers / hold; the bench's servers get --test-methods)",
     "mixed": "GUI-like blend: " + ", ".join(f"{name} {weight}" for name, weight in MIXED_WEIGHTS),
 }
 
