@@ -24,8 +24,8 @@ class ServerProcess(ManagedServer):
     """`python -m scapyrpc serve` on 127.0.0.1 and a free port, with what tests ask of it."""
 
     def __init__(self, *args: str, workers: int = 2, startup_timeout: float = 90.0,
-                 env: dict[str, str] | None = None) -> None:
-        super().__init__(workers, tuple(args), startup_timeout, env=env)
+                 env: dict[str, str] | None = None, wait_for_workers: bool = True) -> None:
+        super().__init__(workers, tuple(args), startup_timeout, env=env, wait_for_workers=wait_for_workers)
 
     def tree(self) -> list[psutil.Process]:
         """The server process and every descendant still alive."""

@@ -169,7 +169,6 @@ def test_hostile_frame_over_the_wire_leaves_the_worker_alive(one_worker: ServerP
 
 @pytest.mark.parametrize("kind, code, message", [
     ("RecursionError", -32098, "Scapy Server: input is nested too deeply"),
-    ("MemoryError", -32098, "Scapy Server: out of memory"),
     ("BaseException", -32096, "Scapy Server: Unknown Error"),
 ])
 def test_a_raising_method_over_the_wire_leaves_the_worker_alive(one_worker: ServerProcess, kind: str, code: int,
@@ -179,6 +178,14 @@ def test_a_raising_method_over_the_wire_leaves_the_worker_alive(one_worker: Serv
         {"jsonrpc": "2.0", "id": "w", "method": "test_raise", "params": [kind]}))
     check(reply, (code, message), "w")
     assert worker_pid(one_worker.endpoint) == before
+
+
+def test_a_method_out_of_memory_is_answered_and_its_worker_recycled(one_worker: ServerProcess) -> None:
+    before = worker_pid(one_worker.endpoint)
+    reply = exchange(one_worker.endpoint, orjson.dumps(
+        {"jsonrpc": "2.0", "id": "m", "method": "test_raise", "params": ["MemoryError"]}))
+    check(reply, (-32098, "Scapy Server: out of memory"), "m")
+    assert worker_pid(one_worker.endpoint) != before  # retired after the reply, replaced warm
 
 
 def test_the_worker_still_builds_after_the_hostile_frames(one_worker: ServerProcess) -> None:

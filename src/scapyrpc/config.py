@@ -46,6 +46,9 @@ class WorkerConfig:
     max_requests_per_worker: int = option(0, "recycle a worker after it served N requests (0: never)")
     max_worker_rss_mb: int = option(0, "recycle a worker whose memory grew past MB after a request (0: never)",
                                     metavar="MB")
+    max_worker_memory_mb: int = option(1024, "address space a worker may use (Scapy and its caches take about "
+                                             "280 MB): a request that needs more is answered 'out of memory' "
+                                             "and the worker is recycled (0: no limit)", metavar="MB")
     limits: Limits = field(default_factory=Limits)
     test_methods: bool = option(False, argparse.SUPPRESS)
 
@@ -81,6 +84,18 @@ class BrokerConfig:
 
 
 @dataclass(frozen=True)
+class CurveConfig:
+    """CurveZMQ on the broker's sockets (`keys.py`); off unless the server has a secret key."""
+
+    curve_secret_key: str | None = option(None, "the server's NAME.key_secret (from `scapyrpc keygen`): clients "
+                                                "must use CurveZMQ with its public key", metavar="FILE", shown="")
+    curve_clients: str | None = option(None, "admit only clients whose NAME.key files are in DIR",
+                                       metavar="DIR", shown="any client that speaks CurveZMQ")
+    curve_workers: str | None = option(None, "admit only workers whose NAME.key files are in DIR (required with "
+                                             "--curve-secret-key and a tcp --backend)", metavar="DIR", shown="")
+
+
+@dataclass(frozen=True)
 class HttpConfig:
     """The HTTP gateway and browser editor (`http_gateway.py`), off unless given a port."""
 
@@ -107,6 +122,7 @@ class ServerConfig:
     broker: BrokerConfig = field(default_factory=BrokerConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    curve: CurveConfig = field(default_factory=CurveConfig)
     banner: bool = option(True, "print the start-up banner", flag=False)
 
     @property
@@ -120,6 +136,10 @@ class RemoteWorkerConfig:
     """Everything `scapyrpc worker` can set."""
 
     connect: str = option(help="the broker's worker endpoint, e.g. tcp://host:4508", metavar="ENDPOINT")
+    curve_server_key: str | None = option(None, "the broker's NAME.key: join it over CurveZMQ", metavar="FILE",
+                                          shown="")
+    curve_secret_key: str | None = option(None, "this worker's NAME.key_secret (its NAME.key must be in the "
+                                                "broker's --curve-workers)", metavar="FILE", shown="")
     worker: WorkerConfig = field(default_factory=WorkerConfig)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -28,7 +29,8 @@ class ManagedServer:
     """`with ManagedServer(workers=2) as srv: srv.endpoint`."""
 
     def __init__(self, workers: int = 2, extra_args: tuple[str, ...] = (), startup_timeout: float = 120.0,
-                 command: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+                 command: list[str] | None = None, env: dict[str, str] | None = None,
+                 wait_for_workers: bool = True) -> None:
         self.workers = workers
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by stop())
         self._stderr_final = ""
@@ -41,43 +43,60 @@ class ManagedServer:
         self.backend = ""
         self.banner: list[str] = []
         self.output: list[str] = []  # what it printed after the banner
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._reader.start()
         try:
-            self._await_banner(startup_timeout)
+            self._await_banner(startup_timeout, "Workers:" if wait_for_workers else "Server IP address:")
         except BaseException:
             self.stop()
             raise
         self.endpoint = f"tcp://127.0.0.1:{self.port}"
-        self._reader = threading.Thread(target=self._drain_stdout, daemon=True)
-        self._reader.start()
 
-    def _await_banner(self, timeout: float) -> None:
-        assert self.proc.stdout is not None
+    def _await_banner(self, timeout: float, last: str) -> None:
+        """Take banner lines until the one starting with `last` (the port is known from the second)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
                 code = self.proc.wait(5)
                 raise LaunchError(f"the server exited during start-up (code {code}): {self.stderr_tail()}")
-            self.banner.append(line.rstrip("\n"))
+            self.banner.append(line)
             if line.startswith("Listening on port:"):
                 self.port = int(line.split(":", 1)[1])
             if line.startswith("Workers:"):
                 self.backend = line.rsplit(" ", 1)[-1].strip()
+            if line.startswith(last):
                 return
         raise LaunchError(f"the server did not become ready within {timeout:g} s")
 
-    def _drain_stdout(self) -> None:
+    def _read_stdout(self) -> None:
+        """Every line the server prints: to the banner until it is complete, then to `output`."""
         stream = self.proc.stdout
         try:
             while stream and (line := stream.readline()):
-                self.output.append(line.rstrip("\n"))
+                self._lines.put(line.rstrip("\n"))
         except (OSError, ValueError):
             pass
+        self._lines.put(None)
+
+    def _collect_output(self) -> None:
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                return
+            if line is not None:
+                (self.output if self.banner and self.banner[-1].startswith("Workers:") else self.banner).append(line)
 
     def stdout_text(self) -> str:
         """Everything printed after the banner (complete once the server has exited)."""
         if self.proc.poll() is not None:
             self._reader.join(5)
+        self._collect_output()
         return "\n".join(self.output)
 
     def stderr_text(self) -> str:

@@ -51,10 +51,16 @@ WRONG_HANDLER_MESSAGE = (
 
 
 class Reply(NamedTuple):
-    """The bytes to send back, and whether the server must stop after sending them."""
+    """The bytes to send back, whether the server must stop after sending them, and whether
+    this process ran out of memory (it should be replaced)."""
 
     body: bytes
     shutdown: bool = False
+    exhausted: bool = False
+
+
+class _OutOfMemory(BaseException):
+    """A method ran out of memory: past jsonrpcserver (which catches Exception) to `_handle`."""
 
 
 class _Refused(Exception):
@@ -82,7 +88,7 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Result]:
         except RecursionError:
             return Error(SCAPY_ERROR, "Scapy Server: input is nested too deeply")
         except MemoryError:
-            return Error(SCAPY_ERROR, "Scapy Server: out of memory")
+            raise _OutOfMemory from None
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # noqa: BLE001 - a bug of ours is an error reply, never a dead worker
@@ -111,8 +117,8 @@ def handle(raw: bytes) -> Reply:
         return _handle(raw)
     except (KeyboardInterrupt, SystemExit):
         raise
-    except MemoryError:
-        return Reply(scapy_error_body(None, "out of memory"))
+    except (MemoryError, _OutOfMemory):
+        return Reply(scapy_error_body(None, "out of memory"), exhausted=True)
     except BaseException:  # noqa: BLE001 - the last net: one reply, whatever happened
         _log_unexpected("unexpected error while handling a request")
         return Reply(error_body(None, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE))
@@ -123,13 +129,16 @@ def _handle(raw: bytes) -> Reply:
         request_id, method, params = _read(raw)
     except _Refused as refused:
         return Reply(refused.body)
-    response = dispatch_to_response(
-        {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
-        _METHODS,
-        deserializer=_already_parsed,
-        validator=_already_checked,
-        post_process=to_serializable_one,
-    )
+    try:
+        response = dispatch_to_response(
+            {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
+            _METHODS,
+            deserializer=_already_parsed,
+            validator=_already_checked,
+            post_process=to_serializable_one,
+        )
+    except _OutOfMemory:
+        return Reply(scapy_error_body(request_id, "out of memory"), exhausted=True)
     return _reply(response, request_id, method)
 
 

@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import signal
 import socket
-import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -75,12 +74,15 @@ class ScapyServer:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, broker.stop)
             serving = asyncio.create_task(broker.serve())
+            if cfg.banner:
+                self._print_banner(cfg, broker)
             gateway = await self._start_http(broker, serving)
             waiter = asyncio.create_task(broker.ready.wait())
             await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if cfg.banner and not serving.done():
-                self._print_banner(cfg, broker, time.monotonic() - started)
+                print(f"Workers: {cfg.workers} local, ready in {time.monotonic() - started:.2f} s; "
+                      f"worker endpoint {broker.backend_endpoint}", flush=True)
             shutdown = await serving
         finally:
             if gateway is not None:
@@ -112,14 +114,12 @@ class ScapyServer:
         return gateway
 
     @staticmethod
-    def _print_banner(cfg: ServerConfig, broker: Broker, seconds: float) -> None:
+    def _print_banner(cfg: ServerConfig, broker: Broker) -> None:
+        """The seed's banner, as soon as the port is open (requests wait there for the workers)."""
         port = broker.frontend_endpoint.rsplit(":", 1)[-1]
         print("***Scapy Server Started***", flush=True)
         print(f"Listening on port: {port}", flush=True)
         print(f"Server IP address: {_server_ip() if cfg.bind in ('*', '0.0.0.0') else cfg.bind}", flush=True)
-        print(f"Workers: {cfg.workers} local, ready in {seconds:.2f} s; worker endpoint {broker.backend_endpoint}",
-              flush=True)
-        sys.stdout.flush()
 
 
 def with_changes(config: ServerConfig, **changes: object) -> ServerConfig:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import zmq
 
-from . import limits
+from . import keys, limits
 from . import protocol as p
 from .config import MiB, WorkerConfig
 
@@ -36,6 +36,7 @@ class WorkerOptions:
     backend: str
     config: WorkerConfig = field(default_factory=WorkerConfig)
     reconnect: bool = False  # remote workers rejoin a broker that went silent; local ones exit
+    curve: tuple[bytes, bytes, bytes] | None = None  # (broker's public key, ours, our secret): join over CurveZMQ
     stop_on_interrupt: bool = False  # Ctrl+C stops it too (started by hand); in a pool Ctrl+C is the broker's
 
 
@@ -64,10 +65,11 @@ def run(options: WorkerOptions) -> str:
     if options.config.test_methods:
         rpc.enable_test_methods()
     gc.freeze()  # the warm caches never die: keep the collector from walking them on every request
+    _limit_memory(options.config.max_worker_memory_mb)
     ctx = zmq.Context()
     served = 0
     silence_limit = p.HEARTBEAT_INTERVAL * p.HEARTBEAT_LIVENESS
-    dealer, beats = _join(ctx, options.backend)
+    dealer, beats = _join(ctx, options)
     poller = zmq.Poller()
     poller.register(stop.fileno(), zmq.POLLIN)
     poller.register(dealer, zmq.POLLIN)
@@ -86,7 +88,7 @@ def run(options: WorkerOptions) -> str:
                 beats.stop()
                 poller.unregister(dealer)
                 dealer.close(linger=0)
-                dealer, beats = _join(ctx, options.backend)
+                dealer, beats = _join(ctx, options)
                 poller.register(dealer, zmq.POLLIN)
                 broker_seen = time.monotonic()
                 continue
@@ -100,7 +102,7 @@ def run(options: WorkerOptions) -> str:
             kind = p.REPLY
             if reply.shutdown:
                 kind = p.SHUTDOWN
-            elif stop.requested or _should_retire(options, served):
+            elif stop.requested or reply.exhausted or _should_retire(options, served):
                 kind = p.RETIRE  # the broker requeues anything else it had handed this worker
             dealer.send(p.reply(kind, frame, reply.body))
             if kind == p.RETIRE:
@@ -125,16 +127,36 @@ def _should_retire(options: WorkerOptions, served: int) -> bool:
     return bool(config.max_worker_rss_mb) and resident_bytes() > config.max_worker_rss_mb * MiB
 
 
-def _join(ctx: zmq.Context, backend: str) -> tuple[zmq.Socket, "_Heartbeats"]:
+def _limit_memory(megabytes: int) -> None:
+    """Cap this process's address space: past it allocations fail (MemoryError) instead of the
+    machine swapping; the request gets 'out of memory' and the worker retires."""
+    if megabytes:
+        import resource
+
+        limit = megabytes * MiB
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _socket(ctx: zmq.Context, options: WorkerOptions) -> zmq.Socket:
+    """A DEALER for the broker's back end (CurveZMQ when the options carry keys)."""
+    sock = ctx.socket(zmq.DEALER)
+    if options.curve is not None:
+        server, public, secret = options.curve
+        keys.as_client(sock, server, (public, secret))
+    return sock
+
+
+def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, "_Heartbeats"]:
     """Connect a DEALER, announce READY, and start heartbeats on behalf of it."""
+    backend = options.backend
     ident = uuid.uuid4().hex.encode()
-    dealer = ctx.socket(zmq.DEALER)
+    dealer = _socket(ctx, options)
     dealer.setsockopt(zmq.IDENTITY, ident)
     dealer.setsockopt(zmq.LINGER, 1000)
     dealer.setsockopt(zmq.RCVTIMEO, int(p.HEARTBEAT_INTERVAL * 1000))
     dealer.connect(backend)
     dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode()])
-    return dealer, _Heartbeats(ctx, backend, ident)
+    return dealer, _Heartbeats(ctx, options, ident)
 
 
 class _Heartbeats:
@@ -145,16 +167,16 @@ class _Heartbeats:
     the request path.
     """
 
-    def __init__(self, ctx: zmq.Context, backend: str, ident: bytes) -> None:
+    def __init__(self, ctx: zmq.Context, options: WorkerOptions, ident: bytes) -> None:
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat, args=(ctx, backend, ident),
+        self._thread = threading.Thread(target=self._beat, args=(ctx, options, ident),
                                         name="scapyrpc-heartbeat", daemon=True)
         self._thread.start()
 
-    def _beat(self, ctx: zmq.Context, backend: str, ident: bytes) -> None:
-        sock = ctx.socket(zmq.DEALER)
+    def _beat(self, ctx: zmq.Context, options: WorkerOptions, ident: bytes) -> None:
+        sock = _socket(ctx, options)
         sock.setsockopt(zmq.LINGER, 0)
-        sock.connect(backend)
+        sock.connect(options.backend)
         try:
             while not self._stopped.wait(p.HEARTBEAT_INTERVAL):
                 sock.send_multipart([p.HEARTBEAT, ident], zmq.NOBLOCK)
