@@ -13,6 +13,7 @@ and never imports Scapy. Frames to and from workers: `protocol.py`.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -21,7 +22,9 @@ import time
 from typing import Any, Callable
 
 import zmq
+from zmq.auth.asyncio import AsyncioAuthenticator
 
+from . import keys
 from . import protocol as p
 from . import scheduler as core
 from .config import BrokerConfig
@@ -52,12 +55,16 @@ _MESSAGES: dict[str, Callable[[BrokerConfig, bytes, float], str]] = {
 class Broker:
     """The sockets and timer around a `scheduler.Scheduler`; `serve()` runs it."""
 
-    def __init__(self, config: BrokerConfig, frontend: str, backend: str, local_workers: int = 0) -> None:
+    def __init__(self, config: BrokerConfig, frontend: str, backend: str, local_workers: int = 0,
+                 admission: keys.Admission | None = None) -> None:
         self.config = config
+        self.admission = admission
         self.endpoints = (frontend, backend)
         self.core = core.Scheduler(config, local_workers)
         self.pool: LocalPool | None = None
         self.gate: ConnectionGate | None = None
+        self.worker_gate: ConnectionGate | None = None  # logs refused workers on a CurveZMQ backend
+        self.authenticator: AsyncioAuthenticator | None = None
         self.ctx = zmq.Context()
         self.front = self.ctx.socket(zmq.ROUTER)
         self.back = self.ctx.socket(zmq.ROUTER)
@@ -109,6 +116,12 @@ class Broker:
             self.front.setsockopt(zmq.USE_FD, os.dup(listener.fileno()))  # libzmq closes its copy
             frontend = f"{frontend.rpartition(':')[0]}:{listener.getsockname()[1]}"
         self.gate = ConnectionGate(self.front, listener, max(1, limit))
+        if self.admission is not None:  # CurveZMQ: a ZAP handler on this loop admits the peers
+            self.authenticator = keys.start_authenticator(self.ctx, self.admission)
+            keys.as_server(self.front, self.admission.pair, keys.CLIENTS)
+            if self.admission.workers is not None:
+                keys.as_server(self.back, self.admission.pair, keys.WORKERS)
+                self.worker_gate = ConnectionGate(self.back, None, 1 << 30, peer="worker")
         self.front.bind(frontend)
         self.back.bind(backend)
 
@@ -150,9 +163,10 @@ class Broker:
         self._done = loop.create_future()
         loop.add_reader(self.front.FD, self._pump, self.front)
         loop.add_reader(self.back.FD, self._pump, self.back)
-        if self.gate is not None:
-            loop.add_reader(self.gate.monitor.FD, self.gate.drain)
-            self.gate.drain()  # edge-triggered: take what came before the reader was added
+        for gate in (self.gate, self.worker_gate):
+            if gate is not None:
+                loop.add_reader(gate.monitor.FD, gate.drain)
+                gate.drain()  # edge-triggered: take what came before the reader was added
         self._timer = loop.call_later(self.config.tick, self._on_tick)
         self.step(self.core.tick)  # asks for the local workers
         try:
@@ -162,9 +176,12 @@ class Broker:
                 loop.remove_reader(sock.FD)
             if self._timer is not None:
                 self._timer.cancel()
-            if self.gate is not None:
-                loop.remove_reader(self.gate.monitor.FD)
-                self.gate.close()
+            for gate in (self.gate, self.worker_gate):
+                if gate is not None:
+                    loop.remove_reader(gate.monitor.FD)
+                    gate.close()
+            if self.authenticator is not None:
+                self.authenticator.stop()
             self.front.close(linger=2000)
             self.back.close(linger=0)
             self.ctx.term()
@@ -271,7 +288,23 @@ class Broker:
             if client in self._backlog and self._over_backlog(client, 0):
                 self._warn_once(client, f"dropped requests of peer {client.hex()}: it does not read its replies")
                 continue
+            if b"shut_down" in body and self._remote_shutdown(frames[-1], body):
+                self._send_front(envelope, scapy_error_body(peek_id(body), "shut_down is only accepted from this host"))
+                continue
             request(client, envelope, body, sum(map(len, frames)), now)
+
+    def _remote_shutdown(self, frame: zmq.Frame, body: bytes) -> bool:
+        """A shut_down from beyond this host (loopback and ipc peers may), unless allowed.
+        Only requests whose bytes name shut_down get here: the JSON is read for them alone."""
+        if self.config.allow_remote_shutdown or peek_method(body) != "shut_down":
+            return False
+        try:
+            address = ipaddress.ip_address(frame.get("Peer-Address"))
+        except (zmq.ZMQError, ValueError):
+            return False  # ipc and inproc peers have no IP address: this host
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return not address.is_loopback
 
     def _send_front(self, envelope: list[bytes], body: bytes | memoryview) -> None:
         self._sent_front = True

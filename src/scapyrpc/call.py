@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Any
 
-from .commands import DEFAULT_ENDPOINT, HelpFormatter, answered, fail, seconds
+from .commands import DEFAULT_ENDPOINT, HelpFormatter, add_curve_options, answered, curve_options, fail, seconds
 
 
 class _ExamplesFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -35,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout", type=seconds, default=10.0, help="seconds to wait for each reply")
     parser.add_argument("--hex", action="store_true",
                         help="print a packet result as a hexdump with its layer boundaries")
+    add_curve_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -55,7 +56,7 @@ def _call(args: argparse.Namespace) -> int:
     from .client import ScapyClient
     from .hexdump import annotated_hexdump
 
-    with ScapyClient(args.endpoint, timeout_ms=max(1, round(args.timeout * 1000))) as cli:
+    with ScapyClient(args.endpoint, timeout_ms=max(1, round(args.timeout * 1000)), **curve_options(args)) as cli:
         result = cli.invoke(args.method, args.params)
     if args.hex:
         try:

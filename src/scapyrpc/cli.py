@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     _worker_parser(sub)
     ping.add_parser(sub)
     call.add_parser(sub)
+    keygen = sub.add_parser("keygen", help="write a CurveZMQ key pair (NAME.key, NAME.key_secret) into DIR")
+    keygen.add_argument("directory", metavar="DIR")
+    keygen.add_argument("--name", default="scapyrpc", help="file name of the pair (default: scapyrpc)")
+    keygen.set_defaults(run=_keygen)
     sub.add_parser("bench", help="load-test a server (see `scapyrpc bench --help`)")
     args = parser.parse_args(argv)
     if hasattr(args, "run"):  # ping, call
@@ -78,18 +82,47 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import zmq
 
+    from .keys import KeyFileError
+
     try:
         return ScapyServer(config=config).activate()
+    except KeyFileError as exc:
+        print(f"scapyrpc serve: {exc}", file=sys.stderr)
+        return 2
     except (OSError, zmq.ZMQError) as exc:  # port taken, bad address
         print(f"scapyrpc: cannot serve on {config.frontend}: {exc}", file=sys.stderr)
         return 2
 
 
+def _keygen(args: argparse.Namespace) -> int:
+    from .keys import keygen
+
+    try:
+        public, secret = keygen(args.directory, args.name)
+    except OSError as exc:
+        print(f"scapyrpc keygen: cannot write into {args.directory}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"public key (give it to peers): {public}\nsecret key (keep it):         {secret}")
+    return 0
+
+
 def _run_worker(args: argparse.Namespace) -> int:
     from .worker import WorkerOptions, run
 
+    from . import keys
+
     config = from_options(RemoteWorkerConfig, args)
-    options = WorkerOptions(backend=config.connect, config=config.worker, reconnect=True, stop_on_interrupt=True)
+    curve = None
+    try:
+        if (config.curve_server_key is None) != (config.curve_secret_key is None):
+            raise keys.KeyFileError("--curve-server-key and --curve-secret-key go together")
+        if config.curve_server_key is not None:
+            curve = (keys.public_key(config.curve_server_key), *keys.key_pair(config.curve_secret_key))
+    except keys.KeyFileError as exc:
+        print(f"scapyrpc worker: {exc}", file=sys.stderr)
+        return 2
+    options = WorkerOptions(backend=config.connect, config=config.worker, reconnect=True, stop_on_interrupt=True,
+                            curve=curve)
     while run(options) == "retired":  # a remote worker retired for recycling starts afresh
         continue
     return 0  # stopped by SIGTERM or Ctrl+C after answering the request in hand

@@ -8,6 +8,7 @@ missed its reply cannot send again), and errors raised as `ScapyRpcError`.
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Any
 
 import orjson
@@ -38,8 +39,17 @@ class ScapyClient:
     """`ScapyClient("tcp://127.0.0.1:4507")`; call methods by their RPC names."""
 
     def __init__(self, endpoint: str = "tcp://127.0.0.1:4507", timeout_ms: int = 5000,
-                 handshake: bool = True, context: zmq.Context | None = None) -> None:
+                 handshake: bool = True, context: zmq.Context | None = None,
+                 curve_server_key: str | os.PathLike[str] | bytes | None = None,
+                 curve_secret_key: str | os.PathLike[str] | None = None) -> None:
+        """`curve_server_key`: the server's NAME.key (or its z85 key) to talk CurveZMQ;
+        `curve_secret_key`: our NAME.key_secret (a throwaway pair without it)."""
         self.endpoint = endpoint
+        self._curve = None
+        if curve_server_key is not None:
+            from .keys import client_keys
+
+            self._curve = client_keys(curve_server_key, curve_secret_key)
         self.timeout_ms = timeout_ms
         self._ctx = context or zmq.Context.instance()
         self._ids = itertools.count(1)
@@ -53,6 +63,9 @@ class ScapyClient:
 
     def _connect(self) -> None:
         sock = self._ctx.socket(zmq.REQ)
+        if self._curve is not None:
+            server, public, secret = self._curve
+            sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = server, public, secret
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.RCVTIMEO, self.timeout_ms)
         sock.connect(self.endpoint)

@@ -30,6 +30,19 @@ def seconds(text: str) -> float:
     return value
 
 
+def add_curve_options(parser: argparse.ArgumentParser) -> None:
+    """--curve-server-key / --curve-secret-key: talk to a server that requires CurveZMQ."""
+    parser.add_argument("--curve-server-key", metavar="FILE", default=None,
+                        help="the server's NAME.key: talk CurveZMQ to it")
+    parser.add_argument("--curve-secret-key", metavar="FILE", default=None,
+                        help="our NAME.key_secret (default: a throwaway pair, if the server admits any client)")
+
+
+def curve_options(args: argparse.Namespace) -> dict:
+    """ScapyClient keyword arguments for the CurveZMQ options."""
+    return {"curve_server_key": args.curve_server_key, "curve_secret_key": args.curve_secret_key}
+
+
 def fail(command: str, message: str, code: int = 1) -> int:
     """Print `scapyrpc COMMAND: message` to stderr and return the exit code."""
     print(f"scapyrpc {command}: {message}", file=sys.stderr)
@@ -42,9 +55,12 @@ def answered(command: str, endpoint: str, timeout: float, talk: Callable[[], int
     import zmq
 
     from .client import ScapyRpcError, ScapyTimeout
+    from .keys import KeyFileError
 
     try:
         return talk()
+    except KeyFileError as err:
+        return fail(command, str(err), 2)
     except ScapyTimeout:
         return fail(command, f"no reply from {endpoint} within {timeout:g} s")
     except ScapyRpcError as err:

@@ -1,5 +1,8 @@
 """The frontend's connection gate: a bounded number of client connections, refused in the kernel beyond it.
 
+It also logs, once per host, a peer refused during the handshake (a plain client of a CurveZMQ
+server, a key that is not admitted); the backend gets a gate of its own for that alone.
+
 libzmq has no connection limit and no way to close one chosen peer; when
 accept() fails for want of descriptors (EMFILE) its I/O thread retries at once,
 forever, at full CPU, and no one else can connect. So the broker binds its own
@@ -28,6 +31,7 @@ _SO_ATTACH_FILTER = 26
 _SO_DETACH_FILTER = 27
 _DROP_ALL = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0))  # BPF_RET|BPF_K 0: drop
 _DROP_PROGRAM = struct.pack("HL", 1, ctypes.addressof(_DROP_ALL))  # struct sock_fprog
+_REFUSED = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH
 RESERVED_FDS = 256  # descriptors kept for workers, pidfds, logs and ZeroMQ's own
 
 
@@ -67,22 +71,30 @@ def listening_socket(endpoint: str) -> socket.socket | None:
 class ConnectionGate:
     """Counts the frontend's connections; closes the door at `limit`, opens it at 90 % of it."""
 
-    def __init__(self, front: zmq.Socket, listener: socket.socket | None, limit: int) -> None:
+    def __init__(self, front: zmq.Socket, listener: socket.socket | None, limit: int, peer: str = "client") -> None:
         self.listener = listener
+        self.peer = peer  # what its peers are, for the log
         self.limit = limit
         self.connections = 0
         self.closed = False
         self.refusals = 0  # times the door was closed
-        self.monitor = front.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED)
+        self.monitor = front.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | _REFUSED)
+        self._refused_peers: set[str] = set()
 
     def drain(self) -> None:
         """Take every waiting monitor event and open or close the door."""
         while True:
             try:
-                event = parse_monitor_message(self.monitor.recv_multipart(zmq.NOBLOCK))["event"]
+                message = parse_monitor_message(self.monitor.recv_multipart(zmq.NOBLOCK))
             except zmq.Again:
                 break
-            self.connections += 1 if event == zmq.EVENT_ACCEPTED else -1
+            event = message["event"]
+            if event == zmq.EVENT_ACCEPTED:
+                self.connections += 1
+            elif event == zmq.EVENT_DISCONNECTED:
+                self.connections -= 1
+            else:
+                self._refused(message["endpoint"].decode(errors="replace"), event)
         if not self.closed and self.connections >= self.limit:
             self._filter(True)
             log.warning("%d client connections: new ones are refused until fewer than %d remain",
@@ -90,6 +102,18 @@ class ConnectionGate:
         elif self.closed and self.connections < self.limit * 0.9:
             self._filter(False)
             log.warning("%d client connections: accepting new ones again", self.connections)
+
+    def _refused(self, endpoint: str, event: int) -> None:
+        """A peer failed the handshake (a plain client of a CurveZMQ server, an unknown key): log once
+        per host. For an accepted connection libzmq names the remote end in the event."""
+        peer = endpoint.rpartition(":")[0] or endpoint
+        if peer in self._refused_peers:
+            return
+        if len(self._refused_peers) > 10_000:
+            self._refused_peers.clear()
+        self._refused_peers.add(peer)
+        why = "its key is not admitted" if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH else "no CurveZMQ handshake"
+        log.warning("refused a %s at %s: %s (logged once per host)", self.peer, endpoint, why)
 
     def _filter(self, drop: bool) -> None:
         if self.listener is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .commands import DEFAULT_ENDPOINT, HelpFormatter, answered, seconds
+from .commands import DEFAULT_ENDPOINT, HelpFormatter, add_curve_options, answered, curve_options, seconds
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,17 +18,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             formatter_class=HelpFormatter)
     parser.add_argument("-e", "--endpoint", default=DEFAULT_ENDPOINT, help="the server to ask")
     parser.add_argument("--timeout", type=seconds, default=3.0, help="seconds to wait for the reply")
+    add_curve_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return answered("ping", args.endpoint, args.timeout, lambda: _ping(args.endpoint, args.timeout))
+    return answered("ping", args.endpoint, args.timeout,
+                    lambda: _ping(args.endpoint, args.timeout, curve_options(args)))
 
 
-def _ping(endpoint: str, timeout: float) -> int:
+def _ping(endpoint: str, timeout: float, curve: dict) -> int:
     from .client import ScapyClient
 
-    with ScapyClient(endpoint, timeout_ms=max(1, round(timeout * 1000)), handshake=False) as cli:
+    with ScapyClient(endpoint, timeout_ms=max(1, round(timeout * 1000)), handshake=False, **curve) as cli:
         start = time.perf_counter()
         version = cli.get_version()
         elapsed = time.perf_counter() - start

@@ -41,12 +41,14 @@ class PoolEvents(Protocol):
 class LocalPool:
     """Starts, signals and reaps local workers for the broker (Linux: pidfd and a subreaper)."""
 
-    def __init__(self, backend: str, config: WorkerConfig, events: PoolEvents) -> None:
+    def __init__(self, backend: str, config: WorkerConfig, events: PoolEvents,
+                 curve: tuple[bytes, bytes, bytes] | None = None) -> None:
         if not procctl.SUPPORTED or not procctl.become_subreaper():
             raise RuntimeError("local workers need Linux (pidfd_open and PR_SET_CHILD_SUBREAPER); "
                                "elsewhere serve with --workers 0 and start `scapyrpc worker --connect` processes")
         self.events = events
-        self.spec = json.dumps({"backend": backend, "config": dataclasses.asdict(config)})
+        self.spec = json.dumps({"backend": backend, "config": dataclasses.asdict(config),
+                                "curve": [key.decode() for key in curve] if curve else None}).encode() + b"\n"
         self.workers: dict[int, int] = {}  # pid -> pidfd
         self._exited_early: set[int] = set()  # reaped before the zygote told us their pid
         self._zygote: int = 0
@@ -74,8 +76,9 @@ class LocalPool:
             theirs.set_inheritable(True)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
-            pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "scapyrpc.zygote", str(os.getpid()), self.spec],
+            pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "scapyrpc.zygote", str(os.getpid())],
                                  env, file_actions=[(os.POSIX_SPAWN_DUP2, theirs.fileno(), CONTROL_FD)])
+            ours.sendall(self.spec)  # on the socket, not in argv: it may carry keys
         except OSError as exc:
             log.error("cannot start the worker zygote: %s", exc)
             ours.close()

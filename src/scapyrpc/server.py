@@ -8,12 +8,16 @@ every process it started has exited and been reaped.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import ipaddress
 import signal
 import socket
+import sys
 import time
 from typing import TYPE_CHECKING
 
+import zmq
+
+from . import keys
 from .broker import Broker
 from .config import ServerConfig
 from .pool import LocalPool
@@ -31,6 +35,14 @@ def local_endpoint(bound: str) -> str:
         if bound.startswith(wildcard):
             return loopback + bound[len(wildcard):]
     return bound
+
+
+def _loopback_endpoint(endpoint: str) -> bool:
+    host = endpoint.split("://", 1)[-1].rpartition(":")[0].strip("[]")
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return not endpoint.startswith("tcp://")  # ipc: this host only
 
 
 def _server_ip() -> str:
@@ -60,14 +72,19 @@ class ScapyServer:
     async def serve(self) -> int:
         cfg = self.config
         started = time.monotonic()
+        tcp_backend = (cfg.backend or "").startswith("tcp://")
+        local_keys = zmq.curve_keypair() if cfg.curve.curve_secret_key and tcp_backend else None
+        admission = keys.admission(cfg.curve, tcp_backend, local_keys[0] if local_keys else None)
         rundir = RunDir() if cfg.backend is None else None
         gateway = None
-        broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend, cfg.workers)  # type: ignore[union-attr]
+        broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend,  # type: ignore[union-attr]
+                        cfg.workers, admission)
         pool = None
         try:
             broker.bind()
             if cfg.workers > 0:
-                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker)
+                curve = (admission.pair[0], *local_keys) if admission is not None and local_keys else None
+                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker, curve)
                 broker.attach(pool)
                 pool.start()
             loop = asyncio.get_running_loop()
@@ -76,6 +93,7 @@ class ScapyServer:
             serving = asyncio.create_task(broker.serve())
             if cfg.banner:
                 self._print_banner(cfg, broker)
+                self._warn_if_open(cfg, broker)
             gateway = await self._start_http(broker, serving)
             waiter = asyncio.create_task(broker.ready.wait())
             await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
@@ -114,16 +132,24 @@ class ScapyServer:
         return gateway
 
     @staticmethod
+    def _warn_if_open(cfg: ServerConfig, broker: Broker) -> None:
+        """Say so when a port is reachable from other hosts without CurveZMQ."""
+        if cfg.curve.curve_secret_key is not None:
+            return
+        if not _loopback_endpoint(broker.frontend_endpoint):
+            print(f"scapyrpc: warning: {broker.frontend_endpoint} is open to other hosts without CurveZMQ "
+                  "(anyone who reaches it can use this server; see --curve-secret-key)", file=sys.stderr, flush=True)
+        if broker.backend_endpoint.startswith("tcp://") and not _loopback_endpoint(broker.backend_endpoint):
+            print(f"scapyrpc: warning: workers may join at {broker.backend_endpoint} from any host without "
+                  "CurveZMQ, and would receive every request (see --curve-workers)", file=sys.stderr, flush=True)
+
+    @staticmethod
     def _print_banner(cfg: ServerConfig, broker: Broker) -> None:
         """The seed's banner, as soon as the port is open (requests wait there for the workers)."""
         port = broker.frontend_endpoint.rsplit(":", 1)[-1]
         print("***Scapy Server Started***", flush=True)
         print(f"Listening on port: {port}", flush=True)
         print(f"Server IP address: {_server_ip() if cfg.bind in ('*', '0.0.0.0') else cfg.bind}", flush=True)
-
-
-def with_changes(config: ServerConfig, **changes: object) -> ServerConfig:
-    return dataclasses.replace(config, **changes)
 
 
 Scapy_server = ScapyServer

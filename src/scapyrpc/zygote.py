@@ -1,8 +1,9 @@
 """The zygote: a process that has imported Scapy and built every cache, and forks warm workers.
 
-Started by the pool (`python -m scapyrpc.zygote BROKER_PID SPEC` with its control
-socket on descriptor 3). It says `ready`, then forks a worker for each byte it
-reads and answers with the worker's pid. Each worker is forked twice so that it
+Started by the pool (`python -m scapyrpc.zygote BROKER_PID` with its control
+socket on descriptor 3, whose first line is the workers' spec in JSON). It says
+`ready`, then forks a worker for each byte it reads and answers with the
+worker's pid. Each worker is forked twice so that it
 is orphaned at once and re-parented to the broker (a child subreaper): the
 broker is then its parent, reaps it and watches it by pid, and the zygote
 dying costs no worker anything. The zygote never creates a ZeroMQ context, so
@@ -27,12 +28,14 @@ READY = b"ready\n"
 
 
 def main(argv: list[str]) -> int:
-    broker_pid, spec = int(argv[0]), json.loads(argv[1])
+    broker_pid = int(argv[0])
     procctl.set_name("scapyrpc-zygote")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the broker's to handle
     if not procctl.die_with_parent(broker_pid):
         return 0
     control = socket.socket(fileno=CONTROL_FD)
+    with control.makefile("rb", buffering=0) as first_line:
+        spec = json.loads(first_line.readline())
     from . import preload  # noqa: F401  (Scapy loaded, every cache built)
 
     gc.freeze()  # forked workers then never touch these pages to count references
@@ -95,7 +98,8 @@ def _become_worker(broker_pid: int, spec: dict) -> int:
     from .config import WorkerConfig, from_mapping
     from .worker import WorkerOptions, run
 
-    run(WorkerOptions(backend=spec["backend"], config=from_mapping(WorkerConfig, spec["config"])))
+    curve = tuple(key.encode() for key in spec["curve"]) if spec["curve"] else None
+    run(WorkerOptions(backend=spec["backend"], config=from_mapping(WorkerConfig, spec["config"]), curve=curve))
     sys.stdout.flush()
     sys.stderr.flush()
     return 0

@@ -16,6 +16,8 @@ from pathlib import Path
 from . import workloads
 from .baselines import bare_rep, run_inprocess
 from .loadgen import BenchError, Plan, RunResult, connect, run_clients
+from ..commands import add_curve_options
+from ..keys import KeyFileError, client_keys
 from ..launch import LaunchError, ManagedServer
 from .report import Progress, Row, ratios, render, summarise, to_json
 
@@ -54,6 +56,7 @@ def build_parser(prog: str = "python -m scapyrpc.bench") -> argparse.ArgumentPar
     parser.add_argument("--json", metavar="FILE", default=None, help="write the results as JSON ('-' = stdout)")
     parser.add_argument("--plain", action="store_true", help="plain-text table even when rich is installed")
     parser.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    add_curve_options(parser)
     return parser
 
 
@@ -88,10 +91,15 @@ def worker_label(n: int) -> str:
 class Runner:
     """Runs the configurations of each workload; frames are prepared once per (workload, handler)."""
 
-    def __init__(self, args: argparse.Namespace, progress: Progress) -> None:
+    def __init__(self, args: argparse.Namespace, progress: Progress,
+                 curve: tuple[bytes, bytes, bytes] | None = None) -> None:
         self.args = args
         self.progress = progress
+        self.curve = curve  # keys for the --endpoint server (the servers this tool starts have none)
         self._frames: dict[tuple[str, str], list[bytes]] = {}
+
+    def _keys(self, endpoint: str) -> tuple[bytes, bytes, bytes] | None:
+        return self.curve if endpoint == self.args.endpoint else None
 
     def plan(self, workload: str, endpoint: str, handler: str) -> Plan:
         key = (workload, handler)
@@ -99,7 +107,8 @@ class Runner:
             self._frames[key] = workloads.prepare(workload, handler)
         return Plan(endpoint=endpoint, frames=self._frames[key], duration=self.args.duration,
                     requests=self.args.requests, warmup=self.args.warmup,
-                    timeout_ms=int(self.args.timeout * 1000), check_field_engine=workload == "build_ex")
+                    timeout_ms=int(self.args.timeout * 1000), check_field_engine=workload == "build_ex",
+                    curve=self._keys(endpoint))
 
     def _tick(self, label: str) -> Callable[[int, float], None]:
         by_requests = bool(self.args.requests)
@@ -108,7 +117,7 @@ class Runner:
     def _clients(self, workload: str, endpoint: str, label: str,
                  server: ManagedServer | None = None) -> tuple[RunResult, tuple[float, float] | None]:
         """Run the clients; for a server we started, also its CPU seconds (broker, workers) in the window."""
-        handler = connect(endpoint)
+        handler = connect(endpoint, curve=self._keys(endpoint))
         tick = self._tick(label)
         before: list = []
 
@@ -198,9 +207,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m scapyrpc.bench") 
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     _validate(parser, args)
+    curve = None
     if args.endpoint:
         try:
-            connect(args.endpoint)  # fail fast, before anything is started
+            if args.curve_server_key is not None:
+                curve = client_keys(args.curve_server_key, args.curve_secret_key)
+            connect(args.endpoint, curve=curve)  # fail fast, before anything is started
+        except KeyFileError as exc:
+            print(f"scapyrpc bench: error: {exc}", file=sys.stderr)
+            return 2
         except BenchError as exc:
             print(f"scapyrpc bench: error: {args.endpoint}: {exc}", file=sys.stderr)
             return exc.code
@@ -209,7 +224,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m scapyrpc.bench") 
         print(f"scapyrpc bench: warning: the CPUs were {busy:.0%} busy before starting; other processes "
               "will share the cores and lower every figure", file=sys.stderr)
     progress = Progress(enabled=not args.no_progress)
-    runner = Runner(args, progress)
+    runner = Runner(args, progress, curve)
     results: list[tuple[str, list[Row]]] = []
     try:
         for workload in args.workload:

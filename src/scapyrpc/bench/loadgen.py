@@ -47,6 +47,7 @@ class Plan:
     warmup: int = 20  # untimed requests per client before the barrier
     timeout_ms: int = 15000  # receive timeout; a timeout counts as a lost reply
     check_field_engine: bool = False
+    curve: tuple[bytes, bytes, bytes] | None = None  # (server's public key, ours, our secret)
 
 
 @dataclass
@@ -115,10 +116,12 @@ def request_ids(frames: list[bytes]) -> list[bytes]:
 
 # ---- one client --------------------------------------------------------------------------------
 
-def _socket(ctx: Any, endpoint: str, timeout_ms: int) -> Any:
+def _socket(ctx: Any, endpoint: str, timeout_ms: int, curve: tuple[bytes, bytes, bytes] | None = None) -> Any:
     import zmq
 
     sock = ctx.socket(zmq.REQ)
+    if curve is not None:
+        sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = curve
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
     sock.setsockopt(zmq.SNDTIMEO, timeout_ms)
@@ -151,14 +154,15 @@ def handshake(sock: Any) -> str:
     return handler
 
 
-def connect(endpoint: str, timeout_ms: int = HANDSHAKE_TIMEOUT_MS) -> str:
+def connect(endpoint: str, timeout_ms: int = HANDSHAKE_TIMEOUT_MS,
+            curve: tuple[bytes, bytes, bytes] | None = None) -> str:
     """Handshake once from the parent: checks the endpoint and returns the version handler."""
     import zmq
 
     ctx = zmq.Context()
     try:
         try:
-            sock = _socket(ctx, endpoint, timeout_ms)
+            sock = _socket(ctx, endpoint, timeout_ms, curve)
         except zmq.ZMQError as exc:
             raise BenchError(f"invalid endpoint {endpoint!r}: {exc}") from None
         try:
@@ -177,7 +181,7 @@ def client_main(plan: Plan, share: int, barrier: Any, progress: Any, slot: int, 
     ctx = zmq.Context()
     try:
         try:
-            sock = _socket(ctx, plan.endpoint, HANDSHAKE_TIMEOUT_MS)
+            sock = _socket(ctx, plan.endpoint, HANDSHAKE_TIMEOUT_MS, plan.curve)
             handshake(sock)
             sock.setsockopt(zmq.RCVTIMEO, plan.timeout_ms)
             for k in range(plan.warmup):
@@ -244,7 +248,7 @@ def _requester(sock: Any, ctx: Any, plan: Plan) -> Callable[[bytes], bytes | Non
             return current[0].recv()
         except zmq.Again:
             current[0].close(linger=0)
-            current[0] = _socket(ctx, plan.endpoint, plan.timeout_ms)
+            current[0] = _socket(ctx, plan.endpoint, plan.timeout_ms, plan.curve)
             return None
 
     return call
