@@ -69,10 +69,9 @@ def test_seed_python_api(tmp_path) -> None:
     """`Scapy_server(port).activate()` from a script, as the seed document shows it."""
     import sys
 
-    script = tmp_path / "serve.py"
+    script = tmp_path / "serve.py"  # at module level, as in the seed: no __main__ guard needed
     script.write_text("from scapyrpc import Scapy_server\n\n"
-                      "if __name__ == '__main__':\n"
-                      "    raise SystemExit(Scapy_server(0).activate())\n")
+                      "Scapy_server(0).activate()\n")
     srv = ManagedServer(command=[sys.executable, str(script)])
     try:
         with ScapyClient(srv.endpoint, timeout_ms=20000) as cli:
