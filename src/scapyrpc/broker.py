@@ -1,13 +1,14 @@
 """The broker's I/O shell: two ROUTER sockets, one pump, the timer, and the core's actions performed.
 
 Everything the broker decides is in `scheduler.py`; this module only moves
-bytes. `pump()` is the one place input is read: it drains both sockets (frame
-counts capped, sizes counted), feeds each message to the core with the time,
-performs the actions the core returned, and repeats until no input is left —
-ZeroMQ's descriptors are edge-triggered and a send can consume the edge, so
-every entry point (socket readable, timer, pool event, signal) ends in it.
-It never parses JSON (only the error replies it makes peek at the request id)
-and never imports Scapy. Frames to and from workers: `protocol.py`.
+bytes. `_pump` is the one place input is read: it drains the socket that woke
+it (frame counts capped, sizes counted), feeds each message to the core with
+the time, performs the actions the core returned, and drains again any socket
+it sent on — ZeroMQ's descriptors are edge-triggered and a send can take the
+edge — until no input is left. Every other entry point (timer, pool event,
+signal, the HTTP gateway) feeds its event and then pumps both sockets. It never
+imports Scapy and reads JSON only to write the error replies it makes and for
+requests whose bytes name shut_down. Frames to and from workers: `protocol.py`.
 """
 
 from __future__ import annotations
@@ -358,7 +359,7 @@ class Broker:
             if len(frames) < 2:
                 continue
             ident = frames[0].bytes
-            if len(frames) == 2 and len(frames[1]) > p.HEAD_BYTES and frames[1].buffer[0:1] in p.REPLY_KINDS:
+            if len(frames) == 2 and len(frames[1]) >= p.HEAD_BYTES and frames[1].buffer[0:1] in p.REPLY_KINDS:
                 kind, tag, body = p.split_reply(frames[1])
                 c.reply(ident, tag, body, kind == p.RETIRE, kind == p.SHUTDOWN, now)
                 continue
