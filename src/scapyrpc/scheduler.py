@@ -453,7 +453,7 @@ class Scheduler:
             return
         window = self.config.prefetch_window
         for worker in self.workers.values():
-            if 0 < len(worker.jobs) <= PREFETCH and not worker.leaving and now - worker.started < window:
+            if 0 < len(worker.jobs) < 1 + PREFETCH and not worker.leaving and now - worker.started < window:
                 self._send(worker, queue.pop(), now)  # type: ignore[arg-type]
                 if not queue.count:
                     return
