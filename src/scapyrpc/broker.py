@@ -354,19 +354,23 @@ class Broker:
 
     def _read_back(self, now: float) -> None:
         c = self.core
-        while (frames := self._recv(self.back, 4)) is not None:
+        while (frames := self._recv(self.back, 5)) is not None:
             if len(frames) < 2:
                 continue
             ident = frames[0].bytes
             if len(frames) == 2 and len(frames[1]) > p.HEAD_BYTES and frames[1].buffer[0:1] in p.REPLY_KINDS:
-                kind, tag, body = p.split_reply(frames[1])
-                c.reply(ident, tag, body, kind == p.RETIRE, kind == p.SHUTDOWN, now)
+                kind, tag, note, body = p.split_reply(frames[1])
+                c.reply(ident, tag, body, kind == p.RETIRE, kind == p.SHUTDOWN, now, note)
                 continue
             head = frames[1].bytes
             if head == p.HEARTBEAT and len(frames) == 3:
                 c.heartbeat(frames[2].bytes, now)
-            elif head == p.READY and len(frames) == 4:
+            elif head == p.READY and len(frames) == 5 and frames[4].bytes == p.VERSION:
                 self._ready(ident, frames[2].bytes, frames[3].bytes, now)
+            elif head == p.READY:  # once per process: it rejoins every few seconds
+                who = b" ".join(frame.bytes[:255] for frame in frames[2:4])
+                self._warn_once(who, f"worker {who.decode(errors='replace')} speaks another frame layout and was "
+                                     "not admitted: run the same scapyrpc version on the broker and its workers")
             elif head == p.GONE:
                 c.left(ident, now)
 

@@ -104,7 +104,7 @@ def run(options: WorkerOptions) -> str:
                 kind = p.SHUTDOWN
             elif stop.requested or reply.exhausted or _should_retire(options, served):
                 kind = p.RETIRE  # the broker requeues anything else it had handed this worker
-            dealer.send(p.reply(kind, frame, reply.body))
+            dealer.send(p.reply(kind, frame, p.note(reply.method, reply.code), reply.body))
             if kind == p.RETIRE:
                 return "stopped" if stop.requested else "retired"
         try:  # told to stop while idle: the broker forgets this worker now, not after missed heartbeats
@@ -155,7 +155,7 @@ def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, "_Heart
     dealer.setsockopt(zmq.LINGER, 1000)
     dealer.setsockopt(zmq.RCVTIMEO, int(p.HEARTBEAT_INTERVAL * 1000))
     dealer.connect(backend)
-    dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode()])
+    dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode(), p.VERSION])
     return dealer, _Heartbeats(ctx, options, ident)
 
 
