@@ -58,6 +58,7 @@ def run(options: WorkerOptions) -> str:
     the request in hand is finished and answered first) or "broker silent".
     """
     stop = _StopSignals(options.stop_on_interrupt)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the zygote until now
     limits.configure(options.config.limits)
     from . import rpc, service
 

@@ -62,6 +62,9 @@ def _fork_worker(broker_pid: int, spec: dict, control: socket.socket) -> bytes:
         return f"error {exc}\n".encode()
     if child == 0:  # the short-lived middle process
         status = 1
+        # SIGTERM waits (blocked, not lost) until the worker's handler is in place (worker.run):
+        # a worker stopped while it starts still leaves as a worker does, with exit 0
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
             os.close(read_end)
             worker = os.fork()
