@@ -84,7 +84,7 @@ class ScapyServer:
             broker.bind()
             if cfg.workers > 0:
                 curve = (admission.pair[0], *local_keys) if admission is not None and local_keys else None
-                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker, curve)
+                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker, curve, cfg.log)
                 broker.attach(pool)
                 pool.start()
             loop = asyncio.get_running_loop()
