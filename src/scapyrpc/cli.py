@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(config: ServerConfig) -> int:
     from .http_gateway import GatewayConfigError, check_options
+    from .metrics import MetricsError
     from .server import ScapyServer
 
     try:
@@ -96,7 +97,7 @@ def _serve(config: ServerConfig) -> int:
 
     try:
         return ScapyServer(config=config).activate()
-    except KeyFileError as exc:
+    except (KeyFileError, MetricsError) as exc:
         print(f"scapyrpc serve: {exc}", file=sys.stderr)
         return 2
     except (OSError, zmq.ZMQError) as exc:  # port taken, bad address

@@ -135,6 +135,15 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """Prometheus metrics of the broker (`metrics.py`), off unless given a port."""
+
+    metrics_port: int | None = option(None, "serve Prometheus metrics at http://ADDR:PORT/metrics (0: any free port)",
+                                      metavar="PORT", shown="off", minimum=0, maximum=65535)
+    metrics_bind: str = option("127.0.0.1", "address for --metrics-port", metavar="ADDR")
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """Everything `scapyrpc serve` (and `ScapyServer`) can set."""
 
@@ -149,6 +158,7 @@ class ServerConfig:
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     curve: CurveConfig = field(default_factory=CurveConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     log: LogConfig = field(default_factory=LogConfig)
     banner: bool = option(True, "print the start-up banner", flag=False)
 

@@ -303,7 +303,9 @@ def _log_unexpected(what: str, request_id: Any, exc: BaseException | None = None
     """Log once, with the traceback and the request id (the reply says only -32096); a failure
     to log (out of memory) must not cost the reply."""
     try:
-        shown = json.dumps(request_id)[:LOGGED_ID_CHARS]
-        log.error("%s, request id %s", what, shown, exc_info=exc or True, extra={"request_id": shown})
+        shown = json.dumps(request_id)
+        if len(shown) > LOGGED_ID_CHARS:
+            request_id = shown = shown[:LOGGED_ID_CHARS]
+        log.error("%s, request id %s", what, shown, exc_info=exc or True, extra={"fields": {"id": request_id}})
     except Exception:  # noqa: BLE001
         pass

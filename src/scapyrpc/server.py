@@ -2,7 +2,8 @@
 
 `ScapyServer(port=4507).activate()` blocks until Ctrl+C, SIGTERM or a
 `shut_down` request, exactly like the seed's `Scapy_server`. It returns after
-every process it started has exited and been reaped.
+every process it started has exited and been reaped. SIGHUP reopens the
+log file.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import TYPE_CHECKING
 
 import zmq
 
-from . import keys
+from . import keys, logs
 from .broker import Broker
 from .config import ServerConfig
+from .metrics import MetricsError, MetricsServer, Recorder
 from .pool import LocalPool
 from .rundir import RunDir
 
@@ -76,9 +78,10 @@ class ScapyServer:
         local_keys = zmq.curve_keypair() if cfg.curve.curve_secret_key and tcp_backend else None
         admission = keys.admission(cfg.curve, tcp_backend, local_keys[0] if local_keys else None)
         rundir = RunDir() if cfg.backend is None else None
-        gateway = None
+        gateway = metrics = None
+        recorder = Recorder() if cfg.metrics.metrics_port is not None else None
         broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend,  # type: ignore[union-attr]
-                        cfg.workers, admission)
+                        cfg.workers, admission, recorder)
         pool = None
         try:
             broker.bind()
@@ -90,10 +93,13 @@ class ScapyServer:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, broker.stop)
+            loop.add_signal_handler(signal.SIGHUP, logs.reopen)
             serving = asyncio.create_task(broker.serve())
             if cfg.banner:
                 self._print_banner(cfg, broker)
                 self._warn_if_open(cfg, broker)
+            if recorder is not None:
+                metrics = await self._start_metrics(broker, recorder, serving)
             gateway = await self._start_http(broker, serving)
             waiter = asyncio.create_task(broker.ready.wait())
             await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
@@ -103,6 +109,8 @@ class ScapyServer:
                       f"worker endpoint {broker.backend_endpoint}", flush=True)
             shutdown = await serving
         finally:
+            if metrics is not None:
+                metrics.close()
             if gateway is not None:
                 await gateway.stop()
             if pool is not None:
@@ -112,6 +120,20 @@ class ScapyServer:
         if shutdown:
             print("Server: Shut down by remote user", flush=True)
         return 0
+
+    async def _start_metrics(self, broker: Broker, recorder: Recorder, serving: asyncio.Task) -> MetricsServer:
+        """Prometheus metrics (--metrics-port) from a thread of this process."""
+        bind, port = self.config.metrics.metrics_bind, self.config.metrics.metrics_port
+        assert port is not None
+        try:
+            metrics = MetricsServer(broker, recorder, bind, port)
+        except OSError as exc:
+            broker.stop()
+            await serving
+            raise MetricsError(f"cannot serve metrics on {bind} port {port}: {exc.strerror or exc}") from None
+        if self.config.banner:
+            print(f"Metrics: {metrics.url}", flush=True)
+        return metrics
 
     async def _start_http(self, broker: Broker, serving: asyncio.Task) -> RunningGateway | None:
         """The HTTP gateway and editor (--http) in this event loop, on the broker's queue; None when off."""
