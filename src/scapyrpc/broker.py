@@ -26,7 +26,7 @@ import os
 import signal
 import socket
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import zmq
 from zmq.auth.asyncio import AsyncioAuthenticator
@@ -79,6 +79,7 @@ class Broker:
         self.back = self.ctx.socket(zmq.ROUTER)
         self._configure_sockets()
         self.ready = asyncio.Event()  # every local worker has said READY once
+        self.listener: BrokerListener | None = None  # told of pool changes and the stop
         # requests and replies, their bytes, and refusals by reason (read by metrics.Collector)
         self.stats: dict[str, int] = {"requests": 0, "replies": 0, "bytes_in": 0, "bytes_out": 0}
         self.gone: dict[tuple[str, bool], int] = {}  # workers that left the pool: (reason, local) -> count
@@ -390,6 +391,8 @@ class Broker:
                 c.heartbeat(frames[2].bytes, now)
             elif head == p.READY and len(frames) == 5 and frames[4].bytes == p.VERSION:
                 self._ready(ident, frames[2].bytes, frames[3].bytes, now)
+                if self.listener is not None:
+                    self.listener.pool_changed()
             elif head == p.READY:  # once per process: it rejoins every few seconds
                 who = b" ".join(frame.bytes[:255] for frame in frames[2:4])
                 self._warn_once(who, f"worker {who.decode(errors='replace')} speaks another frame layout and was "
@@ -482,6 +485,8 @@ class Broker:
         log.log(logging.INFO if quiet else logging.WARNING, "worker pid %d on %s lost (%s)", a.pid, a.host, a.reason)
         key = (a.reason, a.local)
         self.gone[key] = self.gone.get(key, 0) + 1
+        if self.listener is not None:
+            self.listener.pool_changed()
 
     def _pool_ready(self, a: core.PoolReady) -> None:
         self.ready.set()
@@ -490,6 +495,8 @@ class Broker:
         log.info("stopping: %d queued, %d in flight", self.core.queue.count, len(self.core.inflight))
         if self.pool is not None:
             self.pool.closing = True  # no new zygote from here on
+        if self.listener is not None:
+            self.listener.stopping()
 
     def _stopped(self, a: core.Stopped) -> None:
         if self._done is not None and not self._done.done():
@@ -497,3 +504,13 @@ class Broker:
 
     def pool_size(self) -> int:
         return self.core.pool_size()
+
+
+class BrokerListener(Protocol):
+    """Told what an outside observer (systemd's notification, `service_status.py`) wants to hear."""
+
+    def pool_changed(self) -> None:
+        """A worker joined or left the pool."""
+
+    def stopping(self) -> None:
+        """The stop has begun: from now on new requests are refused."""

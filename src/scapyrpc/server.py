@@ -2,8 +2,9 @@
 
 `ScapyServer(port=4507).activate()` blocks until Ctrl+C, SIGTERM or a
 `shut_down` request, exactly like the seed's `Scapy_server`. It returns after
-every process it started has exited and been reaped. SIGHUP reopens the
-log file.
+every process it started has exited and been reaped. Under systemd it says
+READY=1 when it prints its `Workers:` line (`service_status.py`); SIGHUP
+reopens the log file.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .config import ServerConfig
 from .metrics import MetricsError, MetricsServer, Recorder
 from .pool import LocalPool
 from .rundir import RunDir
+from .service_status import ServiceStatus
 
 if TYPE_CHECKING:
     from .http_gateway import RunningGateway
@@ -82,6 +84,7 @@ class ScapyServer:
         recorder = Recorder() if cfg.metrics.metrics_port is not None else None
         broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend,  # type: ignore[union-attr]
                         cfg.workers, admission, recorder)
+        status = ServiceStatus(broker)
         pool = None
         try:
             broker.bind()
@@ -94,6 +97,7 @@ class ScapyServer:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, broker.stop)
             loop.add_signal_handler(signal.SIGHUP, logs.reopen)
+            status.start()
             serving = asyncio.create_task(broker.serve())
             if cfg.banner:
                 self._print_banner(cfg, broker)
@@ -104,11 +108,14 @@ class ScapyServer:
             waiter = asyncio.create_task(broker.ready.wait())
             await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
-            if cfg.banner and not serving.done():
-                print(f"Workers: {cfg.workers} local, ready in {time.monotonic() - started:.2f} s; "
-                      f"worker endpoint {broker.backend_endpoint}", flush=True)
+            if not serving.done():
+                if cfg.banner:
+                    print(f"Workers: {cfg.workers} local, ready in {time.monotonic() - started:.2f} s; "
+                          f"worker endpoint {broker.backend_endpoint}", flush=True)
+                status.ready()
             shutdown = await serving
         finally:
+            status.close()
             if metrics is not None:
                 metrics.close()
             if gateway is not None:
