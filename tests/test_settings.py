@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,16 @@ def test_bad_values_exit_2_with_one_line(args: list[str], env: dict, message: st
     out = scapyrpc(*args, env=env)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and out.stderr.startswith(message), out.stderr
+
+
+def test_the_readme_example_file_is_what_it_says(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme[readme.index("### Configure"):].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "scapyrpc.toml"
+    path.write_text(textwrap.dedent(block))
+    got = resolve("--config", str(path))
+    cfg = got.config
+    assert (cfg.workers, cfg.broker.request_timeout, cfg.broker.max_queue) == (4, 10.0, 500)
+    assert (cfg.log.log_level, cfg.log.log_file, cfg.metrics.metrics_port) == (
+        "info", "/var/log/scapyrpc/scapyrpc.log", 9464)
+    assert set(got.sources.values()) == {"default", f"file {path}"}
