@@ -1,7 +1,7 @@
 """Every setting of `scapyrpc serve` and `scapyrpc worker`, written once.
 
 Each field says its default, its help and the values it accepts; the command
-line is built from these dataclasses (`add_options`, `from_options`), so are the
+line is built from these dataclasses (`add_options`, `from_values`), so are the
 environment variables and the TOML file (`settings.py`), and the broker, its
 core, the pool and the workers take the parts they need as they are — nothing
 is copied field by field. A setting's name is its field's name with dashes
@@ -200,6 +200,7 @@ def leaves(cls: type, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field
 
 
 def default(f: dataclasses.Field) -> Any:
+    """A field's default value (its factory's, if it has one)."""
     if f.default_factory is not dataclasses.MISSING:
         return f.default_factory()
     return f.default
@@ -260,11 +261,6 @@ def shown(f: dataclasses.Field, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-def from_options(cls: type, args: argparse.Namespace) -> Any:
-    """The configuration `cls` that the parsed command line describes (defaults where it is silent)."""
-    return from_values(cls, vars(args))
 
 
 def from_values(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
