@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 
 import psutil
@@ -102,9 +103,10 @@ def test_verbose_log_file_records_requests_and_replies(tmp_path) -> None:
     finally:
         srv.stop()
     text = log_file.read_text()
-    assert '<- ' in text and '"method":"build_pkt"' in text
+    assert '<- ' in text and '"method":"build_pkt"' in text  # -v is debug: the bodies
     assert '-> ' in text and '"result":{"binary"' in text
     assert "joined (local)" in text
+    assert re.search(r' scapyrpc\.broker INFO build_pkt id="\d+" ok \d+\.\d{3} ms worker \d+\n', text)  # and info's line
 
 
 def test_backend_on_all_interfaces_still_reaches_local_workers() -> None:

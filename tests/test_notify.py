@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -117,3 +119,37 @@ def test_reads_the_process_environment(abstract_socket: tuple[str, socket.socket
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "2.0"
     assert received(sock) == "READY=1\nSTATUS=up"
+
+
+# ---- the server under a test-made service manager ---------------------------------------------------
+
+
+def test_server_says_ready_when_it_answers_pings_the_watchdog_and_says_stopping(
+        abstract_socket: tuple[str, socket.socket]) -> None:
+    """READY=1 comes once every worker is warm (a request is then answered at once), after STATUS lines
+    of the start; WATCHDOG=1 keeps coming while the loop turns; SIGTERM is told as STOPPING=1."""
+    from conftest import ServerProcess
+
+    address, sock = abstract_socket
+    env = dict(os.environ, NOTIFY_SOCKET=address, WATCHDOG_USEC="200000")  # a ping every 0.1 s
+    srv = ServerProcess(workers=2, env=env, wait_for_workers=False)
+    try:
+        before: list[str] = []
+        while not (message := received(sock)).startswith("READY=1"):
+            before.append(message)
+        assert message == "READY=1\nSTATUS=serving: 2 workers, 0 requests served, 0 queued"
+        with srv.client() as cli:  # the handshake and a build, by the two workers READY counted
+            assert cli.build_pkt([{"id": "Ether"}])["binary"]
+        assert before[0] == "STATUS=starting: 0 of 2 local workers ready"  # sent before any worker can join
+        assert all(m == "WATCHDOG=1" or re.fullmatch(r"STATUS=starting: [12] of 2 local workers ready", m)
+                   for m in before[1:]), before
+        pings = 0
+        while pings < 3:
+            pings += received(sock) == "WATCHDOG=1"
+        srv.proc.send_signal(signal.SIGTERM)
+        while not (message := received(sock)).startswith("STOPPING=1"):
+            assert message.startswith(("WATCHDOG=1", "STATUS=")), message
+        assert message.startswith("STOPPING=1\nSTATUS=stopping: ")
+        assert srv.proc.wait(30) == 0
+    finally:
+        srv.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -67,6 +68,24 @@ def test_notify_watchdog_logs_and_configuration() -> None:
     assert service["EnvironmentFile"] == ["-/etc/scapyrpc/scapyrpc.env"]  # optional: starts without it
     assert exec_start()[1:] == ["serve", "$SCAPYRPC_ARGS"]
     assert "SCAPYRPC_ARGS=" in (ROOT / "systemd" / "scapyrpc.env").read_text()
+    # SIGTERM to the broker alone (it drains, then stops its workers), SIGKILL to what is left at the end
+    assert service["KillMode"] == ["mixed"] and service["KillSignal"] == ["SIGTERM"]
+    assert service["ExecReload"] == ["/bin/kill -HUP $MAINPID"]  # reopens the log file
+
+
+def test_the_example_environment_file_holds_valid_settings() -> None:
+    """Every SCAPYRPC_* line of systemd/scapyrpc.env, uncommented, is a setting `serve` accepts."""
+    lines = [line.lstrip("#") for line in (ROOT / "systemd" / "scapyrpc.env").read_text().splitlines()]
+    env = dict(line.split("=", 1) for line in lines if line.startswith("SCAPYRPC_"))
+    env.pop("SCAPYRPC_ARGS")
+    env.pop("SCAPYRPC_CONFIG")
+    assert len(env) >= 4
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SCAPYRPC_")}
+    out = subprocess.run([sys.executable, "-m", "scapyrpc", "serve", "--print-config"], env=clean | env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    for name in env:
+        assert f"# env {name}\n" in out.stdout + "\n"
 
 
 def test_address_families_zeromq_and_scapy_need_stay_allowed() -> None:

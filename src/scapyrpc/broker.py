@@ -9,18 +9,25 @@ edge — until no input is left. Every other entry point (timer, pool event,
 signal, the HTTP gateway) feeds its event and then pumps both sockets. It never
 imports Scapy and reads JSON only to write the error replies it makes and for
 requests whose bytes name shut_down. Frames to and from workers: `protocol.py`.
+
+What it answered is observed after each reply, when asked for: counted for
+the metrics (`metrics.Recorder`, with the worker's note and the time since the
+request was accepted) and, at log level info, one line per request (method,
+id, outcome, duration, worker; the id peeked from the reply's first bytes).
+At debug level request and reply bodies are logged, truncated.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import os
 import signal
 import socket
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import zmq
 from zmq.auth.asyncio import AsyncioAuthenticator
@@ -30,12 +37,14 @@ from . import protocol as p
 from . import scheduler as core
 from .config import BrokerConfig
 from .gate import RESERVED_FDS, ConnectionGate, listening_socket, raise_fd_limit
+from .metrics import Recorder
 from .pool import LocalPool
 from .replies import peek_id, peek_method, scapy_error_body
 
 log = logging.getLogger(__name__)
 
-LOGGED_BYTES = 300  # how much of a message -v logs
+LOGGED_BYTES = 300  # how much of a message debug logging shows
+ID_BYTES = 256  # of a reply searched for its id (our replies start {"jsonrpc":"2.0","id":...)
 TRACKED_BYTES = 64 * 1024  # replies this large are counted until the client has read them
 DISCARD_BATCH = 20_000  # frames of an oversized message dropped per pump, so others are not starved
 _MORE = int(zmq.SNDMORE | zmq.NOBLOCK)  # plain ints: pyzmq's flag enums cost more than the send
@@ -57,7 +66,7 @@ class Broker:
     """The sockets and timer around a `scheduler.Scheduler`; `serve()` runs it."""
 
     def __init__(self, config: BrokerConfig, frontend: str, backend: str, local_workers: int = 0,
-                 admission: keys.Admission | None = None) -> None:
+                 admission: keys.Admission | None = None, recorder: Recorder | None = None) -> None:
         self.config = config
         self.admission = admission
         self.endpoints = (frontend, backend)
@@ -71,7 +80,11 @@ class Broker:
         self.back = self.ctx.socket(zmq.ROUTER)
         self._configure_sockets()
         self.ready = asyncio.Event()  # every local worker has said READY once
-        self.stats: dict[str, int] = {"requests": 0, "replies": 0}
+        self.listener: BrokerListener | None = None  # told of pool changes and the stop
+        # requests and replies, their bytes, and refusals by reason (read by metrics.Collector)
+        self.stats: dict[str, int] = {"requests": 0, "replies": 0, "bytes_in": 0, "bytes_out": 0}
+        self.gone: dict[tuple[str, bool], int] = {}  # workers that left the pool: (reason, local) -> count
+        self.recorder = recorder
         self._perform = {
             core.ToWorker: self._to_worker, core.ToClient: self._to_client, core.Refuse: self._refuse,
             core.Ping: self._ping, core.StartWorker: self._start_worker, core.Kill: self._kill,
@@ -85,7 +98,9 @@ class Broker:
         self._warned: set[bytes] = set()  # peers already logged for a dropped message
         self._backlog: dict[bytes, list[tuple[zmq.MessageTracker, int]]] = {}  # unread large replies per client
         self._backlog_bytes = 0
-        self._verbose = log.isEnabledFor(logging.INFO)
+        self._log_requests = log.isEnabledFor(logging.INFO)
+        self._log_bodies = log.isEnabledFor(logging.DEBUG)
+        self._observing = recorder is not None or self._log_requests
         self._sent_front = self._sent_back = False  # set by sends: their edge must be looked at again
         self._host = socket.gethostname()
 
@@ -141,6 +156,7 @@ class Broker:
     def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None]) -> None:
         """Queue one request for `client`; `reply(body)` is called once, on this event loop."""
         self.stats["requests"] += 1
+        self.stats["bytes_in"] += len(body)
         self.step(self.core.request, client, reply, body, len(body))
 
     def disconnect(self, client: bytes) -> None:
@@ -279,18 +295,24 @@ class Broker:
     def _read_front(self, now: float) -> None:
         request = self.core.request
         cap = self.config.max_frames
-        verbose = self._verbose
+        stats = self.stats
+        log_bodies = self._log_bodies
         while (frames := self._recv(self.front, cap)) is not None:
             envelope = [frame.bytes for frame in frames]
             client, body = envelope[0], envelope.pop()
-            self.stats["requests"] += 1
-            if verbose:
-                log.info("<- %s %s", client.hex(), body[:LOGGED_BYTES].decode(errors="replace"))
+            stats["requests"] += 1
+            stats["bytes_in"] += len(body)
+            if log_bodies:
+                log.debug("<- %s %s", client.hex(), body[:LOGGED_BYTES].decode(errors="replace"))
             if client in self._backlog and self._over_backlog(client, 0):
                 self._warn_once(client, f"dropped requests of peer {client.hex()}: it does not read its replies")
                 continue
             if b"shut_down" in body and self._remote_shutdown(frames[-1], body):
-                self._send_front(envelope, scapy_error_body(peek_id(body), "shut_down is only accepted from this host"))
+                reply = scapy_error_body(peek_id(body), "shut_down is only accepted from this host")
+                stats["remote_shutdown"] = stats.get("remote_shutdown", 0) + 1
+                self._send_front(envelope, reply)
+                if self._log_requests:
+                    self._log_refusal("remote_shutdown", reply, now)
                 continue
             request(client, envelope, body, sum(map(len, frames)), now)
 
@@ -328,9 +350,11 @@ class Broker:
         except zmq.ZMQError as exc:  # the client is gone or its queue is full: nobody reads this
             log.debug("reply dropped: %s", exc)
             return
-        self.stats["replies"] += 1
-        if self._verbose:
-            log.info("-> %s %s", client.hex(), bytes(body[:LOGGED_BYTES]).decode(errors="replace"))
+        stats = self.stats
+        stats["replies"] += 1
+        stats["bytes_out"] += len(body)
+        if self._log_bodies:
+            log.debug("-> %s %s", client.hex(), bytes(body[:LOGGED_BYTES]).decode(errors="replace"))
 
     def _over_backlog(self, client: bytes, more: int) -> bool:
         self._sweep_backlog(client)
@@ -355,19 +379,25 @@ class Broker:
 
     def _read_back(self, now: float) -> None:
         c = self.core
-        while (frames := self._recv(self.back, 4)) is not None:
+        while (frames := self._recv(self.back, 5)) is not None:
             if len(frames) < 2:
                 continue
             ident = frames[0].bytes
-            if len(frames) == 2 and len(frames[1]) >= p.HEAD_BYTES and frames[1].buffer[0:1] in p.REPLY_KINDS:
-                kind, tag, body = p.split_reply(frames[1])
-                c.reply(ident, tag, body, kind == p.RETIRE, kind == p.SHUTDOWN, now)
+            if len(frames) == 2 and len(frames[1]) > p.HEAD_BYTES and frames[1].buffer[0:1] in p.REPLY_KINDS:
+                kind, tag, note, body = p.split_reply(frames[1])
+                c.reply(ident, tag, body, kind == p.RETIRE, kind == p.SHUTDOWN, now, note)
                 continue
             head = frames[1].bytes
             if head == p.HEARTBEAT and len(frames) == 3:
                 c.heartbeat(frames[2].bytes, now)
-            elif head == p.READY and len(frames) == 4:
+            elif head == p.READY and len(frames) == 5 and frames[4].bytes == p.VERSION:
                 self._ready(ident, frames[2].bytes, frames[3].bytes, now)
+                if self.listener is not None:
+                    self.listener.pool_changed()
+            elif head == p.READY:  # once per process: it rejoins every few seconds
+                who = b" ".join(frame.bytes[:255] for frame in frames[2:4])
+                self._warn_once(who, f"worker {who.decode(errors='replace')} speaks another frame layout and was "
+                                     "not admitted: run the same scapyrpc version on the broker and its workers")
             elif head == p.GONE:
                 c.left(ident, now)
 
@@ -398,16 +428,44 @@ class Broker:
             self.core.unreachable(a.ident, 0, time.monotonic())
 
     def _to_client(self, a: core.ToClient) -> None:
-        route = a.route
+        self._deliver(a.route, a.body)
+        if self._observing:
+            seconds = time.monotonic() - a.accepted
+            if self.recorder is not None:
+                self.recorder.replied(a.note, seconds)
+            if self._log_requests:
+                method, _, outcome = a.note.decode("ascii", "replace").partition(" ")
+                self._log_request(method, a.body, outcome, seconds, a.pid)
+
+    def _deliver(self, route: Any, body: bytes | memoryview) -> None:
         if type(route) is list:
-            self._send_front(route, a.body)
-        else:
-            route(a.body)  # an in-process client (the HTTP gateway)
+            self._send_front(route, body)
+        else:  # an in-process client (the HTTP gateway)
+            stats = self.stats
+            stats["replies"] += 1
+            stats["bytes_out"] += len(body)
+            route(body)
 
     def _refuse(self, a: core.Refuse) -> None:
         message = _MESSAGES[a.reason](self.config, a.body, a.detail)
         self.stats[a.reason] = self.stats.get(a.reason, 0) + 1
-        self._to_client(core.ToClient(a.route, scapy_error_body(peek_id(a.body), message)))
+        reply = scapy_error_body(peek_id(a.body), message)
+        self._deliver(a.route, reply)
+        if self._log_requests:
+            self._log_refusal(a.reason, reply, a.accepted)
+
+    def _log_refusal(self, reason: str, reply: bytes, accepted: float) -> None:
+        self._log_request("-", reply, reason, time.monotonic() - accepted, None)
+
+    @staticmethod
+    def _log_request(method: str, reply: bytes | memoryview, outcome: str, seconds: float, pid: int | None) -> None:
+        """The info line of one answered request (`pid`: the worker's; None: the broker answered)."""
+        request_id = peek_id(bytes(reply[:ID_BYTES]))
+        milliseconds = round(seconds * 1000, 3)
+        log.info("%s id=%s %s %.3f ms %s", method, json.dumps(request_id), outcome, milliseconds,
+                 "broker" if pid is None else f"worker {pid}",
+                 extra={"fields": {"method": method, "id": request_id, "outcome": outcome,
+                                   "duration_ms": milliseconds, "worker": pid}})
 
     def _start_worker(self, a: core.StartWorker) -> None:
         if self.pool is None:
@@ -426,6 +484,10 @@ class Broker:
     def _worker_gone(self, a: core.WorkerGone) -> None:
         quiet = self.core.stopping or a.reason in ("retired", "left")
         log.log(logging.INFO if quiet else logging.WARNING, "worker pid %d on %s lost (%s)", a.pid, a.host, a.reason)
+        key = (a.reason, a.local)
+        self.gone[key] = self.gone.get(key, 0) + 1
+        if self.listener is not None:
+            self.listener.pool_changed()
 
     def _pool_ready(self, a: core.PoolReady) -> None:
         self.ready.set()
@@ -434,6 +496,8 @@ class Broker:
         log.info("stopping: %d queued, %d in flight", self.core.queue.count, len(self.core.inflight))
         if self.pool is not None:
             self.pool.closing = True  # no new zygote from here on
+        if self.listener is not None:
+            self.listener.stopping()
 
     def _stopped(self, a: core.Stopped) -> None:
         if self._done is not None and not self._done.done():
@@ -441,3 +505,13 @@ class Broker:
 
     def pool_size(self) -> int:
         return self.core.pool_size()
+
+
+class BrokerListener(Protocol):
+    """Told what an outside observer (systemd's notification, `service_status.py`) wants to hear."""
+
+    def pool_changed(self) -> None:
+        """A worker joined or left the pool."""
+
+    def stopping(self) -> None:
+        """The stop has begun: from now on new requests are refused."""

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 
-from . import call, ping
-from .config import RemoteWorkerConfig, ServerConfig, add_options, from_options
+from . import call, logs, ping, settings
+from .config import RemoteWorkerConfig, ServerConfig
 from .version import VersionAction
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line (the usage of `serve` alone is a screenful), exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _serve_parser(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="run the Scapy Server (broker + local workers)")
-    add_options(serve, ServerConfig)
-    _common(serve)
+    serve = sub.add_parser("serve", help="run the Scapy Server (broker + local workers)",
+                           description="Run the Scapy Server. Every option can also be set by a SCAPYRPC_<OPTION> "
+                                       "environment variable (SCAPYRPC_MAX_QUEUE=500) or in a --config file "
+                                       "(max-queue = 500); an option wins over a variable, a variable over the file.")
+    settings.add_arguments(serve, ServerConfig)
 
 
 def _worker_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,21 +31,7 @@ def _worker_parser(sub: argparse._SubParsersAction) -> None:
                             description="Serve a broker's requests from this host (the broker runs with "
                                         "--backend tcp://*:PORT); SIGTERM or Ctrl+C stops it after the "
                                         "request in hand.")
-    add_options(worker, RemoteWorkerConfig)
-    _common(worker)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every request and worker event")
-    parser.add_argument("-l", "--log", metavar="FILE", default=None, help="also append logs to FILE")
-
-
-def _setup_logging(verbose: bool, log_file: str | None) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file:
-        handlers.append(logging.FileHandler(log_file))
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=handlers,
-                        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    settings.add_arguments(worker, RemoteWorkerConfig)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         return bench_main(argv[1:], prog="scapyrpc bench")
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "serve")  # `scapyrpc -p 4507` and `python -m scapyrpc` mean serve
-    parser = argparse.ArgumentParser(prog="scapyrpc", description="scapyrpc: the TRex Scapy Server, rebuilt")
+    parser = _Parser(prog="scapyrpc", description="scapyrpc: the TRex Scapy Server, rebuilt")
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
@@ -60,20 +55,36 @@ def main(argv: list[str] | None = None) -> int:
     keygen.set_defaults(run=_keygen)
     sub.add_parser("bench", help="load-test a server (see `scapyrpc bench --help`)")
     args = parser.parse_args(argv)
-    if hasattr(args, "run"):  # ping, call
+    if hasattr(args, "run"):  # ping, call, keygen
         return args.run(args)
+    command = args.command
     try:
-        _setup_logging(args.verbose, args.log)
+        resolved = settings.resolve(ServerConfig if command == "serve" else RemoteWorkerConfig, args, os.environ,
+                                    command)
+    except settings.SettingsError as exc:
+        print(f"scapyrpc {command}: {exc}", file=sys.stderr)
+        return 2
+    for warning in resolved.warnings:
+        print(f"scapyrpc {command}: warning: {warning}", file=sys.stderr)
+    if args.print_config:
+        print(settings.render(resolved, command))
+        return 0
+    config = resolved.config
+    try:
+        logs.configure(config.log)
     except OSError as exc:  # e.g. -l in a directory this user cannot write
-        print(f"scapyrpc {args.command}: cannot open the log file {args.log}: {exc.strerror or exc}",
+        print(f"scapyrpc {command}: cannot open the log file {config.log.log_file}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
-    if args.command == "worker":
-        return _run_worker(args)
-    from .server import ScapyServer
+    if command == "worker":
+        return _run_worker(config)
+    return _serve(config)
 
-    config = from_options(ServerConfig, args)
+
+def _serve(config: ServerConfig) -> int:
     from .http_gateway import GatewayConfigError, check_options
+    from .metrics import MetricsError
+    from .server import ScapyServer
 
     try:
         check_options(config.http)
@@ -86,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return ScapyServer(config=config).activate()
-    except KeyFileError as exc:
+    except (KeyFileError, MetricsError) as exc:
         print(f"scapyrpc serve: {exc}", file=sys.stderr)
         return 2
     except (OSError, zmq.ZMQError) as exc:  # port taken, bad address
@@ -106,12 +117,11 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_worker(args: argparse.Namespace) -> int:
+def _run_worker(config: RemoteWorkerConfig) -> int:
     from .worker import WorkerOptions, run
 
     from . import keys
 
-    config = from_options(RemoteWorkerConfig, args)
     curve = None
     try:
         if (config.curve_server_key is None) != (config.curve_secret_key is None):

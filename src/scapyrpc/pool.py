@@ -24,7 +24,7 @@ import sys
 from typing import Protocol
 
 from . import procctl
-from .config import WorkerConfig
+from .config import LogConfig, WorkerConfig
 from .zygote import CONTROL_FD, READY
 
 log = logging.getLogger(__name__)
@@ -42,13 +42,14 @@ class LocalPool:
     """Starts, signals and reaps local workers for the broker (Linux: pidfd and a subreaper)."""
 
     def __init__(self, backend: str, config: WorkerConfig, events: PoolEvents,
-                 curve: tuple[bytes, bytes, bytes] | None = None) -> None:
+                 curve: tuple[bytes, bytes, bytes] | None = None, log: LogConfig | None = None) -> None:
         if not procctl.SUPPORTED or not procctl.become_subreaper():
             raise RuntimeError("local workers need Linux (pidfd_open and PR_SET_CHILD_SUBREAPER); "
                                "elsewhere serve with --workers 0 and start `scapyrpc worker --connect` processes")
         self.events = events
         self.spec = json.dumps({"backend": backend, "config": dataclasses.asdict(config),
-                                "curve": [key.decode() for key in curve] if curve else None}).encode() + b"\n"
+                                "curve": [key.decode() for key in curve] if curve else None,
+                                "log": dataclasses.asdict(log or LogConfig())}).encode() + b"\n"
         self.workers: dict[int, int] = {}  # pid -> pidfd
         self._exited_early: set[int] = set()  # reaped before the zygote told us their pid
         self._zygote: int = 0

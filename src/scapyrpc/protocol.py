@@ -1,11 +1,14 @@
 """The frames between the broker (ROUTER back end) and its workers (DEALER).
 
 Worker -> broker (after the ROUTER's identity frame):
-    READY     [b"R", pid, hostname]          joined the pool, idle
+    READY     [b"R", pid, hostname, version] joined the pool, idle; `version` is VERSION (a worker
+                                             speaking another frame layout is not given work)
     HEARTBEAT [b"H", ident]                  worker `ident` is alive: sent every HEARTBEAT_INTERVAL,
                                              busy or not, from the worker's heartbeat socket
-    REPLY     [kind + tag + body]            kind is REPLY (stay), RETIRE (leaving after this
-                                             reply: recycled) or SHUTDOWN (reply, then stop the server)
+    REPLY     [kind + tag + n + note + body] kind is REPLY (stay), RETIRE (leaving after this
+                                             reply: recycled) or SHUTDOWN (reply, then stop the server);
+                                             `note` (n bytes, ASCII) is "METHOD OUTCOME", what the
+                                             worker answered, for the broker's metrics and logs
     GONE      [b"G"]                         leaving now, nothing pending (stopped by a signal while idle)
 Broker -> worker:
     REQUEST   [b"Q" + tag + body]            the client's envelope stays in the broker
@@ -13,7 +16,10 @@ Broker -> worker:
 
 `tag` is the broker's request number (TAG_BYTES bytes); kind, tag and body
 travel as one frame, so a request or reply costs each side one frame after
-the routing identity. A reply whose tag is no longer in flight (its deadline
+the routing identity. The note names the method (one the worker has, or
+`unknown`, or `invalid` when no request could be read) and the outcome (`ok`,
+or the JSON-RPC error code), so the broker can count replies by method without
+reading JSON; its values are bounded by the worker's method table. A reply whose tag is no longer in flight (its deadline
 passed) is dropped. No frame carries Scapy objects:
 the broker routes bytes and never imports Scapy.
 """
@@ -30,6 +36,7 @@ GONE = b"G"
 
 REPLY_KINDS = (REPLY, RETIRE, SHUTDOWN)
 TAG_BYTES = 8
+VERSION = b"2"  # 2: replies carry a note
 
 HEARTBEAT_INTERVAL = 1.0  # seconds
 HEARTBEAT_LIVENESS = 3  # missed intervals before a peer counts as gone
@@ -42,15 +49,25 @@ def request(tag: int, body: bytes) -> bytes:
     return REQUEST + tag.to_bytes(TAG_BYTES, "big") + body
 
 
-def reply(kind: bytes, head: bytes, body: bytes) -> bytes:
-    """A reply frame of `kind` to the request whose frame started with `head` (kind + tag)."""
-    return kind + head[1:HEAD_BYTES] + body
+def note(method: str, code: int) -> bytes:
+    """A reply's note: `method` and its outcome (`ok` for code 0, else the error code)."""
+    text = f"{method} {code or 'ok'}".encode("ascii", "replace")[:255]
+    return bytes((len(text),)) + text
 
 
-def split_reply(frame: Any) -> tuple[bytes, int, bytes | memoryview]:
-    """(kind, tag, body) of a reply frame (a zmq.Frame); a large body stays a view, not a copy."""
+def reply(kind: bytes, head: bytes, note: bytes, body: bytes) -> bytes:
+    """A reply frame of `kind` to the request whose frame started with `head` (kind + tag);
+    `note` as `note()` makes it."""
+    return kind + head[1:HEAD_BYTES] + note + body
+
+
+def split_reply(frame: Any) -> tuple[bytes, int, bytes, bytes | memoryview]:
+    """(kind, tag, note text, body) of a reply frame (a zmq.Frame); a large body stays a view, not a copy."""
     if len(frame) < 65536:
         data = frame.bytes
-        return data[:1], int.from_bytes(data[1:HEAD_BYTES], "big"), data[HEAD_BYTES:]
+        end = HEAD_BYTES + 1 + data[HEAD_BYTES]
+        return data[:1], int.from_bytes(data[1:HEAD_BYTES], "big"), data[HEAD_BYTES + 1:end], data[end:]
     view = frame.buffer
-    return bytes(view[:1]), int.from_bytes(view[1:HEAD_BYTES], "big"), view[HEAD_BYTES:]
+    end = HEAD_BYTES + 1 + view[HEAD_BYTES]
+    return (bytes(view[:1]), int.from_bytes(view[1:HEAD_BYTES], "big"), bytes(view[HEAD_BYTES + 1:end]),
+            view[end:])

@@ -43,6 +43,7 @@ from .replies import (
 log = logging.getLogger(__name__)
 
 UNKNOWN_ERROR_MESSAGE = "Scapy Server: Unknown Error"
+LOGGED_ID_CHARS = 100  # of a request id in a log line (an id may be a long string)
 TOO_DEEP_MESSAGE = "request is nested too deeply to be read"
 WRONG_HANDLER_MESSAGE = (
     f"Provided version handler does not correspond to the server's version ({service.API_VERSION}); "
@@ -51,24 +52,34 @@ WRONG_HANDLER_MESSAGE = (
 
 
 class Reply(NamedTuple):
-    """The bytes to send back, whether the server must stop after sending them, and whether
-    this process ran out of memory (it should be replaced)."""
+    """The bytes to send back, whether the server must stop after sending them, whether
+    this process ran out of memory (it should be replaced), and what was answered: the
+    method (one of ours, `unknown`, or `invalid` when no request could be read) and the
+    error code (0: a result), for the broker's metrics and logs."""
 
     body: bytes
     shutdown: bool = False
     exhausted: bool = False
+    method: str = "invalid"
+    code: int = 0
 
 
 class _OutOfMemory(BaseException):
     """A method ran out of memory: past jsonrpcserver (which catches Exception) to `_handle`."""
 
 
+class _Unexpected(BaseException):
+    """A bug of ours in a method: past jsonrpcserver to `_handle`, which logs it with the request id."""
+
+
 class _Refused(Exception):
     """A request answered before dispatch (unreadable, not a request, wrong handler)."""
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, code: int, body: bytes, method: str = "invalid") -> None:
         super().__init__()
+        self.code = code
         self.body = body
+        self.method = method
 
 
 def _wrap(fn: Callable[..., Any]) -> Callable[..., Result]:
@@ -91,9 +102,8 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Result]:
             raise _OutOfMemory from None
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException:  # noqa: BLE001 - a bug of ours is an error reply, never a dead worker
-            _log_unexpected(f"unexpected error in {fn.__name__}")
-            return Error(UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE)
+        except BaseException as exc:  # noqa: BLE001 - a bug of ours is an error reply, never a dead worker
+            raise _Unexpected() from exc
 
     method.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
     return method
@@ -118,17 +128,18 @@ def handle(raw: bytes) -> Reply:
     except (KeyboardInterrupt, SystemExit):
         raise
     except (MemoryError, _OutOfMemory):
-        return Reply(scapy_error_body(None, "out of memory"), exhausted=True)
+        return Reply(scapy_error_body(None, "out of memory"), exhausted=True, method="unknown", code=SCAPY_ERROR)
     except BaseException:  # noqa: BLE001 - the last net: one reply, whatever happened
-        _log_unexpected("unexpected error while handling a request")
-        return Reply(error_body(None, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE))
+        _log_unexpected("unexpected error while handling a request", None)
+        return Reply(error_body(None, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE), method="unknown", code=UNKNOWN_ERROR)
 
 
 def _handle(raw: bytes) -> Reply:
     try:
         request_id, method, params = _read(raw)
     except _Refused as refused:
-        return Reply(refused.body)
+        return Reply(refused.body, method=refused.method, code=refused.code)
+    name = method if method in _METHODS else "unknown"  # a label: never the client's text
     try:
         response = dispatch_to_response(
             {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
@@ -138,8 +149,11 @@ def _handle(raw: bytes) -> Reply:
             post_process=to_serializable_one,
         )
     except _OutOfMemory:
-        return Reply(scapy_error_body(request_id, "out of memory"), exhausted=True)
-    return _reply(response, request_id, method)
+        return Reply(scapy_error_body(request_id, "out of memory"), exhausted=True, method=name, code=SCAPY_ERROR)
+    except _Unexpected as unexpected:
+        _log_unexpected(f"unexpected error in {name}", request_id, unexpected.__cause__)
+        return Reply(error_body(request_id, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE), method=name, code=UNKNOWN_ERROR)
+    return _reply(response, request_id, name)
 
 
 def _already_parsed(call: Any) -> Any:
@@ -158,14 +172,14 @@ def _read(raw: bytes) -> tuple[Any, str, list | dict]:
     """(id, method, params) of a request frame, the handler already stripped from params."""
     request = _parse(raw)
     if not isinstance(request, dict):
-        raise _Refused(error_body(None, INVALID_REQUEST, "Invalid Request"))
+        raise _Refused(INVALID_REQUEST, error_body(None, INVALID_REQUEST, "Invalid Request"))
     request_id = request.get("id")
     if not _is_id(request_id):
-        raise _Refused(error_body(None, INVALID_REQUEST, "Invalid Request"))
+        raise _Refused(INVALID_REQUEST, error_body(None, INVALID_REQUEST, "Invalid Request"))
     method = request.get("method")
     params = request.get("params", [])
     if request.get("jsonrpc") != "2.0" or not isinstance(method, str) or not isinstance(params, (list, dict)):
-        raise _Refused(error_body(request_id, INVALID_REQUEST, "Invalid Request"))
+        raise _Refused(INVALID_REQUEST, error_body(request_id, INVALID_REQUEST, "Invalid Request"))
     if isinstance(params, list):
         params = _resolve_shape(request_id, method, params)
     return request_id, method, params
@@ -179,7 +193,7 @@ def _parse(raw: bytes) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if "depth limit" in str(exc):
-            raise _Refused(scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
+            raise _Refused(SCAPY_ERROR, scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
         return _parse_exactly(raw)
     if isinstance(value, dict) and _maybe_rounded(value.get("id")):
         return _parse_exactly(raw)
@@ -197,11 +211,11 @@ def _parse_exactly(raw: bytes) -> Any:
     try:
         value = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except RecursionError:
-        raise _Refused(scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
+        raise _Refused(SCAPY_ERROR, scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
     except ValueError:  # not UTF-8, not JSON, or NaN/Infinity
-        raise _Refused(error_body(None, PARSE_ERROR, "Parse error")) from None
+        raise _Refused(PARSE_ERROR, error_body(None, PARSE_ERROR, "Parse error")) from None
     if not _valid_text(value):
-        raise _Refused(error_body(None, PARSE_ERROR, "Parse error"))
+        raise _Refused(PARSE_ERROR, error_body(None, PARSE_ERROR, "Parse error"))
     return value
 
 
@@ -251,7 +265,7 @@ def _resolve_shape(request_id: Any, method: str, params: list) -> list:
     if params and isinstance(params[0], str) and params[0] in service.VALID_HANDLERS:
         return params[1:]
     if len(params) == _ARITY[method] + 1 and isinstance(params[0], str):
-        raise _Refused(scapy_error_body(request_id, WRONG_HANDLER_MESSAGE))
+        raise _Refused(SCAPY_ERROR, scapy_error_body(request_id, WRONG_HANDLER_MESSAGE), method)
     return params
 
 
@@ -266,12 +280,14 @@ def _reply(response: dict, request_id: Any, method: str) -> Reply:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # noqa: BLE001 - a result JSON cannot carry is our bug, not the client's
-            _log_unexpected(f"result of {method} is not JSON-serialisable")
-            return Reply(error_body(request_id, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE))
-        return Reply(body, shutdown=method == "shut_down")
+            _log_unexpected(f"result of {method} is not JSON-serialisable", request_id)
+            return Reply(error_body(request_id, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE), method=method,
+                         code=UNKNOWN_ERROR)
+        return Reply(body, shutdown=method == "shut_down", method=method)
     error = response["error"]
     code = INVALID_PARAMS if error["code"] == JSONRPC_INVALID_PARAMS else error["code"]
-    return Reply(error_body(request_id, code, STANDARD_MESSAGES.get(code, error["message"])))
+    return Reply(error_body(request_id, code, STANDARD_MESSAGES.get(code, error["message"])), method=method,
+                 code=code)
 
 
 def _dumps(message: dict) -> bytes:
@@ -283,9 +299,13 @@ def _dumps(message: dict) -> bytes:
         return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-def _log_unexpected(what: str) -> None:
-    """Log with the traceback; a failure to log (out of memory) must not cost the reply."""
+def _log_unexpected(what: str, request_id: Any, exc: BaseException | None = None) -> None:
+    """Log once, with the traceback and the request id (the reply says only -32096); a failure
+    to log (out of memory) must not cost the reply."""
     try:
-        log.exception(what)
+        shown = json.dumps(request_id)
+        if len(shown) > LOGGED_ID_CHARS:
+            request_id = shown = shown[:LOGGED_ID_CHARS]
+        log.error("%s, request id %s", what, shown, exc_info=exc or True, extra={"fields": {"id": request_id}})
     except Exception:  # noqa: BLE001
         pass

@@ -70,21 +70,30 @@ class Ping(NamedTuple):
     ident: bytes
 
 
-class ToClient(NamedTuple):
-    """Deliver a worker's reply `body` on `route`."""
+@dataclass(slots=True)
+class ToClient:
+    """Deliver a worker's reply `body` on `route`. The rest describes the reply for metrics and
+    logs and is not compared: when the request was accepted, the worker's note on it (see
+    `protocol.py`) and the worker's pid."""
 
     route: Any
     body: bytes
+    accepted: float = field(default=0.0, compare=False)
+    note: bytes = field(default=b"", compare=False)
+    pid: int = field(default=0, compare=False)
 
 
-class Refuse(NamedTuple):
+@dataclass(slots=True)
+class Refuse:
     """Answer the request `body` on `route` with a broker-made error; `reason` is one of
-    REASONS, `detail` what the message needs (a size, a method is peeked from `body`)."""
+    REASONS, `detail` what the message needs (a size, a method is peeked from `body`);
+    `accepted` (not compared) when the request arrived."""
 
     route: Any
     body: bytes
     reason: str
     detail: float = 0
+    accepted: float = field(default=0.0, compare=False)
 
 
 class StartWorker(NamedTuple):
@@ -140,6 +149,7 @@ class Job:
     body: bytes
     size: int
     deadline: float  # QUEUED: end of the wait; RUNNING: end of the run; EARLY: inf
+    accepted: float  # when the request arrived
     state: State = State.QUEUED
     worker: Worker | None = None
 
@@ -172,6 +182,10 @@ class Process:
 
 
 PREFETCH = 1  # requests a busy worker may hold beyond the one it runs
+
+
+def _refuse(job: Job, reason: str, detail: float = 0) -> Refuse:
+    return Refuse(job.route, job.body, reason, detail, job.accepted)
 
 
 class Scheduler:
@@ -208,13 +222,13 @@ class Scheduler:
         """A request arrived (`size`: every byte of it, envelope included)."""
         config = self.config
         if self.stopping:
-            self.outbox.append(Refuse(route, body, "stopping"))
+            self.outbox.append(Refuse(route, body, "stopping", 0, now))
             return
         if size > config.max_request_bytes:
-            self.outbox.append(Refuse(route, body, "too_large", size))
+            self.outbox.append(Refuse(route, body, "too_large", size, now))
             return
         self._tag += 1
-        job = Job(self._tag, client, route, body, size, now + config.request_timeout)
+        job = Job(self._tag, client, route, body, size, now + config.request_timeout, now)
         idle = self.idle
         while idle:  # an idle worker takes it before any bound counts it
             worker = idle.popleft()
@@ -222,7 +236,7 @@ class Scheduler:
                 self._send(worker, job, now)
                 return
         if not self._admit(job):
-            self.outbox.append(Refuse(route, body, "busy"))
+            self.outbox.append(Refuse(route, body, "busy", 0, now))
             return
         self.queue.push(job)
         self._dispatch(now)
@@ -236,7 +250,7 @@ class Scheduler:
                 return False
             evicted = queue.pop_newest_of_heaviest()
             assert evicted is not None and evicted.client != job.client
-            self._finish(evicted, State.FAILED, Refuse(evicted.route, evicted.body, "busy"))
+            self._finish(evicted, State.FAILED, _refuse(evicted, "busy"))
         return True
 
     def client_gone(self, client: bytes) -> None:
@@ -282,8 +296,10 @@ class Scheduler:
         if worker is not None:
             worker.last_seen = now
 
-    def reply(self, ident: bytes, tag: int, body: bytes, retiring: bool, shutdown: bool, now: float) -> None:
-        """Worker `ident` answered request `tag`; `retiring`: it exits after this reply."""
+    def reply(self, ident: bytes, tag: int, body: bytes, retiring: bool, shutdown: bool, now: float,
+              note: bytes = b"") -> None:
+        """Worker `ident` answered request `tag`; `retiring`: it exits after this reply; `note`:
+        what it says the reply is (opaque here, passed on with the reply)."""
         worker = self.workers.get(ident)
         if worker is None:
             return  # from before a restart, or dropped after its grace: nobody waits for it
@@ -292,7 +308,8 @@ class Scheduler:
         if jobs and jobs[0].tag == tag:
             job = jobs.popleft()
             self.served += 1
-            self._finish(job, State.ANSWERED, ToClient(job.route, body) if job.route is not None else None)
+            answer = ToClient(job.route, body, job.accepted, note, worker.pid) if job.route is not None else None
+            self._finish(job, State.ANSWERED, answer)
             if jobs:  # the request handed early starts now
                 nxt = jobs[0]
                 nxt.state = State.RUNNING
@@ -381,7 +398,7 @@ class Scheduler:
             elif worker.jobs and worker.jobs[0].deadline <= now:
                 self._expire(worker, now)
         for job in self.queue.pop_expired(lambda job: job.deadline <= now):
-            self._finish(job, State.FAILED, Refuse(job.route, job.body, "no_worker", config.request_timeout))
+            self._finish(job, State.FAILED, _refuse(job, "no_worker", config.request_timeout))
         if now >= self._next_ping:
             self._next_ping = now + config.heartbeat_interval
             self.outbox.extend(Ping(ident) for ident in self.workers)
@@ -497,7 +514,7 @@ class Scheduler:
 
     def _expire(self, worker: Worker, now: float) -> None:
         job = worker.jobs.popleft()
-        self._finish(job, State.EXPIRED, Refuse(job.route, job.body, "deadline", self.config.request_timeout))
+        self._finish(job, State.EXPIRED, _refuse(job, "deadline", self.config.request_timeout))
         self._requeue_early(worker, now)
         if worker.local:
             self.outbox.append(Kill(worker.pid))  # its exit is reported by the pool
@@ -532,7 +549,7 @@ class Scheduler:
         worker.leaving = True
         if worker.jobs:
             running = worker.jobs.popleft()
-            self._finish(running, State.FAILED, Refuse(running.route, running.body, "worker_lost"))
+            self._finish(running, State.FAILED, _refuse(running, "worker_lost"))
             self._requeue_early(worker, now)
         for proc in self.procs.values():
             if proc.worker is worker:
@@ -563,15 +580,15 @@ class Scheduler:
         if self._terminating_since == math.inf:
             if self.queue.count and not self.pool_size():
                 for job in self.queue.pop_all():
-                    self._finish(job, State.FAILED, Refuse(job.route, job.body, "stopping"))
+                    self._finish(job, State.FAILED, _refuse(job, "stopping"))
             if (self.queue.count or self.inflight) and now < self._drain_until:
                 return
             for job in self.queue.pop_all():
-                self._finish(job, State.FAILED, Refuse(job.route, job.body, "stopping"))
+                self._finish(job, State.FAILED, _refuse(job, "stopping"))
             for worker in list(self.workers.values()):
                 while worker.jobs:
                     job = worker.jobs.popleft()
-                    self._finish(job, State.FAILED, Refuse(job.route, job.body, "stopping"))
+                    self._finish(job, State.FAILED, _refuse(job, "stopping"))
             self._terminating_since = now
             self.outbox.extend(Terminate(pid) for pid in self.procs)
         elif now - self._terminating_since > self.config.terminate_timeout:

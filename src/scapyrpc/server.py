@@ -2,7 +2,9 @@
 
 `ScapyServer(port=4507).activate()` blocks until Ctrl+C, SIGTERM or a
 `shut_down` request, exactly like the seed's `Scapy_server`. It returns after
-every process it started has exited and been reaped.
+every process it started has exited and been reaped. Under systemd it says
+READY=1 when it prints its `Workers:` line (`service_status.py`); SIGHUP
+reopens the log file.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import TYPE_CHECKING
 
 import zmq
 
-from . import keys
+from . import keys, logs
 from .broker import Broker
 from .config import ServerConfig
+from .metrics import MetricsError, MetricsServer, Recorder
 from .pool import LocalPool
 from .rundir import RunDir
+from .service_status import ServiceStatus
 
 if TYPE_CHECKING:
     from .http_gateway import RunningGateway
@@ -76,33 +80,44 @@ class ScapyServer:
         local_keys = zmq.curve_keypair() if cfg.curve.curve_secret_key and tcp_backend else None
         admission = keys.admission(cfg.curve, tcp_backend, local_keys[0] if local_keys else None)
         rundir = RunDir() if cfg.backend is None else None
-        gateway = None
+        gateway = metrics = None
+        recorder = Recorder() if cfg.metrics.metrics_port is not None else None
         broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend,  # type: ignore[union-attr]
-                        cfg.workers, admission)
+                        cfg.workers, admission, recorder)
+        status = ServiceStatus(broker)
         pool = None
         try:
             broker.bind()
             if cfg.workers > 0:
                 curve = (admission.pair[0], *local_keys) if admission is not None and local_keys else None
-                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker, curve)
+                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker, curve, cfg.log)
                 broker.attach(pool)
                 pool.start()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, broker.stop)
+            loop.add_signal_handler(signal.SIGHUP, logs.reopen)
+            status.start()
             serving = asyncio.create_task(broker.serve())
             if cfg.banner:
                 self._print_banner(cfg, broker)
                 self._warn_if_open(cfg, broker)
+            if recorder is not None:
+                metrics = await self._start_metrics(broker, recorder, serving)
             gateway = await self._start_http(broker, serving)
             waiter = asyncio.create_task(broker.ready.wait())
             await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
-            if cfg.banner and not serving.done():
-                print(f"Workers: {cfg.workers} local, ready in {time.monotonic() - started:.2f} s; "
-                      f"worker endpoint {broker.backend_endpoint}", flush=True)
+            if not serving.done():
+                if cfg.banner:
+                    print(f"Workers: {cfg.workers} local, ready in {time.monotonic() - started:.2f} s; "
+                          f"worker endpoint {broker.backend_endpoint}", flush=True)
+                status.ready()
             shutdown = await serving
         finally:
+            status.close()
+            if metrics is not None:
+                metrics.close()
             if gateway is not None:
                 await gateway.stop()
             if pool is not None:
@@ -112,6 +127,20 @@ class ScapyServer:
         if shutdown:
             print("Server: Shut down by remote user", flush=True)
         return 0
+
+    async def _start_metrics(self, broker: Broker, recorder: Recorder, serving: asyncio.Task) -> MetricsServer:
+        """Prometheus metrics (--metrics-port) from a thread of this process."""
+        bind, port = self.config.metrics.metrics_bind, self.config.metrics.metrics_port
+        assert port is not None
+        try:
+            metrics = MetricsServer(broker, recorder, bind, port)
+        except OSError as exc:
+            broker.stop()
+            await serving
+            raise MetricsError(f"cannot serve metrics on {bind} port {port}: {exc.strerror or exc}") from None
+        if self.config.banner:
+            print(f"Metrics: {metrics.url}", flush=True)
+        return metrics
 
     async def _start_http(self, broker: Broker, serving: asyncio.Task) -> RunningGateway | None:
         """The HTTP gateway and editor (--http) in this event loop, on the broker's queue; None when off."""

@@ -58,6 +58,7 @@ def run(options: WorkerOptions) -> str:
     the request in hand is finished and answered first) or "broker silent".
     """
     stop = _StopSignals(options.stop_on_interrupt)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the zygote until now
     limits.configure(options.config.limits)
     from . import rpc, service
 
@@ -104,7 +105,7 @@ def run(options: WorkerOptions) -> str:
                 kind = p.SHUTDOWN
             elif stop.requested or reply.exhausted or _should_retire(options, served):
                 kind = p.RETIRE  # the broker requeues anything else it had handed this worker
-            dealer.send(p.reply(kind, frame, reply.body))
+            dealer.send(p.reply(kind, frame, p.note(reply.method, reply.code), reply.body))
             if kind == p.RETIRE:
                 return "stopped" if stop.requested else "retired"
         try:  # told to stop while idle: the broker forgets this worker now, not after missed heartbeats
@@ -155,7 +156,7 @@ def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, "_Heart
     dealer.setsockopt(zmq.LINGER, 1000)
     dealer.setsockopt(zmq.RCVTIMEO, int(p.HEARTBEAT_INTERVAL * 1000))
     dealer.connect(backend)
-    dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode()])
+    dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode(), p.VERSION])
     return dealer, _Heartbeats(ctx, options, ident)
 
 

@@ -1,10 +1,12 @@
 """The zygote: a process that has imported Scapy and built every cache, and forks warm workers.
 
 Started by the pool (`python -m scapyrpc.zygote BROKER_PID` with its control
-socket on descriptor 3, whose first line is the workers' spec in JSON). It says
-`ready`, then forks a worker for each byte it reads and answers with the
-worker's pid. Each worker is forked twice so that it
-is orphaned at once and re-parented to the broker (a child subreaper): the
+socket on descriptor 3, whose first line is the workers' spec in JSON: where
+to connect, their configuration, keys, and the broker's logging, which the
+zygote sets up before forking so every worker logs alike). It says `ready`,
+then forks a worker for each byte it reads and answers with the worker's pid.
+Each worker is forked twice so that it is orphaned at once and re-parented
+to the broker (a child subreaper): the
 broker is then its parent, reaps it and watches it by pid, and the zygote
 dying costs no worker anything. The zygote never creates a ZeroMQ context, so
 no worker inherits a socket.
@@ -12,8 +14,10 @@ no worker inherits a socket.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
+import logging
 import os
 import signal
 import socket
@@ -36,6 +40,7 @@ def main(argv: list[str]) -> int:
     control = socket.socket(fileno=CONTROL_FD)
     with control.makefile("rb", buffering=0) as first_line:
         spec = json.loads(first_line.readline())
+    _configure_logging(spec["log"])
     from . import preload  # noqa: F401  (Scapy loaded, every cache built)
 
     gc.freeze()  # forked workers then never touch these pages to count references
@@ -51,6 +56,19 @@ def main(argv: list[str]) -> int:
         control.sendall(answer)
 
 
+def _configure_logging(log: dict) -> None:
+    """The broker's logging in this process and the workers it forks; stderr only if the file will not open."""
+    from . import logs
+    from .config import LogConfig, from_mapping
+
+    config = from_mapping(LogConfig, log)
+    try:
+        logs.configure(config)
+    except OSError as exc:
+        logs.configure(dataclasses.replace(config, log_file=None))
+        logging.getLogger(__name__).warning("workers log to stderr only: cannot open %s: %s", config.log_file, exc)
+
+
 def _fork_worker(broker_pid: int, spec: dict, control: socket.socket) -> bytes:
     """Fork twice; the grandchild becomes the worker. Returns b"PID\\n" or b"error ...\\n"."""
     read_end, write_end = os.pipe()
@@ -62,6 +80,9 @@ def _fork_worker(broker_pid: int, spec: dict, control: socket.socket) -> bytes:
         return f"error {exc}\n".encode()
     if child == 0:  # the short-lived middle process
         status = 1
+        # SIGTERM waits (blocked, not lost) until the worker's handler is in place (worker.run):
+        # a worker stopped while it starts still leaves as a worker does, with exit 0
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
             os.close(read_end)
             worker = os.fork()
