@@ -274,54 +274,29 @@ def wire(request: pytest.FixtureRequest) -> Iterator[Wire]:
 
 # ---------------------------------------------------------------- the generators
 
+GENERATORS = {
+    "random bytes": hostile.RAW_BODIES,
+    "JSON values": st.builds(hostile.dumps, hostile.ANY_JSON, st.booleans()),
+    "envelopes": hostile.envelopes(),
+    "packet models": hostile.packet_requests(),
+    "field-engine programs": hostile.field_engine_requests(),
+    "pcap files": hostile.pcap_requests(),
+    "deep nesting and invalid Unicode": hostile.deep_requests() | hostile.broken_text_requests(),
+}
+
+
+@pytest.mark.parametrize("generator", GENERATORS)
+@FUZZ
+@given(data=st.data())
+def test_one_well_formed_reply_each(wire: Wire, generator: str, data: st.DataObject) -> None:
+    wire.send(data.draw(GENERATORS[generator], label="request"))
+
 
 @FUZZ
-@given(hostile.RAW_BODIES)
-def test_random_bytes(wire: Wire, body: bytes) -> None:
-    wire.send(body)
-
-
-@FUZZ
-@given(st.lists(st.binary(max_size=12), max_size=hostile.MAX_FRAMES), hostile.ANY_BODY)
+@given(st.lists(st.binary(max_size=12), max_size=hostile.MAX_FRAMES), st.one_of(*GENERATORS.values()))
 def test_random_frames(wire: Wire, envelope: list[bytes], body: bytes) -> None:
     """Multipart messages from a DEALER: empty frames, and frame counts up to and past the cap."""
     wire.send(body, tuple(envelope))
-
-
-@FUZZ
-@given(hostile.JSON, st.booleans())
-def test_random_json_values(wire: Wire, value: Any, ascii_only: bool) -> None:
-    wire.send(hostile.dumps(value, ascii_only))
-
-
-@FUZZ
-@given(hostile.envelopes())
-def test_envelopes(wire: Wire, body: bytes) -> None:
-    wire.send(body)
-
-
-@FUZZ
-@given(hostile.packet_requests())
-def test_packet_models(wire: Wire, body: bytes) -> None:
-    wire.send(body)
-
-
-@FUZZ
-@given(hostile.field_engine_requests())
-def test_field_engine_programs(wire: Wire, body: bytes) -> None:
-    wire.send(body)
-
-
-@FUZZ
-@given(hostile.pcap_requests())
-def test_pcap_files(wire: Wire, body: bytes) -> None:
-    wire.send(body)
-
-
-@FUZZ
-@given(hostile.deep_requests() | hostile.broken_text_requests())
-def test_deep_nesting_and_invalid_unicode(wire: Wire, body: bytes) -> None:
-    wire.send(body)
 
 
 @FUZZ
