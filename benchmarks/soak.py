@@ -14,12 +14,14 @@ notes the worker pids (to count restarts) and the RSS of the broker, the workers
 and the zygote.
 
 Reports, for the GUI-like clients and the hostile client apart: requests sent,
-replies received, errors by kind and latency percentiles; then workers killed and
-restarted, the server's own count of lost workers, and memory at the start and
-the end of the load. Exit status 1 when a reply was lost (sent != received; a
-client timeout of 15 s counts as lost: that is a bug to report, not to hide),
-when the hostile client got a reply the contract does not give, when the server
-died, or when the pool did not grow back to its size.
+replies received, errors by kind and latency percentiles; then workers killed,
+started, and exited without being killed, the server's own count of lost workers
+and any other warning it logged, and memory at the start and the end of the load.
+Exit status 1 when a reply was lost (sent != received; a client timeout of 15 s
+counts as lost: that is a bug to report, not to hide), when the hostile client got
+a reply the contract does not give, when a worker exited that was not killed, when
+the server logged a traceback or a warning other than a lost worker, when it died,
+or when the pool did not grow back to its size.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class Killer(threading.Thread):
         self.server_pid, self.period = server_pid, period
         self.rng = random.Random(seed)
         self.go, self.stop = threading.Event(), threading.Event()
-        self.kills = 0
+        self.killed: list[int] = []
 
     def run(self) -> None:
         self.go.wait()
@@ -93,9 +95,10 @@ class Killer(threading.Thread):
             pids = worker_pids(self.server_pid)
             if not pids:
                 continue
+            pid = self.rng.choice(pids)
             try:
-                os.kill(self.rng.choice(pids), signal.SIGKILL)
-                self.kills += 1
+                os.kill(pid, signal.SIGKILL)
+                self.killed.append(pid)
             except ProcessLookupError:
                 pass
 
@@ -132,7 +135,8 @@ class Monitor(threading.Thread):
         super().__init__(daemon=True)
         self.server_pid, self.period = server_pid, period
         self.stop = threading.Event()
-        self.seen: set[int] = set(worker_pids(server_pid))
+        self.first = set(worker_pids(server_pid))
+        self.seen = set(self.first)
         self.peak = Memory()
 
     def run(self) -> None:
@@ -158,8 +162,10 @@ class Soak:
     gui: RunResult
     hostile: HostileResult
     kills: int
-    workers_seen: int
-    lost_by_reason: Counter
+    started: int  # workers that joined during the load (pids seen, less the first ones)
+    unprovoked: list[int]  # workers that exited and were not killed by the soak
+    lost_by_reason: Counter  # the server's warnings "worker ... lost (reason)"
+    other_warnings: Counter  # its other warning and error lines, digits blanked; tracebacks counted
     start: Memory
     end: Memory
     peak: Memory
@@ -189,7 +195,7 @@ def soak(args: argparse.Namespace) -> Soak:
             if elapsed - last[0] >= 10:
                 last[0] = elapsed
                 print(f"  {elapsed:5.0f} s  {done} GUI requests, {hostile.result.sent} hostile, "
-                      f"{killer.kills} workers killed", flush=True)
+                      f"{len(killer.killed)} workers killed", flush=True)
 
         try:
             gui = run_clients(plan, args.clients, on_progress)
@@ -207,9 +213,28 @@ def soak(args: argparse.Namespace) -> Soak:
         answering = alive and _answers(server.endpoint)
         if monitor.is_alive():
             monitor.join()
-        lost = Counter(re.findall(r"worker pid \d+ on \S+ lost \(([^)]*)\)", server.stderr_text()))
-    return Soak(gui, hostile.result, killer.kills, len(monitor.seen), lost, start, end, monitor.peak,
-                workers_end, answering)
+        first = monitor.first
+        unprovoked = sorted(monitor.seen - set(killer.killed) - set(worker_pids(server.pid)))
+        lost, others = server_log(server.stderr_text())
+    return Soak(gui, hostile.result, len(killer.killed), len(monitor.seen - first), unprovoked, lost, others,
+                start, end, monitor.peak, workers_end, answering)
+
+
+def server_log(text: str) -> tuple[Counter, Counter]:
+    """The server's stderr: workers lost, by reason; every other warning or error, digits blanked
+    (so alike lines count together), and tracebacks."""
+    lost: Counter = Counter()
+    others: Counter = Counter()
+    for line in text.splitlines():
+        if line.startswith("Traceback"):
+            others["Traceback"] += 1
+        elif (found := re.search(r" (WARNING|ERROR|CRITICAL) (.*)", line)) is not None:
+            reason = re.search(r"worker pid \d+ on \S+ lost \(([^)]*)\)", found.group(2))
+            if reason is not None:
+                lost[reason.group(1)] += 1
+            else:
+                others[re.sub(r"\d+", "N", found.group(0).strip())[:120]] += 1
+    return lost, others
 
 
 def report(args: argparse.Namespace, run: Soak) -> bool:
@@ -241,8 +266,12 @@ def report(args: argparse.Namespace, run: Soak) -> bool:
     print(f"  unexpected replies: {sum(hostile.unexpected.values())}")
     for kind, count in hostile.unexpected.most_common(10):
         print(f"    {count} x {kind}")
-    print(f"workers: {run.kills} killed, {run.workers_seen - args.workers} restarted (distinct pids seen), "
-          f"server log: " + (", ".join(f"lost ({why}) {n}" for why, n in run.lost_by_reason.most_common()) or "none"))
+    print(f"workers: {run.kills} killed, {run.started} started, {len(run.unprovoked)} exited without being killed"
+          + (f" (pids {', '.join(map(str, run.unprovoked[:10]))})" if run.unprovoked else ""))
+    print("server log: " + (", ".join(f"worker lost ({why}) {n}" for why, n in run.lost_by_reason.most_common())
+                            or "no worker lost"))
+    for line, count in run.other_warnings.most_common(10):
+        print(f"    {count} x {line}")
     print("memory (RSS, MB)   start   end    peak")
     print(f"  broker          {run.start.broker / MB:6.1f} {run.end.broker / MB:6.1f} {run.peak.broker / MB:6.1f}")
     print(f"  worker (each)   {_span(run.start.workers)} {_span(run.end.workers)} {max(run.peak.workers, default=0) / MB:6.1f}")
@@ -250,7 +279,7 @@ def report(args: argparse.Namespace, run: Soak) -> bool:
     print(f"workers at the end: {run.workers_end} of {args.workers}")
     print(f"server alive and answering: {run.answering}")
     ok = (sent == received and hostile.sent == hostile.received and not hostile.unexpected
-          and run.answering and run.workers_end == args.workers)
+          and not run.unprovoked and not run.other_warnings and run.answering and run.workers_end == args.workers)
     print("PASS" if ok else "FAIL")
     return ok
 
