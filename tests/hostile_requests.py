@@ -170,11 +170,11 @@ def layer(draw: st.DrawFn) -> Any:
     name = draw(weighted((3, st.sampled_from(COMMON_LAYERS)), (2, st.sampled_from(LAYER_NAMES)), (1, TEXT | SCALARS)))
     known = FIELD_NAMES.get(name) if isinstance(name, str) else None
     field_ids = (st.sampled_from(known) if known else st.nothing()) | st.sampled_from(["load", "x", "", "id"]) | TEXT
-    entry = st.fixed_dictionaries({"id": field_ids, "value": FIELD_VALUES})
+    entry = weighted((6, st.fixed_dictionaries({"id": field_ids, "value": FIELD_VALUES})),
+                     (1, st.dictionaries(TEXT, JSON, max_size=2)))
     members: dict[str, Any] = {"id": name}
     if draw(st.booleans()):
-        members["fields"] = draw(weighted((9, st.lists(weighted((6, entry), (1, st.dictionaries(TEXT, JSON, max_size=2))),
-                                                        max_size=4)), (1, JSON)))
+        members["fields"] = draw(weighted((9, st.lists(entry, max_size=4)), (1, JSON)))
     if one_in(draw, 5):
         members["delete"] = draw(SCALARS)
     if one_in(draw, 10):

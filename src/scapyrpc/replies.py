@@ -66,7 +66,8 @@ PEEK_TAIL_BYTES = 512  # and of its end (a search from every comma: kept short, 
 
 # A member of the request object whose value is a string, number or literal: the members a
 # scan may step over. Anchored at the start or the end of the text, a match can only be a
-# member of the outermost object (in JSON, no `,"` or `{"` can stand inside a string).
+# member of the outermost object (a quote inside a JSON string is escaped, so `,"id"` and
+# `{"id"` cannot stand inside one).
 _STRING = rb'"(?:[^"\\]|\\.)*"'
 _NUMBER = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _SCALAR_MEMBER = _STRING + rb"\s*:\s*(?:" + _STRING + rb"|" + _NUMBER + rb"|true|false|null)"
