@@ -10,8 +10,10 @@ For each one:
 - the reply is a well-formed JSON-RPC 2.0 response (strict JSON, valid UTF-8,
   `jsonrpc`, `id`, and `result` or an `error` with an integer code and a text);
 - it echoes the request's id when the request had a valid one, and otherwise has
-  id null; its code is the one the contract gives for what was wrong (parse error,
-  invalid request, unknown method, too large, nested too deeply), and never -32096;
+  id null (the broker's reply to a request too large for it to parse may have null
+  too, never another id: replies.peek_id); its code is the one the contract gives for
+  what was wrong (parse error, invalid request, unknown method, too large, nested too
+  deeply), and never -32096;
 - afterwards the same two workers serve, the server lives, and nothing new in its
   stderr is a traceback.
 No reason is listed under which -32096, a traceback or a new worker would be
