@@ -16,6 +16,8 @@ from scapyrpc.client import ScapyClient, ScapyRpcError  # noqa: F401  (re-export
 from scapyrpc.errors import InputSyntaxError, ServiceError
 from scapyrpc.launch import ManagedServer
 
+import hypothesis_profiles  # noqa: F401  (registered before pytest's --hypothesis-profile is read)
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GUI_HANDLER = "gCpT7kGF+TG7Jmm90XmxdQ=="  # base64(md5("1021" + "02")) for API 1.02
 
@@ -159,6 +161,17 @@ def api(request: pytest.FixtureRequest) -> Any:
 
         return service
     return request.getfixturevalue("wire_service")
+
+
+WIRE_FUZZ = pytest.StashKey[dict]()  # what test_wire_fuzz sent, for the summary
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    tally = config.stash.get(WIRE_FUZZ, None)
+    if tally:
+        terminalreporter.write_line(
+            f"wire fuzz: {tally['sent']} generated requests ({tally['dropped']} with too many frames, "
+            f"rightly unanswered) in {tally['seconds']:.1f} s")
 
 
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -132,3 +132,20 @@ def test_connections_beyond_the_limit_are_refused_without_spinning(server: Serve
         regular.close()
     assert wait_for(lambda: version_rtt(server.endpoint, 2000) < 2.0, 20)  # open again once they left
     assert "accepting new ones again" in server.stderr_text()
+
+
+def test_a_reply_larger_than_any_backlog_is_answered_with_an_error() -> None:
+    """A 3 MB get_definitions(null) against a 1 MiB per-client bound: the client gets an error, not silence."""
+    srv = ServerProcess("--max-client-backlog-bytes", str(2**20), workers=1)
+    try:
+        sock = zmq_socket(zmq.REQ, srv.endpoint)
+        sock.send(orjson.dumps({"jsonrpc": "2.0", "id": "big", "method": "get_definitions",
+                                "params": [GUI_HANDLER, None]}))
+        reply = orjson.loads(sock.recv())
+        sock.close()
+        assert reply["id"] == "big"
+        message = reply["error"]["message"]
+        assert message.startswith("Scapy Server: reply of ") and message.endswith("exceeds the limit of 1048576 bytes")
+        assert version_rtt(srv.endpoint) < 5.0  # and the client may go on
+    finally:
+        srv.stop()

@@ -133,10 +133,45 @@ def test_unexpected_exception_becomes_32096_without_traceback(monkeypatch: pytes
     assert reply["error"] == {"code": -32096, "message": "Scapy Server: Unknown Error"}
 
 
-def test_peek_id_for_broker_made_replies() -> None:
-    assert replies.peek_id(b'{"jsonrpc":"2.0","id":"x\\"y","method":"m"}') == 'x"y'
-    assert replies.peek_id(b'{"id": 17, "method":"m"}') == 17
-    assert replies.peek_id(b"garbage") is None
+PAST_PARSING = b'"' + b"x" * replies.PEEK_PARSE_BYTES + b'"'  # makes a request too large to be parsed for its id
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b'{"jsonrpc":"2.0","id":"x\\"y","method":"m"}', 'x"y'),
+    (b'{"id": 17, "method":"m"}', 17),
+    (b"garbage", None),
+    # the request's own id, never one from its params, wherever the members are
+    (b'{"jsonrpc":"2.0","method":"build_pkt","params":["h",[{"id":"IP"}]],"id":5}', 5),
+    (b'{"params":[{"id":"IP"}],"id":"last","jsonrpc":"2.0"}', "last"),
+    (b'{"jsonrpc":"2.0","method":"build_pkt","params":[[{"id":"IP"}]]}', None),
+    # numbers as written: exponents, and integers past 64 bits exactly
+    (b'{"jsonrpc":"2.0","id":1e+16,"method":"m"}', 1e16),
+    (b'{"params":[1],"id":18446744073709551617}', 2**64 + 1),
+    (b'{"id":9.5e+18,"params":[1]}', 9.5e18),
+    # what is not an id is answered with null, as the worker would
+    (b'{"id":true,"method":"m"}', None),
+    (b'{"id":[1],"method":"m"}', None),
+    (b'{"id":"\\ud800","method":"m"}', None),
+    (b'[{"id":1}]', None),
+    # too large to be parsed: found before or after every array and object member
+    (b'{"jsonrpc":"2.0","id":"1","method":"build_pkt","params":["h",[{"id":"IP"}],' + PAST_PARSING + b"]}", "1"),
+    (b'{"jsonrpc": "2.0", "method": "build_pkt", "params": ["h", [{"id": "IP"}], ' + PAST_PARSING + b'], "id": 7}', 7),
+    (b'{"params":[' + PAST_PARSING + b'],"id":18446744073709551617,"jsonrpc":"2.0"}', 2**64 + 1),
+    (b'{"method":"m","params":[{"id":"IP"},' + PAST_PARSING + b'],"x":{"id":3}}', None),
+    (b'{"params":[' + PAST_PARSING + b', "a,\\"id\\":5}"]}', None),
+    (b'{"params":[' + PAST_PARSING + b'],"id":1e999}', None),
+    (b'{"a":' + PAST_PARSING + b',"params":[{"id":1}],"b":' + PAST_PARSING + b"}", None),
+    # the worst cases for the patterns (benchmarks/README.md: under 0.5 ms)
+    (b"[" + b',"id":1 ' * 12_000, None),
+    (b'{"a":' + b"1" * 80_000, None),
+    (b"{" + b'"a":1, ' * 12_000, None),
+])
+def test_peek_id_for_broker_made_replies(body: bytes, expected: object) -> None:
+    got = replies.peek_id(body)
+    assert got == expected and type(got) is type(expected)
+
+
+def test_peek_method_for_broker_made_replies() -> None:
     assert replies.peek_method(b'{"method":"build_pkt"}') == "build_pkt"
     assert replies.peek_method(b"\xff") == "request"
 

@@ -333,10 +333,16 @@ class Broker:
         self._sent_front = True
         client = envelope[0]
         tracked = len(body) >= TRACKED_BYTES
-        if tracked and self._over_backlog(client, len(body)):
-            self._warn_once(client, f"dropped a {len(body)}-byte reply to peer {client.hex()}: "
-                                    "its unread replies exceed the backlog limit")
-            return
+        if tracked:
+            limit = min(self.config.max_client_backlog_bytes, self.config.max_backlog_bytes)
+            if len(body) > limit:  # could never be held: say so instead of leaving the client waiting
+                body = scapy_error_body(peek_id(bytes(body[:ID_BYTES])),
+                                        f"reply of {len(body)} bytes exceeds the limit of {limit} bytes")
+                tracked = False
+            elif self._over_backlog(client, len(body)):
+                self._warn_once(client, f"dropped a {len(body)}-byte reply to peer {client.hex()}: "
+                                        "its unread replies exceed the backlog limit")
+                return
         send = self.front.send
         try:
             for frame in envelope:

@@ -23,6 +23,7 @@ from uuid import UUID
 from . import expression_frontend as frontend
 from .errors import InputSyntaxError, ServiceError
 from .expression_frontend import Builder, Checker, ExpressionError, ExpressionSyntaxError
+from .number_fields import check_byte_counts
 
 MAX_PACKETS = 1_000
 
@@ -201,6 +202,10 @@ class _PacketDialect(frontend.Dialect):
         name = node.func.id
         args = [builder.build(a) for a in node.args]
         kwargs = {kw.arg: builder.build(kw.value) for kw in node.keywords}
+        cls = self.tables.classes.get(name)
+        if cls is not None:  # Scapy converts field values as it makes the packet: check them first
+            for key, value in kwargs.items():
+                check_byte_counts(None, _field_of(cls, key), value, f"{name}.{key}")
         size = 1 + sum(map(builder.size, args)) + sum(map(builder.size, kwargs.values()))
         try:
             return builder.make(lambda: (self.tables.classes.get(name) or self.tables.asn1[name])(*args, **kwargs),
@@ -222,6 +227,12 @@ class _PacketDialect(frontend.Dialect):
         ):
             return (item[0], item[1].encode("utf-8"))
         return item
+
+
+def _field_of(cls: type, name: str) -> Any:
+    """The field `name` (or the field a deprecated name stands for) of packet class `cls`."""
+    name = (getattr(cls, "deprecated_fields", None) or {}).get(name, (name,))[0]
+    return next((f for f in cls.fields_desc if f.name == name), None)
 
 
 # ------------------------------------------------------------------------- rendering

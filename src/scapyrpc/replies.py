@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -47,19 +48,62 @@ def scapy_error_body(request_id: Any, message: str) -> bytes:
     return error_body(request_id, SCAPY_ERROR, f"Scapy Server: {message}")
 
 
-_ID_PATTERN = re.compile(rb'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|null)')
+def is_request_id(value: Any) -> bool:
+    """API.md section 2: an id is a string or a number (null, or no id, is answered with null).
+    A number JSON cannot carry back (1e999 reads as infinity) is not an id."""
+    if value is None or isinstance(value, str):
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
+
+
+PEEK_PARSE_BYTES = 64 * 1024  # a request up to this size is parsed to find its id
+PEEK_HEAD_BYTES = 4096  # in a larger one, only this much of its start is looked at (in one pass)
+PEEK_TAIL_BYTES = 512  # and of its end (a search from every comma: kept short, it costs its square)
+
+# A member of the request object whose value is a string, number or literal: the members a
+# scan may step over. Anchored at the start or the end of the text, a match can only be a
+# member of the outermost object (a quote inside a JSON string is escaped, so `,"id"` and
+# `{"id"` cannot stand inside one).
+_STRING = rb'"(?:[^"\\]|\\.)*"'
+_NUMBER = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+_SCALAR_MEMBER = _STRING + rb"\s*:\s*(?:" + _STRING + rb"|" + _NUMBER + rb"|true|false|null)"
+_ID_VALUE = rb"(" + _STRING + rb"|" + _NUMBER + rb"|null)"
+_FIRST_ID = re.compile(rb"\A\s*\{(?:\s*" + _SCALAR_MEMBER + rb"\s*,)*?\s*\"id\"\s*:\s*" + _ID_VALUE + rb"\s*[,}]")
+_LAST_ID = re.compile(rb"[{,]\s*\"id\"\s*:\s*" + _ID_VALUE + rb"\s*(?:,\s*" + _SCALAR_MEMBER + rb"\s*)*\}\s*\Z")
 
 
 def peek_id(body: bytes) -> Any:
-    """Best-effort request id for replies made without parsing the whole body (error paths only)."""
-    for chunk in (body[:4096], body[-4096:]):
-        match = _ID_PATTERN.search(chunk)
-        if match:
-            try:
-                return orjson.loads(match.group(1))
-            except orjson.JSONDecodeError:
-                return None
-    return None
+    """The id of a request, for a reply made without a worker (error paths only), or None.
+
+    A request up to PEEK_PARSE_BYTES is parsed, so its id is exact. A larger one is not: its
+    id is found when it is written before or after every member that holds an array or an
+    object, as clients write it (`{"jsonrpc":"2.0","id":"1","method":...,"params":[...]}`,
+    `{...,"params":[...],"id":1}`), never taken from inside `params`. An id that is no valid
+    id is None, as the worker would answer it.
+    """
+    if len(body) <= PEEK_PARSE_BYTES:
+        try:
+            request = orjson.loads(body)
+            if isinstance(request, dict) and isinstance(request.get("id"), float) and abs(request["id"]) >= 2**63:
+                request = json.loads(body)  # maybe an integer past 64 bits, which orjson rounds
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply: look at the ends
+            pass
+        else:
+            value = request.get("id") if isinstance(request, dict) else None
+            return value if is_request_id(value) else None
+    match = _FIRST_ID.match(body, 0, PEEK_HEAD_BYTES) or _LAST_ID.search(body[-PEEK_TAIL_BYTES:])
+    if match is None:
+        return None
+    try:
+        value = json.loads(match.group(1))  # exact integers past 64 bits; lone surrogates refused below
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return None
+    return value if is_request_id(value) else None
 
 
 def peek_method(body: bytes) -> str:

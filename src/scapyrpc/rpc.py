@@ -26,7 +26,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import math
 from typing import Any, Callable, NamedTuple
 
 import orjson
@@ -37,7 +36,7 @@ from . import service
 from .errors import InputSyntaxError, ServiceError
 from .replies import (
     INVALID_PARAMS, INVALID_REQUEST, JSONRPC_INVALID_PARAMS, PARSE_ERROR, SCAPY_ERROR, STANDARD_MESSAGES,
-    SYNTAX_ERROR, UNKNOWN_ERROR, error_body, scapy_error_body,
+    SYNTAX_ERROR, UNKNOWN_ERROR, error_body, is_request_id, scapy_error_body,
 )
 
 log = logging.getLogger(__name__)
@@ -174,7 +173,7 @@ def _read(raw: bytes) -> tuple[Any, str, list | dict]:
     if not isinstance(request, dict):
         raise _Refused(INVALID_REQUEST, error_body(None, INVALID_REQUEST, "Invalid Request"))
     request_id = request.get("id")
-    if not _is_id(request_id):
+    if not is_request_id(request_id):
         raise _Refused(INVALID_REQUEST, error_body(None, INVALID_REQUEST, "Invalid Request"))
     method = request.get("method")
     params = request.get("params", [])
@@ -244,18 +243,6 @@ def _valid_text(value: Any) -> bool:
             except UnicodeEncodeError:
                 return False
     return True
-
-
-def _is_id(value: Any) -> bool:
-    """API.md section 2: a string or a number; null (or no id) is answered with null. A number
-    JSON cannot carry back (1e999 reads as infinity) is not an id."""
-    if value is None or isinstance(value, str):
-        return True
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and math.isfinite(value)
 
 
 def _resolve_shape(request_id: Any, method: str, params: list) -> list:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from scapy.fields import _BitField, Field, IP6Field, IPField, MultiFlagsField
+from scapy.fields import Field, IP6Field, IPField
 from scapy.packet import Packet
 
 from . import limits, packet_expressions
 from .encoding import decode_base64
 from .errors import ServiceError
+from .number_fields import check_byte_counts, field_holds_number
 from .walk import encoding_field
 
 DEFAULT_SEED = 12345
@@ -32,7 +33,6 @@ RESET = object()  # marker: delete the field value so Scapy uses its default / c
 _DECIMAL = re.compile(r"[+-]?\d+\Z")
 _HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?\Z|[+-]?\d+[eE][+-]?\d+\Z")
-_NUMBER_FORMATS = frozenset("bBhHiIlLqQfd")  # struct formats of integer and float fields
 
 
 @dataclass
@@ -51,18 +51,6 @@ class TotalSize:
 
 
 # ---------------------------------------------------------------- fields
-
-
-@cache
-def _holds_number(field_type: type, fmt: str) -> bool:
-    if issubclass(field_type, _BitField):
-        return not issubclass(field_type, MultiFlagsField)
-    return bool(fmt) and fmt[-1] in _NUMBER_FORMATS
-
-
-def field_holds_number(fld: Field) -> bool:
-    """Whether `fld` (already unwrapped) holds an integer or a float."""
-    return _holds_number(type(fld), getattr(fld, "fmt", "") or "")
 
 
 @cache
@@ -266,4 +254,6 @@ def field_value(layer: Packet, fld: Field, value: Any, where: str) -> Any:
             return TotalSize(value, total)
         if vtype not in ("BYTES", "EXPRESSION", "OBJECT"):
             raise ServiceError(f"unknown value type {vtype!r} for {where}")
-    return plain_value(value)
+    value = plain_value(value)
+    check_byte_counts(layer, fld, value, where)
+    return value
