@@ -26,6 +26,7 @@ from .config import MiB, WorkerConfig
 
 log = logging.getLogger(__name__)
 
+WAKE_MS = 200  # an idle worker looks at signals and the broker's silence this often
 _GONE_LINGER_MS = 200  # how long a worker stopping while idle tries to say GONE (the broker may be gone)
 
 
@@ -71,15 +72,13 @@ def run(options: WorkerOptions) -> str:
     served = 0
     silence_limit = p.HEARTBEAT_INTERVAL * p.HEARTBEAT_LIVENESS
     dealer, beats = _join(ctx, options)
-    poller = zmq.Poller()
-    poller.register(stop.fileno(), zmq.POLLIN)
-    poller.register(dealer, zmq.POLLIN)
     broker_seen = time.monotonic()
     linger = 1000
     try:
         while not stop.requested:
-            if dealer not in dict(poller.poll(p.HEARTBEAT_INTERVAL * 1000)):
-                stop.drain()  # woken by a signal, or nothing for a heartbeat interval
+            try:  # a blocking receive is the cheapest wait; it times out to look at signals and silence
+                frames = dealer.recv_multipart()
+            except zmq.Again:
                 if stop.requested or time.monotonic() - broker_seen <= silence_limit:
                     continue
                 if not options.reconnect:  # is the broker still there?
@@ -87,13 +86,10 @@ def run(options: WorkerOptions) -> str:
                     return "broker silent"
                 log.warning("broker silent; worker %d rejoins %s", os.getpid(), options.backend)
                 beats.stop()
-                poller.unregister(dealer)
                 dealer.close(linger=0)
                 dealer, beats = _join(ctx, options)
-                poller.register(dealer, zmq.POLLIN)
                 broker_seen = time.monotonic()
                 continue
-            frames = dealer.recv_multipart()
             broker_seen = time.monotonic()
             frame = frames[0]
             if len(frames) != 1 or frame[:1] != p.REQUEST or len(frame) < p.HEAD_BYTES:
@@ -154,7 +150,7 @@ def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, "_Heart
     dealer = _socket(ctx, options)
     dealer.setsockopt(zmq.IDENTITY, ident)
     dealer.setsockopt(zmq.LINGER, 1000)
-    dealer.setsockopt(zmq.RCVTIMEO, int(p.HEARTBEAT_INTERVAL * 1000))
+    dealer.setsockopt(zmq.RCVTIMEO, WAKE_MS)
     dealer.connect(backend)
     dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode(), p.VERSION])
     return dealer, _Heartbeats(ctx, options, ident)
@@ -194,20 +190,14 @@ class _Heartbeats:
 class _StopSignals:
     """SIGTERM (and SIGINT if asked) only set a flag: the request in hand is finished, then the worker leaves.
 
-    The signal also writes to a socket the main loop polls (`signal.set_wakeup_fd`), so an idle
-    worker wakes at once, whichever thread the kernel delivered the signal to. Installed in the
+    An idle worker sees the flag within WAKE_MS (its receive times out that often). Installed in the
     main thread only (signal handlers cannot be set elsewhere).
     """
 
     def __init__(self, interrupt: bool) -> None:
         self.requested = False
-        self._wake, self._wake_in = socket.socketpair()
-        self._wake.setblocking(False)
-        self._wake_in.setblocking(False)
         self._restore: dict[int, object] = {}
-        self._old_wakeup_fd = -1
         if threading.current_thread() is threading.main_thread():
-            self._old_wakeup_fd = signal.set_wakeup_fd(self._wake_in.fileno(), warn_on_full_buffer=False)
             on_interrupt = self._on_signal if interrupt else signal.SIG_IGN
             self._restore = {signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_signal),
                              signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt)}
@@ -217,20 +207,6 @@ class _StopSignals:
             log.info("worker %d: %s, leaving after the request in hand", os.getpid(), signal.Signals(signum).name)
         self.requested = True
 
-    def fileno(self) -> int:
-        return self._wake.fileno()
-
-    def drain(self) -> None:
-        try:
-            while self._wake.recv(64):
-                pass
-        except OSError:  # nothing left to read
-            pass
-
     def close(self) -> None:
-        if self._restore:
-            signal.set_wakeup_fd(self._old_wakeup_fd)
-            for signum, handler in self._restore.items():
-                signal.signal(signum, handler)
-        self._wake.close()
-        self._wake_in.close()
+        for signum, handler in self._restore.items():
+            signal.signal(signum, handler)
