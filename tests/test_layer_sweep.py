@@ -40,3 +40,22 @@ def test_every_layer_builds_alone_and_after_ether(api):
 def test_common_layers_build(name, api):
     result = api.build_pkt([{"id": name}])
     assert result["data"][0]["id"] == ("Raw" if name == "Padding" else name)
+
+
+def test_every_multiple_type_field_takes_a_string_alone(api):
+    """A MultipleTypeField picks its real field with a condition written by Scapy, which
+    may read the underlayer; set on a layer with none, it must still be a clear answer."""
+    from scapy.fields import MultipleTypeField
+
+    tried = 0
+    for name, cls in sorted(layers.registry().items()):
+        for fld in cls.fields_desc:
+            if not isinstance(fld, MultipleTypeField):
+                continue
+            for text in ("1", "IPv4"):
+                tried += 1
+                try:
+                    api.build_pkt([{"id": name, "fields": [{"id": fld.name, "value": text}]}])
+                except ServiceError:
+                    pass
+    assert tried > 50, tried

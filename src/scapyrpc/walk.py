@@ -25,10 +25,14 @@ def layers(pkt: Packet | None) -> list[Packet]:
 
 def encoding_field(layer: Packet, fld: Any) -> Any:
     """The field that encodes `fld` in this `layer`: every container removed, and a
-    MultipleTypeField resolved for the layer's current values."""
+    MultipleTypeField resolved for the layer's current values (its default alternative
+    when Scapy's own condition cannot be evaluated, e.g. it reads a missing underlayer)."""
     for _ in range(_MAX_CONTAINERS):
         if isinstance(fld, MultipleTypeField):
-            fld = fld._find_fld_pkt(layer)
+            try:
+                fld = fld._find_fld_pkt(layer)
+            except Exception:
+                fld = fld.dflt
         elif isinstance(fld, _FieldContainer):
             fld = fld.fld
         else:
