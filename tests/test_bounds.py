@@ -16,6 +16,7 @@ import pytest
 import zmq
 
 from conftest import GUI_HANDLER, ServerProcess, wait_for, zmq_socket
+from scapyrpc.launch import ManagedServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from connection_flood import flood  # noqa: E402
@@ -147,5 +148,22 @@ def test_a_reply_larger_than_any_backlog_is_answered_with_an_error() -> None:
         message = reply["error"]["message"]
         assert message.startswith("Scapy Server: reply of ") and message.endswith("exceeds the limit of 1048576 bytes")
         assert version_rtt(srv.endpoint) < 5.0  # and the client may go on
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize(("nofile", "args", "expected"), [
+    (20000, (), 4096),  # the default: libzmq's O(n²) timer cancelling makes more costly (docs/behaviour.md)
+    (1000, (), 1000 - 256 - 4),  # but never more than the descriptors allow
+    (1000, ("--max-connections", "0"), 1000 - 256 - 4),  # 0: as many as the descriptors allow
+    (20000, ("--max-connections", "50"), 50),
+])
+def test_the_connection_limit_in_force(nofile: int, args: tuple[str, ...], expected: int) -> None:
+    command = ["prlimit", f"--nofile={nofile}:{nofile}", sys.executable, "-m", "scapyrpc", "serve", "-p", "0",
+               "--bind", "127.0.0.1", "--workers", "1", "--log-level", "info", *args]
+    srv = ManagedServer(workers=1, command=command)
+    try:
+        assert wait_for(lambda: "client connections (" in srv.stderr_text(), 10)
+        assert f"at most {expected} client connections" in srv.stderr_text()
     finally:
         srv.stop()

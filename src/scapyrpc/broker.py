@@ -126,7 +126,10 @@ class Broker:
     def bind(self) -> None:
         """Bind both sockets; raises OSError or zmq.ZMQError if an endpoint is taken."""
         frontend, backend = self.endpoints
-        limit = self.config.max_connections or raise_fd_limit() - RESERVED_FDS - 4 * self.core.local_workers
+        descriptors = raise_fd_limit() - RESERVED_FDS - 4 * self.core.local_workers
+        limit = min(self.config.max_connections or descriptors, descriptors)
+        log.info("at most %d client connections (--max-connections %d, %d descriptors to spare)",
+                 limit, self.config.max_connections, descriptors)
         listener = listening_socket(frontend)
         if listener is not None:  # our own listening socket, so the gate can close it (gate.py)
             self.front.setsockopt(zmq.USE_FD, os.dup(listener.fileno()))  # libzmq closes its copy

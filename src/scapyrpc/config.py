@@ -77,8 +77,10 @@ class BrokerConfig:
                                                      "read yet; past it its replies are dropped and logged", minimum=0)
     max_backlog_bytes: int = option(512 * MiB, "bytes of large replies not yet read, all clients together",
                                     minimum=0)
-    max_connections: int = option(0, "client connections before new ones are refused at the listening socket "
-                                     "(0: the file-descriptor limit less a reserve)", minimum=0)
+    max_connections: int = option(4096, "client connections before new ones are refused at the listening "
+                                        "socket, at most the file-descriptor limit less a reserve (0: that "
+                                        "limit); libzmq's cost per connection grows with their number",
+                                  minimum=0)
     allow_remote_shutdown: bool = option(False, "honour shut_down from peers beyond this host (loopback and "
                                                 "ipc peers always may)")
     # tuning constants: not on the command line
