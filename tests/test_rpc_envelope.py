@@ -171,9 +171,33 @@ def test_peek_id_for_broker_made_replies(body: bytes, expected: object) -> None:
     assert got == expected and type(got) is type(expected)
 
 
-def test_peek_method_for_broker_made_replies() -> None:
-    assert replies.peek_method(b'{"method":"build_pkt"}') == "build_pkt"
-    assert replies.peek_method(b"\xff") == "request"
+@pytest.mark.parametrize("body, expected", [
+    (b'{"method":"build_pkt"}', "build_pkt"),
+    (b"\xff", "request"),
+    (b'[{"method":"m"}]', "request"),
+    (b'{"method":5}', "request"),
+    (b'{"jsonrpc":"2.0","id":"1","method":"shut_down","params":[' + PAST_PARSING + b"]}", "shut_down"),
+    (b'{"params":[' + PAST_PARSING + b'],"id":1,"method":"build_pkt"}', "build_pkt"),
+    # never a method from inside params, and nothing that is not a string
+    (b'{"params":[{"method":"shut_down"},' + PAST_PARSING + b"]}", "request"),
+    (b'{"id":1,"params":[' + PAST_PARSING + b', "a,\\"method\\":\\"shut_down\\"}"]}', "request"),
+    (b'{"method":"\\ud800","params":[' + PAST_PARSING + b"]}", "request"),
+    (b'{"a":' + b"1" * 80_000, "request"),
+])
+def test_peek_method_for_broker_made_replies(body: bytes, expected: str) -> None:
+    assert replies.peek_method(body) == expected
+
+
+def test_peek_method_never_parses_a_large_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker names the method of a deadline's or a lost worker's request, and reads a
+    request that names shut_down: a hostile 16 MiB one must not stall its loop in a parser."""
+    def refuse(body: bytes) -> None:
+        raise AssertionError(f"parsed {len(body)} bytes")
+
+    monkeypatch.setattr(replies.orjson, "loads", refuse)
+    body = b'{"jsonrpc":"2.0","id":1,"method":"shut_down","params":["' + b"x" * (16 * 2**20) + b'"]}'
+    assert replies.peek_method(body) == "shut_down"
+    assert replies.peek_id(body) == 1
 
 
 def test_broker_side_never_imports_scapy() -> None:

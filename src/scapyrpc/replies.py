@@ -72,8 +72,30 @@ _STRING = rb'"(?:[^"\\]|\\.)*"'
 _NUMBER = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _SCALAR_MEMBER = _STRING + rb"\s*:\s*(?:" + _STRING + rb"|" + _NUMBER + rb"|true|false|null)"
 _ID_VALUE = rb"(" + _STRING + rb"|" + _NUMBER + rb"|null)"
-_FIRST_ID = re.compile(rb"\A\s*\{(?:\s*" + _SCALAR_MEMBER + rb"\s*,)*?\s*\"id\"\s*:\s*" + _ID_VALUE + rb"\s*[,}]")
-_LAST_ID = re.compile(rb"[{,]\s*\"id\"\s*:\s*" + _ID_VALUE + rb"\s*(?:,\s*" + _SCALAR_MEMBER + rb"\s*)*\}\s*\Z")
+
+
+def _member_patterns(name: bytes, value: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """Patterns for member `name` of the outermost object, before (first) or after (last)
+    every member that holds an array or an object; group 1 is its value."""
+    member = rb'"' + name + rb'"\s*:\s*' + value
+    first = re.compile(rb"\A\s*\{(?:\s*" + _SCALAR_MEMBER + rb"\s*,)*?\s*" + member + rb"\s*[,}]")
+    last = re.compile(rb"[{,]\s*" + member + rb"\s*(?:,\s*" + _SCALAR_MEMBER + rb"\s*)*\}\s*\Z")
+    return first, last
+
+
+_FIRST_ID, _LAST_ID = _member_patterns(b"id", _ID_VALUE)
+_FIRST_METHOD, _LAST_METHOD = _member_patterns(b"method", rb"(" + _STRING + rb")")
+
+
+def _peek_member(body: bytes, first: re.Pattern[bytes], last: re.Pattern[bytes]) -> Any:
+    """The value of a member found at either end of a request too large to parse (see
+    peek_id), or ValueError when there is none or it is not valid JSON text."""
+    match = first.match(body, 0, PEEK_HEAD_BYTES) or last.search(body[-PEEK_TAIL_BYTES:])
+    if match is None:
+        raise ValueError("no such member at either end")
+    value = json.loads(match.group(1))  # exact integers past 64 bits
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # lone surrogates raise UnicodeEncodeError
+    return value
 
 
 def peek_id(body: bytes) -> Any:
@@ -95,21 +117,22 @@ def peek_id(body: bytes) -> Any:
         else:
             value = request.get("id") if isinstance(request, dict) else None
             return value if is_request_id(value) else None
-    match = _FIRST_ID.match(body, 0, PEEK_HEAD_BYTES) or _LAST_ID.search(body[-PEEK_TAIL_BYTES:])
-    if match is None:
-        return None
     try:
-        value = json.loads(match.group(1))  # exact integers past 64 bits; lone surrogates refused below
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except (ValueError, UnicodeEncodeError):
+        value = _peek_member(body, _FIRST_ID, _LAST_ID)
+    except ValueError:  # UnicodeEncodeError is one
         return None
     return value if is_request_id(value) else None
 
 
 def peek_method(body: bytes) -> str:
-    """The method name of a request, for error messages made outside a worker."""
+    """The method name of a request, for error messages made outside a worker, or "request".
+    Bounded as peek_id is: a request past PEEK_PARSE_BYTES is looked at only at its ends."""
     try:
-        method = orjson.loads(body).get("method")
-    except (orjson.JSONDecodeError, AttributeError):
+        if len(body) <= PEEK_PARSE_BYTES:
+            request = orjson.loads(body)
+            method = request.get("method") if isinstance(request, dict) else None
+        else:
+            method = _peek_member(body, _FIRST_METHOD, _LAST_METHOD)
+    except ValueError:  # not JSON (orjson's JSONDecodeError is one), or no method at either end
         return "request"
     return method if isinstance(method, str) else "request"
