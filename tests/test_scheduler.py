@@ -462,3 +462,96 @@ def test_ready_before_the_pool_reports_the_pid_is_still_a_local_worker() -> None
     core.take()
     core.at(1.5)
     assert Kill(77) in core.take()  # local: killed at its deadline, not left running
+
+
+def test_remote_worker_past_deadline_runs_what_it_was_handed_early_but_its_reply_is_dropped() -> None:
+    """Its early request is already in its socket: it runs it after the expired one. The request is
+    served elsewhere meanwhile; the remote worker stays busy until it has answered both."""
+    core = Core(request_timeout=1.0)
+    core.worker(b"r1", pid=7)
+    core.ask("slow")
+    core.ask("early", client=b"d")
+    t = tags(core.take())
+    assert set(t) == {b"slow", b"early"}
+    core.at(1.5)
+    assert refused(core.take()) == [("slow", "deadline")]
+    core.worker(b"r2", pid=8)
+    out = core.take()
+    assert sent(out) == [(b"r2", b"early")]
+    retag = tags(out)[b"early"]
+    core.answer(b"r1", t[b"slow"], b"late")
+    core.ask("next", client=b"e")
+    assert sent(core.take()) == [(b"r2", b"next")]  # r1 is still running the early one
+    core.answer(b"r1", t[b"early"], b"twice")
+    assert [a for a in core.take() if isinstance(a, ToClient)] == []  # dropped: it was requeued
+    core.answer(b"r2", retag, b"once")
+    assert ToClient("early", b"once") in core.take()
+    assert core.s._is_idle(core.s.workers[b"r1"])
+
+
+def test_a_worker_that_left_idle_gives_back_what_it_never_read() -> None:
+    """GONE comes only from a worker that read nothing since its last reply: a request handed to
+    it meanwhile never ran and is served elsewhere, not failed."""
+    core = Core(exit_grace=0.5)
+    core.worker(b"w1")
+    core.ask("crossing")
+    assert sent(core.take()) == [(b"w1", b"crossing")]
+    core.s.left(b"w1", 0.1)
+    assert core.s.queue.count == 1 and refused(core.take()) == []
+    core.worker(b"w2")
+    assert sent(core.take()) == [(b"w2", b"crossing")]
+    core.at(1.0)
+    assert refused(core.take()) == []
+
+
+def test_unreachable_worker_keeps_what_had_left_before_the_failed_send() -> None:
+    """The running request had been delivered: it fails as for any lost worker (it may be what
+    killed the worker, and must not be retried on worker after worker); the one whose send
+    failed never left and is requeued."""
+    core = Core(exit_grace=0.5)
+    core.worker(b"w1")
+    core.ask("delivered")
+    core.ask("undelivered", client=b"d")
+    t = tags(core.take())
+    core.s.unreachable(b"w1", t[b"undelivered"], 0.0)
+    assert core.s.queue.count == 1
+    core.at(0.6)
+    assert refused(core.take()) == [("delivered", "worker_lost")]
+    core.worker(b"w2")
+    assert sent(core.take()) == [(b"w2", b"undelivered")]
+
+
+def test_stop_does_not_wait_for_starts_the_pool_gave_up() -> None:
+    """Stopping while the pool cannot start a worker (no zygote): its give-up ends the stop."""
+    core = Core(local_workers=2)
+    core.at(0.0)
+    assert core.take().count(StartWorker()) == 2
+    core.s.stop(0.0)
+    assert Stopped(False) not in core.take()
+    core.s.start_failed(0.1)
+    core.s.start_failed(0.1)
+    assert core.take() == [Stopped(False)]
+    assert core.s.restarts == {}  # not counted as restarts: nothing was wanted any more
+
+
+def test_stop_gives_up_on_starts_never_answered() -> None:
+    core = Core(local_workers=1, terminate_timeout=1.0)
+    core.at(0.0)
+    assert core.take() == [StartWorker()]
+    core.s.stop(0.0)
+    core.at(1.5)
+    assert Stopped(False) not in core.take()
+    core.at(2.5)
+    assert Stopped(False) in core.take()
+
+
+def test_a_deadline_kill_is_not_counted_as_retiring() -> None:
+    core = Core(local_workers=1, request_timeout=1.0)
+    core.take()
+    core.worker(b"w1", pid=5, local=True)
+    core.ask("slow")
+    core.take()
+    core.at(1.5)
+    assert Kill(5) in core.take()
+    core.s.exited(5, 1.6)
+    assert core.s.restarts == {"exited": 1}

@@ -99,7 +99,7 @@ class Shell:
 
     def answer(self, pick: int, retiring: bool, shutdown: bool) -> None:
         worker = self.busy()[pick % len(self.busy())]
-        tag = worker.jobs[0].tag if worker.jobs else worker.stale
+        tag = worker.jobs[0].tag if worker.jobs else min(worker.stale)
         self.s.reply(worker.ident, tag, b"ok", retiring, shutdown, self.now)
         self.flush()
 

@@ -101,3 +101,21 @@ def test_tempdir_default_is_private() -> None:
         assert (path.stat().st_mode & 0o777) == 0o700
     finally:
         srv.stop()
+
+
+def test_a_server_whose_workers_cannot_start_still_stops_at_once(tmp_path: Path) -> None:
+    """A zygote that cannot import Scapy dies and is restarted with back-off while the core waits
+    for its workers: SIGTERM then ends the server (the starts never made are given up)."""
+    broken = tmp_path / "scapy"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('no Scapy here (test)')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    srv = ServerProcess(workers=2, env=env, wait_for_workers=False)
+    try:
+        assert wait_for(lambda: "worker zygote gone" in srv.stderr_text(), 30)
+        srv.proc.send_signal(signal.SIGTERM)
+        code = srv.proc.wait(timeout=10)
+        assert code == 0
+        assert srv.tree() == []
+    finally:
+        srv.stop()

@@ -411,7 +411,7 @@ class Broker:
                 c.left(ident, now)
 
     def _ready(self, ident: bytes, pid: bytes, host: bytes, now: float) -> None:
-        pid_number = int(pid) if pid.isdigit() else 0
+        pid_number = int(pid) if pid.isdigit() and len(pid) <= 10 else 0  # int() refuses 4300+ digits
         name = host.decode(errors="replace")[:255]
         self.core.ready(ident, pid_number, name, self.pool is not None and name == self._host, now)
         worker = self.core.workers.get(ident)
@@ -504,7 +504,7 @@ class Broker:
     def _stopping(self, a: core.Stopping) -> None:
         log.info("stopping: %d queued, %d in flight", self.core.queue.count, len(self.core.inflight))
         if self.pool is not None:
-            self.pool.closing = True  # no new zygote from here on
+            self.pool.stop_starting()
         if self.listener is not None:
             self.listener.stopping()
 

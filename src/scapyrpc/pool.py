@@ -60,7 +60,7 @@ class LocalPool:
         self._wanted = 0  # starts asked for and not yet sent to the zygote
         self._ordered = 0  # starts sent to the zygote and not yet answered
         self._buffer = b""
-        self.closing = False  # set when the server stops: a zygote that dies is not replaced
+        self.closing = False  # set by stop_starting(): no new zygote, no new worker
         self._loop = asyncio.get_running_loop()
 
     # ---- the zygote --------------------------------------------------------------------
@@ -123,16 +123,13 @@ class LocalPool:
             self.events.start_failed()
             return
         pid = int(text)
+        fd = None if pid in self._exited_early else self._watch(pid)
+        if fd is not None:
+            self.workers[pid] = fd  # before `started`: the broker may signal it at once (stopping)
         self.events.started(pid)
-        if pid in self._exited_early:
+        if fd is None:  # gone and reaped already
             self._exited_early.discard(pid)
             self.events.exited(pid)
-            return
-        fd = self._watch(pid)
-        if fd is None:  # gone and reaped already
-            self.events.exited(pid)
-            return
-        self.workers[pid] = fd
 
     def _drop_control(self) -> None:
         if self._control is not None:
@@ -147,7 +144,7 @@ class LocalPool:
         self._wanted += lost  # asked of a zygote that died: ask the next one
         self._zygote = 0
         if self.closing:
-            return
+            return self._abandon_wanted()
         delay = ZYGOTE_RESTART_DELAYS[min(self._zygote_deaths, len(ZYGOTE_RESTART_DELAYS) - 1)]
         self._zygote_deaths += 1
         log.warning("worker zygote gone; a new one starts in %.1f s (live workers keep serving)", delay)
@@ -160,7 +157,20 @@ class LocalPool:
         self._wanted += 1
         self._order()
 
+    def stop_starting(self) -> None:
+        """The server is stopping: no new zygote, and the workers not yet ordered never will be
+        (each is reported as a failed start, so the broker does not wait for it)."""
+        self.closing = True
+        self._abandon_wanted()
+
+    def _abandon_wanted(self) -> None:
+        abandoned, self._wanted = self._wanted, 0
+        for _ in range(abandoned):  # after the action that stopped us: the broker is mid-step
+            self._loop.call_soon(self.events.start_failed)
+
     def _order(self) -> None:
+        if self.closing:
+            return self._abandon_wanted()
         if not self._zygote_ready or not self._wanted or self._control is None:
             return
         try:

@@ -26,7 +26,11 @@ Invariants (checked by `check()` in the tests):
      only a RUNNING job's deadline is finite.
   4. A worker that is `leaving` (retiring, exited, unreachable) is given nothing.
   5. A request that never ran is never failed for its worker's sake: EARLY jobs
-     of a lost, expired or retiring worker go back to the front of the queue.
+     of a lost, expired, retiring or leaving worker, and a request whose send
+     failed, go back to the front of the queue. (A remote worker cannot be
+     killed: after a deadline it still runs what it was handed early, so such a
+     request may run twice; its `stale` tags are dropped when answered, and it is
+     given nothing until it has answered them all.)
   6. Local processes = `procs` + `starting`; while not stopping, a death is
      replaced: at once if the worker had served, with back-off if it died
      before saying READY (a worker that cannot start must not spin).
@@ -167,7 +171,7 @@ class Worker:
     leaving: bool = False
     gone_at: float = math.inf  # when a leaving worker is dropped (its grace ends)
     why: str = ""  # why it is leaving
-    stale: int = 0  # tag of an expired request a remote worker is still busy with
+    stale: set[int] = field(default_factory=set)  # tags a remote worker still runs after a deadline
 
 
 @dataclass(eq=False, slots=True)
@@ -315,8 +319,8 @@ class Scheduler:
                 nxt.state = State.RUNNING
                 nxt.deadline = now + self.config.request_timeout
                 worker.started = now
-        elif worker.stale == tag:
-            worker.stale = 0  # a late reply to an expired request: already answered
+        elif tag in worker.stale:
+            worker.stale.discard(tag)  # a late reply: already answered, or requeued and run elsewhere
         if retiring:
             self._retire(worker, now)
         elif not jobs and not worker.leaving and not worker.stale:
@@ -329,21 +333,28 @@ class Scheduler:
         self._dispatch(now)
 
     def unreachable(self, ident: bytes, tag: int, now: float) -> None:
-        """A send to worker `ident` failed (it disconnected): request `tag` (0: a heartbeat) never left."""
+        """A send to worker `ident` failed (it disconnected): request `tag` (0: a heartbeat) and
+        every one handed to it after that never left. Those before it did: when the grace ends,
+        the running one fails and the others are requeued, as for any lost worker."""
         worker = self.workers.get(ident)
         if worker is None:
             return
         job = self.inflight.get(tag)
-        if job is not None and job.worker is worker:  # sends to it fail from here on: all of them
-            self._requeue_early(worker, now)
+        if job is not None and job.worker is worker:
+            jobs = worker.jobs
+            never_left = [jobs.pop() for _ in range(len(jobs) - jobs.index(job))]
+            self._requeue(never_left[::-1], now)
         self._leave(worker, now + self.config.exit_grace, "unreachable")
         self._dispatch(now)
 
     def left(self, ident: bytes, now: float) -> None:
-        """Worker `ident` said it is leaving with nothing pending (stopped by a signal while idle)."""
+        """Worker `ident` is leaving (stopped by a signal while idle). It says so only when it has
+        read no request since its last reply, so whatever it was handed never ran: requeued."""
         worker = self.workers.get(ident)
         if worker is not None:
+            self._requeue_early(worker, now)
             self._leave(worker, now + self.config.exit_grace, "left")
+            self._dispatch(now)
 
     # ---- local processes -----------------------------------------------------------------
 
@@ -359,8 +370,10 @@ class Scheduler:
             self.outbox.append(Terminate(pid))
 
     def start_failed(self, now: float) -> None:
-        """The pool could not start a process for a StartWorker action."""
+        """The pool could not (or, stopping, will not) start a process for a StartWorker action."""
         self.starting = max(0, self.starting - 1)
+        if self.stopping:
+            return self._check_stopped(now)
         self._start_failures += 1
         self._next_start = now + self._backoff()
         self._restart_reason("start failed")
@@ -377,7 +390,7 @@ class Scheduler:
             self._respawn(now)
             return self._check_stopped(now)
         worker = proc.worker
-        self._restart_reason("retired" if worker is not None and worker.leaving and not worker.jobs else "exited")
+        self._restart_reason("retired" if worker is not None and worker.why == "retired" else "exited")
         if worker is not None and self.workers.get(worker.ident) is worker:
             self._leave(worker, now + self.config.exit_grace, "process exited")
         self._respawn(now)
@@ -444,6 +457,7 @@ class Scheduler:
                 seen.add(job.tag)
             if worker.leaving:
                 assert not worker.jobs or worker.gone_at < math.inf, worker
+            assert not (worker.stale and worker.jobs), worker  # a stale worker is given nothing
         assert set(self.inflight) == seen - {job.tag for job in self.queue}
         assert self.queue.count == sum(1 for _ in self.queue)
 
@@ -515,12 +529,13 @@ class Scheduler:
     def _expire(self, worker: Worker, now: float) -> None:
         job = worker.jobs.popleft()
         self._finish(job, State.EXPIRED, _refuse(job, "deadline", self.config.request_timeout))
-        self._requeue_early(worker, now)
+        if not worker.local:  # it cannot be killed: busy until it has answered all it was handed,
+            worker.stale.update(early.tag for early in worker.jobs)  # replies dropped
+            worker.stale.add(job.tag)
+        self._requeue_early(worker, now)  # the early ones run elsewhere (on a remote worker: twice)
         if worker.local:
             self.outbox.append(Kill(worker.pid))  # its exit is reported by the pool
             self._leave(worker, math.inf, "deadline")
-        else:
-            worker.stale = job.tag  # busy until it answers; the late reply is dropped
 
     def _requeue_early(self, worker: Worker, now: float) -> None:
         """Every job left on `worker` (none of them started) goes back to the queue."""
@@ -594,7 +609,8 @@ class Scheduler:
         elif now - self._terminating_since > self.config.terminate_timeout:
             self.outbox.extend(Kill(pid) for pid in self.procs)
             if now - self._terminating_since > 2 * self.config.terminate_timeout:
-                self.procs.clear()  # unkillable: give up waiting
+                self.procs.clear()  # unkillable, or never started: give up waiting
+                self.starting = 0
         self._check_stopped(now)
 
     def _check_stopped(self, now: float) -> None:
