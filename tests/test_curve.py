@@ -132,13 +132,22 @@ def test_open_ports_without_curve_are_warned_about() -> None:
         quiet.stop()
 
 
-def shut_down_from(ip: str, port: int) -> dict:
+SHUT_DOWN = orjson.dumps({"jsonrpc": "2.0", "id": "s", "method": "shut_down"})
+# the same request spelled so that no look at its bytes finds the method (the worker decides)
+SHUT_DOWN_SPELLINGS = [
+    b'{"jsonrpc":"2.0","id":"s","method":"shut\\u005fdown"}',
+    b'{"pad":"' + b"x" * 5000 + b'","jsonrpc":"2.0","id":"s","method":"shut_down","pad2":"' + b"y" * 70_000 + b'"}',
+    b'{"jsonrpc":"2.0","id":"s","params":["' + b"x" * 70_000 + b'"],"method":"shut_down","params":[]}',
+]
+
+
+def shut_down_from(ip: str, port: int, body: bytes = SHUT_DOWN) -> dict:
     sock = zmq.Context.instance().socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, 20000)
     sock.connect(f"tcp://{ip}:{port}")
     try:
-        sock.send(orjson.dumps({"jsonrpc": "2.0", "id": "s", "method": "shut_down"}))
+        sock.send(body)
         return orjson.loads(sock.recv())
     finally:
         sock.close()
@@ -149,10 +158,11 @@ def test_shut_down_is_honoured_only_from_this_host() -> None:
     other = _server_ip()
     srv = ServerProcess("--bind", "0.0.0.0", workers=1)
     try:
-        reply = shut_down_from(other, srv.port)  # the peer address is not loopback
-        assert reply == {"jsonrpc": "2.0", "id": "s", "error": {
-            "code": -32098, "message": "Scapy Server: shut_down is only accepted from this host"}}
-        assert srv.proc.poll() is None
+        for body in [SHUT_DOWN, *SHUT_DOWN_SPELLINGS]:
+            reply = shut_down_from(other, srv.port, body)  # the peer address is not loopback
+            assert reply == {"jsonrpc": "2.0", "id": "s", "error": {
+                "code": -32098, "message": "Scapy Server: shut_down is only accepted from this host"}}, body[:80]
+            assert srv.proc.poll() is None
         with ScapyClient(f"tcp://{other}:{srv.port}") as cli:
             assert cli.get_version()["version"] == "1.02"  # everything else still served
         assert "result" in shut_down_from("127.0.0.1", srv.port)

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from conftest import GUI_HANDLER, ServerProcess, zmq_socket
 from scapyrpc.config import HttpConfig
 from scapyrpc.http_gateway import Gateway, GatewayConfigError
+from scapyrpc.server import _server_ip
 from scapyrpc.web_assets import load_assets
 
 REQUESTS = [
@@ -63,6 +64,13 @@ async def post(url: str, body: bytes, **headers: str) -> tuple[int, bytes]:
         async with session.post(url + "rpc", data=body,
                                 headers={"Content-Type": "application/json", **headers}) as resp:
             return resp.status, await resp.read()
+
+
+async def ws_call(url: str, body: bytes, **headers: str) -> bytes:
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url + "ws", headers=headers) as ws:
+            await ws.send_str(body.decode())
+            return (await ws.receive(timeout=30)).data.encode()
 
 
 async def ws_replies(url: str, bodies: list[bytes]) -> list[bytes]:
@@ -201,7 +209,7 @@ class EchoSink:
         self.seen: list[bytes] = []
         self.gone: list[bytes] = []
 
-    def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None]) -> None:
+    def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None], remote: bool = False) -> None:
         self.seen.append(body)
         asyncio.get_running_loop().call_soon(reply, body)
 
@@ -265,6 +273,30 @@ def test_shutdown_over_http_stops_the_server() -> None:
         url = next(line.split(" ", 1)[1] for line in server.banner if line.startswith("Editor: "))
         status, body = run(post, url, b'{"jsonrpc":"2.0","id":"bye","method":"shut_down"}')
         assert status == 200 and "result" in json.loads(body)
+        assert server.proc.wait(30) == 0
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(_server_ip() == "127.0.0.1", reason="this host has no address beyond loopback to call from")
+def test_shutdown_over_http_from_another_host_is_refused_however_it_is_spelled() -> None:
+    other = _server_ip()
+    server = ServerProcess("--http", "0", "--http-bind", "0.0.0.0", "--http-token", "t0ken", workers=1)
+    try:
+        url = next(line.split(" ", 1)[1] for line in server.banner if line.startswith("Editor: "))
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        remote = f"http://{other}:{port}/"
+        refusal = {"code": -32098, "message": "Scapy Server: shut_down is only accepted from this host"}
+        for body in (b'{"jsonrpc":"2.0","id":"bye","method":"shut_down"}',
+                     b'{"jsonrpc":"2.0","id":"bye","method":"shut\\u005fdown"}'):
+            status, reply = run(post, remote, body, Authorization="Bearer t0ken")
+            assert status == 200 and json.loads(reply) == {"jsonrpc": "2.0", "id": "bye", "error": refusal}
+            ws_reply = run(ws_call, remote, body, Authorization="Bearer t0ken")
+            assert json.loads(ws_reply)["error"] == refusal
+        assert server.proc.poll() is None
+        status, reply = run(post, url, b'{"jsonrpc":"2.0","id":"bye","method":"shut\\u005fdown"}',
+                            Authorization="Bearer t0ken")
+        assert "result" in json.loads(reply)  # from this host it is honoured
         assert server.proc.wait(30) == 0
     finally:
         server.stop()

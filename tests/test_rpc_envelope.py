@@ -200,6 +200,21 @@ def test_peek_method_never_parses_a_large_request(monkeypatch: pytest.MonkeyPatc
     assert replies.peek_id(body) == 1
 
 
+@pytest.mark.parametrize("body", [
+    b'{"jsonrpc":"2.0","id":1,"method":"shut_down"}',
+    b'{"jsonrpc":"2.0","id":1,"method":"shut\\u005fdown"}',
+    b'{"jsonrpc":"2.0","id":1,"method":"\\u0073hut_down","params":[]}',
+])
+def test_shut_down_from_a_remote_peer_is_refused_however_it_is_spelled(body: bytes) -> None:
+    refused = rpc.handle(body, remote=True)
+    assert not refused.shutdown
+    assert orjson.loads(refused.body) == {"jsonrpc": "2.0", "id": 1, "error": {
+        "code": -32098, "message": "Scapy Server: shut_down is only accepted from this host"}}
+    assert (refused.method, refused.code) == ("shut_down", -32098)
+    honoured = rpc.handle(body)
+    assert honoured.shutdown and "result" in orjson.loads(honoured.body)
+
+
 def test_broker_side_never_imports_scapy() -> None:
     import subprocess
     import sys

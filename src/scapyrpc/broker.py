@@ -20,7 +20,6 @@ At debug level request and reply bodies are logged, truncated.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from zmq.auth.asyncio import AsyncioAuthenticator
 from . import keys
 from . import protocol as p
 from . import scheduler as core
+from .addresses import is_loopback
 from .config import BrokerConfig
 from .gate import RESERVED_FDS, ConnectionGate, listening_socket, raise_fd_limit
 from .metrics import Recorder
@@ -96,6 +96,7 @@ class Broker:
         self._timer: asyncio.TimerHandle | None = None
         self._discarding: dict[zmq.Socket, bytes] = {}  # socket -> peer whose oversized message is being dropped
         self._warned: set[bytes] = set()  # peers already logged for a dropped message
+        self._remote_peers: dict[str, bool] = {}  # Peer-Address -> beyond this host
         self._backlog: dict[bytes, list[tuple[zmq.MessageTracker, int]]] = {}  # unread large replies per client
         self._backlog_bytes = 0
         self._log_requests = log.isEnabledFor(logging.INFO)
@@ -156,11 +157,14 @@ class Broker:
         self.pool = pool
 
     # in-process clients (the HTTP gateway): the same queue, bounds and deadlines as ZeroMQ ones
-    def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None]) -> None:
-        """Queue one request for `client`; `reply(body)` is called once, on this event loop."""
+    def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None], remote: bool = False) -> None:
+        """Queue one request for `client`; `reply(body)` is called once, on this event loop.
+        `remote`: from beyond this host (shut_down is then refused unless allowed)."""
         self.stats["requests"] += 1
         self.stats["bytes_in"] += len(body)
-        self.step(self.core.request, client, reply, body, len(body))
+        self.core.request(client, reply, body, len(body), time.monotonic(),
+                          remote and not self.config.allow_remote_shutdown)
+        self.pump()
 
     def disconnect(self, client: bytes) -> None:
         """`client` went away: what it waits for is dropped, replies still to come are discarded."""
@@ -300,6 +304,7 @@ class Broker:
         cap = self.config.max_frames
         stats = self.stats
         log_bodies = self._log_bodies
+        check_peer = not self.config.allow_remote_shutdown
         while (frames := self._recv(self.front, cap)) is not None:
             envelope = [frame.bytes for frame in frames]
             client, body = envelope[0], envelope.pop()
@@ -310,27 +315,22 @@ class Broker:
             if client in self._backlog and self._over_backlog(client, 0):
                 self._warn_once(client, f"dropped requests of peer {client.hex()}: it does not read its replies")
                 continue
-            if b"shut_down" in body and self._remote_shutdown(frames[-1], body):
-                reply = scapy_error_body(peek_id(body), "shut_down is only accepted from this host")
-                stats["remote_shutdown"] = stats.get("remote_shutdown", 0) + 1
-                self._send_front(envelope, reply)
-                if self._log_requests:
-                    self._log_refusal("remote_shutdown", reply, now)
-                continue
-            request(client, envelope, body, sum(map(len, frames)), now)
+            remote = check_peer and self._from_afar(frames[-1])
+            request(client, envelope, body, sum(map(len, frames)), now, remote)
 
-    def _remote_shutdown(self, frame: zmq.Frame, body: bytes) -> bool:
-        """A shut_down from beyond this host (loopback and ipc peers may), unless allowed.
-        Only requests whose bytes name shut_down get here: the JSON is read for them alone."""
-        if self.config.allow_remote_shutdown or peek_method(body) != "shut_down":
-            return False
+    def _from_afar(self, frame: zmq.Frame) -> bool:
+        """Whether a message came from beyond this host (its worker then refuses shut_down; the
+        worker decides, on the method it parsed). Loopback and ipc peers are this host."""
         try:
-            address = ipaddress.ip_address(frame.get("Peer-Address"))
-        except (zmq.ZMQError, ValueError):
-            return False  # ipc and inproc peers have no IP address: this host
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return not address.is_loopback
+            peer = frame.get("Peer-Address")
+        except zmq.ZMQError:
+            return False  # inproc: this process
+        remote = self._remote_peers.get(peer)
+        if remote is None:
+            if len(self._remote_peers) > 10_000:
+                self._remote_peers.clear()
+            remote = self._remote_peers[peer] = not is_loopback(peer)
+        return remote
 
     def _send_front(self, envelope: list[bytes], body: bytes | memoryview) -> None:
         self._sent_front = True
@@ -425,7 +425,7 @@ class Broker:
         send = self.back.send
         try:
             send(a.ident, _MORE)
-            send(p.request(a.tag, a.body), _LAST)
+            send(p.request(a.tag, a.body, a.remote), _LAST)
         except zmq.ZMQError:  # it disconnected: the request never left
             self.core.unreachable(a.ident, a.tag, time.monotonic())
 

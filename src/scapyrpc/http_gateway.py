@@ -21,7 +21,6 @@ import contextlib
 import gzip
 import hashlib
 import hmac
-import ipaddress
 import logging
 import re
 import uuid
@@ -32,8 +31,8 @@ from urllib.parse import urlsplit
 import orjson
 from aiohttp import WSMsgType, web
 
+from .addresses import is_loopback
 from .config import MiB, HttpConfig
-from .replies import peek_id, peek_method, scapy_error_body
 from .web_assets import Asset, load_assets
 
 log = logging.getLogger(__name__)
@@ -45,21 +44,12 @@ _DEFINITIONS_CLIENT = b"gateway:definitions"
 class RequestSink(Protocol):
     """Where the gateway queues requests (`broker.Broker`)."""
 
-    def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None]) -> None: ...
+    def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None], remote: bool = False) -> None: ...
     def disconnect(self, client: bytes) -> None: ...
 
 
 class GatewayConfigError(ValueError):
     """The gateway options are unsafe or inconsistent (e.g. no token beyond loopback)."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_options(options: HttpConfig) -> None:
@@ -68,7 +58,7 @@ def check_options(options: HttpConfig) -> None:
         raise GatewayConfigError(f"--http-bind {options.http_bind} is beyond loopback: --http-token is required")
 
 
-async def call(sink: RequestSink, client: bytes, body: bytes) -> bytes:
+async def call(sink: RequestSink, client: bytes, body: bytes, remote: bool = False) -> bytes:
     """Submit one request and wait for its reply; a cancelled wait disconnects the client."""
     future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
 
@@ -76,7 +66,7 @@ async def call(sink: RequestSink, client: bytes, body: bytes) -> bytes:
         if not future.done():
             future.set_result(data)
 
-    sink.submit(client, body, reply)
+    sink.submit(client, body, reply, remote)
     try:
         return await future
     except asyncio.CancelledError:
@@ -98,12 +88,11 @@ class Gateway:
     """The aiohttp application and its handlers, bound to one sink."""
 
     def __init__(self, sink: RequestSink, options: HttpConfig, max_request_bytes: int = 16 * MiB,
-                 allow_remote_shutdown: bool = False, assets: dict[str, Asset] | None = None) -> None:
+                 assets: dict[str, Asset] | None = None) -> None:
         check_options(options)
         self.sink = sink
         self.options = options
         self.max_request_bytes = max_request_bytes  # the broker's; bodies up to 4x reach it and get its error
-        self.allow_remote_shutdown = allow_remote_shutdown
         self.assets = load_assets() if assets is None else assets
         self.csp = ("default-src 'self'; script-src 'self'" + _importmap_hash(self.assets.get("index.html"))
                     + "; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none';"
@@ -196,25 +185,23 @@ class Gateway:
 
     # ---- JSON-RPC ---------------------------------------------------------------------
 
-    def _refused(self, request: web.Request, body: bytes) -> bytes | None:
-        """A reply made here instead of queueing: `shut_down` from beyond this host."""
-        if self.allow_remote_shutdown or is_loopback(request.remote or ""):
-            return None
-        if b"shut_down" in body and peek_method(body) == "shut_down":
-            return scapy_error_body(peek_id(body), "shut_down is only accepted from this host")
-        return None
+    @staticmethod
+    def _remote(request: web.Request) -> bool:
+        """From beyond this host: its worker refuses shut_down (unless the server allows it)."""
+        return not is_loopback(request.remote or "")
 
     async def _rpc(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
             raise web.HTTPUnsupportedMediaType(text="POST /rpc takes Content-Type: application/json\n")
         body = await request.read()
-        reply = self._refused(request, body) or await call(self.sink, b"http:" + uuid.uuid4().bytes, body)
+        reply = await call(self.sink, b"http:" + uuid.uuid4().bytes, body, self._remote(request))
         return web.Response(body=reply, content_type="application/json")
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=4 * self.max_request_bytes, heartbeat=30.0)
         await ws.prepare(request)
         client = b"ws:" + uuid.uuid4().bytes
+        remote = self._remote(request)
         slots = asyncio.Semaphore(self.options.max_inflight_per_socket)
         outbox: asyncio.Queue[bytes] = asyncio.Queue()
         writer = asyncio.create_task(self._ws_writer(ws, outbox, slots))
@@ -227,11 +214,7 @@ class Gateway:
                 else:
                     continue
                 await slots.acquire()  # backpressure: stop reading while too many replies are owed
-                refused = self._refused(request, body)
-                if refused is not None:
-                    outbox.put_nowait(refused)
-                else:
-                    self.sink.submit(client, body, outbox.put_nowait)
+                self.sink.submit(client, body, outbox.put_nowait, remote)
         finally:
             self.sink.disconnect(client)
             writer.cancel()
@@ -298,10 +281,9 @@ class RunningGateway:
         await self.runner.cleanup()
 
 
-async def start_gateway(sink: RequestSink, options: HttpConfig, max_request_bytes: int,
-                        allow_remote_shutdown: bool = False) -> RunningGateway:
+async def start_gateway(sink: RequestSink, options: HttpConfig, max_request_bytes: int) -> RunningGateway:
     """Serve the gateway on the running event loop; `url` tells where (port 0 picks a free one)."""
-    gateway = Gateway(sink, options, max_request_bytes, allow_remote_shutdown)
+    gateway = Gateway(sink, options, max_request_bytes)
     runner = web.AppRunner(gateway.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, options.http_bind, options.http)

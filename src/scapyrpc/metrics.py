@@ -87,7 +87,7 @@ class Collector:
         yield latency
         refused = CounterMetricFamily("scapyrpc_refused", "Requests the broker answered itself, by reason",
                                       labels=["reason"])
-        for reason in (*REASONS, "remote_shutdown"):
+        for reason in REASONS:
             refused.add_metric([reason], stats.get(reason, 0))
         yield refused
         yield CounterMetricFamily("scapyrpc_received_requests", "Requests read from clients",

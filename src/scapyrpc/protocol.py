@@ -11,7 +11,9 @@ Worker -> broker (after the ROUTER's identity frame):
                                              worker answered, for the broker's metrics and logs
     GONE      [b"G"]                         leaving now, nothing pending (stopped by a signal while idle)
 Broker -> worker:
-    REQUEST   [b"Q" + tag + body]            the client's envelope stays in the broker
+    REQUEST   [b"Q" + tag + body]            the client's envelope stays in the broker; b"q" for a
+                                             request from beyond this host (the worker refuses
+                                             shut_down in one, unless the server allows it)
     HEARTBEAT [b"H"]                         broker alive (idle workers reconnect when it stops)
 
 `tag` is the broker's request number (TAG_BYTES bytes); kind, tag and body
@@ -29,6 +31,7 @@ from typing import Any
 READY = b"R"
 HEARTBEAT = b"H"
 REQUEST = b"Q"
+REMOTE_REQUEST = b"q"
 REPLY = b"P"
 RETIRE = b"X"
 SHUTDOWN = b"S"
@@ -36,7 +39,7 @@ GONE = b"G"
 
 REPLY_KINDS = (REPLY, RETIRE, SHUTDOWN)
 TAG_BYTES = 8
-VERSION = b"2"  # 2: replies carry a note
+VERSION = b"3"  # 2: replies carry a note; 3: requests say whether they came from beyond this host
 
 HEARTBEAT_INTERVAL = 1.0  # seconds
 HEARTBEAT_LIVENESS = 3  # missed intervals before a peer counts as gone
@@ -44,9 +47,9 @@ HEARTBEAT_LIVENESS = 3  # missed intervals before a peer counts as gone
 HEAD_BYTES = 1 + TAG_BYTES
 
 
-def request(tag: int, body: bytes) -> bytes:
-    """The REQUEST frame for request `tag`."""
-    return REQUEST + tag.to_bytes(TAG_BYTES, "big") + body
+def request(tag: int, body: bytes, remote: bool = False) -> bytes:
+    """The REQUEST frame for request `tag` (`remote`: from a peer beyond this host)."""
+    return (REMOTE_REQUEST if remote else REQUEST) + tag.to_bytes(TAG_BYTES, "big") + body
 
 
 def note(method: str, code: int) -> bytes:

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 UNKNOWN_ERROR_MESSAGE = "Scapy Server: Unknown Error"
 LOGGED_ID_CHARS = 100  # of a request id in a log line (an id may be a long string)
 TOO_DEEP_MESSAGE = "request is nested too deeply to be read"
+REMOTE_SHUTDOWN_MESSAGE = "shut_down is only accepted from this host"
 WRONG_HANDLER_MESSAGE = (
     f"Provided version handler does not correspond to the server's version ({service.API_VERSION}); "
     "the client must be updated"
@@ -120,10 +121,11 @@ def enable_test_methods() -> None:
     _ARITY.update({name: len(inspect.signature(fn).parameters) for name, fn in testing.METHODS.items()})
 
 
-def handle(raw: bytes) -> Reply:
-    """Turn one request frame into exactly one reply frame; never raises."""
+def handle(raw: bytes, remote: bool = False) -> Reply:
+    """Turn one request frame into exactly one reply frame; never raises. `remote`: it came
+    from a peer beyond this host, which may not stop the server."""
     try:
-        return _handle(raw)
+        return _handle(raw, remote)
     except (KeyboardInterrupt, SystemExit):
         raise
     except (MemoryError, _OutOfMemory):
@@ -133,11 +135,13 @@ def handle(raw: bytes) -> Reply:
         return Reply(error_body(None, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE), method="unknown", code=UNKNOWN_ERROR)
 
 
-def _handle(raw: bytes) -> Reply:
+def _handle(raw: bytes, remote: bool) -> Reply:
     try:
         request_id, method, params = _read(raw)
     except _Refused as refused:
         return Reply(refused.body, method=refused.method, code=refused.code)
+    if remote and method == "shut_down":  # decided here, on the method as parsed, whatever its spelling
+        return Reply(scapy_error_body(request_id, REMOTE_SHUTDOWN_MESSAGE), method=method, code=SCAPY_ERROR)
     name = method if method in _METHODS else "unknown"  # a label: never the client's text
     try:
         response = dispatch_to_response(

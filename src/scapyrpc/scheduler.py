@@ -61,11 +61,12 @@ class State(enum.Enum):
 
 
 class ToWorker(NamedTuple):
-    """Send request `tag` with `body` to worker `ident`."""
+    """Send request `tag` with `body` to worker `ident` (`remote`: from beyond this host)."""
 
     ident: bytes
     tag: int
     body: bytes
+    remote: bool = False
 
 
 class Ping(NamedTuple):
@@ -154,6 +155,7 @@ class Job:
     size: int
     deadline: float  # QUEUED: end of the wait; RUNNING: end of the run; EARLY: inf
     accepted: float  # when the request arrived
+    remote: bool = False  # from a peer beyond this host (opaque here: the worker acts on it)
     state: State = State.QUEUED
     worker: Worker | None = None
 
@@ -222,8 +224,9 @@ class Scheduler:
 
     # ---- clients -------------------------------------------------------------------------
 
-    def request(self, client: bytes, route: Any, body: bytes, size: int, now: float) -> None:
-        """A request arrived (`size`: every byte of it, envelope included)."""
+    def request(self, client: bytes, route: Any, body: bytes, size: int, now: float, remote: bool = False) -> None:
+        """A request arrived (`size`: every byte of it, envelope included; `remote`: passed on to
+        the worker with it)."""
         config = self.config
         if self.stopping:
             self.outbox.append(Refuse(route, body, "stopping", 0, now))
@@ -232,7 +235,7 @@ class Scheduler:
             self.outbox.append(Refuse(route, body, "too_large", size, now))
             return
         self._tag += 1
-        job = Job(self._tag, client, route, body, size, now + config.request_timeout, now)
+        job = Job(self._tag, client, route, body, size, now + config.request_timeout, now, remote)
         idle = self.idle
         while idle:  # an idle worker takes it before any bound counts it
             worker = idle.popleft()
@@ -500,7 +503,7 @@ class Scheduler:
             worker.started = now
         worker.jobs.append(job)
         self.inflight[job.tag] = job
-        self.outbox.append(ToWorker(worker.ident, job.tag, job.body))
+        self.outbox.append(ToWorker(worker.ident, job.tag, job.body, job.remote))
 
     def _finish(self, job: Job, state: State, action: Any) -> None:
         """The one way out of QUEUED/EARLY/RUNNING (invariant 2). The caller has already

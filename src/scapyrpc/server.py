@@ -150,8 +150,7 @@ class ScapyServer:
         from .http_gateway import start_gateway  # aiohttp is imported only when it is used
 
         try:
-            gateway = await start_gateway(broker, cfg.http, cfg.broker.max_request_bytes,
-                                          cfg.broker.allow_remote_shutdown)
+            gateway = await start_gateway(broker, cfg.http, cfg.broker.max_request_bytes)
         except BaseException:
             broker.stop()
             await serving

@@ -92,9 +92,10 @@ def run(options: WorkerOptions) -> str:
                 continue
             broker_seen = time.monotonic()
             frame = frames[0]
-            if len(frames) != 1 or frame[:1] != p.REQUEST or len(frame) < p.HEAD_BYTES:
+            kind = frame[:1]
+            if len(frames) != 1 or kind not in (p.REQUEST, p.REMOTE_REQUEST) or len(frame) < p.HEAD_BYTES:
                 continue  # a broker heartbeat
-            reply = rpc.handle(frame[p.HEAD_BYTES:])
+            reply = rpc.handle(frame[p.HEAD_BYTES:], remote=kind == p.REMOTE_REQUEST)
             served += 1
             kind = p.REPLY
             if reply.shutdown:
