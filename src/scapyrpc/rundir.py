@@ -24,8 +24,10 @@ class RunDir:
         parent = parent or tempfile.gettempdir()
         sweep(parent)
         self.path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent))
-        self._lock = os.open(self.path / "lock", os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+        # locked before it is named "lock": another broker's sweep never finds it unlocked
+        self._lock = os.open(self.path / "lock.new", os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(self.path / "lock.new", self.path / "lock")
 
     @property
     def backend(self) -> str:
