@@ -244,7 +244,7 @@ class Broker:
                 else:
                     self._read_back(now)
             self._sent_front = self._sent_back = False
-            self._flush(now)
+            self._flush()
             # a send may have taken the edge of its socket's descriptor: look at those again
             check = tuple(sock for sock, sent in ((front, self._sent_front), (back, self._sent_back))
                           if sent and sock.getsockopt(_EVENTS) & _POLLIN)
@@ -252,7 +252,7 @@ class Broker:
             for sock in self._discarding:
                 asyncio.get_running_loop().call_soon(self._pump, sock)
 
-    def _flush(self, now: float) -> None:
+    def _flush(self) -> None:
         outbox = self.core.outbox
         perform = self._perform
         while outbox:
@@ -512,8 +512,6 @@ class Broker:
         if self._done is not None and not self._done.done():
             self._done.set_result(a.shutdown_requested)
 
-    def pool_size(self) -> int:
-        return self.core.pool_size()
 
 
 class BrokerListener(Protocol):

@@ -86,7 +86,9 @@ class BrokerConfig:
     # tuning constants: not on the command line
     prefetch_window: float = option(0.05, "a busy worker is handed its next request early only while "
                                           "its current one is this young (s)", flag=False)
-    heartbeat_interval: float = option(1.0, "seconds between heartbeats, both ways", flag=False)
+    heartbeat_interval: float = option(1.0, "seconds between the broker's heartbeats; workers beat every "
+                                            "protocol.HEARTBEAT_INTERVAL (1 s), and liveness counts in these",
+                                       flag=False)
     heartbeat_liveness: int = option(3, "missed heartbeats before a worker counts as gone", flag=False)
     exit_grace: float = option(0.5, "seconds a dead worker's last reply may still be crossing the sockets", flag=False)
     startup_timeout: float = option(60.0, "seconds a local worker may take to say READY", flag=False)

@@ -77,7 +77,6 @@ class ConnectionGate:
         self.limit = limit
         self.connections = 0
         self.closed = False
-        self.refusals = 0  # times the door was closed
         self.monitor = front.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | _REFUSED)
         self._refused_peers: set[str] = set()
 
@@ -120,7 +119,6 @@ class ConnectionGate:
             return
         if drop:
             self.listener.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, _DROP_PROGRAM)
-            self.refusals += 1
         else:
             self.listener.setsockopt(socket.SOL_SOCKET, _SO_DETACH_FILTER, 0)
         self.closed = drop

@@ -15,7 +15,7 @@ A job (one accepted request) moves through these states:
        │   ╲─dispatch─► EARLY┘     ╲─worker lost► FAILED
        │               (behind the running one,
        │                requeued if its worker goes)
-       ╰─wait deadline, evicted, stopping──────► FAILED
+       ╰─wait deadline, evicted, stopping, client gone──► FAILED
 
 Invariants (checked by `check()` in the tests):
   1. An accepted job is in exactly one place: the queue (QUEUED), one worker's
@@ -596,13 +596,11 @@ class Scheduler:
         if self.stopped:
             return
         if self._terminating_since == math.inf:
-            if self.queue.count and not self.pool_size():
+            if not self.pool_size() or now >= self._drain_until:  # nobody to serve them, or out of time
                 for job in self.queue.pop_all():
                     self._finish(job, State.FAILED, _refuse(job, "stopping"))
             if (self.queue.count or self.inflight) and now < self._drain_until:
                 return
-            for job in self.queue.pop_all():
-                self._finish(job, State.FAILED, _refuse(job, "stopping"))
             for worker in list(self.workers.values()):
                 while worker.jobs:
                     job = worker.jobs.popleft()

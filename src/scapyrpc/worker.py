@@ -2,8 +2,9 @@
 
 The main thread owns the socket and does the packet work (`rpc.handle`); a
 small heartbeat thread with a socket of its own keeps the broker informed
-while a long build runs. A worker serves one request at a time; the broker
-never sends it a second one before the reply.
+while a long build runs. A worker serves one request at a time, in the order
+they arrive; the broker may hand it the next one before the reply (prefetch),
+which then waits in its socket.
 """
 
 from __future__ import annotations
