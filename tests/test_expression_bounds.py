@@ -36,6 +36,7 @@ BOMBS = {
     "range past any length": ("list(range(2**255))", TOO_BIG),
     "power past 256 bits": ("2**300", "power too large"),
     "integer literal past 256 bits": (str(2**300), "integer too large"),
+    "an empty list repeated past any index": ("[]*10**70", "repetition count too large"),
 }
 # The packet model's grammar has no arithmetic: what gets past the front end's bounds is refused by it.
 PACKET_MESSAGE = {
@@ -47,6 +48,7 @@ PACKET_MESSAGE = {
     "60-long + chain": "operator + is not allowed",
     "range past any length": "'list' is not a Scapy class",
     "power past 256 bits": "operator ** is not allowed",
+    "an empty list repeated past any index": "operator * is not allowed",
 }
 REF_MODEL = [{"id": "Ether"}, {"id": "IP"}, {"id": "UDP"}]
 

@@ -92,6 +92,14 @@ def plan_for(cls: type[Packet]) -> _Plan:
 # ---------------------------------------------------------------- one layer
 
 
+def _safe_repr(value: Any) -> str:
+    """repr() that cannot fail: an integer past Python's 4300 decimal digits is shown in hex."""
+    try:
+        return repr(value)
+    except Exception:
+        return hex(value) if isinstance(value, int) else f"<{type(value).__name__}>"
+
+
 def _field_entry(layer: Packet, name: str, fld: Any, present: bool,
                  offset: int, length: int, bit_offset: int, bit_length: int) -> dict:
     value = layer.fields[name] if present else layer.getfieldval(name)
@@ -101,7 +109,7 @@ def _field_entry(layer: Packet, name: str, fld: Any, present: bool,
         try:
             jvalue, hvalue = render(layer, fld, value)
         except Exception:  # a field whose own repr fails still gets a JSON-safe entry
-            jvalue = hvalue = repr(value)
+            jvalue = hvalue = _safe_repr(value)
     entry = {"id": name, "value": jvalue, "hvalue": hvalue, "offset": offset, "length": length}
     if bit_length:
         entry["bit_offset"] = bit_offset

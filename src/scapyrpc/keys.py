@@ -29,8 +29,12 @@ def keygen(directory: str | os.PathLike[str], name: str = "scapyrpc") -> tuple[P
     """Write NAME.key and NAME.key_secret into `directory` (created if needed); the secret is 0600."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    public, secret = zmq.auth.create_certificates(str(folder), name)
-    os.chmod(secret, 0o600)
+    umask = os.umask(0o077)  # the secret is never readable by others, not even for a moment
+    try:
+        public, secret = zmq.auth.create_certificates(str(folder), name)
+    finally:
+        os.umask(umask)
+    os.chmod(public, 0o644)
     return Path(public), Path(secret)
 
 

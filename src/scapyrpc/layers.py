@@ -53,6 +53,7 @@ def load() -> None:
     conf.verb = 0
     _no_name_resolution()
     _cheaper_ipv4_pseudoheader()
+    _no_endless_encodings()
     _pin_ether_types()
 
 
@@ -68,6 +69,31 @@ def _no_name_resolution() -> None:
         return next(addr[0] for family, _, _, _, addr in infos if family == cls.family)
 
     Net.name2addr = classmethod(name2addr)  # type: ignore[method-assign]
+
+
+def _no_endless_encodings() -> None:
+    """Two Scapy loops never end for a negative number (`x >>= 1` stays at -1): a BER number
+    (an OID arc such as "1.3.-1") and the names of a flags value. A client must not be able to
+    hold a worker until its deadline with a few bytes: both refuse the value instead."""
+    import scapy.asn1.ber as ber
+    from scapy.fields import FlagValue
+
+    encode = ber.BER_num_enc
+
+    def BER_num_enc(ll: int, size: int = 1) -> bytes:  # noqa: N802 (Scapy's name)
+        if ll < 0:
+            raise ber.BER_Encoding_Error(f"negative number {ll} cannot be BER-encoded")
+        return encode(ll, size)
+
+    ber.BER_num_enc = BER_num_enc
+    names = FlagValue.__str__
+
+    def flag_names(self: FlagValue) -> str:
+        if self.value < 0:
+            raise ValueError(f"negative flags value {self.value}")
+        return names(self)
+
+    FlagValue.__str__ = flag_names  # type: ignore[method-assign]
 
 
 def _cheaper_ipv4_pseudoheader() -> None:

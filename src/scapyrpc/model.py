@@ -16,6 +16,7 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 from scapy.volatile import VolatileValue
 
+from . import limits
 from .errors import ServiceError
 from .layers import layer_class
 from .values_in import RESET, Internal, TotalSize, field_value, total_size_bytes
@@ -184,8 +185,9 @@ def _mark_explicit(top: Packet) -> None:
 def build_packet(layers_model: list) -> Packet:
     """Stack the model's layers into one packet (not yet built)."""
     pending: Pending = []
-    top = _chain(_check_model(layers_model), pending)
-    _fill_total_sizes(top, pending)
+    with limits.payload_budget():
+        top = _chain(_check_model(layers_model), pending)
+        _fill_total_sizes(top, pending)
     _mark_explicit(top)
     return top
 
@@ -206,6 +208,11 @@ def reconstruct_packet(data: bytes, layers_model: list | None) -> tuple[Packet |
         return pkt, False
     if not isinstance(layers_model, list):
         raise ServiceError("model must be a list of layers")
+    with limits.payload_budget():
+        return _reconstruct(pkt, layers_model)
+
+
+def _reconstruct(pkt: Packet, layers_model: list) -> tuple[Packet | None, bool]:
     chain = layers(pkt)
     pending: Pending = []
     changed = False

@@ -49,6 +49,7 @@ def check_byte_counts(layer: Packet | None, fld: Any, value: Any, where: str) ->
     not hold numbers: at its top, in its lists, in ASN.1 values, or in the fields of the
     packets it holds. ServiceError names it and `where` it was given."""
     cap = limits.current().max_payload_bytes
+    total = 0  # bytes all of them together would make: a list of many may not pass where one would not
     stack: list[tuple[Packet | None, Any, Any]] = [(layer, fld, value)]
     while stack:
         owner, owner_fld, item = stack.pop()
@@ -59,6 +60,12 @@ def check_byte_counts(layer: Packet | None, fld: Any, value: Any, where: str) ->
                 stack.extend((part, part.get_field(name), v) for name, v in part.fields.items())
         elif isinstance(item, ASN1_Object) and not isinstance(item, (ASN1_INTEGER, ASN1_BOOLEAN)):
             stack.append((owner, None, item.val))
-        elif (isinstance(item, int) and not isinstance(item, bool) and abs(item) > cap
+        elif (isinstance(item, int) and not isinstance(item, bool) and item
               and not (owner_fld is not None and takes_integers(owner, owner_fld))):
-            raise ServiceError(f"number {item} for {where} would make as many bytes (limit {cap})")
+            total += abs(item)
+            if abs(item) > cap:
+                raise ServiceError(f"number {item} for {where} would make as many bytes (limit {cap})")
+            if total > cap:
+                raise ServiceError(f"the numbers for {where} would make {total} bytes or more (limit {cap})")
+    if total:
+        limits.spend_payload(total, where)

@@ -31,6 +31,7 @@ FCS_BYTES = 4  # the Ethernet FCS Scapy does not emit but `total_size` counts
 RESET = object()  # marker: delete the field value so Scapy uses its default / computes it
 
 _DECIMAL = re.compile(r"[+-]?\d+\Z")
+_MAX_DECIMAL_DIGITS = 4000  # Python converts at most 4300 (sys.get_int_max_str_digits)
 _HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?\Z|[+-]?\d+[eE][+-]?\d+\Z")
 
@@ -68,6 +69,8 @@ def field_converts_numbers(fld: Field) -> bool:
 def parse_number_text(text: str) -> int | float | None:
     """Decimal or 0x-hex text as a number; None when the text is not a plain number."""
     if _DECIMAL.match(text):
+        if len(text) > _MAX_DECIMAL_DIGITS:
+            raise ServiceError(f"number of {len(text)} digits is too long")
         return int(text)
     if _HEX.match(text):
         return int(text, 16)
@@ -82,7 +85,7 @@ def parse_number_text(text: str) -> int | float | None:
 def _check_size(size: Any, what: str) -> int:
     try:
         size = int(size)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 read as infinity
         raise ServiceError(f"{what} must be a number") from None
     cap = limits.current().max_payload_bytes
     if size > cap:
@@ -94,7 +97,7 @@ def _random_bytes(size: int, seed: Any, low: int, high: int) -> bytes:
     """The reference generator: `low + int(random() * n)` from Random(seed), reproducible."""
     try:
         seed = int(seed) if seed not in (None, "") else DEFAULT_SEED
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ServiceError("BYTES seed must be a number") from None
     rnd = random.Random(seed).random
     n = high - low + 1
@@ -132,10 +135,13 @@ def generate_bytes(spec: dict, size: Any = None) -> bytes:
         size = spec.get("size")
     if gen == "template_code":
         code = _template_code(spec.get("template_code"))
-        return _repeat(code, _check_size(size if size is not None else len(code), "BYTES size"))
+        size = _check_size(size if size is not None else len(code), "BYTES size")
+        limits.spend_payload(size, "BYTES")
+        return _repeat(code, size)
     if size is None:
         raise ServiceError(f"BYTES generator '{gen}' needs 'size' or 'total_size'")
     size = _check_size(size, "BYTES size")
+    limits.spend_payload(size, "BYTES")
     if gen == "random_bytes":
         return _random_bytes(size, spec.get("seed"), 0x00, 0xFF)
     if gen == "random_ascii":
@@ -248,7 +254,7 @@ def field_value(layer: Packet, fld: Field, value: Any, where: str) -> Any:
         if vtype == "BYTES" and "total_size" in value:
             try:
                 total = int(value["total_size"])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ServiceError("BYTES total_size must be a number") from None
             _check_size(total, "BYTES total_size")
             return TotalSize(value, total)

@@ -55,6 +55,8 @@ def _int_hvalue_enum(layer: Packet, fld: Any, value: int) -> str:
 
 
 def _int_hvalue_flags(layer: Packet, fld: Any, value: int) -> str:
+    if value < 0:  # Scapy's flag names of a negative value never end (its shift stays at -1)
+        return str(value)
     text = str(FlagValue(value, fld.names))
     try:
         if FlagValue(text, fld.names).value == value:

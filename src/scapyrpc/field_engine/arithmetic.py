@@ -92,6 +92,8 @@ def _binop(op: ast.operator, left: Any, right: Any, builder: Builder) -> Any:
         return builder.make(lambda: left + right, len(left) + len(right), builder.size(left) + builder.size(right) - 1)
     if isinstance(op, ast.Mult) and isinstance(left, list) and type(right) is int:
         times = max(right, 0)
+        if times.bit_length() > 62:  # more than a list can ever hold, even an empty one
+            raise ExpressionError("repetition count too large")
         return builder.make(lambda: left * times, len(left) * times, 1 + times * (builder.size(left) - 1))
     raise ExpressionError("operators apply to integers only (and + / * to lists)")
 
