@@ -225,6 +225,18 @@ def test_broker_side_never_imports_scapy() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_integers_past_64_bits_in_params_are_read_exactly() -> None:
+    """BGP's 128-bit marker, sent back as the value the server gave: orjson would read it as a float."""
+    model = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"},
+             {"id": "BGPHeader", "fields": [{"id": "marker", "value": 2**128 - 2}]}]
+    import json
+
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "build_pkt", "params": [GUI_HANDLER, model]}).encode()
+    reply = json.loads(rpc.handle(body).body)
+    marker = next(f for f in reply["result"]["data"][-1]["fields"] if f["id"] == "marker")
+    assert marker["value"] == 2**128 - 2
+
+
 def test_integers_past_64_bits_are_still_answered_as_json() -> None:
     import json
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 from typing import Any, Callable, NamedTuple
 
 import orjson
@@ -190,17 +191,22 @@ def _read(raw: bytes) -> tuple[Any, str, list | dict]:
 
 def _parse(raw: bytes) -> Any:
     """The JSON value of a UTF-8 frame: orjson, and the standard library where orjson
-    would lose what the client sent (an integer id past 64 bits, which orjson reads as
-    a float) or refuses a number JSON allows (1e999, past a double)."""
+    would lose what the client sent (an integer past 64 bits, which orjson reads as a
+    float: a request id, or a field value such as BGP's 128-bit marker) or refuses a
+    number JSON allows (1e999, past a double)."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if "depth limit" in str(exc):
             raise _Refused(SCAPY_ERROR, scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
         return _parse_exactly(raw)
-    if isinstance(value, dict) and _maybe_rounded(value.get("id")):
+    if _LONG_INTEGER.search(raw) or (isinstance(value, dict) and _maybe_rounded(value.get("id"))):
         return _parse_exactly(raw)
     return value
+
+
+# 19 digits or more: maybe past 64 bits (inside a string too, which only costs an exact reading)
+_LONG_INTEGER = re.compile(rb"\d{19}")
 
 
 def _maybe_rounded(value: Any) -> bool:
