@@ -245,3 +245,9 @@ def test_integers_past_64_bits_are_still_answered_as_json() -> None:
     reply = json.loads(body.body)  # the standard library keeps big integers exact
     marker = next(f for f in reply["result"]["data"][-1]["fields"] if f["id"] == "marker")
     assert marker["value"] == 2 ** 128 - 1
+
+
+def test_the_client_knows_the_same_handlerless_methods_as_the_service() -> None:
+    from scapyrpc import client
+
+    assert client.HANDLERLESS == service.HANDLERLESS

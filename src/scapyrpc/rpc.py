@@ -86,8 +86,9 @@ class _Refused(Exception):
 def _wrap(fn: Callable[..., Any]) -> Callable[..., Result]:
     """Adapt a service function to jsonrpcserver: its result or failure as a Result value.
 
-    Nothing a method raises gets past this, except the two exceptions that
-    mean the process itself is being stopped.
+    Nothing a method raises gets past this as an exception jsonrpcserver would see, except
+    those that mean the process is being stopped, and `_OutOfMemory` / `_Unexpected`, which
+    carry a failure past jsonrpcserver on purpose to `_handle`.
     """
 
     def method(*args: Any, **kwargs: Any) -> Result:
@@ -111,7 +112,7 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Result]:
 
 
 _METHODS = {name: _wrap(fn) for name, fn in service.METHODS.items()}
-_ARITY = {name: len(inspect.signature(fn).parameters) for name, fn in service.METHODS.items()}
+_ARITY = {name: len(params) for name, params in service.METHOD_PARAMS.items()}
 
 
 def enable_test_methods() -> None:

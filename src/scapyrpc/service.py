@@ -42,7 +42,7 @@ def get_version_handler(client_v_major: Any, client_v_minor: Any) -> str:
 
 def supported_methods(method_name: str = "all") -> dict | bool:
     if method_name == "all":
-        return {name: [len(params), list(params)] for name, (_, params) in METHOD_PARAMS.items()}
+        return {name: [len(params), list(params)] for name, params in METHOD_PARAMS.items()}
     return isinstance(method_name, str) and method_name in METHODS
 
 
@@ -110,8 +110,8 @@ def get_template(template: dict) -> str:
 def load_instruction_parameter_values(
     pkt_model_descriptor: list, vm_instructions_model: dict, parameter_id: str
 ) -> dict:
-    # The choices need only the layers' classes and field names: the model is checked
-    # as build_pkt checks it, but nothing is built or dissected.
+    # The choices need only the layers' classes and field names: the model is checked and
+    # its layers made as build_pkt makes them, but the packet is not dissected.
     pkt = model.build_packet(pkt_model_descriptor)
     return field_engine.parameter_values(pkt, vm_instructions_model, parameter_id)
 
@@ -154,17 +154,14 @@ METHODS: dict[str, Callable[..., Any]] = {
 HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down"})
 
 
-def _params(fn: Callable[..., Any]) -> tuple[int, tuple[str, ...]]:
+def _params(fn: Callable[..., Any]) -> tuple[str, ...]:
     import inspect
 
-    sig = inspect.signature(fn)
-    names = tuple(sig.parameters)
-    required = sum(1 for p in sig.parameters.values() if p.default is inspect.Parameter.empty)
-    return required, names
+    return tuple(inspect.signature(fn).parameters)
 
 
-# name -> (required count, parameter names), computed once at import.
-METHOD_PARAMS: dict[str, tuple[int, tuple[str, ...]]] = {name: _params(fn) for name, fn in METHODS.items()}
+# name -> parameter names, computed once at import.
+METHOD_PARAMS: dict[str, tuple[str, ...]] = {name: _params(fn) for name, fn in METHODS.items()}
 
 
 def warm_up() -> None:

@@ -3,8 +3,9 @@ inverse of `values_out`.
 
 A model value is a JSON number, a human string, a list, or a value object
 (`{"vtype": ...}`). `field_value()` turns one into what `setfieldval` takes,
-or into one of two markers: `RESET` (back to the default, so Scapy computes
-it) and `TotalSize` (a payload whose size depends on the finished frame).
+or into one of three markers: `RESET` (back to the default, so Scapy computes
+it), `TotalSize` (a payload whose size depends on the finished frame) and
+`Internal` (a value already in Scapy's internal form, set as is).
 """
 
 from __future__ import annotations
