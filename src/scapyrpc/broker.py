@@ -513,7 +513,6 @@ class Broker:
             self._done.set_result(a.shutdown_requested)
 
 
-
 class BrokerListener(Protocol):
     """Told what an outside observer (systemd's notification, `service_status.py`) wants to hear."""
 

@@ -93,10 +93,10 @@ def run(options: WorkerOptions) -> str:
                 continue
             broker_seen = time.monotonic()
             frame = frames[0]
-            kind = frame[:1]
-            if len(frames) != 1 or kind not in (p.REQUEST, p.REMOTE_REQUEST) or len(frame) < p.HEAD_BYTES:
+            head = frame[:1]
+            if len(frames) != 1 or head not in (p.REQUEST, p.REMOTE_REQUEST) or len(frame) < p.HEAD_BYTES:
                 continue  # a broker heartbeat
-            reply = rpc.handle(frame[p.HEAD_BYTES:], remote=kind == p.REMOTE_REQUEST)
+            reply = rpc.handle(frame[p.HEAD_BYTES:], remote=head == p.REMOTE_REQUEST)
             served += 1
             kind = p.REPLY
             if reply.shutdown:
