@@ -50,6 +50,7 @@ def check_byte_counts(layer: Packet | None, fld: Any, value: Any, where: str) ->
     packets it holds. ServiceError names it and `where` it was given."""
     cap = limits.current().max_payload_bytes
     total = 0  # bytes all of them together would make: a list of many may not pass where one would not
+    numeric: dict[tuple[int, int], bool] = {}  # takes_integers by (owner, field): a list's items share one
     stack: list[tuple[Packet | None, Any, Any]] = [(layer, fld, value)]
     while stack:
         owner, owner_fld, item = stack.pop()
@@ -60,8 +61,13 @@ def check_byte_counts(layer: Packet | None, fld: Any, value: Any, where: str) ->
                 stack.extend((part, part.get_field(name), v) for name, v in part.fields.items())
         elif isinstance(item, ASN1_Object) and not isinstance(item, (ASN1_INTEGER, ASN1_BOOLEAN)):
             stack.append((owner, None, item.val))
-        elif (isinstance(item, int) and not isinstance(item, bool) and item
-              and not (owner_fld is not None and takes_integers(owner, owner_fld))):
+        elif isinstance(item, int) and not isinstance(item, bool) and item:
+            if owner_fld is not None:  # None: inside an ASN.1 string, which makes n bytes of n
+                key = (id(owner), id(owner_fld))
+                if key not in numeric:
+                    numeric[key] = takes_integers(owner, owner_fld)
+                if numeric[key]:
+                    continue
             total += abs(item)
             if abs(item) > cap:
                 raise ServiceError(f"number {item} for {where} would make as many bytes (limit {cap})")
