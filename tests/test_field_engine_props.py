@@ -364,7 +364,7 @@ def test_build_pkt_ex_takes_decompiled_types_and_their_text_forms_alike():
     ({"instructions": [{"type": "flow_var", "name": "a"}]}, "vm instruction 1 (flow_var): missing 'init_value'"),
     ({"instructions": [{"type": "fix_checksum_ipv4", "pkt_offset": "14"}]},
      "vm instruction 1 (fix_checksum_ipv4): 'pkt_offset' must be an integer"),
-    ({"instructions": [], "cache": "x"}, "vm instruction 0 (program): 'cache' must be an integer"),
+    ({"instructions": [], "cache": "x"}, "vm program: 'cache' must be an integer"),
 ])
 def test_decompile_rejects_malformed_programs(bad, message):
     with pytest.raises(ServiceError) as info:

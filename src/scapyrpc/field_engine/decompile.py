@@ -39,7 +39,7 @@ def decompile(vm_raw: Any) -> dict[str, Any]:
     out = [_instruction(i, entry) for i, entry in enumerate(vm_raw["instructions"])]
     global_parameters: dict[str, int] = {}
     if vm_raw.get("cache") is not None:
-        global_parameters["cache_size"] = _Reader(-1, "program", vm_raw).int("cache")
+        global_parameters["cache_size"] = _Reader("vm program", vm_raw).int("cache")
     return {"instructions": out, "global_parameters": global_parameters}
 
 
@@ -49,15 +49,15 @@ def _instruction(index: int, entry: Any) -> dict[str, Any]:
     convert = _CONVERTERS.get(entry["type"])
     if convert is None:
         raise ServiceError(f"vm instruction {index + 1}: unknown type '{entry['type']}'")
-    instr_id, params = convert(_Reader(index, entry["type"], entry))
+    instr_id, params = convert(_Reader(f"vm instruction {index + 1} ({entry['type']})", entry))
     return {"id": instr_id, "parameters": params}
 
 
 class _Reader:
-    """Typed access to one compiled instruction, with errors that name the instruction and key."""
+    """Typed access to one compiled instruction (or the program), with errors that name it and the key."""
 
-    def __init__(self, index: int, kind: str, obj: dict) -> None:
-        self.where, self.obj = f"vm instruction {index + 1} ({kind})", obj
+    def __init__(self, where: str, obj: dict) -> None:
+        self.where, self.obj = where, obj
 
     def _get(self, key: str, ok: Callable[[Any], bool], what: str, default: Any = ...) -> Any:
         if key not in self.obj:
