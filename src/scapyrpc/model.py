@@ -113,7 +113,8 @@ def _unchanged(layer: Packet, fld: Any, name: str, value: Any) -> bool:
     if isinstance(value, (VolatileValue, Gen)) or isinstance(current, (list, dict)):
         return False
     try:
-        return type(fld.any2i(layer, value)) is type(current) and fld.any2i(layer, value) == current
+        converted = fld.any2i(layer, value)
+        return type(converted) is type(current) and converted == current
     except Exception:
         return False
 

@@ -208,8 +208,8 @@ class _PacketDialect(frontend.Dialect):
                 check_byte_counts(None, _field_of(cls, key), value, f"{name}.{key}")
         size = 1 + sum(map(builder.size, args)) + sum(map(builder.size, kwargs.values()))
         try:
-            return builder.make(lambda: (self.tables.classes.get(name) or self.tables.asn1[name])(*args, **kwargs),
-                                1, size)
+            make = cls if cls is not None else self.tables.asn1[name]
+            return builder.make(lambda: make(*args, **kwargs), 1, size)
         except ExpressionError:
             raise
         except Exception as exc:  # Scapy raises any type for a bad field value
