@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from scapyrpc import dissect, layers
+from scapyrpc import dissect, layers, positions
 
 layers.load()
 
@@ -200,7 +200,7 @@ def test_hvalues_are_human_where_expected(api):
 
 
 def test_layout_plans_are_per_class():
-    assert dissect.plan_for(IP) is dissect.plan_for(IP)
-    plan = dissect.plan_for(IP)
+    assert positions.plan_for(IP) is positions.plan_for(IP)
+    plan = positions.plan_for(IP)
     assert [f.name for f in plan.fixed][-1] == "dst" and plan.rest_offset == 20 and plan.tail_only
     assert isinstance(plan.fixed[0].fld, _BitField) and plan.fixed[0].bit_length == 4
