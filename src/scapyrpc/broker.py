@@ -39,12 +39,11 @@ from .config import BrokerConfig
 from .gate import RESERVED_FDS, ConnectionGate, listening_socket, raise_fd_limit
 from .metrics import Recorder
 from .pool import LocalPool
-from .replies import peek_id, peek_method, scapy_error_body
+from .replies import peek_id, peek_method, reply_id, scapy_error_body
 
 log = logging.getLogger(__name__)
 
 LOGGED_BYTES = 300  # how much of a message debug logging shows
-ID_BYTES = 256  # of a reply searched for its id (our replies start {"jsonrpc":"2.0","id":...)
 TRACKED_BYTES = 64 * 1024  # replies this large are counted until the client has read them
 DISCARD_BATCH = 20_000  # frames of an oversized message dropped per pump, so others are not starved
 _MORE = int(zmq.SNDMORE | zmq.NOBLOCK)  # plain ints: pyzmq's flag enums cost more than the send
@@ -337,12 +336,9 @@ class Broker:
         client = envelope[0]
         tracked = len(body) >= TRACKED_BYTES
         if tracked:
-            limit = min(self.config.max_client_backlog_bytes, self.config.max_backlog_bytes)
-            if len(body) > limit:  # could never be held: say so instead of leaving the client waiting
-                body = scapy_error_body(peek_id(bytes(body[:ID_BYTES])),
-                                        f"reply of {len(body)} bytes exceeds the limit of {limit} bytes")
-                tracked = False
-            elif self._over_backlog(client, len(body)):
+            body = self._deliverable(body)
+            tracked = len(body) >= TRACKED_BYTES
+            if tracked and self._over_backlog(client, len(body)):
                 self._warn_once(client, f"dropped a {len(body)}-byte reply to peer {client.hex()}: "
                                         "its unread replies exceed the backlog limit")
                 return
@@ -450,10 +446,19 @@ class Broker:
         if type(route) is list:
             self._send_front(route, body)
         else:  # an in-process client (the HTTP gateway)
+            body = self._deliverable(body)
             stats = self.stats
             stats["replies"] += 1
             stats["bytes_out"] += len(body)
             route(body)
+
+    def _deliverable(self, body: bytes | memoryview) -> bytes | memoryview:
+        """`body`, or an error reply to its request when it is larger than a client may ever hold."""
+        limit = min(self.config.max_client_backlog_bytes, self.config.max_backlog_bytes)
+        if len(body) <= limit:
+            return body
+        return scapy_error_body(reply_id(body),
+                                f"reply of {len(body)} bytes exceeds the limit of {limit} bytes")
 
     def _refuse(self, a: core.Refuse) -> None:
         message = _MESSAGES[a.reason](self.config, a.body, a.detail)
@@ -469,7 +474,7 @@ class Broker:
     @staticmethod
     def _log_request(method: str, reply: bytes | memoryview, outcome: str, seconds: float, pid: int | None) -> None:
         """The info line of one answered request (`pid`: the worker's; None: the broker answered)."""
-        request_id = peek_id(bytes(reply[:ID_BYTES]))
+        request_id = reply_id(reply)
         milliseconds = round(seconds * 1000, 3)
         log.info("%s id=%s %s %.3f ms %s", method, json.dumps(request_id), outcome, milliseconds,
                  "broker" if pid is None else f"worker {pid}",

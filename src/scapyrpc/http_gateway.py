@@ -33,6 +33,7 @@ from aiohttp import WSMsgType, web
 
 from .addresses import is_loopback
 from .config import MiB, HttpConfig
+from .replies import reply_id, scapy_error_body
 from .web_assets import Asset, load_assets
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,13 @@ TOKEN_COOKIE = "scapyrpc_token"
 _DEFINITIONS_CLIENT = b"gateway:definitions"
 
 
+Reply = bytes | memoryview  # a large reply is a view of the worker's frame, not a copy
+
+
 class RequestSink(Protocol):
     """Where the gateway queues requests (`broker.Broker`)."""
 
-    def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None], remote: bool = False) -> None: ...
+    def submit(self, client: bytes, body: bytes, reply: Callable[[Reply], None], remote: bool = False) -> None: ...
     def disconnect(self, client: bytes) -> None: ...
 
 
@@ -58,11 +62,11 @@ def check_options(options: HttpConfig) -> None:
         raise GatewayConfigError(f"--http-bind {options.http_bind} is beyond loopback: --http-token is required")
 
 
-async def call(sink: RequestSink, client: bytes, body: bytes, remote: bool = False) -> bytes:
+async def call(sink: RequestSink, client: bytes, body: bytes, remote: bool = False) -> Reply:
     """Submit one request and wait for its reply; a cancelled wait disconnects the client."""
-    future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
 
-    def reply(data: bytes) -> None:
+    def reply(data: Reply) -> None:
         if not future.done():
             future.set_result(data)
 
@@ -203,7 +207,7 @@ class Gateway:
         client = b"ws:" + uuid.uuid4().bytes
         remote = self._remote(request)
         slots = asyncio.Semaphore(self.options.max_inflight_per_socket)
-        outbox: asyncio.Queue[bytes] = asyncio.Queue()
+        outbox: asyncio.Queue[Reply] = asyncio.Queue()
         writer = asyncio.create_task(self._ws_writer(ws, outbox, slots))
         try:
             async for msg in ws:
@@ -223,24 +227,31 @@ class Gateway:
         return ws
 
     @staticmethod
-    async def _ws_writer(ws: web.WebSocketResponse, outbox: asyncio.Queue[bytes], slots: asyncio.Semaphore) -> None:
+    async def _ws_writer(ws: web.WebSocketResponse, outbox: asyncio.Queue[Reply], slots: asyncio.Semaphore) -> None:
+        """Send each reply as one text message, in the order they come; a reply that cannot
+        be sent becomes an error reply to its request, so the socket goes on serving."""
         while True:
             body = await outbox.get()
             try:
-                await ws.send_str(body.decode("utf-8", "replace"))
+                await ws.send_str(str(body, "utf-8", "replace"))
             except (ConnectionError, RuntimeError):
                 return
+            except Exception as exc:
+                log.exception("a %d-byte reply could not be sent on a WebSocket", len(body))
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await ws.send_str(scapy_error_body(reply_id(body),
+                                                       f"reply could not be sent ({type(exc).__name__})").decode())
             finally:
                 slots.release()
 
     # ---- definitions -----------------------------------------------------------------
 
-    async def _rpc_result(self, method: str, params: list) -> tuple[bytes, object]:
+    async def _rpc_result(self, method: str, params: list) -> tuple[Reply, object]:
         body = orjson.dumps({"jsonrpc": "2.0", "id": method, "method": method, "params": params})
         reply = await call(self.sink, _DEFINITIONS_CLIENT + b":" + uuid.uuid4().bytes, body)
         return reply, orjson.loads(reply).get("result")
 
-    async def _current_definitions(self) -> tuple[bytes, bytes, str] | bytes:
+    async def _current_definitions(self) -> tuple[bytes, bytes, str] | Reply:
         """(body, gzipped, etag) of the cached `get_definitions(null)` reply, or an error reply to pass on."""
         async with self._definitions_lock:
             if self._definitions is not None:
@@ -254,6 +265,7 @@ class Gateway:
             reply, result = await self._rpc_result("get_definitions", [None])
             if not isinstance(result, dict):
                 return reply
+            reply = bytes(reply)
             etag = f'"{hashlib.md5(reply).hexdigest()}"'
             gzipped = await asyncio.get_running_loop().run_in_executor(None, gzip.compress, reply, 6)
             self._definitions = (reply, gzipped, etag, (everything["db_md5"], everything["fields_md5"]))
@@ -261,7 +273,7 @@ class Gateway:
 
     async def _get_definitions(self, request: web.Request) -> web.Response:
         current = await self._current_definitions()
-        if isinstance(current, bytes):
+        if not isinstance(current, tuple):
             return web.Response(status=503, body=current, content_type="application/json")
         body, gzipped, etag = current
         headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}

@@ -98,6 +98,14 @@ def _peek_member(body: bytes, first: re.Pattern[bytes], last: re.Pattern[bytes])
     return value
 
 
+REPLY_HEAD_BYTES = 256  # of a reply searched for its id (replies start {"jsonrpc":"2.0","id":...)
+
+
+def reply_id(reply: bytes | memoryview) -> Any:
+    """The id a JSON-RPC reply (ours, or a worker's) answers, read from its head only."""
+    return peek_id(bytes(reply[:REPLY_HEAD_BYTES]))
+
+
 def peek_id(body: bytes) -> Any:
     """The id of a request, for a reply made without a worker (error paths only), or None.
 
