@@ -80,14 +80,59 @@ def test_write_pcap_rejects_bad_input(api):
 
 
 def test_pcap_limits(monkeypatch):
-    data = pcap.write_pcap([bytes(TEST_PKT)] * 3)
+    three = [pcap.Record(bytes(TEST_PKT))] * 3
+    data = pcap.write_pcap(three)
     monkeypatch.setattr(limits, "_current", limits.Limits(max_pcap_packets=2))
     with pytest.raises(ServiceError, match="more than 2 packets"):
         pcap.read_pcap(data)
     with pytest.raises(ServiceError, match="too many packets"):
-        pcap.write_pcap([bytes(TEST_PKT)] * 3)
+        pcap.write_pcap(three)
     monkeypatch.setattr(limits, "_current", limits.Limits(max_pcap_bytes=100))
     with pytest.raises(ServiceError, match="too large"):
         pcap.read_pcap(data)
     with pytest.raises(ServiceError, match="too large"):
-        pcap.write_pcap([bytes(TEST_PKT)] * 3)
+        pcap.write_pcap(three)
+
+
+def test_a_capture_read_and_written_back_keeps_its_times_link_type_and_lengths(api):
+    """Each record's time (nanoseconds included), the file's link type and a cut packet's
+    original length survive read_pcap -> write_pcap; the results say them."""
+    from scapy.layers.l2 import CookedLinux
+    from scapy.utils import RawPcapWriter
+    import io
+
+    frames = [bytes(CookedLinux(proto=0x800) / IP(dst="10.1.1.1") / UDP()), bytes(CookedLinux() / IP())]
+    out = io.BytesIO()
+    writer = RawPcapWriter(out, linktype=113, nano=True, sync=True)
+    writer._write_header(None)
+    writer.write_packet(frames[0], sec=1700000000, usec=123456789)
+    writer.write_packet(frames[1], sec=1700000001, usec=5, wirelen=len(frames[1]) + 100)
+    writer.flush()
+    original = out.getvalue()
+    results = api.read_pcap(b64(original))
+    assert [r["time"] for r in results] == ["1700000000.123456789", "1700000001.000000005"]
+    assert [r["linktype"] for r in results] == [113, 113]
+    assert "wirelen" not in results[0] and results[1]["wirelen"] == len(frames[1]) + 100
+    assert results[0]["data"][0]["id"] == "CookedLinux" and results[0]["data"][1]["id"] == "IP"
+    written = base64.b64decode(api.write_pcap(results))
+    assert written[24:] == original[24:]
+    assert struct.unpack("<I", written[:4])[0] == 0xA1B23C4D and struct.unpack("<I", written[20:24])[0] == 113
+
+
+def test_write_pcap_takes_base64_and_packet_objects_and_names_a_bad_one(api):
+    frame = b64(bytes(TEST_PKT))
+    written = base64.b64decode(api.write_pcap([frame, {"binary": frame, "time": "12.5"}, {"binary": frame, "time": 13}]))
+    results = api.read_pcap(b64(written))
+    assert [r["time"] for r in results[1:]] == ["12.500000", "13.000000"]
+    for bad, message in [
+        ({"binary": frame, "time": "yesterday"}, "packet 1: time 'yesterday' is not a time"),
+        ({"binary": frame, "time": -1}, "packet 1: time '-1' is not a time"),
+        ({"binary": frame, "time": [1]}, "packet 1: time must be a number"),
+        ({"binary": frame, "linktype": 70000}, "packet 1: linktype must be a number from 0 to 65535"),
+        ({"binary": frame, "wirelen": 3}, "packet 1: wirelen must be a number from the packet's length"),
+        ({"time": 1}, "packet 1 must be base64 text"),
+    ]:
+        with pytest.raises(ServiceError, match=message):
+            api.write_pcap([frame, bad])
+    with pytest.raises(ServiceError, match=r"link types \[1, 113\] cannot share one pcap file"):
+        api.write_pcap([frame, {"binary": frame, "linktype": 113}])

@@ -199,16 +199,19 @@ def _same_layer(model_id: Any, layer: Packet) -> bool:
 
 
 def reconstruct_packet(data: bytes, layers_model: list | None) -> tuple[Packet | None, bool]:
-    """Dissect `data` from Ether and apply the model by depth (delete / edit / append).
+    """Dissect `data` and apply the model by depth (delete / edit / append).
 
+    The bytes are dissected as the model's first layer (a frame of another link
+    type than Ethernet, as a capture may hold), or from Ether without a model.
     Returns the packet (None when depth 0 is deleted) and whether the model
     changed it; an unchanged packet is a plain dissection and needs no rebuild.
     """
-    pkt = dissect_frame(data)
     if layers_model is None or layers_model == []:
-        return pkt, False
+        return dissect_frame(data), False
     if not isinstance(layers_model, list):
         raise ServiceError("model must be a list of layers")
+    first = _layer_spec(layers_model[0])["id"]
+    pkt = dissect_frame(data, Ether if first == "Raw" else layer_class(first))
     with limits.payload_budget():
         return _reconstruct(pkt, layers_model)
 

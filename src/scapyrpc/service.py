@@ -62,19 +62,38 @@ def reconstruct_pkt(binary_pkt_b64: str, model_descriptor: list | None = None) -
     pkt, edited = model.reconstruct_packet(data, model_descriptor or [])
     if pkt is None:
         return {"data": [], "binary": None}
-    return dissect.packet_result(pkt, dissection=not edited)
+    return dissect.packet_result(pkt, dissection=not edited, exact=True)
 
 
 def read_pcap(pcap_base64: str) -> list:
-    packets = pcap.read_pcap(decode_base64(pcap_base64, "pcap"))
-    return [dissect.packet_result(pkt, dissection=True) for pkt in packets]
+    records = pcap.read_pcap(decode_base64(pcap_base64, "pcap"))
+    return [{**dissect.packet_result(r.packet(), dissection=True), **r.fields()} for r in records]
 
 
 def write_pcap(packets_base64: list) -> str:
     if not isinstance(packets_base64, list):
-        raise ServiceError("packets must be a list of base64 strings")
-    frames = [decode_base64(p, f"packet {i}") for i, p in enumerate(packets_base64)]
-    return base64.b64encode(pcap.write_pcap(frames)).decode("ascii")
+        raise ServiceError("packets must be a list of base64 strings or packet objects")
+    records = [_pcap_record(p, f"packet {i}") for i, p in enumerate(packets_base64)]
+    return base64.b64encode(pcap.write_pcap(records)).decode("ascii")
+
+
+def _pcap_record(item: Any, where: str) -> pcap.Record:
+    """A packet to write: base64 text, or an object as `read_pcap` returns one
+    (`binary`, and optionally `time`, `linktype`, `wirelen`)."""
+    if not isinstance(item, dict):
+        return pcap.Record(decode_base64(item, where))
+    data = decode_base64(item.get("binary"), where)
+    linktype = item.get("linktype", pcap.DLT_EN10MB)
+    if isinstance(linktype, bool) or not isinstance(linktype, int) or not 0 <= linktype <= pcap.MAX_LINKTYPE:
+        raise ServiceError(f"{where}: linktype must be a number from 0 to {pcap.MAX_LINKTYPE}")
+    wirelen = item.get("wirelen")
+    if wirelen is not None and (isinstance(wirelen, bool) or not isinstance(wirelen, int)
+                                or not len(data) <= wirelen <= 0xFFFFFFFF):
+        raise ServiceError(f"{where}: wirelen must be a number from the packet's length to {0xFFFFFFFF}")
+    stamp = item.get("time")
+    if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, (str, int, float))):
+        raise ServiceError(f"{where}: time must be a number of seconds or decimal text")
+    return pcap.Record(data, None if stamp is None else str(stamp), linktype, wirelen)
 
 
 def get_definitions(def_filter: list | None = None) -> dict:
