@@ -192,7 +192,8 @@ def test_packet_size_payload_makes_the_whole_frame(page) -> None:  # noqa: ANN00
     page.fill("#patternSize", "64")
     page.fill("#textPatternText", "x")
     page.click("#payloadButtonSave")
-    expect(page.locator("#breadcrumb")).to_contain_text("64 bytes")  # 60 built + the 4-byte FCS
+    expect(page.locator("#breadcrumb")).to_contain_text("60 bytes")  # the frame: 64 counts the 4-byte FCS
+    expect(page.locator(".hex-status")).to_contain_text("60 bytes")
 
 
 def test_template_tcp_syn(page) -> None:  # noqa: ANN001

@@ -7,7 +7,7 @@ import * as D from "./document.js";
 import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
-import { base64ToText } from "./bytes.js";
+import { base64ToText, byteLength } from "./bytes.js";
 import { errorText } from "./rpc.js";
 
 function download(name, bytes, type) {
@@ -41,8 +41,7 @@ async function openFile(tab, file) {
 export async function loadTemplate(tab, id) {
   try {
     const text = base64ToText(await app.rpc.call("get_template", { id }));
-    const ok = await S.loadDocument(tab, D.fromTrp(JSON.parse(text)), id.split("/").pop());
-    if (ok) tab.pcap = null;
+    await S.loadDocument(tab, D.fromTrp(JSON.parse(text)), id.split("/").pop());
   } catch (err) {
     app.notice.value = `Cannot load template ${id}: ${errorText(err)}`;
   }
@@ -92,7 +91,10 @@ function Toolbar({ tab }) {
   };
   const state = app.rpc.state.value;
   tab.revision.value; // re-render when the history changes (undo/redo availability)
-  const stateText = { connected: "Connected", connecting: "Connecting…", disconnected: "Disconnected, reconnecting…" }[state];
+  const stateText = {
+    connected: "Connected", connecting: "Connecting…", disconnected: "Disconnected, reconnecting…",
+    unresponsive: "Server not answering, reconnecting…",
+  }[state];
   return html`<header class="toolbar">
     <h1 class="app-title">scapyrpc packet editor</h1>
     <nav class="menus" aria-label="Menus">
@@ -102,7 +104,7 @@ function Toolbar({ tab }) {
         ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click())}
         ${item("menu-save-trp", "Save document (.trp)", saveTrp)}
         ${item("menu-save-pcap", "Save packet as pcap", () => savePcap(false))}
-        ${item("menu-save-pcap-all", "Save all packets as pcap", () => savePcap(true), !tab.pcap || tab.pcap.packets.length < 2)}
+        ${item("menu-save-pcap-all", "Save all packets as pcap", () => savePcap(true), !tab.pcap.value || tab.pcap.value.records.length < 2)}
       <//>
       <${Menu} label="Templates" id="templates-menu">
         <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => loadTemplate(tab, id)} />
@@ -144,7 +146,7 @@ function Tabs() {
 function Breadcrumb({ tab }) {
   const doc = tab.doc.value;
   const result = tab.result.value;
-  const size = result ? Math.floor((result.binary.length * 3) / 4) - (result.binary.match(/=*$/)[0].length) + 4 : 0;
+  const size = result ? byteLength(result.binary) : 0;
   const focus = (i) => S.collapseAll(tab, true, i);
   return html`<nav id="breadcrumb" class="breadcrumb" aria-label="Packet structure">
     <span>${size} bytes</span>
@@ -209,8 +211,8 @@ function Dialog() {
     return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="pcap-title" onKeyDown=${onKeyDown}>
       <h2 id="pcap-title">${d.name}: ${d.results.length} packets — pick one</h2>
       <ol class="pcap-list">${d.results.map((r, i) => html`<li><button type="button" id=${`pcap-packet-${i}`}
-          onClick=${() => S.choosePcapPacket(d.tab, d.results, d.packets, i, d.name)}>
-          #${i + 1} ${r.data.map((l) => l.id).join("/")} (${Math.floor(r.binary.length * 3 / 4)} bytes)</button></li>`)}</ol>
+          onClick=${() => S.choosePcapPacket(d.tab, d.results, d.records, i, d.name)}>
+          #${i + 1} ${r.data.map((l) => l.id).join("/")} (${byteLength(r.binary)} bytes)</button></li>`)}</ol>
       <button type="button" onClick=${close}>Cancel</button></div></div>`;
   }
   const copy = async () => {

@@ -10,6 +10,12 @@ export function fromBase64(text) {
   return Uint8Array.from(atob(text || ""), (c) => c.charCodeAt(0));
 }
 
+/** The number of bytes base64 text stands for. */
+export function byteLength(text) {
+  const b64 = text || "";
+  return Math.floor((b64.length * 3) / 4) - (b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0);
+}
+
 export function textToBase64(text) {
   return toBase64(new TextEncoder().encode(text));
 }

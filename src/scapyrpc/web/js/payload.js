@@ -99,7 +99,7 @@ export function PayloadEditor({ tab, index, fieldId, value, built, close, id }) 
       ${generated ? html`<div class="payload-line">
         <label for="patternSizeChoice">Size of</label>
         <select id="patternSizeChoice" value=${s.sizeKind} onChange=${(e) => update({ sizeKind: e.currentTarget.value })}>
-          <option value="size">Load size</option><option value="total_size">Packet size</option>
+          <option value="size">Load size</option><option value="total_size">Packet size (with the 4-byte FCS)</option>
         </select>
         <label for="patternSize">bytes</label>
         <input id="patternSize" inputmode="numeric" value=${s.size} onInput=${(e) => update({ size: e.currentTarget.value })} />

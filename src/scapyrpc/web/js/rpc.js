@@ -8,10 +8,14 @@ export class RpcError extends Error {
   }
 }
 
+/** How long a call waits for its reply: past this the server is taken for unresponsive. */
+export const CALL_TIMEOUT_MS = 60000;
+
 export class Rpc {
-  constructor(url) {
+  constructor(url, { timeoutMs = CALL_TIMEOUT_MS } = {}) {
     this.url = url;
-    this.state = signal("connecting"); // connecting | connected | disconnected
+    this.timeoutMs = timeoutMs;
+    this.state = signal("connecting"); // connecting | connected | unresponsive | disconnected
     this.handler = null;
     this.pending = new Map();
     this.nextId = 1;
@@ -29,8 +33,11 @@ export class Rpc {
     ws.onclose = () => {
       this.ws = null;
       this.handler = null;
-      this.state.value = "disconnected";
-      for (const { reject } of this.pending.values()) reject(new RpcError(0, "connection to the server lost"));
+      if (this.state.value !== "unresponsive") this.state.value = "disconnected";
+      for (const { reject, timer } of this.pending.values()) {
+        clearTimeout(timer);
+        reject(new RpcError(0, "connection to the server lost"));
+      }
       this.pending.clear();
       setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 5000);
@@ -55,6 +62,7 @@ export class Rpc {
     }
     const entry = this.pending.get(reply.id);
     if (!entry) return;
+    clearTimeout(entry.timer);
     this.pending.delete(reply.id);
     if (reply.error) entry.reject(new RpcError(reply.error.code, reply.error.message));
     else entry.resolve(reply.result);
@@ -69,9 +77,21 @@ export class Rpc {
         reject(new RpcError(0, "not connected to the server"));
         return;
       }
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => this.timedOut(id, method), this.timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
       this.ws.send(JSON.stringify(message));
     });
+  }
+
+  /** A call got no reply in time: it fails with a message, and the connection, which can no longer be
+   * trusted, is replaced (the calls still waiting on it fail as lost). */
+  timedOut(id, method) {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    this.pending.delete(id);
+    entry.reject(new RpcError(0, `no reply from the server to ${method} within ${Math.round(this.timeoutMs / 1000)} s`));
+    this.state.value = "unresponsive";
+    if (this.ws) this.ws.close();
   }
 
   ready() {

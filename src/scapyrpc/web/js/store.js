@@ -30,7 +30,7 @@ export function makeTab(name, doc) {
     suggestions: signal([]),
     past: [],
     future: [],
-    pcap: null, // {packets: [base64...], index} after opening a pcap
+    pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
     revision: signal(0),
@@ -52,6 +52,28 @@ async function build(doc) {
   return app.rpc.call("build_pkt_ex", D.toModel(doc), D.feOptions(doc));
 }
 
+function remember(tab, doc) {
+  if (tab.doc.value === doc) return;
+  tab.past.push(tab.doc.value);
+  if (tab.past.length > 500) tab.past.shift();
+  tab.future = [];
+}
+
+/** Make `doc` the tab's document with `result` as its bytes, as the server read them (no rebuild):
+ * a packet from a capture keeps the file's bytes until the user edits it. */
+function show(tab, doc, result) {
+  batch(() => {
+    remember(tab, doc);
+    tab.doc.value = doc;
+    tab.result.value = result;
+    tab.errors.value = {};
+    tab.revision.value++;
+  });
+  if (tab === activeTab()) updateFragment(tab);
+  tab.stack = null;
+  refreshSuggestions(tab);
+}
+
 /** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
 export function apply(tab, doc, { errorKey = "document", history = true } = {}) {
   const run = async () => {
@@ -63,11 +85,7 @@ export function apply(tab, doc, { errorKey = "document", history = true } = {}) 
       return false;
     }
     batch(() => {
-      if (history && tab.doc.value !== doc) {
-        tab.past.push(tab.doc.value);
-        if (tab.past.length > 500) tab.past.shift();
-        tab.future = [];
-      }
+      if (history) remember(tab, doc);
       tab.doc.value = doc;
       tab.result.value = built;
       setError(tab, errorKey, null);
@@ -163,11 +181,16 @@ export function recalculateAutoValues(tab) {
   return apply(tab, D.withLayers(tab.doc.value, layers));
 }
 
+/** The model that makes reconstruct_pkt dissect bytes as this document's first layer (its link type). */
+function linkLayer(doc) {
+  return doc.layers.length ? [{ id: doc.layers[0].id }] : null;
+}
+
 /** Binary editing: the bytes are dissected again (reconstruct_pkt) and become the document. */
 export async function setPacketBytes(tab, bytes) {
   let result;
   try {
-    result = await app.rpc.call("reconstruct_pkt", toBase64(bytes), null);
+    result = await app.rpc.call("reconstruct_pkt", toBase64(bytes), linkLayer(tab.doc.value));
   } catch (err) {
     setError(tab, "hex", errorText(err));
     return false;
@@ -206,6 +229,7 @@ export function closeTab(index) {
 export async function loadDocument(tab, doc, name) {
   const ok = await apply(tab, doc);
   if (ok) {
+    tab.pcap.value = null;
     if (name) tab.name.value = name;
     collapseAll(tab, false);
   }
@@ -224,27 +248,36 @@ export async function openPcap(tab, bytes, name) {
     app.notice.value = `${name} holds no packet`;
     return false;
   }
-  const packets = results.map((r) => r.binary);
-  if (results.length === 1) return choosePcapPacket(tab, results, packets, 0, name);
-  app.dialog.value = { kind: "pcap", tab, results, packets, name };
+  const records = results.map(({ binary, time, linktype, wirelen }) => ({ binary, time, linktype, wirelen }));
+  if (results.length === 1) return choosePcapPacket(tab, results, records, 0, name);
+  app.dialog.value = { kind: "pcap", tab, results, records, name };
   return true;
 }
 
-export async function choosePcapPacket(tab, results, packets, index, name) {
+/** Open packet `index` of a capture as it was read: its bytes are the file's until the user edits it. */
+export async function choosePcapPacket(tab, results, records, index, name) {
   app.dialog.value = null;
   const doc = D.fromPacket(results[index], D.newDocument([]).fe);
-  const ok = await apply(tab, doc, { errorKey: "document" });
-  if (ok) {
-    tab.pcap = { packets, index };
+  batch(() => {
+    show(tab, doc, results[index]);
+    tab.pcap.value = { records, index };
     tab.name.value = results.length > 1 ? `${name} #${index + 1}` : name;
-    collapseAll(tab, true, doc.layers.length - 1);
-  }
-  return ok;
+  });
+  collapseAll(tab, true, doc.layers.length - 1);
+  return true;
+}
+
+/** The capture records to save: the current packet (as built now) alone, or in place among all the
+ * packets read with it; each keeps its time and link type, unedited ones their bytes as read. */
+export function pcapRecords(tab, all) {
+  const current = tab.result.value.binary;
+  const capture = tab.pcap.value;
+  if (!capture) return [current];
+  const read = capture.records[capture.index];
+  const here = read.binary === current ? read : { time: read.time, linktype: read.linktype, binary: current };
+  return all ? capture.records.map((r, i) => (i === capture.index ? here : r)) : [here];
 }
 
 export async function pcapBytes(tab, all) {
-  const current = tab.result.value.binary;
-  let packets = [current];
-  if (all && tab.pcap) packets = tab.pcap.packets.map((p, i) => (i === tab.pcap.index ? current : p));
-  return fromBase64(await app.rpc.call("write_pcap", packets));
+  return fromBase64(await app.rpc.call("write_pcap", pcapRecords(tab, all)));
 }
