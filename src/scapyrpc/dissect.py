@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from scapy.fields import _PacketField
 from scapy.packet import NoPayload, Packet, Padding
+
+from . import packet_expressions
 
 from .definitions import display_name
 from .encoding import encode_base64
 from .exact import exact_dissection, values_rebuild
 from .model import dissect_frame, frame_bytes
-from .positions import Position, positions
+from .positions import Position, header_bytes, positions
 from .values_out import bytes_value, render
 from .walk import layers
 
@@ -43,6 +46,8 @@ def _field_entry(layer: Packet, pos: Position) -> dict:
             jvalue, hvalue = render(layer, pos.fld, value)
         except Exception:  # a field whose own repr fails still gets a JSON-safe entry
             jvalue = hvalue = _safe_repr(value)
+        if isinstance(jvalue, dict) and _too_large_to_read_back(jvalue, pos):
+            jvalue, hvalue = bytes_value(header_bytes(layer)[0][pos.offset:pos.offset + pos.length])
     entry = {"id": name, "value": jvalue, "hvalue": hvalue, "offset": pos.offset, "length": pos.length}
     if pos.bit_length:
         entry["bit_offset"] = pos.bit_offset
@@ -50,6 +55,17 @@ def _field_entry(layer: Packet, pos: Position) -> dict:
     if not present:
         entry["ignored"] = True
     return entry
+
+
+_SHORT_EXPRESSION = 1000  # characters: no shorter text reaches the evaluator's size limits
+
+
+def _too_large_to_read_back(value: dict, pos: Position) -> bool:
+    """A list of packets too large for an EXPRESSION (a DNS zone transfer, a BGP update of
+    thousands of prefixes) is given as its bytes, which a packet-list field takes as they are."""
+    expr = value.get("expr")
+    return (isinstance(expr, str) and len(expr) >= _SHORT_EXPRESSION and pos.length > 0
+            and isinstance(pos.fld, _PacketField) and not packet_expressions.accepted(expr))
 
 
 def layer_fields(layer: Packet) -> tuple[list, int]:

@@ -97,6 +97,17 @@ def evaluate(text: Any, dialect: Dialect) -> Any:
     return dialect.finish(builder.build(tree), builder)
 
 
+def accepts(text: str, dialect: Dialect) -> bool:
+    """Whether `text` is within the limits and grammar that `evaluate` checks before it builds."""
+    try:
+        check_source(text)
+        with _gc_paused():
+            Checker(dialect).check(parse(text))
+    except (ExpressionError, ExpressionSyntaxError):
+        return False
+    return True
+
+
 # --------------------------------------------------------------------------- before parsing
 
 

@@ -114,6 +114,11 @@ def evaluate(text: str) -> Any:
         raise InputSyntaxError(f"{exc.message}{where}") from None
 
 
+def accepted(text: str) -> bool:
+    """Whether `evaluate` would read `text` (its grammar and size limits), without building it."""
+    return frontend.accepts(text, _PacketDialect(_tables()))
+
+
 def _fail(message: str) -> ServiceError:
     return ServiceError(f"expression: {message}")
 
