@@ -7,7 +7,7 @@ HTTP_PORT ?= 8507
 ARGS   ?=
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test bench install install-test constraints browser clean
+.PHONY: serve test bench install install-test constraints browser clean corpus
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,21 @@ test: install-test browser
 
 bench: install-test
 	$(PY) -m scapyrpc.bench $(ARGS)
+
+# Re-record tests/captures/*.pcap from real programs in throwaway network namespaces.
+# Root only (as in CI); the Debian packages it needs are installed when missing.
+CORPUS_PACKAGES := tcpdump dnsmasq-base bind9-dnsutils iputils-ping iproute2 openssl curl ethtool nftables procps
+
+corpus: $(PY)
+	@if [ "$$(id -u)" != 0 ]; then echo "make corpus: run as root (network namespaces, tcpdump)"; exit 2; fi
+	@missing=""; for p in $(CORPUS_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+	$(PY) tests/captures/record.py
 
 # Re-pin the runtime dependencies: what a clean venv resolves for pyproject.toml today, on this
 # Python (use the image's, 3.11). Run after changing dependencies; commit constraints.txt.
