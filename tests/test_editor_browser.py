@@ -5,6 +5,7 @@ benchmarks/README.md (edit -> hex view, page load -> editable packet), printed b
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -33,7 +34,7 @@ HTTP_SEQ = 951057939  # the desktop editor's http.pcap scenario: TCP seq shown a
 
 @pytest.fixture(scope="module")
 def editor_url() -> Iterator[str]:
-    srv = ServerProcess("--http", "0", workers=2)
+    srv = ServerProcess("--http", "0", "--test-methods", workers=2)
     try:
         url = next(line.split(" ", 1)[1] for line in srv.banner if line.startswith("Editor: "))
         yield url
@@ -405,6 +406,23 @@ def test_connection_state_and_reconnect(page) -> None:  # noqa: ANN001
     expect(page.locator("#Ether-type")).to_have_value("IPv4")
 
 
+def test_a_call_without_a_reply_fails_with_a_message_and_the_badge_says_so(page) -> None:  # noqa: ANN001
+    """A reply that never comes is a timeout with a message, and the badge does not say Connected
+    while it waits to reconnect; the next call works."""
+    page.evaluate("() => { window.scapyrpcEditor.rpc.timeoutMs = 1000; }")
+    states: list[str] = []
+    page.expose_function("noteState", lambda text: states.append(text))
+    page.evaluate("""() => new MutationObserver(() => window.noteState(document.getElementById('connection-state').textContent))
+        .observe(document.getElementById('connection-state'), {childList: true, subtree: true, characterData: true})""")
+    message = page.evaluate("() => window.scapyrpcEditor.rpc.call('test_sleep', 3).then(() => 'answered', (e) => e.message)")
+    assert message == "no reply from the server to test_sleep within 1 s"
+    expect(page.locator("#connection-state")).to_have_text("Connected")
+    assert "Server not answering, reconnecting…" in states
+    page.evaluate("() => { window.scapyrpcEditor.rpc.timeoutMs = 60000; }")
+    set_field(page, "#Ether-type", "IPv4")
+    expect(page.locator("#Ether-type")).to_have_value("IPv4")
+
+
 def test_layout_fits_1280x720_and_every_control_is_labelled(page) -> None:  # noqa: ANN001
     new_tcp_packet(page)
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -417,6 +435,124 @@ def test_layout_fits_1280x720_and_every_control_is_labelled(page) -> None:  # no
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+# ---- real captures (tests/captures): opened, edited and saved byte for byte -------------------
+
+CAPTURES = ROOT / "tests" / "captures"
+
+
+def tab_state(page, what: str) -> object:  # noqa: ANN001
+    """A value of the active tab's state, e.g. `result.value.binary`."""
+    return page.evaluate(f"() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].{what}")
+
+
+def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:
+    """(seconds, fraction, original length, bytes) of every record of a classic pcap, read by hand."""
+    import struct
+
+    data = path.read_bytes()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    records, at = [], 24
+    while at + 16 <= len(data):
+        sec, frac, caplen, wirelen = struct.unpack(endian + "IIII", data[at:at + 16])
+        records.append((sec, frac, wirelen, data[at + 16:at + 16 + caplen]))
+        at += 16 + caplen
+    return records
+
+
+def first_tcp_with_timestamps(path: Path) -> int:
+    from scapy.layers.inet import TCP
+    from scapy.layers.l2 import Ether
+
+    for i, (_, _, _, frame) in enumerate(raw_records(path)):
+        pkt = Ether(frame)
+        if pkt.haslayer(TCP) and "Timestamp" in dict(pkt[TCP].options) and len(pkt[TCP].payload):
+            return i
+    raise AssertionError(f"no TCP packet with timestamps and data in {path.name}")
+
+
+def test_a_real_capture_opens_edits_and_saves_byte_for_byte(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """The largest multi-packet capture: a TCP packet with timestamps is shown with the file's
+    bytes, edited, and saved among the others; the saved file differs only in the edited field
+    (and its checksum), every record keeps its time."""
+    source = CAPTURES / "tcp_retransmit.pcap"
+    original = raw_records(source)
+    assert len(original) >= 200
+    index = first_tcp_with_timestamps(source)
+    page.set_input_files("#open-file-input", str(source))
+    page.click(f"#pcap-packet-{index}")
+    frame = original[index][3]
+    expect(page.locator(".hex-status")).to_contain_text(f"{len(frame)} bytes")
+    expect(page.locator("#breadcrumb")).to_contain_text(f"{len(frame)} bytes")
+    assert tab_state(page, "result.value.binary") == base64.b64encode(frame).decode()
+    expect(page.locator("#menu-save-pcap-all")).to_be_enabled()
+    page.click("#Ether-IP-TCP-toggle")
+    window = page.locator("#Ether-IP-TCP-window")
+    new_window = 1234 if window.input_value() != "1234" else 4321
+    set_field(page, "#Ether-IP-TCP-window", str(new_window))
+    expect(page.locator("#Ether-IP-TCP-window")).to_have_value(str(new_window))
+    with page.expect_download() as download:
+        menu(page, "file-menu", "Save all packets as pcap")
+    saved_path = tmp_path / "saved.pcap"
+    download.value.save_as(saved_path)
+    saved = raw_records(saved_path)
+    assert len(saved) == len(original)
+    assert [r[:3] for r in saved] == [r[:3] for r in original]  # times and lengths kept
+    assert [r[3] for i, r in enumerate(saved) if i != index] == [r[3] for i, r in enumerate(original) if i != index]
+    before, after = original[index][3], saved[index][3]
+    changed = {i for i, (a, b) in enumerate(zip(before, after)) if a != b}
+    window_at, checksum_at = 14 + 20 + 14, 14 + 20 + 16
+    assert changed and changed <= {window_at, window_at + 1, checksum_at, checksum_at + 1}
+    assert int.from_bytes(after[window_at:window_at + 2], "big") == new_window
+
+
+def test_a_malformed_packet_shows_and_saves_the_bytes_of_its_file(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """DNS whose counts do not match its records (hand-made, as real malformed captures are):
+    each shows the file's bytes and one size, and saving keeps them."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+    from scapy.utils import wrpcap
+
+    head = Ether(src="00:00:00:02:00:00", dst="00:00:00:01:00:00") / IP(src="16.0.0.1", dst="48.0.0.1")
+    frames = [head / UDP(sport=53, dport=53) / Raw(b"x" * n) for n in (20, 21, 25, 33)]
+    path = tmp_path / "dns-malformed.pcap"
+    wrpcap(str(path), frames)
+    original = raw_records(path)
+    page.set_input_files("#open-file-input", str(path))
+    for i, (_, _, _, frame) in enumerate(original):
+        expect(page.locator(f"#pcap-packet-{i}")).to_contain_text(f"({len(frame)} bytes)")
+    page.click("#pcap-packet-2")
+    expect(page.locator(".hex-status")).to_contain_text(f"{len(original[2][3])} bytes")
+    assert tab_state(page, "result.value.binary") == base64.b64encode(original[2][3]).decode()
+    with page.expect_download() as download:
+        menu(page, "file-menu", "Save all packets as pcap")
+    saved_path = tmp_path / "saved.pcap"
+    download.value.save_as(saved_path)
+    assert raw_records(saved_path) == original
+
+
+def test_a_capture_whose_reply_is_megabytes_opens(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Four copies of the retransmission capture in one file: read_pcap's reply over the editor's
+    WebSocket is several megabytes, and every packet is listed with its size."""
+    import struct
+
+    records = raw_records(CAPTURES / "tcp_retransmit.pcap") * 4
+    path = tmp_path / "four.pcap"
+    path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1) + b"".join(
+        struct.pack("<IIII", sec, frac, len(frame), wirelen) + frame for sec, frac, wirelen, frame in records))
+    replies: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: replies.append(len(payload))))
+    page.evaluate("() => window.scapyrpcEditor.rpc.ws.close()")  # reconnect, so the listener sees the socket
+    expect(page.locator("#connection-state")).to_have_text("Connected")
+    page.set_input_files("#open-file-input", str(path))
+    last = len(records) - 1
+    expect(page.locator(f"#pcap-packet-{last}")).to_contain_text(f"({len(records[last][3])} bytes)", timeout=30000)
+    assert max(replies) > 4 * 1024 * 1024
+    page.click(f"#pcap-packet-{last}")
+    assert tab_state(page, "result.value.binary") == base64.b64encode(records[last][3]).decode()
+    expect(page.locator("#connection-state")).to_have_text("Connected")
 
 
 def test_figures_edit_to_hex_and_page_load(browser, editor_url: str, tmp_path: Path) -> None:  # noqa: ANN001
