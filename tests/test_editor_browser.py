@@ -533,6 +533,25 @@ def test_a_malformed_packet_shows_and_saves_the_bytes_of_its_file(page, tmp_path
     assert raw_records(saved_path) == original
 
 
+def test_a_cooked_capture_is_edited_in_its_own_link_type(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """A Linux cooked (SLL2) capture: its packets start with CookedLinuxV2, a byte typed in the hex
+    view is dissected in that link type again, and the saved file keeps the link type."""
+    source = CAPTURES / "sll.pcap"
+    page.set_input_files("#open-file-input", str(source))
+    page.click("#pcap-packet-0")
+    expect(page.locator("#breadcrumb")).to_contain_text("CookedLinuxV2")
+    page.click("#hex-0")
+    page.keyboard.type("00")
+    expect(page.locator("#breadcrumb")).to_contain_text("CookedLinuxV2")
+    expect(page.locator("#hex-error")).to_have_count(0)
+    with page.expect_download() as download:
+        menu(page, "file-menu", "Save all packets as pcap")
+    saved = tmp_path / "saved.pcap"
+    download.value.save_as(saved)
+    assert saved.read_bytes()[20:24] == source.read_bytes()[20:24]
+    assert len(raw_records(saved)) == len(raw_records(source))
+
+
 def test_a_capture_whose_reply_is_megabytes_opens(page, tmp_path: Path) -> None:  # noqa: ANN001
     """Four copies of the retransmission capture in one file: read_pcap's reply over the editor's
     WebSocket is several megabytes, and every packet is listed with its size."""
