@@ -15,7 +15,7 @@ from typing import Any, Callable
 import orjson
 
 from scapyrpc.client import ScapyClient
-from scapyrpc.launch import ManagedServer
+from scapyrpc.testing import ManagedServer
 
 
 def timed(fn: Callable[[], Any], rounds: int) -> tuple[list[float], Any]:
@@ -52,14 +52,16 @@ def main() -> None:
     finally:
         server.stop()
 
-    from scapyrpc import definitions, layers, service
+    from scapyrpc.packets import definitions
+    from scapyrpc.packets import registry
+    from scapyrpc.packets import service
 
     started = time.perf_counter()
     service.warm_up()
     warm = time.perf_counter() - started
     local_defs, _ = timed(lambda: definitions.get_definitions(None), args.rounds * 20)
     local_dump, _ = timed(lambda: orjson.dumps(service.get_definitions(None)), args.rounds)
-    ether_cls = layers.layer_class("Ether")
+    ether_cls = registry.layer_class("Ether")
     local_payload, _ = timed(lambda: definitions.payload_classes(ether_cls), args.rounds * 200)
     local_service_payload, _ = timed(lambda: service.get_payload_classes(ether), args.rounds * 20)
 

@@ -16,7 +16,8 @@ import sys
 import time
 from typing import Any, Callable
 
-from scapyrpc import rpc, service
+from scapyrpc.worker import rpc
+from scapyrpc.packets import service
 
 MODEL = [
     {"id": "Ether", "fields": [{"id": "dst", "value": "10:10:10:10:10:10"}]},

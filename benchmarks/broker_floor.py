@@ -26,7 +26,7 @@ import time
 import psutil
 import zmq
 
-from scapyrpc.launch import ManagedServer
+from scapyrpc.testing import ManagedServer
 
 REQUEST = b'{"jsonrpc":"2.0","id":"1","method":"get_version","params":{}}'
 CANNED = b'{"jsonrpc":"2.0","id":"1","result":{"version":"1.02","built_by":"floor"}}'

@@ -24,7 +24,7 @@ import time
 import psutil
 
 from scapyrpc.client import ScapyClient
-from scapyrpc.launch import ManagedServer
+from scapyrpc.testing import ManagedServer
 
 # ZMTP 3.0 NULL handshake of a DEALER: greeting, then the READY command. A peer that sends it is a
 # complete ZeroMQ connection as far as the server can tell (it never answers heartbeats, though).

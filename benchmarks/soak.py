@@ -43,8 +43,8 @@ from hostile_client import HostileClient, HostileResult, hostile_requests
 from scapyrpc.bench import workloads
 from scapyrpc.bench.loadgen import TIMEOUT_KIND, BenchError, Plan, RunResult, connect, run_clients
 from scapyrpc.bench.report import percentile
-from scapyrpc.config import BrokerConfig
-from scapyrpc.launch import ManagedServer
+from scapyrpc.config.options import BrokerConfig
+from scapyrpc.testing import ManagedServer
 
 KINDS = ("worker lost", "deadline", "busy")
 PROFILES = {"minute": (60.0, 2.0), "10min": (600.0, 3.0)}  # name -> (seconds of load, seconds between kills)

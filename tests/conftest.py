@@ -13,12 +13,14 @@ import pytest
 import zmq
 
 from scapyrpc.client import ScapyClient, ScapyRpcError  # noqa: F401  (re-exported for tests)
-from scapyrpc.errors import InputSyntaxError, ServiceError
-from scapyrpc.launch import ManagedServer
+from scapyrpc.packets.errors import InputSyntaxError, ServiceError
+from scapyrpc.testing import ManagedServer
 
 import hypothesis_profiles  # noqa: F401  (registered before pytest's --hypothesis-profile is read)
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+CAPTURES = ROOT / "tests" / "captures"  # the real-traffic corpus (tests/captures/README.md)
+SHARED = ROOT.parent / "shared"
 GUI_HANDLER = "gCpT7kGF+TG7Jmm90XmxdQ=="  # base64(md5("1021" + "02")) for API 1.02
 
 
@@ -157,7 +159,7 @@ def wire_service(server: ServerProcess) -> Iterator[WireService]:
 def api(request: pytest.FixtureRequest) -> Any:
     """`scapyrpc.service` itself, then the same methods through a running server."""
     if request.param == "in-process":
-        from scapyrpc import service
+        from scapyrpc.packets import service
 
         return service
     return request.getfixturevalue("wire_service")

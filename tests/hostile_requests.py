@@ -17,11 +17,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from scapyrpc import field_engine, layers, service
-from scapyrpc.config import BrokerConfig
+from scapyrpc.packets import field_engine
+from scapyrpc.packets import registry
+from scapyrpc.packets import service
+from scapyrpc.config.options import BrokerConfig
 
-layers.load()
-REGISTRY = layers.registry()
+registry.load()
+REGISTRY = registry.registry()
 LAYER_NAMES = sorted(REGISTRY)
 COMMON_LAYERS = ["Ether", "Dot1Q", "IP", "IPv6", "TCP", "UDP", "ICMP", "ARP", "Raw", "DNS", "DNSQR", "GRE", "VXLAN",
                  "MPLS", "ICMPv6EchoRequest", "IPv6ExtHdrRouting", "BOOTP", "DHCP", "LLC", "SNAP", "Padding"]

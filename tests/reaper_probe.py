@@ -18,9 +18,9 @@ import time
 
 import psutil
 
-from scapyrpc import procctl
+from scapyrpc.pool import procctl
 from scapyrpc.client import ScapyClient
-from scapyrpc.launch import ManagedServer
+from scapyrpc.testing import ManagedServer
 
 
 def main(action: str, args: list[str]) -> dict:

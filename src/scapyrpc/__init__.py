@@ -7,11 +7,11 @@ __all__ = ["ScapyServer", "Scapy_server", "ScapyClient", "ScapyRpcError"]
 
 def __getattr__(name: str):  # lazy: importing the package must not import Scapy or zmq
     if name in ("ScapyServer", "Scapy_server"):
-        from .server import ScapyServer
+        from scapyrpc.server import ScapyServer
 
         return ScapyServer
     if name in ("ScapyClient", "ScapyRpcError"):
-        from . import client
+        from scapyrpc import client
 
         return getattr(client, name)
     raise AttributeError(name)

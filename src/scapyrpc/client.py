@@ -48,7 +48,7 @@ class ScapyClient:
         self.endpoint = endpoint
         self._curve = None
         if curve_server_key is not None:
-            from .keys import client_keys
+            from scapyrpc.wire.curve import client_keys
 
             self._curve = client_keys(curve_server_key, curve_secret_key)
         self.timeout_ms = timeout_ms

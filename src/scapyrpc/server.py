@@ -19,16 +19,17 @@ from typing import TYPE_CHECKING
 
 import zmq
 
-from . import keys, logs
-from .broker import Broker
-from .config import ServerConfig
-from .metrics import MetricsError, MetricsServer, Recorder
-from .pool import LocalPool
-from .rundir import RunDir
-from .service_status import ServiceStatus
+from scapyrpc.wire import curve
+from scapyrpc.ops import logs
+from scapyrpc.broker.shell import Broker
+from scapyrpc.config.options import ServerConfig
+from scapyrpc.ops.metrics import MetricsError, MetricsServer, Recorder
+from scapyrpc.pool.local import LocalPool
+from scapyrpc.broker.rundir import RunDir
+from scapyrpc.ops.systemd_status import ServiceStatus
 
 if TYPE_CHECKING:
-    from .http_gateway import RunningGateway
+    from scapyrpc.gateway.app import RunningGateway
 
 __all__ = ["ScapyServer", "Scapy_server", "ServerConfig"]
 
@@ -78,7 +79,7 @@ class ScapyServer:
         started = time.monotonic()
         tcp_backend = (cfg.backend or "").startswith("tcp://")
         local_keys = zmq.curve_keypair() if cfg.curve.curve_secret_key and tcp_backend else None
-        admission = keys.admission(cfg.curve, tcp_backend, local_keys[0] if local_keys else None)
+        admission = curve.admission(cfg.curve, tcp_backend, local_keys[0] if local_keys else None)
         rundir = RunDir() if cfg.backend is None else None
         gateway = metrics = None
         recorder = Recorder() if cfg.metrics.metrics_port is not None else None
@@ -89,8 +90,8 @@ class ScapyServer:
         try:
             broker.bind()
             if cfg.workers > 0:
-                curve = (admission.pair[0], *local_keys) if admission is not None and local_keys else None
-                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker, curve, cfg.log)
+                worker_keys = (admission.pair[0], *local_keys) if admission is not None and local_keys else None
+                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker, worker_keys, cfg.log)
                 broker.attach(pool)
                 pool.start()
             loop = asyncio.get_running_loop()
@@ -147,7 +148,7 @@ class ScapyServer:
         cfg = self.config
         if cfg.http.http is None:
             return None
-        from .http_gateway import start_gateway  # aiohttp is imported only when it is used
+        from scapyrpc.gateway.app import start_gateway  # aiohttp is imported only when it is used
 
         try:
             gateway = await start_gateway(broker, cfg.http, cfg.broker.max_request_bytes)

@@ -5,6 +5,6 @@ See `python -m scapyrpc.bench --help` and benchmarks/README.md.
 
 from __future__ import annotations
 
-from .cli import main
+from scapyrpc.bench.cli import main
 
 __all__ = ["main"]

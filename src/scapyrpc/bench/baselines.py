@@ -16,13 +16,15 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .loadgen import BenchError, ClientResult, Plan, RunResult, timed_loop
+from scapyrpc.bench.loadgen import BenchError, ClientResult, Plan, RunResult, timed_loop
 
 
 def _load_service() -> Callable[[bytes], Any]:
-    from .. import layers, rpc, service
+    from scapyrpc.packets import registry
+    from scapyrpc.worker import rpc
+    from scapyrpc.packets import service
 
-    layers.load()
+    registry.load()
     service.warm_up()
     return rpc.handle
 

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import workloads
-from .baselines import bare_rep, run_inprocess
-from .loadgen import BenchError, Plan, RunResult, connect, run_clients
-from ..commands import add_curve_options
-from ..keys import KeyFileError, client_keys
-from ..launch import LaunchError, ManagedServer
-from .report import Progress, Row, ratios, render, summarise, to_json
+from scapyrpc.bench import workloads
+from scapyrpc.bench.baselines import bare_rep, run_inprocess
+from scapyrpc.bench.loadgen import BenchError, Plan, RunResult, connect, run_clients
+from scapyrpc.cli.client_options import add_curve_options
+from scapyrpc.wire.curve import KeyFileError, client_keys
+from scapyrpc.testing import LaunchError, ManagedServer
+from scapyrpc.bench.report import Progress, Row, ratios, render, summarise, to_json
 
 CPUS = os.cpu_count() or 1
 
@@ -135,7 +135,7 @@ class Runner:
     def run(self, workload: str, config: Config) -> Row:
         label = f"{workload}: {config.label}"
         if config.kind == "inprocess":
-            from ..service import API_MAJOR, API_MINOR, version_handler
+            from scapyrpc.packets.service import API_MAJOR, API_MINOR, version_handler
 
             plan = self.plan(workload, "", version_handler(API_MAJOR, API_MINOR))
             return summarise(config.label, workload, run_inprocess(plan, self._tick(label)), None, in_process=True)

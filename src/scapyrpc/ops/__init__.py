@@ -1,0 +1,1 @@
+"""Running it: logs, Prometheus metrics, systemd notifications and status."""

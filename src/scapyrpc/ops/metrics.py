@@ -1,0 +1,142 @@
+"""Prometheus metrics of the broker: what was answered, how fast, and the state of the queue and pool.
+
+`Recorder` is what the event loop touches per reply: one dict lookup and two list
+updates, no lock, no library call. Everything else is already plain data in the
+broker (`Broker.stats`, `Broker.gone`) and its core (queue, in-flight jobs,
+workers, restarts). prometheus_client reads all of it only when scraped, through
+`Collector`, in its own HTTP server thread (`serve`), so a scrape costs the loop
+nothing but the GIL for the moment it copies a dict or list (single C-level
+copies, atomic against the loop's updates). prometheus_client is imported only
+when metrics are asked for.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from scapyrpc.broker.core import REASONS
+
+if TYPE_CHECKING:
+    from scapyrpc.broker.shell import Broker
+
+# request latency buckets (seconds): a get_version takes ~0.1 ms, a large pcap seconds, the deadline 10 s
+BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+MAX_NOTES = 1000  # distinct (method, outcome) pairs kept apart; workers send few, a bound all the same
+OTHER = b"other other"
+
+
+class MetricsError(Exception):
+    """The metrics port could not be opened (one line for the operator)."""
+
+
+class Recorder:
+    """Replies by their worker's note (`protocol.note`: b"METHOD OUTCOME"), with a latency histogram."""
+
+    def __init__(self) -> None:
+        # note -> per-bucket counts (BUCKETS, then +Inf), then the sum of seconds
+        self.replies: dict[bytes, list[float]] = {}
+
+    def replied(self, note: bytes, seconds: float) -> None:
+        row = self.replies.get(note)
+        if row is None:
+            row = self._row(note)
+        row[bisect.bisect_left(BUCKETS, seconds)] += 1
+        row[-1] += seconds
+
+    def _row(self, note: bytes) -> list[float]:
+        if len(self.replies) >= MAX_NOTES or b" " not in note:
+            note = OTHER
+        return self.replies.setdefault(note, [0] * (len(BUCKETS) + 1) + [0.0])
+
+
+class Collector:
+    """The broker's figures as Prometheus metric families, read at scrape time."""
+
+    def __init__(self, broker: Broker, recorder: Recorder) -> None:
+        self.broker = broker
+        self.recorder = recorder
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+        broker, core = self.broker, self.broker.core
+        stats = broker.stats.copy()
+        rows = [(note, list(row)) for note, row in list(self.recorder.replies.items())]
+
+        requests = CounterMetricFamily("scapyrpc_requests", "Requests answered by a worker, by method and outcome "
+                                       "(ok, or the JSON-RPC error code)", labels=["method", "outcome"])
+        by_method: dict[str, list[float]] = {}
+        for note, row in rows:
+            method, _, outcome = note.decode("ascii", "replace").partition(" ")
+            requests.add_metric([method, outcome], sum(row[:-1]))
+            total = by_method.setdefault(method, [0.0] * len(row))
+            for i, value in enumerate(row):
+                total[i] += value
+        yield requests
+        latency = HistogramMetricFamily("scapyrpc_request_duration_seconds", "From the broker accepting a request "
+                                        "to the worker's reply, by method", labels=["method"])
+        for method, row in sorted(by_method.items()):
+            cumulative, buckets = 0.0, []
+            for bound, count in zip((*map(str, BUCKETS), "+Inf"), row[:-1]):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            latency.add_metric([method], buckets, row[-1])
+        yield latency
+        refused = CounterMetricFamily("scapyrpc_refused", "Requests the broker answered itself, by reason",
+                                      labels=["reason"])
+        for reason in REASONS:
+            refused.add_metric([reason], stats.get(reason, 0))
+        yield refused
+        yield CounterMetricFamily("scapyrpc_received_requests", "Requests read from clients",
+                                  value=stats.get("requests", 0))
+        yield CounterMetricFamily("scapyrpc_received_bytes", "Bytes of requests read from clients",
+                                  value=stats.get("bytes_in", 0))
+        yield CounterMetricFamily("scapyrpc_sent_bytes", "Bytes of replies sent to clients",
+                                  value=stats.get("bytes_out", 0))
+        yield GaugeMetricFamily("scapyrpc_requests_in_flight", "Requests handed to a worker and not yet answered",
+                                value=len(core.inflight))
+        yield GaugeMetricFamily("scapyrpc_queued_requests", "Requests waiting for a worker", value=core.queue.count)
+        yield GaugeMetricFamily("scapyrpc_queued_bytes", "Bytes of requests waiting for a worker",
+                                value=core.queue.bytes)
+        workers = GaugeMetricFamily("scapyrpc_workers", "Workers in the pool (not leaving), local or remote",
+                                    labels=["location"])
+        alive = [w.local for w in list(core.workers.values()) if not w.leaving]
+        workers.add_metric(["local"], sum(alive))
+        workers.add_metric(["remote"], len(alive) - sum(alive))
+        yield workers
+        restarts = CounterMetricFamily("scapyrpc_worker_restarts", "Local worker processes replaced, by why the "
+                                       "last one ended", labels=["reason"])
+        for reason, count in sorted(core.restarts.copy().items()):
+            restarts.add_metric([reason], count)
+        yield restarts
+        gone = CounterMetricFamily("scapyrpc_workers_gone", "Workers that left the pool, by reason",
+                                   labels=["reason", "location"])
+        for (reason, local), count in sorted(broker.gone.copy().items()):
+            gone.add_metric([reason, "local" if local else "remote"], count)
+        yield gone
+
+
+class MetricsServer:
+    """prometheus_client's HTTP server in a daemon thread, serving the broker's metrics at /metrics."""
+
+    def __init__(self, broker: Broker, recorder: Recorder, bind: str, port: int) -> None:
+        from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(Collector(broker, recorder))  # type: ignore[arg-type]
+        ProcessCollector(registry=registry)  # the broker's CPU, memory and descriptors
+        self._server, self._thread = start_http_server(port, addr=bind, registry=registry)
+        self._thread.name = "scapyrpc-metrics"
+        host = bind if ":" not in bind else f"[{bind}]"
+        self.url = f"http://{host}:{self._server.server_port}/metrics"
+
+    def close(self) -> None:
+        """Stop serving, without waiting on this thread for the server's next poll (up to 0.5 s)."""
+        threading.Thread(target=self._stop, name="scapyrpc-metrics-stop", daemon=True).start()
+
+    def _stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,203 @@
+"""The Scapy Server methods as plain functions: JSON-ready values in, JSON-ready values out.
+
+No transport here. Each function takes the method's parameters *without* the
+version handler (the RPC layer strips it) and returns a JSON-serialisable
+result, or raises `ServiceError` / `InputSyntaxError`. `METHODS` is the
+public method table; parameter names are what `supported_methods` reports.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any, Callable
+
+from scapyrpc.packets import definitions
+from scapyrpc.packets import dissect
+from scapyrpc.packets import field_engine
+from scapyrpc.packets import model
+from scapyrpc.packets.expressions import scapy_dialect
+from scapyrpc.packets import pcap
+from scapyrpc.packets import templates
+from scapyrpc.packets.encoding import decode_base64
+from scapyrpc.packets.errors import ServiceError
+from scapyrpc.version import PACKAGE_VERSION
+
+API_MAJOR = "1"
+API_MINOR = "02"
+API_VERSION = f"{API_MAJOR}.{API_MINOR}"
+ACCEPTED_API_VERSIONS = (("1", "01"), ("1", "02"))
+
+
+def version_handler(major: str, minor: str) -> str:
+    """The reference handler formula: base64(md5(major+minor+major+minor))."""
+    digest = hashlib.md5(f"{major}{minor}{major}{minor}".encode()).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+VALID_HANDLERS = frozenset(version_handler(ma, mi) for ma, mi in ACCEPTED_API_VERSIONS)
+
+
+def get_version() -> dict:
+    return {"version": API_VERSION, "built_by": f"scapyrpc {PACKAGE_VERSION}"}
+
+
+def get_version_handler(client_v_major: Any, client_v_minor: Any) -> str:
+    return version_handler(str(client_v_major), str(client_v_minor))
+
+
+def supported_methods(method_name: str = "all") -> dict | bool:
+    if method_name == "all":
+        return {name: [len(params), list(params)] for name, params in METHOD_PARAMS.items()}
+    return isinstance(method_name, str) and method_name in METHODS
+
+
+def build_pkt(pkt_model_descriptor: list) -> dict:
+    return dissect.packet_result(model.build_packet(pkt_model_descriptor))
+
+
+def build_pkt_ex(pkt_model_descriptor: list, extra_options: dict | None = None) -> dict:
+    pkt = model.build_packet(pkt_model_descriptor)
+    result = dissect.packet_result(pkt)
+    result["field_engine"] = field_engine.compile_for_packet(pkt, result, extra_options)
+    return result
+
+
+def reconstruct_pkt(binary_pkt_b64: str, model_descriptor: list | None = None) -> dict:
+    data = decode_base64(binary_pkt_b64, "packet")
+    pkt, edited = model.reconstruct_packet(data, model_descriptor or [])
+    if pkt is None:
+        return {"data": [], "binary": None}
+    return dissect.packet_result(pkt, dissection=not edited, exact=True)
+
+
+def read_pcap(pcap_base64: str) -> list:
+    records = pcap.read_pcap(decode_base64(pcap_base64, "pcap"))
+    return [{**dissect.packet_result(r.packet(), dissection=True), **r.fields()} for r in records]
+
+
+def write_pcap(packets_base64: list) -> str:
+    if not isinstance(packets_base64, list):
+        raise ServiceError("packets must be a list of base64 strings or packet objects")
+    records = [_pcap_record(p, f"packet {i}") for i, p in enumerate(packets_base64)]
+    return base64.b64encode(pcap.write_pcap(records)).decode("ascii")
+
+
+def _pcap_record(item: Any, where: str) -> pcap.Record:
+    """A packet to write: base64 text, or an object as `read_pcap` returns one
+    (`binary`, and optionally `time`, `linktype`, `wirelen`)."""
+    if not isinstance(item, dict):
+        return pcap.Record(decode_base64(item, where))
+    data = decode_base64(item.get("binary"), where)
+    linktype = item.get("linktype", pcap.DLT_EN10MB)
+    if isinstance(linktype, bool) or not isinstance(linktype, int) or not 0 <= linktype <= pcap.MAX_LINKTYPE:
+        raise ServiceError(f"{where}: linktype must be a number from 0 to {pcap.MAX_LINKTYPE}")
+    wirelen = item.get("wirelen")
+    if wirelen is not None and (isinstance(wirelen, bool) or not isinstance(wirelen, int)
+                                or not len(data) <= wirelen <= 0xFFFFFFFF):
+        raise ServiceError(f"{where}: wirelen must be a number from the packet's length to {0xFFFFFFFF}")
+    stamp = item.get("time")
+    if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, (str, int, float))):
+        raise ServiceError(f"{where}: time must be a number of seconds or decimal text")
+    return pcap.Record(data, None if stamp is None else str(stamp), linktype, wirelen)
+
+
+def get_definitions(def_filter: list | None = None) -> dict:
+    result = definitions.get_definitions(def_filter)
+    result.update(field_engine.definitions())
+    return result
+
+
+def get_payload_classes(pkt_model_descriptor: list) -> list:
+    return definitions.payload_classes(model.last_layer_class(pkt_model_descriptor))
+
+
+def get_tree() -> dict:
+    return definitions.get_tree()
+
+
+def get_all() -> dict:
+    return definitions.get_all()
+
+
+def check_update_of_dbs(db_md5: str, field_md5: str) -> bool:
+    return definitions.check_update(db_md5, field_md5)
+
+
+def get_templates() -> list:
+    return templates.list_templates()
+
+
+def get_template(template: dict) -> str:
+    return templates.get_template(template)
+
+
+def load_instruction_parameter_values(
+    pkt_model_descriptor: list, vm_instructions_model: dict, parameter_id: str
+) -> dict:
+    # The choices need only the layers' classes and field names: the model is checked and
+    # its layers made as build_pkt makes them, but the packet is not dissected.
+    pkt = model.build_packet(pkt_model_descriptor)
+    return field_engine.parameter_values(pkt, vm_instructions_model, parameter_id)
+
+
+def decompile_vm_raw(pkt_binary_base64: str, vm_raw: dict) -> dict:
+    # The packet is only checked: compiled offsets are numbers and decompile back to numbers.
+    decode_base64(pkt_binary_base64, "packet")
+    return field_engine.decompile(vm_raw)
+
+
+def shut_down() -> str:
+    """The server stops after this reply: `rpc.handle` marks it (`Reply.shutdown`) and the
+    worker sends it to the broker as a stop-the-server reply."""
+    return "Server shut down command received - server had shut down"
+
+
+METHODS: dict[str, Callable[..., Any]] = {
+    "get_version": get_version,
+    "get_version_handler": get_version_handler,
+    "supported_methods": supported_methods,
+    "build_pkt": build_pkt,
+    "build_pkt_ex": build_pkt_ex,
+    "reconstruct_pkt": reconstruct_pkt,
+    "read_pcap": read_pcap,
+    "write_pcap": write_pcap,
+    "get_definitions": get_definitions,
+    "get_payload_classes": get_payload_classes,
+    "get_tree": get_tree,
+    "get_all": get_all,
+    "check_update_of_dbs": check_update_of_dbs,
+    "check_update": check_update_of_dbs,
+    "get_templates": get_templates,
+    "get_template": get_template,
+    "load_instruction_parameter_values": load_instruction_parameter_values,
+    "decompile_vm_raw": decompile_vm_raw,
+    "shut_down": shut_down,
+}
+
+# Methods that never take the version handler.
+HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down"})
+
+
+def _params(fn: Callable[..., Any]) -> tuple[str, ...]:
+    import inspect
+
+    return tuple(inspect.signature(fn).parameters)
+
+
+# name -> parameter names, computed once at import.
+METHOD_PARAMS: dict[str, tuple[str, ...]] = {name: _params(fn) for name, fn in METHODS.items()}
+
+
+def warm_up() -> None:
+    """Build every per-process cache before the first request (called by workers at start)."""
+    from scapyrpc.packets import registry
+
+    registry.load()
+    registry.registry()
+    scapy_dialect.warm_up()
+    dissect.warm_up()
+    definitions.warm_up()
+    templates.warm_up()
+    field_engine.warm_up()
+    build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}, {"id": "Raw"}])
