@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from scapyrpc.packets import field_engine
 from scapyrpc.packets import registry
 from scapyrpc.packets import service
+from scapyrpc.wire import contract
 from scapyrpc.config.options import BrokerConfig
 
 registry.load()
@@ -32,7 +33,7 @@ FE = field_engine.definitions()
 FE_INSTRUCTIONS = {i["id"]: i["parameters"] for i in FE["feInstructions"]}
 FE_PARAMETERS = {p["id"]: p for p in FE["feInstructionParameters"]}
 FE_GLOBALS = [p["id"] for p in FE["feParameters"]]
-HANDLER = min(service.VALID_HANDLERS)
+HANDLER = min(contract.VALID_HANDLERS)
 # every method but the one that stops the server
 METHODS = sorted(set(service.METHODS) - {"shut_down"})
 MAX_FRAMES = BrokerConfig().max_frames
@@ -103,7 +104,7 @@ def envelopes(draw: st.DrawFn) -> bytes:
 
 def call(method: str, *params: Any, request_id: Any = "f") -> bytes:
     """A request in the GUI shape (handler first) for the methods that take one."""
-    args = list(params) if method in service.HANDLERLESS else [HANDLER, *params]
+    args = list(params) if method in contract.HANDLERLESS else [HANDLER, *params]
     return dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": args})
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 import zmq
 
+from scapyrpc.wire.contract import HANDLERLESS, split_version
+
 # Methods the GUI calls without the version handler first (API.md section 3).
-# service.HANDLERLESS, written again: the client must not import the service (and Scapy with it)
-HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down"})
 
 
 class ScapyRpcError(Exception):
@@ -73,7 +73,7 @@ class ScapyClient:
         self._sock = sock
         if self._handshake:
             self.server_version = self.get_version()["version"]
-            major, minor = self.server_version.split(".", 1)
+            major, minor = split_version(self.server_version)
             self.handler = self.get_version_handler(major, minor)
 
     def close(self) -> None:

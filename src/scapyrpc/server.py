@@ -10,7 +10,6 @@ reopens the log file.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import signal
 import socket
 import sys
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import zmq
 
+from scapyrpc.wire import endpoints
 from scapyrpc.wire import curve
 from scapyrpc.ops import logs
 from scapyrpc.broker.shell import Broker
@@ -32,22 +32,6 @@ if TYPE_CHECKING:
     from scapyrpc.gateway.app import RunningGateway
 
 __all__ = ["ScapyServer", "Scapy_server", "ServerConfig"]
-
-
-def local_endpoint(bound: str) -> str:
-    """Where a worker on this host connects to reach an endpoint bound on all interfaces."""
-    for wildcard, loopback in (("tcp://0.0.0.0:", "tcp://127.0.0.1:"), ("tcp://[::]:", "tcp://[::1]:")):
-        if bound.startswith(wildcard):
-            return loopback + bound[len(wildcard):]
-    return bound
-
-
-def _loopback_endpoint(endpoint: str) -> bool:
-    host = endpoint.split("://", 1)[-1].rpartition(":")[0].strip("[]")
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return not endpoint.startswith("tcp://")  # ipc: this host only
 
 
 def _server_ip() -> str:
@@ -91,7 +75,7 @@ class ScapyServer:
             broker.bind()
             if cfg.workers > 0:
                 worker_keys = (admission.pair[0], *local_keys) if admission is not None and local_keys else None
-                pool = LocalPool(local_endpoint(broker.backend_endpoint), cfg.worker, broker, worker_keys, cfg.log)
+                pool = LocalPool(endpoints.reachable_locally(broker.backend_endpoint), cfg.worker, broker, worker_keys, cfg.log)
                 broker.attach(pool)
                 pool.start()
             loop = asyncio.get_running_loop()
@@ -165,10 +149,10 @@ class ScapyServer:
         """Say so when a port is reachable from other hosts without CurveZMQ."""
         if cfg.curve.curve_secret_key is not None:
             return
-        if not _loopback_endpoint(broker.frontend_endpoint):
+        if not endpoints.parse(broker.frontend_endpoint).this_host_only:
             print(f"scapyrpc: warning: {broker.frontend_endpoint} is open to other hosts without CurveZMQ "
                   "(anyone who reaches it can use this server; see --curve-secret-key)", file=sys.stderr, flush=True)
-        if broker.backend_endpoint.startswith("tcp://") and not _loopback_endpoint(broker.backend_endpoint):
+        if not endpoints.parse(broker.backend_endpoint).this_host_only:
             print(f"scapyrpc: warning: workers may join at {broker.backend_endpoint} from any host without "
                   "CurveZMQ, and would receive every request (see --curve-workers)", file=sys.stderr, flush=True)
 

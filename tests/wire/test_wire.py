@@ -76,7 +76,7 @@ def test_eight_concurrent_clients_get_their_own_replies(server: ServerProcess) -
 
 
 def raw_local(major: str) -> bytes:
-    from scapyrpc.packets.service import version_handler
+    from scapyrpc.wire.contract import version_handler
 
     return orjson.dumps(version_handler(major, "0"))
 

@@ -41,6 +41,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import hostile_requests as hostile
 from conftest import WIRE_FUZZ, ServerProcess, wait_for, zmq_socket
 from scapyrpc.packets import service
+from scapyrpc.wire import contract
 from scapyrpc.wire.jsonrpc import PEEK_PARSE_BYTES
 
 LIMIT = 32 * 1024  # --max-request-bytes of the fuzz server: below PEEK_PARSE_BYTES, so most refused ones are parsed
@@ -224,7 +225,7 @@ class Wire:
         tag = self._next_tag()
         self.sock.send_multipart([tag, b"", b'{"jsonrpc":"2.0","id":"s","method":"get_version"}'])
         reply = self._receive(tag)
-        assert orjson.loads(reply[-1])["result"]["version"] == service.API_VERSION
+        assert orjson.loads(reply[-1])["result"]["version"] == contract.API_VERSION
 
     def _next_tag(self) -> bytes:
         self.seq += 1

@@ -135,7 +135,7 @@ class Runner:
     def run(self, workload: str, config: Config) -> Row:
         label = f"{workload}: {config.label}"
         if config.kind == "inprocess":
-            from scapyrpc.packets.service import API_MAJOR, API_MINOR, version_handler
+            from scapyrpc.wire.contract import API_MAJOR, API_MINOR, version_handler
 
             plan = self.plan(workload, "", version_handler(API_MAJOR, API_MINOR))
             return summarise(config.label, workload, run_inprocess(plan, self._tick(label)), None, in_process=True)

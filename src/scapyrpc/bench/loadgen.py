@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from scapyrpc.wire import contract
+
 HANDSHAKE_TIMEOUT_MS = 5000
 BIG_REPLY = 64 * 1024  # error replies are small: a bigger reply is a result, not parsed
 TIMEOUT_KIND = "no reply (client timeout)"
@@ -138,11 +140,9 @@ def handshake(sock: Any) -> str:
     import zmq
 
     try:
-        sock.send(b'{"jsonrpc":"2.0","id":"1","method":"get_version"}')
-        version = orjson.loads(sock.recv())["result"]["version"]
-        major, minor = str(version).split(".", 1)
-        sock.send(orjson.dumps({"jsonrpc": "2.0", "id": "2", "method": "get_version_handler",
-                                "params": [major, minor]}))
+        sock.send(contract.VERSION_REQUEST)
+        major, minor = contract.split_version(orjson.loads(sock.recv())["result"]["version"])
+        sock.send(contract.handler_request(major, minor))
         handler = orjson.loads(sock.recv())["result"]
     except zmq.Again:
         raise BenchError("no answer to get_version within "

@@ -25,6 +25,8 @@ import struct
 import zmq
 from zmq.utils.monitor import parse_monitor_message
 
+from scapyrpc.wire import endpoints
+
 log = logging.getLogger("scapyrpc.broker")
 
 _SO_ATTACH_FILTER = 26
@@ -51,16 +53,15 @@ def raise_fd_limit() -> int:
 
 def listening_socket(endpoint: str) -> socket.socket | None:
     """A bound, listening TCP socket for `tcp://host:port`, or None for other transports."""
-    if not endpoint.startswith("tcp://"):
+    parsed = endpoints.parse(endpoint)
+    if parsed.transport != "tcp":
         return None
-    host, _, port = endpoint[len("tcp://"):].rpartition(":")
-    host = host.strip("[]")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    address = {"*": "0.0.0.0", "": "0.0.0.0"}.get(host, host)
+    address = parsed.bind_address
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((address, 0 if port in ("*", "0") else int(port)))
+        sock.bind((address, 0 if parsed.port == "*" else int(parsed.port)))
         sock.listen(100)
     except OSError:
         sock.close()

@@ -34,6 +34,7 @@ from zmq.auth.asyncio import AsyncioAuthenticator
 from scapyrpc.wire import curve
 from scapyrpc.wire import frames as p
 from scapyrpc.broker import core
+from scapyrpc.wire import endpoints
 from scapyrpc.wire.endpoints import is_loopback
 from scapyrpc.config.options import BrokerConfig
 from scapyrpc.broker.connections import RESERVED_FDS, ConnectionGate, listening_socket, raise_fd_limit
@@ -133,7 +134,7 @@ class Broker:
         listener = listening_socket(frontend)
         if listener is not None:  # our own listening socket, so the gate can close it (gate.py)
             self.front.setsockopt(zmq.USE_FD, os.dup(listener.fileno()))  # libzmq closes its copy
-            frontend = f"{frontend.rpartition(':')[0]}:{listener.getsockname()[1]}"
+            frontend = str(endpoints.parse(frontend).with_port(listener.getsockname()[1]))
         self.gate = ConnectionGate(self.front, listener, max(1, limit))
         if self.admission is not None:  # CurveZMQ: a ZAP handler on this loop admits the peers
             self.authenticator = curve.start_authenticator(self.ctx, self.admission)

@@ -17,6 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from scapyrpc.wire import endpoints
 from scapyrpc.pool.cpus import usable_cpus
 
 MiB = 1024 * 1024
@@ -168,8 +169,7 @@ class ServerConfig:
 
     @property
     def frontend(self) -> str:
-        host = f"[{self.bind}]" if ":" in self.bind and not self.bind.startswith("[") else self.bind
-        return f"tcp://{host}:{self.port or '*'}"
+        return endpoints.tcp(self.bind, self.port)
 
 
 @dataclass(frozen=True)

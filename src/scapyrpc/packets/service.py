@@ -9,7 +9,6 @@ public method table; parameter names are what `supported_methods` reports.
 from __future__ import annotations
 
 import base64
-import hashlib
 from typing import Any, Callable
 
 from scapyrpc.packets import definitions
@@ -22,21 +21,7 @@ from scapyrpc.packets import templates
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.version import PACKAGE_VERSION
-
-API_MAJOR = "1"
-API_MINOR = "02"
-API_VERSION = f"{API_MAJOR}.{API_MINOR}"
-ACCEPTED_API_VERSIONS = (("1", "01"), ("1", "02"))
-
-
-def version_handler(major: str, minor: str) -> str:
-    """The reference handler formula: base64(md5(major+minor+major+minor))."""
-    digest = hashlib.md5(f"{major}{minor}{major}{minor}".encode()).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-VALID_HANDLERS = frozenset(version_handler(ma, mi) for ma, mi in ACCEPTED_API_VERSIONS)
-
+from scapyrpc.wire.contract import API_VERSION, version_handler
 
 def get_version() -> dict:
     return {"version": API_VERSION, "built_by": f"scapyrpc {PACKAGE_VERSION}"}
@@ -175,8 +160,6 @@ METHODS: dict[str, Callable[..., Any]] = {
     "shut_down": shut_down,
 }
 
-# Methods that never take the version handler.
-HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down"})
 
 
 def _params(fn: Callable[..., Any]) -> tuple[str, ...]:

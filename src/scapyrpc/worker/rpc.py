@@ -34,6 +34,7 @@ from jsonrpcserver import Error, Result, Success, dispatch_to_response
 from jsonrpcserver.response import to_serializable_one
 
 from scapyrpc.packets import service
+from scapyrpc.wire import contract
 from scapyrpc.packets.errors import InputSyntaxError, ServiceError
 from scapyrpc.wire.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JSONRPC_INVALID_PARAMS, PARSE_ERROR, SCAPY_ERROR, STANDARD_MESSAGES, SYNTAX_ERROR, UNKNOWN_ERROR, error_body, is_request_id, scapy_error_body
 
@@ -44,7 +45,7 @@ LOGGED_ID_CHARS = 100  # of a request id in a log line (an id may be a long stri
 TOO_DEEP_MESSAGE = "request is nested too deeply to be read"
 REMOTE_SHUTDOWN_MESSAGE = "shut_down is only accepted from this host"
 WRONG_HANDLER_MESSAGE = (
-    f"Provided version handler does not correspond to the server's version ({service.API_VERSION}); "
+    f"Provided version handler does not correspond to the server's version ({contract.API_VERSION}); "
     "the client must be updated"
 )
 
@@ -255,9 +256,9 @@ def _valid_text(value: Any) -> bool:
 
 def _resolve_shape(request_id: Any, method: str, params: list) -> list:
     """Strip the version handler (GUI shape) or accept the seed shape (API.md section 3)."""
-    if method in service.HANDLERLESS or method not in _ARITY:
+    if method in contract.HANDLERLESS or method not in _ARITY:
         return params
-    if params and isinstance(params[0], str) and params[0] in service.VALID_HANDLERS:
+    if params and isinstance(params[0], str) and params[0] in contract.VALID_HANDLERS:
         return params[1:]
     if len(params) == _ARITY[method] + 1 and isinstance(params[0], str):
         raise _Refused(SCAPY_ERROR, scapy_error_body(request_id, WRONG_HANDLER_MESSAGE), method)
