@@ -16,8 +16,6 @@ import zmq
 
 from scapyrpc.wire.contract import HANDLERLESS, split_version
 
-# Methods the GUI calls without the version handler first (API.md section 3).
-
 
 class ScapyRpcError(Exception):
     """An error reply: `code` and `message` as the server sent them."""

@@ -111,7 +111,7 @@ class ManagedServer:
         return self.stderr_text()[-chars:].strip()
 
     def descendants(self) -> list:
-        """The live processes below the server (forkserver, workers), via psutil when available."""
+        """The live processes below the server (the zygote, workers), via psutil when available."""
         try:
             import psutil
         except ImportError:  # psutil is optional: then only the server itself is stopped

@@ -173,7 +173,3 @@ def _mixed(handler: str, variants: int) -> list[bytes]:
         frames.append(frame(i, *BUILDERS[name](handler, n % _VARIANTS.get(name, variants))))
     return frames
 
-
-def method_of(request: bytes) -> str:
-    """The method name of a prepared frame (for per-method error reporting)."""
-    return str(orjson.loads(request).get("method", "?"))

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from scapyrpc.cli.client_options import fail
 from scapyrpc.cli import call
 from scapyrpc.ops import logs
 from scapyrpc.cli import ping
@@ -39,10 +40,6 @@ def _worker_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "bench":
-        from scapyrpc.bench import main as bench_main
-
-        return bench_main(argv[1:], prog="scapyrpc bench")
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "serve")  # `scapyrpc -p 4507` and `python -m scapyrpc` mean serve
     parser = _Parser(prog="scapyrpc", description="scapyrpc: the TRex Scapy Server, rebuilt")
@@ -56,8 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     keygen.add_argument("directory", metavar="DIR")
     keygen.add_argument("--name", default="scapyrpc", help="file name of the pair (default: scapyrpc)")
     keygen.set_defaults(run=_keygen)
-    sub.add_parser("bench", help="load-test a server (see `scapyrpc bench --help`)")
-    args = parser.parse_args(argv)
+    sub.add_parser("bench", add_help=False, help="load-test a server (see `scapyrpc bench --help`)")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":  # its own options and help: `scapyrpc bench --help`
+        from scapyrpc.bench import main as bench_main
+
+        return bench_main(rest, prog="scapyrpc bench")
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if hasattr(args, "run"):  # ping, call, keygen
         return args.run(args)
     command = args.command
@@ -65,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         resolved = sources.resolve(ServerConfig if command == "serve" else RemoteWorkerConfig, args, os.environ,
                                     command)
     except sources.SettingsError as exc:
-        print(f"scapyrpc {command}: {exc}", file=sys.stderr)
-        return 2
+        return fail(command, str(exc), 2)
     for warning in resolved.warnings:
         print(f"scapyrpc {command}: warning: {warning}", file=sys.stderr)
     if args.print_config:
@@ -76,9 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         logs.configure(config.log)
     except OSError as exc:  # e.g. -l in a directory this user cannot write
-        print(f"scapyrpc {command}: cannot open the log file {config.log.log_file}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return 2
+        return fail(command, f"cannot open the log file {config.log.log_file}: {exc.strerror or exc}", 2)
     if command == "worker":
         return _run_worker(config)
     return _serve(config)
@@ -92,8 +92,7 @@ def _serve(config: ServerConfig) -> int:
     try:
         check_options(config.http)
     except GatewayConfigError as exc:
-        print(f"scapyrpc serve: {exc}", file=sys.stderr)
-        return 2
+        return fail("serve", str(exc), 2)
     import zmq
 
     from scapyrpc.wire.curve import KeyFileError
@@ -101,11 +100,9 @@ def _serve(config: ServerConfig) -> int:
     try:
         return ScapyServer(config=config).activate()
     except (KeyFileError, MetricsError) as exc:
-        print(f"scapyrpc serve: {exc}", file=sys.stderr)
-        return 2
+        return fail("serve", str(exc), 2)
     except (OSError, zmq.ZMQError) as exc:  # port taken, bad address
-        print(f"scapyrpc: cannot serve on {config.frontend}: {exc}", file=sys.stderr)
-        return 2
+        return fail("serve", f"cannot serve on {config.frontend}: {exc}", 2)
 
 
 def _keygen(args: argparse.Namespace) -> int:
@@ -114,8 +111,7 @@ def _keygen(args: argparse.Namespace) -> int:
     try:
         public, secret = keygen(args.directory, args.name)
     except OSError as exc:
-        print(f"scapyrpc keygen: cannot write into {args.directory}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return fail("keygen", f"cannot write into {args.directory}: {exc.strerror or exc}", 2)
     print(f"public key (give it to peers): {public}\nsecret key (keep it):         {secret}")
     return 0
 
@@ -132,8 +128,7 @@ def _run_worker(config: RemoteWorkerConfig) -> int:
         if config.curve_server_key is not None:
             worker_keys = (curve.public_key(config.curve_server_key), *curve.key_pair(config.curve_secret_key))
     except curve.KeyFileError as exc:
-        print(f"scapyrpc worker: {exc}", file=sys.stderr)
-        return 2
+        return fail("worker", str(exc), 2)
     options = WorkerOptions(backend=config.connect, config=config.worker, reconnect=True, stop_on_interrupt=True,
                             curve=worker_keys)
     while run(options) == "retired":  # a remote worker retired for recycling starts afresh

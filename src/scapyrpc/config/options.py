@@ -2,7 +2,7 @@
 
 Each field says its default, its help and the values it accepts; the command
 line is built from these dataclasses (`add_options`, `from_values`), so are the
-environment variables and the TOML file (`settings.py`), and the broker, its
+environment variables and the TOML file (`config.sources`), and the broker, its
 core, the pool and the workers take the parts they need as they are — nothing
 is copied field by field. A setting's name is its field's name with dashes
 (`max-queue`), which is also its long option. Fields marked `flag=False` are
@@ -17,7 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from scapyrpc.wire import endpoints
+from scapyrpc.wire import endpoints, frames
 from scapyrpc.pool.cpus import usable_cpus
 
 MiB = 1024 * 1024
@@ -41,7 +41,7 @@ def option(default: Any = dataclasses.MISSING, help: str = "", *, flags: tuple[s
 
 @dataclass(frozen=True)
 class Limits:
-    """What a worker refuses to build or read (API.md section 9)."""
+    """What a worker refuses to build or read (docs/api.md, "Limits")."""
 
     max_payload_bytes: int = option(1 * MiB, "largest generated payload (BYTES generators)", minimum=0)
     max_pcap_bytes: int = option(64 * MiB, "largest pcap accepted by read_pcap", minimum=0)
@@ -64,7 +64,7 @@ class WorkerConfig:
 
 @dataclass(frozen=True)
 class BrokerConfig:
-    """The broker's bounds and timings; its core (`scheduler.py`) reads them as they are."""
+    """The broker's bounds and timings; its core (`broker.core`) reads them as they are."""
 
     request_timeout: float = option(10.0, "seconds a request may wait for a worker, and then run", metavar="S",
                                     positive=True)
@@ -87,10 +87,11 @@ class BrokerConfig:
     # tuning constants: not on the command line
     prefetch_window: float = option(0.05, "a busy worker is handed its next request early only while "
                                           "its current one is this young (s)", flag=False)
-    heartbeat_interval: float = option(1.0, "seconds between the broker's heartbeats; workers beat every "
-                                            "protocol.HEARTBEAT_INTERVAL (1 s), and liveness counts in these",
+    heartbeat_interval: float = option(frames.HEARTBEAT_INTERVAL, "seconds between the broker's heartbeats, and "
+                                       "the unit liveness counts in (workers beat at the wire's interval)",
                                        flag=False)
-    heartbeat_liveness: int = option(3, "missed heartbeats before a worker counts as gone", flag=False)
+    heartbeat_liveness: int = option(frames.HEARTBEAT_LIVENESS, "missed heartbeats before a worker counts as gone",
+                                     flag=False)
     exit_grace: float = option(0.5, "seconds a dead worker's last reply may still be crossing the sockets", flag=False)
     startup_timeout: float = option(60.0, "seconds a local worker may take to say READY", flag=False)
     drain_timeout: float | None = option(None, "graceful-stop bound (default: request_timeout + 1 s)", flag=False)
@@ -112,7 +113,7 @@ class CurveConfig:
 
 @dataclass(frozen=True)
 class HttpConfig:
-    """The HTTP gateway and browser editor (`http_gateway.py`), off unless given a port."""
+    """The HTTP gateway and browser editor (`gateway.app`), off unless given a port."""
 
     http: int | None = option(None, "serve the browser editor, POST /rpc and a WebSocket on PORT (0: any free port)",
                               metavar="PORT", shown="off", minimum=0, maximum=65535)
@@ -229,7 +230,7 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
     """One option per field of `cls` (nested ones flattened), its default shown in the help.
 
     Nothing is required here and an option not given stays `dataclasses.MISSING`, so the
-    other sources (`settings.py`) can fill it."""
+    other sources (`config.sources`) can fill it."""
     for dest, f, kind in leaves(cls):
         meta = f.metadata
         if not meta.get("flag", True):

@@ -5,7 +5,7 @@
   ready (matched by id by the client), several in flight per connection.
 - `GET /definitions`: `get_definitions(null)`, cached while `check_update_of_dbs`
   says the protocol DB (md5s from `get_all`) is current; ETag = md5 of the body.
-- `GET /` and `/static/...`: the editor, gzip-compressed, from `web_assets`.
+- `GET /` and `/static/...`: the editor, gzip-compressed, from `assets`.
 
 Requests are handed as bytes to a `RequestSink` (the broker); one HTTP request or
 one WebSocket connection is one client. Nothing here knows about ZeroMQ or Scapy.

@@ -49,7 +49,7 @@ def scapy_error_body(request_id: Any, message: str) -> bytes:
 
 
 def is_request_id(value: Any) -> bool:
-    """API.md section 2: an id is a string or a number (null, or no id, is answered with null).
+    """docs/api.md, "Envelope": an id is a string or a number (null, or no id, is answered with null).
     A number JSON cannot carry back (1e999 reads as infinity) is not an id."""
     if value is None or isinstance(value, str):
         return True
