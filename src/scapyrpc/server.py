@@ -132,10 +132,11 @@ class ScapyServer:
         cfg = self.config
         if cfg.http.http is None:
             return None
-        from scapyrpc.gateway.app import start_gateway  # aiohttp is imported only when it is used
+        from scapyrpc.gateway.app import Bounds, start_gateway  # aiohttp is imported only when it is used
 
         try:
-            gateway = await start_gateway(broker, cfg.http, cfg.broker.max_request_bytes)
+            bounds = Bounds(cfg.broker.max_request_bytes, cfg.broker.max_client_backlog_bytes)
+            gateway = await start_gateway(broker, cfg.http, bounds)
         except BaseException:
             broker.stop()
             await serving

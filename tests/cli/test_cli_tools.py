@@ -127,10 +127,11 @@ def test_call_bad_json_is_a_usage_error() -> None:
 
 def test_help_shows_defaults_and_names() -> None:
     serve = " ".join(scapyrpc("serve", "--help").stdout.split())
-    for default in ("4507", "*", "10.0", "1000", "16 MiB", "100000", "the CPUs this process may use"):
+    for default in ("4507; at most 65535", "*", "10.0; at most 3600", "1000; at most 1000000",
+                    "16 MiB; at most 1024 MiB", "100000; at most 10000000", "the CPUs this process may use; at most 1024"):
         assert f"(default: {default})" in serve
     worker = " ".join(scapyrpc("worker", "--help").stdout.split())
-    assert "recycle a worker after it served N requests (0: never) (default: 0)" in worker
+    assert "recycle a worker after it served N requests (0: never) (default: 0; at most 2147483648)" in worker
     assert "memory grew past MB" in worker
     assert "(default: tcp://127.0.0.1:4507)" in scapyrpc("ping", "--help").stdout
     assert scapyrpc("bench", "--help").stdout.startswith("usage: scapyrpc bench ")

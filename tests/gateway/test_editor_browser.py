@@ -553,25 +553,41 @@ def test_a_cooked_capture_is_edited_in_its_own_link_type(page, tmp_path: Path) -
 
 
 def test_a_capture_whose_reply_is_megabytes_opens(page, tmp_path: Path) -> None:  # noqa: ANN001
-    """Four copies of the retransmission capture in one file: read_pcap's reply over the editor's
-    WebSocket is several megabytes, and every packet is listed with its size."""
+    """Four copies of the retransmission capture in one file: the request is too large for a
+    WebSocket message, so it goes to POST /rpc, whose reply is several megabytes; every packet
+    is listed with its size."""
     import struct
 
     records = raw_records(CAPTURES / "tcp_retransmit.pcap") * 4
     path = tmp_path / "four.pcap"
     path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1) + b"".join(
         struct.pack("<IIII", sec, frac, len(frame), wirelen) + frame for sec, frac, wirelen, frame in records))
-    replies: list[int] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: replies.append(len(payload))))
-    page.evaluate("() => window.scapyrpcEditor.rpc.ws.close()")  # reconnect, so the listener sees the socket
-    expect(page.locator("#connection-state")).to_have_text("Connected")
-    page.set_input_files("#open-file-input", str(path))
+    with page.expect_response(lambda r: r.url.endswith("/rpc")) as posted:
+        page.set_input_files("#open-file-input", str(path))
+    assert posted.value.status == 200 and len(posted.value.body()) > 4 * 1024 * 1024
     last = len(records) - 1
     expect(page.locator(f"#pcap-packet-{last}")).to_contain_text(f"({len(records[last][3])} bytes)", timeout=30000)
-    assert max(replies) > 4 * 1024 * 1024
     page.click(f"#pcap-packet-{last}")
     assert tab_state(page, "result.value.binary") == base64.b64encode(records[last][3]).decode()
     expect(page.locator("#connection-state")).to_have_text("Connected")
+
+
+def test_a_websocket_reply_of_megabytes_is_received(page) -> None:  # noqa: ANN001
+    """A 1 MiB generated payload: build_pkt_ex's reply (the frame and the payload in base64) is
+    about 2.8 MB, one WebSocket message, and the socket goes on serving."""
+    sizes: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: sizes.append(len(payload))))
+    page.evaluate("() => window.scapyrpcEditor.rpc.ws.close()")  # reconnect, so the listener sees the socket
+    expect(page.locator("#connection-state")).to_have_text("Connected")
+    append_layer(page, "Raw")
+    page.click("#Ether-Raw-load")
+    page.select_option("#payloadChoiceType", "random_bytes")
+    page.fill("#patternSize", str(1 << 20))
+    page.click("#payloadButtonSave")
+    expect(page.locator(".hex-status")).to_contain_text(f"{14 + (1 << 20)} bytes", timeout=30000)
+    assert max(sizes) > 2_500_000
+    set_field(page, "#Ether-type", "IPv4")
+    expect(page.locator("#Ether-type")).to_have_value("IPv4")
 
 
 def test_figures_edit_to_hex_and_page_load(browser, editor_url: str, tmp_path: Path) -> None:  # noqa: ANN001

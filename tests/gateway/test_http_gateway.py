@@ -223,17 +223,17 @@ def gateway_client(options: HttpConfig, sink: EchoSink) -> TestClient:
 
 
 def test_token_is_required_beyond_loopback() -> None:
-    with pytest.raises(GatewayConfigError, match="--http-token is required"):
+    with pytest.raises(GatewayConfigError, match="--http-token-file \\(or --http-token\\) is required"):
         Gateway(EchoSink(), HttpConfig(http_bind="0.0.0.0"), assets={})
     done = subprocess.run([sys.executable, "-m", "scapyrpc", "serve", "--http", "0", "--http-bind", "0.0.0.0"],
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "--http-token is required" in done.stderr
+    assert done.returncode == 2 and "(or --http-token) is required" in done.stderr
 
 
 def test_token_is_checked_on_every_request() -> None:
     async def scenario() -> None:
         sink = EchoSink()
-        async with gateway_client(HttpConfig(http_bind="0.0.0.0", http_token="s3cret"), sink) as client:
+        async with gateway_client(HttpConfig(http_bind="0.0.0.0", http_token="s3cret-s3cret-s3cret"), sink) as client:
             body = b'{"jsonrpc":"2.0","id":1,"method":"get_version"}'
             json_type = {"Content-Type": "application/json"}
             for path in ("/", "/static/app.css", "/definitions", "/ws"):
@@ -242,11 +242,11 @@ def test_token_is_checked_on_every_request() -> None:
             wrong = {**json_type, "Authorization": "Bearer nope"}
             assert (await client.post("/rpc", data=body, headers=wrong)).status == 401
             assert sink.seen == []
-            right = {**json_type, "Authorization": "Bearer s3cret"}
+            right = {**json_type, "Authorization": "Bearer s3cret-s3cret-s3cret"}
             resp = await client.post("/rpc", data=body, headers=right)
             assert resp.status == 200 and await resp.read() == body
             assert (await client.get("/?token=nope", allow_redirects=False)).status == 401
-            login = await client.get("/?token=s3cret", allow_redirects=False)
+            login = await client.get("/?token=s3cret-s3cret-s3cret", allow_redirects=False)
             assert login.status == 303 and login.headers["Location"] == "/"
             assert "HttpOnly" in login.headers["Set-Cookie"] and "SameSite=Strict" in login.headers["Set-Cookie"]
             assert (await client.get("/")).status == 200  # the cookie now rides along
@@ -281,7 +281,7 @@ def test_shutdown_over_http_stops_the_server() -> None:
 @pytest.mark.skipif(_server_ip() == "127.0.0.1", reason="this host has no address beyond loopback to call from")
 def test_shutdown_over_http_from_another_host_is_refused_however_it_is_spelled() -> None:
     other = _server_ip()
-    server = ServerProcess("--http", "0", "--http-bind", "0.0.0.0", "--http-token", "t0ken", workers=1)
+    server = ServerProcess("--http", "0", "--http-bind", "0.0.0.0", "--http-token", "t0ken-t0ken-t0ken", workers=1)
     try:
         url = next(line.split(" ", 1)[1] for line in server.banner if line.startswith("Editor: "))
         port = url.rstrip("/").rsplit(":", 1)[1]
@@ -289,13 +289,13 @@ def test_shutdown_over_http_from_another_host_is_refused_however_it_is_spelled()
         refusal = {"code": -32098, "message": "Scapy Server: shut_down is only accepted from this host"}
         for body in (b'{"jsonrpc":"2.0","id":"bye","method":"shut_down"}',
                      b'{"jsonrpc":"2.0","id":"bye","method":"shut\\u005fdown"}'):
-            status, reply = run(post, remote, body, Authorization="Bearer t0ken")
+            status, reply = run(post, remote, body, Authorization="Bearer t0ken-t0ken-t0ken")
             assert status == 200 and json.loads(reply) == {"jsonrpc": "2.0", "id": "bye", "error": refusal}
-            ws_reply = run(ws_call, remote, body, Authorization="Bearer t0ken")
+            ws_reply = run(ws_call, remote, body, Authorization="Bearer t0ken-t0ken-t0ken")
             assert json.loads(ws_reply)["error"] == refusal
         assert server.proc.poll() is None
         status, reply = run(post, url, b'{"jsonrpc":"2.0","id":"bye","method":"shut\\u005fdown"}',
-                            Authorization="Bearer t0ken")
+                            Authorization="Bearer t0ken-t0ken-t0ken")
         assert "result" in json.loads(reply)  # from this host it is honoured
         assert server.proc.wait(30) == 0
     finally:

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import resource
 import socket
 import struct
+from collections import deque
 
 import zmq
 from zmq.utils.monitor import parse_monitor_message
@@ -69,17 +71,55 @@ def listening_socket(endpoint: str) -> socket.socket | None:
     return sock
 
 
+class ListenerDoor:
+    """A listening socket's door: closed, the kernel drops new connection attempts (a socket filter
+    that lets nothing in), so a full server spends nothing on them; open, they are accepted."""
+
+    def __init__(self, listener: socket.socket | None) -> None:
+        self.listener = listener
+        self.closed = False
+
+    def close_door(self) -> None:
+        self._set(True)
+
+    def open_door(self) -> None:
+        self._set(False)
+
+    def _set(self, drop: bool) -> None:
+        if self.listener is not None and drop != self.closed:
+            if drop:
+                self.listener.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, _DROP_PROGRAM)
+            else:
+                self.listener.setsockopt(socket.SOL_SOCKET, _SO_DETACH_FILTER, 0)
+        self.closed = drop
+
+
+def _peer_host(fd: int) -> str:
+    """The remote address of the connection on descriptor `fd` (libzmq's), without taking it over."""
+    try:
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            return str(sock.getpeername()[0])
+    except OSError:
+        return "an unknown host"
+
+
 class ConnectionGate:
     """Counts the frontend's connections; closes the door at `limit`, opens it at 90 % of it."""
 
     def __init__(self, front: zmq.Socket, listener: socket.socket | None, limit: int, peer: str = "client") -> None:
         self.listener = listener
+        self.door = ListenerDoor(listener)
         self.peer = peer  # what its peers are, for the log
         self.limit = limit
         self.connections = 0
-        self.closed = False
         self.monitor = front.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | _REFUSED)
         self._refused_peers: set[str] = set()
+        self._peer_of: dict[int, str] = {}  # descriptor of an accepted connection -> the peer's host
+        self._failures: deque[int] = deque()  # handshake failures not yet matched to a connection
+
+    @property
+    def closed(self) -> bool:
+        return self.door.closed
 
     def drain(self) -> None:
         """Take every waiting monitor event and open or close the door."""
@@ -91,38 +131,33 @@ class ConnectionGate:
             event = message["event"]
             if event == zmq.EVENT_ACCEPTED:
                 self.connections += 1
+                self._peer_of[message["value"]] = _peer_host(message["value"])
             elif event == zmq.EVENT_DISCONNECTED:
                 self.connections -= 1
+                host = self._peer_of.pop(message["value"], "an unknown host")
+                if self._failures:
+                    self._refused(host, self._failures.popleft())
             else:
-                self._refused(message["endpoint"].decode(errors="replace"), event)
+                self._failures.append(event)
         if not self.closed and self.connections >= self.limit:
-            self._filter(True)
+            self.door.close_door()
             log.warning("%d client connections: new ones are refused until fewer than %d remain",
                         self.connections, int(self.limit * 0.9))
         elif self.closed and self.connections < self.limit * 0.9:
-            self._filter(False)
+            self.door.open_door()
             log.warning("%d client connections: accepting new ones again", self.connections)
 
-    def _refused(self, endpoint: str, event: int) -> None:
+    def _refused(self, host: str, event: int) -> None:
         """A peer failed the handshake (a plain client of a CurveZMQ server, an unknown key): log once
-        per host. For an accepted connection libzmq names the remote end in the event."""
-        peer = endpoint.rpartition(":")[0] or endpoint
-        if peer in self._refused_peers:
+        per host. libzmq's failure event names only our own endpoint; the connection that failed is
+        the next one to close (it is closed at once), whose peer was read when it was accepted."""
+        if host in self._refused_peers:
             return
         if len(self._refused_peers) > 10_000:
             self._refused_peers.clear()
-        self._refused_peers.add(peer)
+        self._refused_peers.add(host)
         why = "its key is not admitted" if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH else "no CurveZMQ handshake"
-        log.warning("refused a %s at %s: %s (logged once per host)", self.peer, endpoint, why)
-
-    def _filter(self, drop: bool) -> None:
-        if self.listener is None:
-            return
-        if drop:
-            self.listener.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, _DROP_PROGRAM)
-        else:
-            self.listener.setsockopt(socket.SOL_SOCKET, _SO_DETACH_FILTER, 0)
-        self.closed = drop
+        log.warning("refused a %s from %s: %s (logged once per host)", self.peer, host, why)
 
     def close(self) -> None:
         self.monitor.close(linger=0)

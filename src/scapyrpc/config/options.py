@@ -21,43 +21,52 @@ from scapyrpc.wire import endpoints, frames
 from scapyrpc.pool.cpus import usable_cpus
 
 MiB = 1024 * 1024
+GiB = 1024 * MiB
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", *, flags: tuple[str, ...] = (),
            metavar: str | None = None, flag: bool = True, default_factory: Callable[[], Any] | None = None,
            shown: str | None = None, minimum: float | None = None, maximum: float | None = None,
            positive: bool = False, choices: tuple[str, ...] | None = None, secret: bool = False,
-           alias: tuple[tuple[str, ...], Any, str] | None = None) -> Any:
+           alias: tuple[tuple[str, ...], Any, str] | None = None, zero: str | None = None) -> Any:
     """A configuration field: its default, its help, how the command line spells it (`flags`, which
     must include `--NAME`; `alias`: (flags, value, help) of a shorthand that sets one value), what
-    it accepts (`minimum`/`maximum` inclusive, `positive`: above 0, `choices`), and whether its
-    value is a `secret` that printouts hide."""
+    it accepts (`minimum`/`maximum` inclusive, `positive`: above 0, `choices`; `zero`: what 0 means
+    when 0 is allowed below `minimum`), and whether its value is a `secret` that printouts hide.
+    Every number has a `maximum`: a value that passes at start must not break the server later."""
     meta = {"help": help, "flags": flags, "metavar": metavar, "flag": flag, "shown": shown, "minimum": minimum,
-            "maximum": maximum, "positive": positive, "choices": choices, "secret": secret, "alias": alias}
+            "maximum": maximum, "positive": positive, "choices": choices, "secret": secret, "alias": alias,
+            "zero": zero}
     if default_factory is not None:
         return field(default_factory=default_factory, metadata=meta)
     return field(default=default, metadata=meta)
+
+
+MIN_WORKER_MEMORY_MB = 256  # a worker with less address space cannot import Scapy: it would die starting, forever
 
 
 @dataclass(frozen=True)
 class Limits:
     """What a worker refuses to build or read (docs/api.md, "Limits")."""
 
-    max_payload_bytes: int = option(1 * MiB, "largest generated payload (BYTES generators)", minimum=0)
-    max_pcap_bytes: int = option(64 * MiB, "largest pcap accepted by read_pcap", minimum=0)
-    max_pcap_packets: int = option(100_000, "most packets read from one pcap", minimum=0)
+    max_payload_bytes: int = option(1 * MiB, "largest generated payload (BYTES generators)", minimum=0,
+                                    maximum=256 * MiB)
+    max_pcap_bytes: int = option(64 * MiB, "largest pcap accepted by read_pcap", minimum=0, maximum=4 * GiB)
+    max_pcap_packets: int = option(100_000, "most packets read from one pcap", minimum=0, maximum=10_000_000)
 
 
 @dataclass(frozen=True)
 class WorkerConfig:
     """How a worker serves and when it retires (local pool workers and `scapyrpc worker`)."""
 
-    max_requests_per_worker: int = option(0, "recycle a worker after it served N requests (0: never)", minimum=0)
+    max_requests_per_worker: int = option(0, "recycle a worker after it served N requests (0: never)", minimum=0,
+                                          maximum=2**31)
     max_worker_rss_mb: int = option(0, "recycle a worker whose memory grew past MB after a request (0: never)",
-                                    metavar="MB", minimum=0)
-    max_worker_memory_mb: int = option(1024, "address space a worker may use (Scapy and its caches take about "
-                                             "280 MB): a request that needs more is answered 'out of memory' "
-                                             "and the worker is recycled (0: no limit)", metavar="MB", minimum=0)
+                                    metavar="MB", minimum=0, maximum=1024 * 1024)
+    max_worker_memory_mb: int = option(1024, "address space a worker may use (a worker needs about 256 MB to "
+                                             "start): a request that needs more is answered 'out of memory' "
+                                             "and the worker is recycled (0: no limit)", metavar="MB",
+                                       minimum=MIN_WORKER_MEMORY_MB, zero="no limit", maximum=1024 * 1024)
     limits: Limits = field(default_factory=Limits)
     test_methods: bool = option(False, argparse.SUPPRESS)
 
@@ -67,21 +76,26 @@ class BrokerConfig:
     """The broker's bounds and timings; its core (`broker.core`) reads them as they are."""
 
     request_timeout: float = option(10.0, "seconds a request may wait for a worker, and then run", metavar="S",
-                                    positive=True)
+                                    positive=True, maximum=3600)
     max_queue: int = option(1000, "requests waiting for a worker; when full, the heaviest client's newest "
-                                  "request makes room for a lighter client's, else 'server busy'", minimum=0)
-    max_queued_bytes: int = option(256 * MiB, "bytes of requests waiting for a worker, in total", minimum=0)
-    max_request_bytes: int = option(16 * MiB, "largest request, envelope frames included", positive=True)
+                                  "request makes room for a lighter client's, else 'server busy'", minimum=0,
+                            maximum=1_000_000)
+    max_queued_bytes: int = option(256 * MiB, "bytes of requests waiting for a worker, in total", minimum=0,
+                                   maximum=64 * GiB)
+    max_request_bytes: int = option(16 * MiB, "largest request, envelope frames included", positive=True,
+                                    maximum=1 * GiB)
     max_frames: int = option(8, "frames per request message (a REQ client sends 3 with the routing id); "
-                                "a message with more is dropped unanswered and logged once per peer", minimum=2)
+                                "a message with more is dropped unanswered and logged once per peer", minimum=2,
+                             maximum=1024)
     max_client_backlog_bytes: int = option(64 * MiB, "bytes of large replies (64 KiB and up) a client has not "
-                                                     "read yet; past it its replies are dropped and logged", minimum=0)
+                                                     "read yet; past it its replies are dropped and logged", minimum=0,
+                                           maximum=64 * GiB)
     max_backlog_bytes: int = option(512 * MiB, "bytes of large replies not yet read, all clients together",
-                                    minimum=0)
+                                    minimum=0, maximum=64 * GiB)
     max_connections: int = option(4096, "client connections before new ones are refused at the listening "
                                         "socket, at most the file-descriptor limit less a reserve (0: that "
                                         "limit); libzmq's cost per connection grows with their number",
-                                  minimum=0)
+                                  minimum=0, maximum=1 << 20)
     allow_remote_shutdown: bool = option(False, "honour shut_down from peers beyond this host (loopback and "
                                                 "ipc peers always may)")
     # tuning constants: not on the command line
@@ -118,8 +132,26 @@ class HttpConfig:
     http: int | None = option(None, "serve the browser editor, POST /rpc and a WebSocket on PORT (0: any free port)",
                               metavar="PORT", shown="off", minimum=0, maximum=65535)
     http_bind: str = option("127.0.0.1", "address for --http", metavar="ADDR")
-    http_token: str | None = option(None, "token every HTTP request must carry (required beyond loopback)",
-                                    metavar="TOKEN", shown="", secret=True)
+    http_token: str | None = option(None, "token every HTTP request must carry (required beyond loopback; at least "
+                                          "16 characters); prefer --http-token-file, which keeps it off the command "
+                                          "line", metavar="TOKEN", shown="", secret=True)
+    http_token_file: str | None = option(None, "read --http-token from FILE (its first line)", metavar="FILE",
+                                         shown="")
+    http_max_connections: int = option(256, "HTTP and WebSocket connections before new ones are refused at the "
+                                            "listening socket (their descriptors come out of the same budget as "
+                                            "--max-connections)", minimum=1, maximum=65536)
+    http_max_held_bytes: int = option(256 * MiB, "bytes the HTTP side may hold for all its clients together: "
+                                                 "request bodies being received and replies not yet sent; past it "
+                                                 "new requests get 503", minimum=MiB, maximum=64 * 1024 * MiB)
+    http_max_message_bytes: int = option(1 * MiB, "largest WebSocket message (larger requests go to POST /rpc, "
+                                                  "as the editor sends them)", minimum=64 * 1024, maximum=1024 * MiB)
+    http_idle_timeout: float = option(15.0, "seconds an idle keep-alive connection stays open, and a new one may "
+                                            "take to send its request headers", metavar="S", positive=True,
+                                      maximum=3600)
+    http_body_timeout: float = option(60.0, "seconds a request body may take to arrive", metavar="S", positive=True,
+                                      maximum=3600)
+    http_send_timeout: float = option(60.0, "seconds a client may take to read a reply before its connection "
+                                            "is closed", metavar="S", positive=True, maximum=3600)
     max_inflight_per_socket: int = option(64, "a WebSocket is not read further while this many replies are owed",
                                           flag=False)
 
@@ -157,7 +189,7 @@ class ServerConfig:
                        flags=("-p", "--port", "--scapy-port", "-s"), metavar="PORT", minimum=0, maximum=65535)
     bind: str = option("*", "address to listen on (*: all interfaces)", metavar="ADDR")
     workers: int = option(help="local worker processes (0: remote workers only)", default_factory=usable_cpus,
-                          shown="the CPUs this process may use", minimum=0)
+                          shown="the CPUs this process may use", minimum=0, maximum=1024)
     backend: str | None = option(None, "endpoint workers connect to, e.g. tcp://*:4508 to let workers on other "
                                        "hosts join (default: a private ipc:// endpoint)", metavar="ENDPOINT", shown="")
     broker: BrokerConfig = field(default_factory=BrokerConfig)
@@ -239,7 +271,8 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
         assert "--" + name(f) in flags, f"{f.name}: its flags must include --{name(f)}"
         help_text = meta.get("help", "")
         if help_text != argparse.SUPPRESS and not required(f) and meta.get("shown") != "":
-            help_text = f"{help_text} (default: {meta.get('shown') or shown(f, default(f))})"
+            bound = f"; at most {shown(f, meta['maximum'])}" if meta.get("maximum") is not None else ""
+            help_text = f"{help_text} (default: {meta.get('shown') or shown(f, default(f))}{bound})"
         if meta.get("alias"):
             alias_flags, value, alias_help = meta["alias"]
             parser.add_argument(*alias_flags, dest=dest, action="store_const", const=value,

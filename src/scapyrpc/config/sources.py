@@ -39,6 +39,7 @@ else:  # pragma: no cover - Python 3.10
 ENV_PREFIX = "SCAPYRPC_"
 CONFIG_ENV = "SCAPYRPC_CONFIG"
 NOT_SETTINGS = frozenset({"SCAPYRPC_ARGS", CONFIG_ENV})  # the unit's extra arguments; the file itself
+MAX_CONFIG_BYTES = 64 * 1024  # a settings file is a few dozen lines; /dev/zero is not one
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -131,9 +132,13 @@ def _read_file(path: str, table: list[Setting], command: str) -> dict[str, Any]:
     """dest -> value of every key in the TOML file at `path`."""
     try:
         with open(path, "rb") as file:
-            data = tomllib.load(file)
+            raw = file.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise SettingsError(f"cannot read the config file {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise SettingsError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB: not a settings file")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
     by_name = {s.name: s for s in table}
@@ -196,10 +201,13 @@ def _checked(s: Setting, value: Any, where: str) -> Any:
         raise SettingsError(f"{where}: must be a finite number")
     if meta.get("positive") and value <= 0:
         raise SettingsError(f"{where}: must be more than 0")
+    if meta.get("zero") and value == 0:
+        return value
     if meta.get("minimum") is not None and value < meta["minimum"]:
-        raise SettingsError(f"{where}: must be {meta['minimum']:g} or more")
+        zero = f" (or 0: {meta['zero']})" if meta.get("zero") else ""
+        raise SettingsError(f"{where}: must be {options.shown(s.field, meta['minimum'])} or more{zero}")
     if meta.get("maximum") is not None and value > meta["maximum"]:
-        raise SettingsError(f"{where}: must be {meta['maximum']:g} or less")
+        raise SettingsError(f"{where}: must be {options.shown(s.field, meta['maximum'])} or less")
     return value
 
 

@@ -9,8 +9,11 @@
 
 Requests are handed as bytes to a `RequestSink` (the broker); one HTTP request or
 one WebSocket connection is one client. Nothing here knows about ZeroMQ or Scapy.
-Security: only same-origin browser requests (Origin and Host checked, no CORS);
-beyond loopback a token is required and checked on every request.
+Security: only same-origin browser requests (Origin and Host checked, no CORS); beyond
+loopback a token or a session it opened is required (`auth`), checked before anything
+else is read. Bounds (docs/behaviour.md, "The HTTP side"): bodies are read by this
+module, never inflated, counted against one `budget` with the replies not yet sent;
+connections are counted, capped and timed by `connections`.
 """
 
 from __future__ import annotations
@@ -20,27 +23,34 @@ import base64
 import contextlib
 import gzip
 import hashlib
-import hmac
 import logging
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 from urllib.parse import urlsplit
 
 import orjson
 from aiohttp import WSMsgType, web
+from aiohttp.web_protocol import RequestPayloadError
 
-from scapyrpc.wire.endpoints import is_loopback
 from scapyrpc.config.options import MiB, HttpConfig
-from scapyrpc.wire.jsonrpc import reply_id, scapy_error_body
+from scapyrpc.gateway import auth
 from scapyrpc.gateway.assets import Asset, load_assets
+from scapyrpc.gateway.budget import Budget, LogOnce, Reason
+from scapyrpc.gateway.connections import (SECURITY_HEADERS, SERVER_NAME, ConnectionTable, QuietRequestHandler,
+                                          listen)
+from scapyrpc.wire.endpoints import is_loopback
+from scapyrpc.wire.jsonrpc import peek_id, reply_id, scapy_error_body
+
+__all__ = ["Bounds", "Gateway", "GatewayConfigError", "RequestSink", "RunningGateway", "call", "check_options",
+           "start_gateway"]
 
 log = logging.getLogger("scapyrpc.gateway")
 
-TOKEN_COOKIE = "scapyrpc_token"
 _DEFINITIONS_CLIENT = b"gateway:definitions"
-
+_CHUNK = 64 * 1024
+_ID_HEAD = 4096  # bytes of a refused body read to find the id its error reply echoes
 
 Reply = bytes | memoryview  # a large reply is a view of the worker's frame, not a copy
 
@@ -56,10 +66,24 @@ class GatewayConfigError(ValueError):
     """The gateway options are unsafe or inconsistent (e.g. no token beyond loopback)."""
 
 
-def check_options(options: HttpConfig) -> None:
-    """Refuse to serve beyond loopback without a token."""
-    if not is_loopback(options.http_bind) and not options.http_token:
-        raise GatewayConfigError(f"--http-bind {options.http_bind} is beyond loopback: --http-token is required")
+def check_options(options: HttpConfig) -> str | None:
+    """The token in force; refuse to serve beyond loopback without one, or with a bad one."""
+    try:
+        token = auth.load_token(options)
+    except auth.TokenError as exc:
+        raise GatewayConfigError(str(exc)) from None
+    if not is_loopback(options.http_bind) and not token:
+        raise GatewayConfigError(f"--http-bind {options.http_bind} is beyond loopback: --http-token-file (or "
+                                 "--http-token) is required")
+    return token
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The broker's bounds the gateway applies to its own clients too."""
+
+    max_request_bytes: int = 16 * MiB
+    max_client_backlog_bytes: int = 64 * MiB
 
 
 async def call(sink: RequestSink, client: bytes, body: bytes, remote: bool = False) -> Reply:
@@ -88,23 +112,36 @@ def _importmap_hash(index: Asset | None) -> str:
     return f" 'sha256-{base64.b64encode(hashlib.sha256(match.group(1)).digest()).decode()}'"
 
 
+class _Refused(Exception):
+    """A request the gateway answers itself (its body need not be read further)."""
+
+    def __init__(self, response: web.StreamResponse) -> None:
+        self.response = response
+
+
 class Gateway:
     """The aiohttp application and its handlers, bound to one sink."""
 
-    def __init__(self, sink: RequestSink, options: HttpConfig, max_request_bytes: int = 16 * MiB,
-                 assets: dict[str, Asset] | None = None) -> None:
-        check_options(options)
+    def __init__(self, sink: RequestSink, options: HttpConfig, bounds: Bounds | None = None,
+                 assets: dict[str, Asset] | None = None, port: int = 0,
+                 connections: ConnectionTable | None = None) -> None:
+        self.token = check_options(options)
         self.sink = sink
         self.options = options
-        self.max_request_bytes = max_request_bytes  # the broker's; bodies up to 4x reach it and get its error
+        self.bounds = bounds or Bounds()
         self.assets = load_assets() if assets is None else assets
+        self.sessions = auth.Sessions(port)
+        self.guesses = auth.Guesses()
+        self.budget = Budget(options.http_max_held_bytes)
+        self.connections = connections
+        self.complaints = LogOnce()
         self.csp = ("default-src 'self'; script-src 'self'" + _importmap_hash(self.assets.get("index.html"))
                     + "; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none';"
                     " base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
         self._definitions: tuple[bytes, bytes, str, tuple[str, str]] | None = None  # body, gzipped, etag, md5s
         self._definitions_lock = asyncio.Lock()
-        self.app = web.Application(client_max_size=4 * max_request_bytes,
-                                   middlewares=[self._guard])
+        self.app = web.Application(client_max_size=self.bounds.max_request_bytes, middlewares=[self._guard])
+        self.app.on_response_prepare.append(self._headers)
         self.app.add_routes([
             web.get("/", self._index),
             web.get("/static/{name:.+}", self._static),
@@ -122,45 +159,71 @@ class Gateway:
         name = urlsplit(f"//{host}").hostname or ""
         return is_loopback(name)
 
-    def _token_ok(self, request: web.Request) -> bool:
-        token = self.options.http_token
-        if not token:
-            return True
-        offered = request.cookies.get(TOKEN_COOKIE, "")
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            offered = auth[len("Bearer "):]
-        return hmac.compare_digest(offered.encode(), token.encode())
+    def _authorized(self, request: web.Request) -> bool:
+        """Whether the request carries the token (Bearer) or a session it opened (cookie)."""
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return auth.token_matches(header[len("Bearer "):], self.token or "")
+        return self.sessions.valid(request.cookies.get(self.sessions.cookie, ""))
 
     @web.middleware
-    async def _guard(self, request: web.Request, handler: Callable) -> web.StreamResponse:
+    async def _guard(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                     ) -> web.StreamResponse:
+        if self.connections is not None:
+            self.connections.busy(request.transport)
+        try:
+            return await self._checked(request, handler)
+        finally:
+            if self.connections is not None:
+                self.connections.idle(request.transport)
+
+    async def _checked(self, request: web.Request,
+                       handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         host = request.headers.get("Host", "")
         if not self._host_allowed(host):
             return web.Response(status=421, text="unexpected Host header\n")
         origin = request.headers.get("Origin")
         if origin is not None and (urlsplit(origin).netloc.lower() != host.lower() or not host):
             return web.Response(status=403, text="cross-origin requests are refused\n")
-        if self.options.http_token and request.path == "/" and "token" in request.query:
-            return self._login(request)
-        if not self._token_ok(request):
-            return web.Response(status=401, text="a valid token is required (open /?token=...)\n",
-                                headers={"WWW-Authenticate": "Bearer"})
-        response = await handler(request)
-        if not response.prepared:  # a WebSocket has sent its headers already
-            response.headers.setdefault("Content-Security-Policy", self.csp)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "no-referrer")
-            response.headers.setdefault("X-Frame-Options", "DENY")
+        if self.token:
+            peer = request.remote or "?"
+            wait = self.guesses.wait(peer)
+            if wait:
+                return web.Response(status=429, text="too many wrong tokens: wait\n",
+                                    headers={"Retry-After": str(int(wait) + 1)})
+            if request.path == "/" and "token" in request.query:
+                return self._login(request, peer)
+            if not self._authorized(request):
+                if request.headers.get("Authorization", "").startswith("Bearer "):
+                    self.guesses.failed(peer)
+                return web.Response(status=401, text="a valid token is required (open /?token=...)\n",
+                                    headers={"WWW-Authenticate": "Bearer"})
+        encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            return web.Response(status=415, text="compressed request bodies are not accepted\n")
+        try:
+            return await handler(request)
+        except _Refused as refused:
+            return refused.response
+
+    def _login(self, request: web.Request, peer: str) -> web.Response:
+        """`/?token=T` opens a session (a cookie of its own, never the token) and drops T from the address."""
+        if not auth.token_matches(request.query.get("token", ""), self.token or ""):
+            self.guesses.failed(peer)
+            return web.Response(status=401, text="wrong token\n")
+        self.guesses.succeeded(peer)
+        response = web.Response(status=303, headers={"Location": "/"})
+        response.set_cookie(self.sessions.cookie, self.sessions.open(), httponly=True, samesite="Strict", path="/")
         return response
 
-    def _login(self, request: web.Request) -> web.Response:
-        """`/?token=T` sets the token cookie and drops it from the address bar."""
-        offered = request.query.get("token", "")
-        if not hmac.compare_digest(offered.encode(), (self.options.http_token or "").encode()):
-            return web.Response(status=401, text="wrong token\n")
-        response = web.Response(status=303, headers={"Location": "/"})
-        response.set_cookie(TOKEN_COOKIE, offered, httponly=True, samesite="Strict", path="/")
-        return response
+    async def _headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Every response, errors included, says the same about itself; a WebSocket upgrade is left alone."""
+        response.headers["Server"] = SERVER_NAME
+        if response.status == 101:
+            return
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers.setdefault("Content-Security-Policy", self.csp)
 
     # ---- static files ----------------------------------------------------------------
 
@@ -194,21 +257,98 @@ class Gateway:
         """From beyond this host: its worker refuses shut_down (unless the server allows it)."""
         return not is_loopback(request.remote or "")
 
-    async def _rpc(self, request: web.Request) -> web.Response:
+    def _refuse(self, request: web.Request, status: int, body: bytes, reason: Reason | None = None) -> _Refused:
+        """Answer without reading the rest of the body (the connection is closed after)."""
+        if reason is not None:
+            peer = request.remote or "?"
+            self.complaints.warning(peer, reason, "HTTP client %s refused: %s", peer, reason.value)
+        response = web.Response(status=status, body=body, content_type="application/json")
+        response.force_close()
+        return _Refused(response)
+
+    def _too_large(self, request: web.Request, head: bytes, size: str) -> _Refused:
+        limit = self.bounds.max_request_bytes
+        return self._refuse(request, 200, scapy_error_body(
+            peek_id(head), f"request of {size} bytes exceeds the limit of {limit} bytes"))
+
+    def _busy(self, request: web.Request, head: bytes) -> _Refused:
+        return self._refuse(request, 503, scapy_error_body(peek_id(head), f"server busy: {Reason.FULL.value}"),
+                            Reason.FULL)
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        """The whole body, counted against the budget while it is held, within the body timeout."""
+        limit = self.bounds.max_request_bytes
+        length = request.content_length
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.http_body_timeout
+        if length is not None and length > limit:  # its head is read for the id the error reply echoes
+            try:
+                head = await asyncio.wait_for(request.content.read(_ID_HEAD), self.options.http_body_timeout)
+            except TimeoutError:
+                head = b""
+            raise self._too_large(request, head, str(length))
+        body = bytearray()
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise TimeoutError
+                chunk = await asyncio.wait_for(request.content.read(_CHUNK), remaining)
+                if not chunk:
+                    return bytes(body)
+                if len(body) + len(chunk) > limit:
+                    raise self._too_large(request, bytes(body[:_ID_HEAD]), f"more than {limit}")
+                if not self.budget.take(len(chunk)):
+                    raise self._busy(request, bytes(body[:_ID_HEAD]))
+                body += chunk
+        except TimeoutError:
+            raise self._refuse(request, 408, b"", Reason.SLOW_BODY) from None
+        finally:
+            self.budget.give(len(body))
+
+    async def _rpc(self, request: web.Request) -> web.StreamResponse:
         if request.content_type != "application/json":
             raise web.HTTPUnsupportedMediaType(text="POST /rpc takes Content-Type: application/json\n")
-        body = await request.read()
+        try:
+            body = await self._read_body(request)
+        except (ConnectionError, RequestPayloadError):  # the client left mid-body: nobody to answer
+            return web.Response(status=400)
         reply = await call(self.sink, b"http:" + uuid.uuid4().bytes, body, self._remote(request))
-        return web.Response(body=reply, content_type="application/json")
+        if not self.budget.take(len(reply)):
+            reply = scapy_error_body(reply_id(reply), f"server busy: {Reason.FULL.value}")
+            self.budget.take(len(reply))  # small: holding it briefly past the limit is what answering costs
+        try:
+            return await self._send_reply(request, reply)
+        finally:
+            self.budget.give(len(reply))
+
+    async def _send_reply(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(reply)
+        try:
+            await response.prepare(request)
+            await asyncio.wait_for(response.write(reply), self.options.http_send_timeout)
+            await response.write_eof()
+        except TimeoutError:
+            peer = request.remote or "?"
+            self.complaints.warning(peer, Reason.SLOW_READER, "HTTP client %s closed: %s", peer,
+                                    Reason.SLOW_READER.value)
+            if request.transport is not None:
+                request.transport.close()
+        except ConnectionError:
+            pass
+        return response
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=4 * self.max_request_bytes, heartbeat=30.0)
+        ws = web.WebSocketResponse(max_msg_size=self.options.http_max_message_bytes, heartbeat=30.0, compress=False)
         await ws.prepare(request)
+        if self.connections is not None:
+            self.connections.forever(request.transport)
         client = b"ws:" + uuid.uuid4().bytes
         remote = self._remote(request)
         slots = asyncio.Semaphore(self.options.max_inflight_per_socket)
-        outbox: asyncio.Queue[Reply] = asyncio.Queue()
-        writer = asyncio.create_task(self._ws_writer(ws, outbox, slots))
+        outbox = _Outbox(self, ws, request.remote or "?")
+        writer = asyncio.create_task(outbox.run(slots))
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -218,35 +358,18 @@ class Gateway:
                 else:
                     continue
                 await slots.acquire()  # backpressure: stop reading while too many replies are owed
-                self.sink.submit(client, body, outbox.put_nowait, remote)
+                self.sink.submit(client, body, outbox.put, remote)
         finally:
             self.sink.disconnect(client)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
+            outbox.drop()
         return ws
-
-    @staticmethod
-    async def _ws_writer(ws: web.WebSocketResponse, outbox: asyncio.Queue[Reply], slots: asyncio.Semaphore) -> None:
-        """Send each reply as one text message, in the order they come; a reply that cannot
-        be sent becomes an error reply to its request, so the socket goes on serving."""
-        while True:
-            body = await outbox.get()
-            try:
-                await ws.send_str(str(body, "utf-8", "replace"))
-            except (ConnectionError, RuntimeError):
-                return
-            except Exception as exc:
-                log.exception("a %d-byte reply could not be sent on a WebSocket", len(body))
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await ws.send_str(scapy_error_body(reply_id(body),
-                                                       f"reply could not be sent ({type(exc).__name__})").decode())
-            finally:
-                slots.release()
 
     # ---- definitions -----------------------------------------------------------------
 
-    async def _rpc_result(self, method: str, params: list) -> tuple[Reply, object]:
+    async def _rpc_result(self, method: str, params: list[Any]) -> tuple[Reply, object]:
         body = orjson.dumps({"jsonrpc": "2.0", "id": method, "method": method, "params": params})
         reply = await call(self.sink, _DEFINITIONS_CLIENT + b":" + uuid.uuid4().bytes, body)
         return reply, orjson.loads(reply).get("result")
@@ -284,26 +407,99 @@ class Gateway:
         return web.Response(body=body, content_type="application/json", headers=headers)
 
 
+class _Outbox:
+    """A WebSocket's replies waiting to be sent, in order: their bytes held against the gateway's
+    budget and, for this socket, against the per-client backlog (past it the socket is closed)."""
+
+    def __init__(self, gateway: Gateway, ws: web.WebSocketResponse, peer: str) -> None:
+        self.gateway = gateway
+        self.ws = ws
+        self.peer = peer
+        self.queue: asyncio.Queue[Reply] = asyncio.Queue()
+        self.held = 0
+
+    def put(self, body: Reply) -> None:
+        gateway = self.gateway
+        if self.held + len(body) > gateway.bounds.max_client_backlog_bytes:
+            gateway.complaints.warning(self.peer, Reason.BACKLOG, "WebSocket of %s closed: %s", self.peer,
+                                       Reason.BACKLOG.value)
+            asyncio.get_running_loop().create_task(self.ws.close())
+            return
+        if not gateway.budget.take(len(body)):
+            body = scapy_error_body(reply_id(body), f"server busy: {Reason.FULL.value}")
+            gateway.budget.take(len(body))
+        self.held += len(body)
+        self.queue.put_nowait(body)
+
+    async def run(self, slots: asyncio.Semaphore) -> None:
+        """Send each reply as one text message; a reply that cannot be sent becomes an error reply
+        to its request, so the socket goes on serving."""
+        timeout = self.gateway.options.http_send_timeout
+        while True:
+            body = await self.queue.get()
+            try:
+                await asyncio.wait_for(self.ws.send_str(str(body, "utf-8", "replace")), timeout)
+            except TimeoutError:
+                self.gateway.complaints.warning(self.peer, Reason.SLOW_READER, "WebSocket of %s closed: %s",
+                                                self.peer, Reason.SLOW_READER.value)
+                await self.ws.close()
+                return
+            except (ConnectionError, RuntimeError):
+                return
+            except Exception as exc:
+                log.exception("a %d-byte reply could not be sent on a WebSocket", len(body))
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await self.ws.send_str(scapy_error_body(
+                        reply_id(body), f"reply could not be sent ({type(exc).__name__})").decode())
+            finally:
+                self._release(len(body))
+                slots.release()
+
+    def _release(self, size: int) -> None:
+        self.held -= size
+        self.gateway.budget.give(size)
+
+    def drop(self) -> None:
+        """The socket is gone: what it still held is given back."""
+        while not self.queue.empty():
+            self._release(len(self.queue.get_nowait()))
+
+
 @dataclass
 class RunningGateway:
     runner: web.AppRunner
+    server: asyncio.base_events.Server
+    connections: ConnectionTable
     url: str
 
     async def stop(self) -> None:
+        self.server.close()
+        await self.connections.stop()
         await self.runner.cleanup()
 
 
-async def start_gateway(sink: RequestSink, options: HttpConfig, max_request_bytes: int) -> RunningGateway:
+async def start_gateway(sink: RequestSink, options: HttpConfig, bounds: Bounds) -> RunningGateway:
     """Serve the gateway on the running event loop; `url` tells where (port 0 picks a free one)."""
-    gateway = Gateway(sink, options, max_request_bytes)
-    runner = web.AppRunner(gateway.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, options.http_bind, options.http)
+    listener = listen(options.http_bind, options.http or 0)
+    port = listener.getsockname()[1]
+    table = ConnectionTable(listener, options.http_max_connections, options.http_idle_timeout)
     try:
-        await site.start()
+        gateway = Gateway(sink, options, bounds, port=port, connections=table)
+        runner = web.AppRunner(gateway.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
     except BaseException:
-        await runner.cleanup()
+        listener.close()
         raise
-    port = runner.addresses[0][1]
+    loop = asyncio.get_running_loop()
+    handler_options = {"keepalive_timeout": options.http_idle_timeout, "auto_decompress": False,
+                       "lingering_time": 2.0, "access_log": None}
+
+    def make_handler() -> QuietRequestHandler:
+        assert runner.server is not None
+        return QuietRequestHandler(runner.server, loop=loop, **handler_options)
+
+    server = await loop.create_server(table.factory(make_handler), sock=listener)
+    table.start()
     host = f"[{options.http_bind}]" if ":" in options.http_bind else options.http_bind
-    return RunningGateway(runner, f"http://{host}:{port}/")
+    return RunningGateway(runner, server, table, f"http://{host}:{port}/")
+

@@ -17,6 +17,7 @@ import zmq
 import zmq.asyncio
 import zmq.auth
 from zmq.auth.asyncio import AsyncioAuthenticator
+from zmq.utils import z85
 
 from scapyrpc.config.options import CurveConfig
 
@@ -38,13 +39,30 @@ def keygen(directory: str | os.PathLike[str], name: str = "scapyrpc") -> tuple[P
     return Path(public), Path(secret)
 
 
+def _valid(key: bytes | None) -> bool:
+    """A z85 CurveZMQ key: 40 characters that decode to 32 bytes."""
+    if not key or len(key) != 40:
+        return False
+    try:
+        return len(z85.decode(key)) == 32
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
 def _load(path: str | os.PathLike[str], secret: bool) -> tuple[bytes, bytes | None]:
     try:
         public, secret_key = zmq.auth.load_certificate(str(path))
     except (OSError, ValueError) as exc:
         raise KeyFileError(f"{path}: not a readable CurveZMQ certificate ({exc})") from None
-    if secret and not secret_key:
-        raise KeyFileError(f"{path}: holds no secret key (give the .key_secret file)")
+    if not _valid(public):
+        raise KeyFileError(f"{path}: its public key is not a CurveZMQ key (40 z85 characters)")
+    if secret:
+        if not secret_key:
+            raise KeyFileError(f"{path}: holds no secret key (give the .key_secret file)")
+        if not _valid(secret_key):
+            raise KeyFileError(f"{path}: its secret key is not a CurveZMQ key (40 z85 characters)")
+        if os.stat(path).st_mode & 0o077:
+            raise KeyFileError(f"{path}: a secret key readable or writable by other users (chmod 600 {path})")
     return public, secret_key
 
 

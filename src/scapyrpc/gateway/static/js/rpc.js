@@ -10,6 +10,8 @@ export class RpcError extends Error {
 
 /** How long a call waits for its reply: past this the server is taken for unresponsive. */
 export const CALL_TIMEOUT_MS = 60000;
+/** Requests larger than this go to POST /rpc: the server takes WebSocket messages of at most 1 MiB. */
+export const LARGE_REQUEST_CHARS = 512 * 1024;
 
 export class Rpc {
   constructor(url, { timeoutMs = CALL_TIMEOUT_MS } = {}) {
@@ -72,6 +74,8 @@ export class Rpc {
     const id = String(this.nextId++);
     const message = { jsonrpc: "2.0", id, method };
     if (params !== undefined) message.params = params;
+    const text = JSON.stringify(message);
+    if (text.length > LARGE_REQUEST_CHARS) return this.post(text, method);
     return new Promise((resolve, reject) => {
       if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
         reject(new RpcError(0, "not connected to the server"));
@@ -79,8 +83,29 @@ export class Rpc {
       }
       const timer = setTimeout(() => this.timedOut(id, method), this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.ws.send(JSON.stringify(message));
+      this.ws.send(text);
     });
+  }
+
+  /** A large request over POST /rpc (same reply, same errors), within the same timeout. */
+  async post(text, method) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    let reply;
+    try {
+      const response = await fetch("/rpc", {
+        method: "POST", body: text, credentials: "same-origin", signal: abort.signal,
+        headers: { "Content-Type": "application/json" },
+      });
+      reply = await response.json();
+    } catch (err) {
+      if (abort.signal.aborted) throw new RpcError(0, `no reply from the server to ${method} within ${Math.round(this.timeoutMs / 1000)} s`);
+      throw new RpcError(0, `the server refused ${method}: ${err.message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (reply.error) throw new RpcError(reply.error.code, reply.error.message);
+    return reply.result;
   }
 
   /** A call got no reply in time: it fails with a message, and the connection, which can no longer be

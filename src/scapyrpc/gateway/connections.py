@@ -1,0 +1,177 @@
+"""The HTTP side's connections: counted, capped at the listening socket, and timed.
+
+The gateway accepts on a listening socket of its own; every connection's protocol (aiohttp's
+request handler) is wrapped by `Tracked`, which counts it and holds its deadline:
+- a new connection must send a request's headers within the idle timeout, and so must a
+  kept-alive one after each reply (so neither idle nor trickling connections live long);
+- while a request is handled the handler's own timeouts apply (body, reading the reply);
+- a WebSocket lives by its heartbeats.
+At `--http-max-connections` the listening socket's door closes (the kernel drops new
+attempts) until fewer than nine tenths remain, as the ZeroMQ side does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from typing import Any, Callable
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from scapyrpc.broker.connections import ListenerDoor
+from scapyrpc.gateway.budget import LogOnce, Reason
+
+__all__ = ["ConnectionTable", "QuietRequestHandler", "Tracked", "listen"]
+
+log = logging.getLogger("scapyrpc.gateway")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+SERVER_NAME = "scapyrpc"
+
+
+def listen(host: str, port: int, backlog: int = 128) -> socket.socket:
+    """A bound, listening, non-blocking TCP socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class QuietRequestHandler(RequestHandler):
+    """aiohttp's handler, except that a request that is not HTTP gets a bare status line: no echo
+    of its bytes, the same headers as every other response, one log line per peer a minute."""
+
+    complaints = LogOnce()
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        peer = getattr(request, "remote", None) or "?"
+        if status >= 500:
+            log.error("error handling a request from %s", peer, exc_info=exc)
+        else:
+            self.complaints.warning(peer, Reason.BAD_REQUEST, "HTTP %d to %s: %s", status, peer,
+                                    Reason.BAD_REQUEST.value)
+        text = f"{status} {'Bad Request' if status == 400 else 'Error'}\n"
+        response = web.Response(status=status, text=text,
+                                headers={**SECURITY_HEADERS, "Server": SERVER_NAME})
+        response.force_close()
+        return response
+
+
+class Tracked(asyncio.Protocol):
+    """One connection: aiohttp's protocol inside, counted by `table`, closed at its deadline."""
+
+    def __init__(self, inner: RequestHandler, table: ConnectionTable) -> None:
+        self.inner = inner
+        self.table = table
+        self.transport: Any = None  # an asyncio or uvloop transport
+        self.deadline: float | None = None
+
+    # asyncio.Protocol, forwarded
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.table.opened(self)
+        self.inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self.inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.table.closed(self)
+        self.inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.inner.resume_writing()
+
+
+class ConnectionTable:
+    """Every open HTTP connection, their count against the cap, and their deadlines."""
+
+    def __init__(self, listener: socket.socket, limit: int, idle_timeout: float) -> None:
+        self.limit = limit
+        self.idle_timeout = idle_timeout
+        self.door = ListenerDoor(listener)
+        self.open: dict[Any, Tracked] = {}  # transport -> its connection
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.open)
+
+    def factory(self, make_handler: Callable[[], RequestHandler]) -> Callable[[], Tracked]:
+        return lambda: Tracked(make_handler(), self)
+
+    def opened(self, conn: Tracked) -> None:
+        assert conn.transport is not None
+        self.open[conn.transport] = conn
+        conn.deadline = time.monotonic() + self.idle_timeout
+        if self.count >= self.limit and not self.door.closed:
+            self.door.close_door()
+            log.warning("%d HTTP connections: new ones are refused until fewer than %d remain",
+                        self.count, int(self.limit * 0.9))
+
+    def closed(self, conn: Tracked) -> None:
+        if conn.transport is not None:
+            self.open.pop(conn.transport, None)
+        if self.door.closed and self.count < self.limit * 0.9:
+            self.door.open_door()
+            log.warning("%d HTTP connections: accepting new ones again", self.count)
+
+    def busy(self, transport: Any) -> None:
+        """A request began on `transport`: its handler's own timeouts apply until it is answered."""
+        conn = self.open.get(transport)
+        if conn is not None:
+            conn.deadline = None
+
+    def idle(self, transport: Any) -> None:
+        """A request on `transport` was answered: the next one must come within the idle timeout."""
+        conn = self.open.get(transport)
+        if conn is not None:
+            conn.deadline = time.monotonic() + self.idle_timeout
+
+    def forever(self, transport: Any) -> None:
+        """`transport` became a WebSocket: its heartbeats keep it, not a deadline."""
+        conn = self.open.get(transport)
+        if conn is not None:
+            conn.deadline = None
+
+    def start(self) -> None:
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            try:
+                await self._sweeper
+            except asyncio.CancelledError:
+                pass
+        self.door.listener = None
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.idle_timeout / 4))
+            now = time.monotonic()
+            for transport, conn in list(self.open.items()):
+                if conn.deadline is not None and conn.deadline < now:
+                    transport.close()
