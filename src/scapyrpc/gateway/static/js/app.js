@@ -146,7 +146,7 @@ function Tabs() {
 function Breadcrumb({ tab }) {
   const doc = tab.doc.value;
   const result = tab.result.value;
-  const size = result ? byteLength(result.binary) : 0;
+  const size = byteLength(result?.binary);
   const focus = (i) => S.collapseAll(tab, true, i);
   return html`<nav id="breadcrumb" class="breadcrumb" aria-label="Packet structure">
     <span>${size} bytes</span>

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { html } from "./html.js";
 import { app, setFe } from "./store.js";
-import { decodeHelp } from "./definitions.js";
+import { base64ToText } from "./bytes.js";
 import { toModel, feOptions, newInstruction } from "./document.js";
 import { errorText } from "./rpc.js";
 
@@ -56,7 +56,7 @@ function Instruction({ tab, index, instruction }) {
     <h3>${index + 1}. ${instruction.id}
       <button type="button" id=${`fe-${index}-remove`} aria-label=${`Remove instruction ${index + 1} ${instruction.id}`}
               onClick=${remove}>Remove</button></h3>
-    ${meta && meta.help ? html`<details class="fe-help"><summary>Help</summary><pre>${decodeHelp(meta.help)}</pre></details>` : null}
+    ${meta && meta.help ? html`<details class="fe-help"><summary>Help</summary><pre>${base64ToText(meta.help)}</pre></details>` : null}
     <div class="fe-params">${params.map((pid) => html`<${ParamInput} key=${pid} tab=${tab} index=${index} pid=${pid}
         value=${instruction.parameters[pid]} onCommit=${commit} />`)}</div>
   </li>`;

@@ -4,7 +4,7 @@ import { html } from "./html.js";
 import { app, editField, clearFieldError, moveLayer, deleteLayer } from "./store.js";
 import { fieldKind } from "./definitions.js";
 import { checkField } from "./validate.js";
-import { layerPath, isPrimitive, templateInstructions } from "./document.js";
+import { layerPath, isPrimitive, templateInstructions, builtLayer, builtField } from "./document.js";
 import { PayloadEditor } from "./payload.js";
 import { setFe } from "./store.js";
 import { errorText } from "./rpc.js";
@@ -44,7 +44,7 @@ export function LayerPane({ tab, index }) {
   const doc = tab.doc.value;
   const layer = doc.layers[index];
   const result = tab.result.value;
-  const layerResult = result && result.data[index] && result.data[index].id === layer.id ? result.data[index] : null;
+  const layerResult = builtLayer(doc, result, index);
   const meta = app.defs.value.protocols.get(layer.id);
   const path = layerPath(doc, index);
   const collapsed = !!tab.collapsed.value[path];
@@ -84,7 +84,7 @@ export function LayerPane({ tab, index }) {
 function FieldRow({ tab, index, meta, path, layerResult }) {
   const layer = tab.doc.value.layers[index];
   const id = `${path}-${meta.id}`;
-  const built = layerResult ? layerResult.fields.find((f) => f.id === meta.id) : null;
+  const built = builtField(layerResult, meta.id);
   const value = layer.fields[meta.id];
   const isSet = value !== undefined;
   const kind = fieldKind(meta);
@@ -249,7 +249,7 @@ function FieldMenu({ tab, index, meta, built, id, close }) {
     try {
       const layerId = doc.layers[index].id;
       const r = await app.rpc.call("build_pkt", [{ id: layerId, fields: [{ id: meta.id, value: { vtype: "RANDOM" } }] }]);
-      const f = r.data[0].fields.find((x) => x.id === meta.id);
+      const f = builtField(r.data[0], meta.id);
       const value = isPrimitive(f.value) ? f.hvalue : f.value;
       await editField(tab, index, meta.id, value);
     } catch (err) {

@@ -138,19 +138,15 @@ async function travel(tab, from, to) {
 export const undo = (tab) => travel(tab, tab.past, tab.future);
 export const redo = (tab) => travel(tab, tab.future, tab.past);
 
-export function appendLayer(tab, protocolId) {
-  const id = protocolId.trim();
-  const defs = app.defs.value;
-  if (!defs.protocols.has(id)) {
-    const byName = [...defs.protocols.values()].find((p) => p.name === id);
-    if (!byName) {
-      setError(tab, "append", `unknown protocol '${id}'`);
-      return Promise.resolve(false);
-    }
-    return appendLayer(tab, byName.id);
+/** Append the protocol named by `text` (its id or its name). */
+export function appendLayer(tab, text) {
+  const protocol = app.defs.value.protocol(text.trim());
+  if (!protocol) {
+    setError(tab, "append", `unknown protocol '${text.trim()}'`);
+    return Promise.resolve(false);
   }
   const doc = tab.doc.value;
-  return apply(tab, D.withLayers(doc, [...doc.layers, { id, fields: {} }]), { errorKey: "append" });
+  return apply(tab, D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: "append" });
 }
 
 export function moveLayer(tab, index, delta) {
@@ -257,7 +253,7 @@ export async function openPcap(tab, bytes, name) {
 /** Open packet `index` of a capture as it was read: its bytes are the file's until the user edits it. */
 export async function choosePcapPacket(tab, results, records, index, name) {
   app.dialog.value = null;
-  const doc = D.fromPacket(results[index], D.newDocument([]).fe);
+  const doc = D.fromPacket(results[index]);
   batch(() => {
     show(tab, doc, results[index]);
     tab.pcap.value = { records, index };
