@@ -2,7 +2,7 @@
 import { useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import * as S from "./store.js";
-import { app } from "./store.js";
+import { app, ErrorKey } from "./store.js";
 import * as D from "./document.js";
 import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
@@ -168,7 +168,7 @@ function protocolOptions(defs) {
 function AppendPane({ tab }) {
   const [text, setText] = useState("");
   const suggestions = tab.suggestions.value;
-  const error = tab.errors.value.append;
+  const error = tab.errors.value[ErrorKey.append];
   const append = async () => {
     if (!text.trim()) return;
     if (await S.appendLayer(tab, text)) setText("");
@@ -194,7 +194,7 @@ function PacketView({ tab }) {
   return html`<div class="packet-view">
     <section class="layers-panel" aria-label="Layers" id="fieldEditorScrollPane">
       <${Breadcrumb} tab=${tab} />
-      ${tab.errors.value.document ? html`<p class="error" role="alert" id="document-error">${tab.errors.value.document}</p>` : null}
+      ${tab.errors.value[ErrorKey.document] ? html`<p class="error" role="alert" id="document-error">${tab.errors.value[ErrorKey.document]}</p>` : null}
       ${doc.layers.map((_, i) => html`<${LayerPane} key=${`${i}:${doc.layers[i].id}`} tab=${tab} index=${i} />`)}
       <${AppendPane} tab=${tab} />
     </section>

@@ -2,7 +2,7 @@
 // help texts, the compiled program or its error, and import of a raw VM (decompile_vm_raw).
 import { useState } from "preact/hooks";
 import { html } from "./html.js";
-import { app, setFe } from "./store.js";
+import { app, setFe, ErrorKey } from "./store.js";
 import { base64ToText } from "./bytes.js";
 import { toModel, feOptions, newInstruction } from "./document.js";
 import { errorText } from "./rpc.js";
@@ -90,12 +90,12 @@ export function FieldEngineTab({ tab }) {
       if (decompiled.global_parameters && decompiled.global_parameters.cache_size !== undefined) {
         global.cache_size = String(decompiled.global_parameters.cache_size);
       }
-      await setFe(tab, { instructions, global }, "vm");
+      await setFe(tab, { instructions, global }, ErrorKey.vm);
     } catch (err) {
       setVmError(errorText(err));
     }
   };
-  const problem = tab.errors.value.fe || (fe && fe.error);
+  const problem = tab.errors.value[ErrorKey.fe] || (fe && fe.error);
   return html`<section class="fe-tab" aria-label="Field engine">
     <h2 class="panel-title">Global parameters</h2>
     <div class="fe-params">
@@ -119,6 +119,6 @@ export function FieldEngineTab({ tab }) {
     <label for="vm-raw">VM program (JSON, as in a TRex stream)</label>
     <textarea id="vm-raw" rows="4" value=${vmText} onInput=${(e) => setVmText(e.currentTarget.value)}></textarea>
     <button type="button" id="vm-import-button" onClick=${importVm}>Import VM</button>
-    ${vmError || tab.errors.value.vm ? html`<p class="error" role="alert" id="vm-error">${vmError || tab.errors.value.vm}</p>` : null}
+    ${vmError || tab.errors.value[ErrorKey.vm] ? html`<p class="error" role="alert" id="vm-error">${vmError || tab.errors.value[ErrorKey.vm]}</p>` : null}
   </section>`;
 }

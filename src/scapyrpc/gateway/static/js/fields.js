@@ -1,7 +1,7 @@
 // The layer stack: one collapsible pane per layer, a row per field, editors typed from get_definitions.
 import { useState, useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "./html.js";
-import { app, editField, clearFieldError, moveLayer, deleteLayer } from "./store.js";
+import { app, editField, clearFieldError, moveLayer, deleteLayer, ErrorKey } from "./store.js";
 import { fieldKind } from "./definitions.js";
 import { checkField } from "./validate.js";
 import { layerPath, isPrimitive, templateInstructions, builtLayer, builtField } from "./document.js";
@@ -52,7 +52,7 @@ export function LayerPane({ tab, index }) {
   const invalid = layerResult ? !layerResult.valid_structure || (layerResult.real_id && layerResult.real_id !== layer.id) : true;
   const toggle = () => (tab.collapsed.value = { ...tab.collapsed.value, [path]: !collapsed });
   const fields = meta ? meta.fields : (layerResult ? layerResult.fields.map((f) => ({ id: f.id, name: f.id })) : []);
-  const error = tab.errors.value[`layer:${index}`];
+  const error = tab.errors.value[ErrorKey.layer(index)];
   return html`
     <section id=${`${path}-pane`} class=${`layer ${invalid ? "invalid-layer" : ""} ${collapsed ? "collapsed" : "expanded"}`}
              aria-label=${`Layer ${title}`}>
@@ -91,7 +91,7 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
   const state = isSet ? "field-value-set" : meta.auto ? "field-value-auto" : "field-value-default";
   const selection = tab.selection.value;
   const selected = selection && selection.layer === index && selection.field === meta.id;
-  const error = tab.errors.value[`${index}:${meta.id}`];
+  const error = tab.errors.value[ErrorKey.field(index, meta.id)];
   const [menu, setMenu] = useState(false);
   const [payloadOpen, setPayloadOpen] = useState(false);
   const row = useRef(null);
@@ -146,7 +146,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   const commit = async (typed) => {
     const problem = typed === shown ? "" : checkField(kind, meta, typed);
     if (problem) {
-      tab.errors.value = { ...tab.errors.value, [`${index}:${meta.id}`]: problem };
+      tab.errors.value = { ...tab.errors.value, [ErrorKey.field(index, meta.id)]: problem };
       return;
     }
     let newValue = typed.trim() === "" ? undefined : expression ? { vtype: "EXPRESSION", expr: typed } : typed.trim();
@@ -253,7 +253,7 @@ function FieldMenu({ tab, index, meta, built, id, close }) {
       const value = isPrimitive(f.value) ? f.hvalue : f.value;
       await editField(tab, index, meta.id, value);
     } catch (err) {
-      tab.errors.value = { ...tab.errors.value, [`${index}:${meta.id}`]: errorText(err) };
+      tab.errors.value = { ...tab.errors.value, [ErrorKey.field(index, meta.id)]: errorText(err) };
     }
   };
   const reset = () => {

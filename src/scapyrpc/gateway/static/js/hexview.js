@@ -4,7 +4,7 @@ import { useState, useRef, useMemo } from "preact/hooks";
 import { html } from "./html.js";
 import { fromBase64, byteLength } from "./bytes.js";
 import { builtField } from "./document.js";
-import { setPacketBytes } from "./store.js";
+import { setPacketBytes, ErrorKey } from "./store.js";
 
 const ROW = 16;
 const ROW_HEIGHT = 20;
@@ -56,7 +56,7 @@ export function HexView({ tab }) {
   const rows = Math.ceil(bytes.length / ROW);
   const first = Math.max(0, Math.floor(scroll / ROW_HEIGHT) - 5);
   const last = Math.min(rows, first + VISIBLE_ROWS + 10);
-  const error = tab.errors.value.hex;
+  const error = tab.errors.value[ErrorKey.hex];
 
   const pick = (offset) => {
     setCaret(offset);

@@ -2,7 +2,7 @@
 // It produces the BYTES value objects of API.md section 5; the server generates the bytes.
 import { useState, useRef, useLayoutEffect } from "preact/hooks";
 import { html } from "./html.js";
-import { editField } from "./store.js";
+import { editField, ErrorKey } from "./store.js";
 import { textToBase64, base64ToText, toBase64 } from "./bytes.js";
 
 const TYPES = [
@@ -74,7 +74,7 @@ export function PayloadEditor({ tab, index, fieldId, value, built, close, id }) 
       return;
     }
     if (await editField(tab, index, fieldId, v)) close();
-    else setError(tab.errors.value[`${index}:${fieldId}`] || "the server refused this payload");
+    else setError(tab.errors.value[ErrorKey.field(index, fieldId)] || "the server refused this payload");
   };
   const cancel = () => {
     close();

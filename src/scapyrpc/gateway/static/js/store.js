@@ -15,6 +15,17 @@ export const app = {
   dialog: signal(null),
 };
 
+/** Where a tab shows an error: the keys of `tab.errors`. An edit made at a key clears its message. */
+export const ErrorKey = {
+  document: "document", // edits with no place of their own (undo, loads, recalculation); any success clears it
+  append: "append", // the append-layer box
+  hex: "hex", // bytes typed in the hex view
+  fe: "fe", // field-engine parameters and instructions
+  vm: "vm", // a raw VM imported into the field engine
+  layer: (index) => `layer:${index}`, // moving or deleting layer `index`
+  field: (index, fieldId) => `${index}:${fieldId}`, // field `fieldId` of layer `index`
+};
+
 let tabKeys = 0;
 
 export function makeTab(name, doc) {
@@ -75,7 +86,7 @@ function show(tab, doc, result) {
 }
 
 /** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
-export function apply(tab, doc, { errorKey = "document", history = true } = {}) {
+export function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) {
   const run = async () => {
     let built;
     try {
@@ -89,7 +100,7 @@ export function apply(tab, doc, { errorKey = "document", history = true } = {}) 
       tab.doc.value = doc;
       tab.result.value = built;
       setError(tab, errorKey, null);
-      if (errorKey !== "document") setError(tab, "document", null);
+      if (errorKey !== ErrorKey.document) setError(tab, ErrorKey.document, null);
       tab.revision.value++;
     });
     if (tab === activeTab()) updateFragment(tab);
@@ -119,11 +130,11 @@ async function refreshSuggestions(tab) {
 }
 
 export function editField(tab, index, fieldId, value) {
-  return apply(tab, D.withField(tab.doc.value, index, fieldId, value), { errorKey: `${index}:${fieldId}` });
+  return apply(tab, D.withField(tab.doc.value, index, fieldId, value), { errorKey: ErrorKey.field(index, fieldId) });
 }
 
 export function clearFieldError(tab, index, fieldId) {
-  setError(tab, `${index}:${fieldId}`, null);
+  setError(tab, ErrorKey.field(index, fieldId), null);
 }
 
 /** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current. */
@@ -142,11 +153,11 @@ export const redo = (tab) => travel(tab, tab.future, tab.past);
 export function appendLayer(tab, text) {
   const protocol = app.defs.value.protocol(text.trim());
   if (!protocol) {
-    setError(tab, "append", `unknown protocol '${text.trim()}'`);
+    setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'`);
     return Promise.resolve(false);
   }
   const doc = tab.doc.value;
-  return apply(tab, D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: "append" });
+  return apply(tab, D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: ErrorKey.append });
 }
 
 export function moveLayer(tab, index, delta) {
@@ -154,13 +165,13 @@ export function moveLayer(tab, index, delta) {
   const target = index + delta;
   if (index < 1 || target < 1 || target >= layers.length) return Promise.resolve(false);
   [layers[index], layers[target]] = [layers[target], layers[index]];
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: `layer:${index}` });
+  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
 }
 
 export function deleteLayer(tab, index) {
   if (index < 1) return Promise.resolve(false);
   const layers = tab.doc.value.layers.filter((_, i) => i !== index);
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: `layer:${index}` });
+  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
 }
 
 /** "Recalculate auto-values": unset every field Scapy computes (lengths, checksums). */
@@ -188,13 +199,13 @@ export async function setPacketBytes(tab, bytes) {
   try {
     result = await app.rpc.call("reconstruct_pkt", toBase64(bytes), linkLayer(tab.doc.value));
   } catch (err) {
-    setError(tab, "hex", errorText(err));
+    setError(tab, ErrorKey.hex, errorText(err));
     return false;
   }
-  return apply(tab, D.fromPacket(result, tab.doc.value.fe), { errorKey: "hex" });
+  return apply(tab, D.fromPacket(result, tab.doc.value.fe), { errorKey: ErrorKey.hex });
 }
 
-export function setFe(tab, fe, errorKey = "fe") {
+export function setFe(tab, fe, errorKey = ErrorKey.fe) {
   return apply(tab, D.withFe(tab.doc.value, fe), { errorKey });
 }
 
