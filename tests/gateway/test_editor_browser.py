@@ -364,6 +364,14 @@ def test_field_engine_instructions_added_removed_and_vm_imported(page) -> None: 
     expect(page.locator("#fe-compiled")).to_contain_text("fix_checksum_ipv4")
 
 
+def test_a_raw_vm_that_is_not_json_is_refused_inline(page) -> None:  # noqa: ANN001
+    page.click("#view-fe")
+    page.fill("#vm-raw", "{'instructions': []")
+    page.click("#vm-import-button")
+    expect(page.locator("#vm-error")).to_contain_text("not JSON")
+    expect(page.locator(".fe-instruction")).to_have_count(0)
+
+
 def test_tabs_link_and_scapy_code(page, editor_url: str) -> None:  # noqa: ANN001
     new_tcp_packet(page)
     set_field(page, "#Ether-IP-ttl", "32")

@@ -69,6 +69,32 @@ export function withFe(doc, fe) {
   return { ...doc, fe };
 }
 
+export function withFeGlobal(doc, id, value) {
+  return withFe(doc, { ...doc.fe, global: { ...doc.fe.global, [id]: value } });
+}
+
+export function withInstructions(doc, instructions) {
+  return withFe(doc, { ...doc.fe, instructions });
+}
+
+export function withInstructionParameter(doc, index, pid, value) {
+  return withInstructions(doc, doc.fe.instructions.map((ins, i) =>
+    i === index ? { ...ins, parameters: { ...ins.parameters, [pid]: value } } : ins));
+}
+
+/** The field engine of a decompiled raw VM (decompile_vm_raw): its instructions, parameters as text,
+ * and the global parameters of `fe` with the VM's cache size. */
+export function feFromVm(decompiled, fe) {
+  const instructions = (decompiled.instructions || []).map((i) => ({
+    id: i.id, parameters: Object.fromEntries(Object.entries(i.parameters || {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+  }));
+  const global = { ...fe.global };
+  if (decompiled.global_parameters && decompiled.global_parameters.cache_size !== undefined) {
+    global.cache_size = String(decompiled.global_parameters.cache_size);
+  }
+  return { instructions, global };
+}
+
 /** The desktop editor's `.trp` JSON (DocumentFile), so files move between the two editors. */
 export function toTrp(doc) {
   return {

@@ -4,7 +4,7 @@ import { useState, useRef, useMemo } from "preact/hooks";
 import { html } from "./html.js";
 import { fromBase64, byteLength } from "./bytes.js";
 import { builtField } from "./document.js";
-import { setPacketBytes, ErrorKey } from "./store.js";
+import { setPacketBytes, select, ErrorKey } from "./store.js";
 
 const ROW = 16;
 const ROW_HEIGHT = 20;
@@ -62,7 +62,7 @@ export function HexView({ tab }) {
     setCaret(offset);
     setNibble(null);
     const target = fieldAt(result, offset);
-    tab.selection.value = target ? { ...target, fromHex: true } : { start: offset };
+    select(tab, target ? { ...target, fromHex: true } : { start: offset });
   };
   const edit = async (digit) => {
     if (nibble === null) {

@@ -2,8 +2,8 @@
 // It produces the BYTES value objects of API.md section 5; the server generates the bytes.
 import { useState, useRef, useLayoutEffect } from "preact/hooks";
 import { html } from "./html.js";
-import { editField, ErrorKey } from "./store.js";
-import { textToBase64, base64ToText, toBase64 } from "./bytes.js";
+import { editField, fileBase64, ErrorKey } from "./store.js";
+import { textToBase64, base64ToText } from "./bytes.js";
 
 const TYPES = [
   ["text", "Text"],
@@ -82,7 +82,7 @@ export function PayloadEditor({ tab, index, fieldId, value, built, close, id }) 
   };
   const readFile = async (event) => {
     const file = event.currentTarget.files[0];
-    if (file) update({ file: toBase64(new Uint8Array(await file.arrayBuffer())) });
+    if (file) update({ file: await fileBase64(file) });
   };
   const generated = s.type !== "text" && s.type !== "file";
   return html`
