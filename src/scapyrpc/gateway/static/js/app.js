@@ -67,8 +67,8 @@ function Toolbar({ tab }) {
         ${item("menu-redo", "Redo (Ctrl+Shift+Z)", () => S.redo(tab), !tab.future.length)}
       <//>
       <${Menu} label="Action" id="action-menu">
-        ${item("expandAllBtn", "Expand all", () => S.collapseAll(tab, false))}
-        ${item("collapseAllBtn", "Collapse all", () => S.collapseAll(tab, true))}
+        ${item("menu-expand-all", "Expand all", () => S.collapseAll(tab, false))}
+        ${item("menu-collapse-all", "Collapse all", () => S.collapseAll(tab, true))}
         ${item("menu-recalculate", "Recalculate auto-values", () => S.recalculateAutoValues(tab))}
         ${item("menu-copy-scapy", "Copy as Scapy code", () => S.showScapyCode(tab))}
         ${item("menu-copy-link", "Copy link to this packet", S.copyLink)}
@@ -142,7 +142,7 @@ function AppendPane({ tab }) {
 function PacketView({ tab }) {
   const doc = tab.doc.value;
   return html`<div class="packet-view">
-    <section class="layers-panel" aria-label="Layers" id="fieldEditorScrollPane">
+    <section class="layers-panel" aria-label="Layers" id="layers-panel">
       <${Breadcrumb} tab=${tab} />
       ${tab.errors.value[ErrorKey.document] ? html`<p class="error" role="alert" id="document-error">${tab.errors.value[ErrorKey.document]}</p>` : null}
       ${doc.layers.map((_, i) => html`<${LayerPane} key=${`${i}:${doc.layers[i].id}`} tab=${tab} index=${i} />`)}
