@@ -228,9 +228,13 @@ export function setFeGlobal(tab, id, value) {
   return editFe(tab, D.withFeGlobal(tab.doc.value, id, value));
 }
 
-export function addInstruction(tab, id) {
+function appendInstructions(tab, added) {
   const doc = tab.doc.value;
-  return editFe(tab, D.withInstructions(doc, [...doc.fe.instructions, D.newInstruction(id, app.defs.value)]));
+  return editFe(tab, D.withInstructions(doc, [...doc.fe.instructions, ...added]));
+}
+
+export function addInstruction(tab, id) {
+  return appendInstructions(tab, [D.newInstruction(id, app.defs.value)]);
 }
 
 export function setInstructionParameter(tab, index, pid, value) {
@@ -244,9 +248,8 @@ export function removeInstruction(tab, index) {
 
 /** A field-engine template on a field: its instructions are appended and the field engine is shown. */
 export function addFieldTemplate(tab, index, fieldId, template, initValue) {
-  const doc = tab.doc.value;
-  const added = D.templateInstructions(doc, index, fieldId, template, app.defs.value, initValue);
-  const done = editFe(tab, D.withInstructions(doc, [...doc.fe.instructions, ...added]));
+  const added = D.templateInstructions(tab.doc.value, index, fieldId, template, app.defs.value, initValue);
+  const done = appendInstructions(tab, added);
   showView(tab, "fe");
   return done;
 }
