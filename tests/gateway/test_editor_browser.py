@@ -156,13 +156,13 @@ def test_raw_payload_text_editor(page) -> None:  # noqa: ANN001
     load = page.locator("#Ether-Raw-load")
     expect(load).to_have_value("dummy")
     load.click()
-    page.click("#payloadButtonCancel")
+    page.click("#payload-cancel-button")
     expect(load).to_have_value("dummy")
     load.click()
-    expect(page.locator("#textText")).to_have_value("dummy")
-    page.locator("#textText").press("End")
-    page.locator("#textText").type(" abc")
-    page.click("#payloadButtonSave")
+    expect(page.locator("#payload-text")).to_have_value("dummy")
+    page.locator("#payload-text").press("End")
+    page.locator("#payload-text").type(" abc")
+    page.click("#payload-save-button")
     expect(load).to_have_value("dummy abc")
 
 
@@ -176,23 +176,23 @@ def test_raw_payload_text_editor(page) -> None:  # noqa: ANN001
 def test_payload_generators(page, kind: str, size: str, pattern: str | None, expected: str) -> None:  # noqa: ANN001
     append_layer(page, "Raw")
     page.click("#Ether-Raw-load")
-    page.select_option("#payloadChoiceType", kind)
+    page.select_option("#payload-type", kind)
     if size:
-        page.fill("#patternSize", size)
+        page.fill("#payload-size", size)
     if pattern is not None:
-        page.fill("#codePatternText" if kind == "template_code" else "#textPatternText", pattern)
-    page.click("#payloadButtonSave")
+        page.fill("#payload-code-pattern" if kind == "template_code" else "#payload-pattern", pattern)
+    page.click("#payload-save-button")
     expect(page.locator("#Ether-Raw-load")).to_have_value(expected)
 
 
 def test_packet_size_payload_makes_the_whole_frame(page) -> None:  # noqa: ANN001
     append_layer(page, "Raw")
     page.click("#Ether-Raw-load")
-    page.select_option("#payloadChoiceType", "template")
-    page.select_option("#patternSizeChoice", "total_size")
-    page.fill("#patternSize", "64")
-    page.fill("#textPatternText", "x")
-    page.click("#payloadButtonSave")
+    page.select_option("#payload-type", "template")
+    page.select_option("#payload-size-kind", "total_size")
+    page.fill("#payload-size", "64")
+    page.fill("#payload-pattern", "x")
+    page.click("#payload-save-button")
     expect(page.locator("#breadcrumb")).to_contain_text("60 bytes")  # the frame: 64 counts the 4-byte FCS
     expect(page.locator(".hex-status")).to_contain_text("60 bytes")
 
@@ -364,6 +364,14 @@ def test_field_engine_instructions_added_removed_and_vm_imported(page) -> None: 
     expect(page.locator("#fe-compiled")).to_contain_text("fix_checksum_ipv4")
 
 
+def test_a_raw_vm_that_is_not_json_is_refused_inline(page) -> None:  # noqa: ANN001
+    page.click("#view-fe")
+    page.fill("#vm-raw", "{'instructions': []")
+    page.click("#vm-import-button")
+    expect(page.locator("#vm-error")).to_contain_text("not JSON")
+    expect(page.locator(".fe-instruction")).to_have_count(0)
+
+
 def test_tabs_link_and_scapy_code(page, editor_url: str) -> None:  # noqa: ANN001
     new_tcp_packet(page)
     set_field(page, "#Ether-IP-ttl", "32")
@@ -435,6 +443,29 @@ def test_layout_fits_1280x720_and_every_control_is_labelled(page) -> None:  # no
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+def test_element_ids_follow_the_naming_rule(page) -> None:  # noqa: ANN001
+    """html.js: ids are kebab-case; only the parts named by the server (protocols, fields,
+    parameters) keep their own spelling, after a layer path or `fe-`."""
+    menu(page, "templates-menu", "TCP-SYN")
+    expect(page.locator("section.layer")).to_have_count(3)
+    append_layer(page, "Raw")
+    page.click("#Ether-IP-TCP-Raw-load")
+    page.select_option("#payload-type", "template")
+    all_ids = "() => [...document.querySelectorAll('[id]')].map(el => el.id)"
+    ids = page.evaluate(all_ids)
+    page.click("#payload-cancel-button")
+    page.click("#view-fe")
+    page.select_option("#append-instruction-select", "STLVmFixIpv4")
+    page.click("#append-instruction-button")
+    expect(page.locator("#fe-0-offset")).to_be_visible()
+    ids += page.evaluate(all_ids)
+    layers = [layer["id"] for layer in tab_state(page, "doc.value.layers")]
+    server_named = tuple("-".join(layers[:i + 1]) + "-" for i in range(len(layers))) + ("fe-",)
+    kebab = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+    assert "payload-size-kind" in ids and "menu-expand-all" in ids
+    assert [i for i in ids if not kebab.fullmatch(i) and not i.startswith(server_named)] == []
 
 
 # ---- real captures (tests/captures): opened, edited and saved byte for byte -------------------

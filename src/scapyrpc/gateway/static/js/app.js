@@ -2,50 +2,11 @@
 import { useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import * as S from "./store.js";
-import { app } from "./store.js";
-import * as D from "./document.js";
+import { app, ErrorKey } from "./store.js";
 import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
-import { base64ToText, byteLength } from "./bytes.js";
-import { errorText } from "./rpc.js";
-
-function download(name, bytes, type) {
-  const url = URL.createObjectURL(new Blob([bytes], { type }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
-
-function baseName(tab) {
-  return (tab.name.value || "packet").replace(/\.(trp|pcap|pcapng|json)( #\d+)?$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
-}
-
-async function openFile(tab, file) {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b;
-  if (!looksJson) return S.openPcap(tab, bytes, file.name);
-  try {
-    const doc = D.fromTrp(JSON.parse(new TextDecoder().decode(bytes)));
-    return S.loadDocument(tab, doc, file.name);
-  } catch (err) {
-    app.notice.value = `Cannot open ${file.name}: ${err.message}`;
-    return false;
-  }
-}
-
-export async function loadTemplate(tab, id) {
-  try {
-    const text = base64ToText(await app.rpc.call("get_template", { id }));
-    await S.loadDocument(tab, D.fromTrp(JSON.parse(text)), id.split("/").pop());
-  } catch (err) {
-    app.notice.value = `Cannot load template ${id}: ${errorText(err)}`;
-  }
-}
+import { byteLength } from "./bytes.js";
 
 function templateTree(templates) {
   const root = { children: new Map(), items: [] };
@@ -81,14 +42,6 @@ function Toolbar({ tab }) {
   const fileInput = useRef(null);
   const item = (id, label, action, disabled = false) =>
     html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} onClick=${action}>${label}</button>`;
-  const saveTrp = () => download(`${baseName(tab)}.trp`, JSON.stringify(D.toTrp(tab.doc.value), null, 2), "application/json");
-  const savePcap = async (all) => {
-    try {
-      download(`${baseName(tab)}.pcap`, await S.pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
-    } catch (err) {
-      app.notice.value = `Cannot write the pcap: ${errorText(err)}`;
-    }
-  };
   const state = app.rpc.state.value;
   tab.revision.value; // re-render when the history changes (undo/redo availability)
   const stateText = {
@@ -99,34 +52,31 @@ function Toolbar({ tab }) {
     <h1 class="app-title">scapyrpc packet editor</h1>
     <nav class="menus" aria-label="Menus">
       <${Menu} label="File" id="file-menu">
-        ${item("menu-new", "New", () => S.loadDocument(tab, D.newDocument(), "Untitled"))}
-        ${item("menu-new-tab", "New tab", () => { const t = S.newTab("Untitled", D.newDocument()); S.apply(t, t.doc.value, { history: false }); })}
+        ${item("menu-new", "New", () => S.clearDocument(tab))}
+        ${item("menu-new-tab", "New tab", () => S.openTab())}
         ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click())}
-        ${item("menu-save-trp", "Save document (.trp)", saveTrp)}
-        ${item("menu-save-pcap", "Save packet as pcap", () => savePcap(false))}
-        ${item("menu-save-pcap-all", "Save all packets as pcap", () => savePcap(true), !tab.pcap.value || tab.pcap.value.records.length < 2)}
+        ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab))}
+        ${item("menu-save-pcap", "Save packet as pcap", () => S.savePcap(tab, false))}
+        ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !tab.pcap.value || tab.pcap.value.records.length < 2)}
       <//>
       <${Menu} label="Templates" id="templates-menu">
-        <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => loadTemplate(tab, id)} />
+        <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => S.openTemplate(tab, id)} />
       <//>
       <${Menu} label="Edit" id="edit-menu">
         ${item("menu-undo", "Undo (Ctrl+Z)", () => S.undo(tab), !tab.past.length)}
         ${item("menu-redo", "Redo (Ctrl+Shift+Z)", () => S.redo(tab), !tab.future.length)}
       <//>
       <${Menu} label="Action" id="action-menu">
-        ${item("expandAllBtn", "Expand all", () => S.collapseAll(tab, false))}
-        ${item("collapseAllBtn", "Collapse all", () => S.collapseAll(tab, true))}
+        ${item("menu-expand-all", "Expand all", () => S.collapseAll(tab, false))}
+        ${item("menu-collapse-all", "Collapse all", () => S.collapseAll(tab, true))}
         ${item("menu-recalculate", "Recalculate auto-values", () => S.recalculateAutoValues(tab))}
-        ${item("menu-copy-scapy", "Copy as Scapy code", () => (app.dialog.value = { kind: "code", code: D.scapyCode(tab.doc.value, tab.result.value) }))}
-        ${item("menu-copy-link", "Copy link to this packet", async () => {
-          try { await navigator.clipboard.writeText(location.href); app.notice.value = "Link copied"; }
-          catch { app.dialog.value = { kind: "code", code: location.href, title: "Link to this packet" }; }
-        })}
+        ${item("menu-copy-scapy", "Copy as Scapy code", () => S.showScapyCode(tab))}
+        ${item("menu-copy-link", "Copy link to this packet", S.copyLink)}
       <//>
     </nav>
     <input type="file" ref=${fileInput} id="open-file-input" class="visually-hidden" tabindex="-1"
            aria-label="Open a document or pcap" accept=".trp,.json,.pcap,.pcapng,.cap"
-           onChange=${async (e) => { const f = e.currentTarget.files[0]; e.currentTarget.value = ""; if (f) await openFile(tab, f); }} />
+           onChange=${async (e) => { const f = e.currentTarget.files[0]; e.currentTarget.value = ""; if (f) await S.openFile(tab, f); }} />
     <span id="connection-state" class=${`connection ${state}`} role="status">${stateText}</span>
   </header>`;
 }
@@ -136,17 +86,17 @@ function Tabs() {
   return html`<div class="doc-tabs" role="tablist" aria-label="Documents">
     ${tabs.map((t, i) => html`<span class=${`doc-tab ${i === app.active.value ? "active" : ""}`} key=${t.key}>
       <button type="button" role="tab" id=${`doc-tab-${i}`} aria-selected=${i === app.active.value}
-              onClick=${() => { app.active.value = i; S.updateFragment(t); }}>${t.name.value}</button>
+              onClick=${() => S.activateTab(i)}>${t.name.value}</button>
       <button type="button" class="close" aria-label=${`Close ${t.name.value}`} onClick=${() => S.closeTab(i)}>×</button></span>`)}
     <button type="button" id="new-tab-button" aria-label="New document tab"
-            onClick=${() => { const t = S.newTab("Untitled", D.newDocument()); S.apply(t, t.doc.value, { history: false }); }}>+</button>
+            onClick=${() => S.openTab()}>+</button>
   </div>`;
 }
 
 function Breadcrumb({ tab }) {
   const doc = tab.doc.value;
   const result = tab.result.value;
-  const size = result ? byteLength(result.binary) : 0;
+  const size = byteLength(result?.binary);
   const focus = (i) => S.collapseAll(tab, true, i);
   return html`<nav id="breadcrumb" class="breadcrumb" aria-label="Packet structure">
     <span>${size} bytes</span>
@@ -168,7 +118,7 @@ function protocolOptions(defs) {
 function AppendPane({ tab }) {
   const [text, setText] = useState("");
   const suggestions = tab.suggestions.value;
-  const error = tab.errors.value.append;
+  const error = tab.errors.value[ErrorKey.append];
   const append = async () => {
     if (!text.trim()) return;
     if (await S.appendLayer(tab, text)) setText("");
@@ -192,9 +142,9 @@ function AppendPane({ tab }) {
 function PacketView({ tab }) {
   const doc = tab.doc.value;
   return html`<div class="packet-view">
-    <section class="layers-panel" aria-label="Layers" id="fieldEditorScrollPane">
+    <section class="layers-panel" aria-label="Layers" id="layers-panel">
       <${Breadcrumb} tab=${tab} />
-      ${tab.errors.value.document ? html`<p class="error" role="alert" id="document-error">${tab.errors.value.document}</p>` : null}
+      ${tab.errors.value[ErrorKey.document] ? html`<p class="error" role="alert" id="document-error">${tab.errors.value[ErrorKey.document]}</p>` : null}
       ${doc.layers.map((_, i) => html`<${LayerPane} key=${`${i}:${doc.layers[i].id}`} tab=${tab} index=${i} />`)}
       <${AppendPane} tab=${tab} />
     </section>
@@ -205,7 +155,7 @@ function PacketView({ tab }) {
 function Dialog() {
   const d = app.dialog.value;
   if (!d) return null;
-  const close = () => (app.dialog.value = null);
+  const close = S.closeDialog;
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
   if (d.kind === "pcap") {
     return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="pcap-title" onKeyDown=${onKeyDown}>
@@ -215,14 +165,11 @@ function Dialog() {
           #${i + 1} ${r.data.map((l) => l.id).join("/")} (${byteLength(r.binary)} bytes)</button></li>`)}</ol>
       <button type="button" onClick=${close}>Cancel</button></div></div>`;
   }
-  const copy = async () => {
-    try { await navigator.clipboard.writeText(d.code); app.notice.value = "Copied"; } catch { app.notice.value = "Select the text and copy it"; }
-  };
   return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="code-title" onKeyDown=${onKeyDown}>
     <h2 id="code-title">${d.title || "Scapy code"}</h2>
     <label for="scapy-code" class="visually-hidden">Code</label>
     <textarea id="scapy-code" readonly rows="6" value=${d.code} ref=${(el) => el && el.select()}></textarea>
-    <div class="dialog-buttons"><button type="button" id="copy-code-button" onClick=${copy}>Copy</button>
+    <div class="dialog-buttons"><button type="button" id="copy-code-button" onClick=${() => S.copyText(d.code)}>Copy</button>
     <button type="button" id="close-dialog-button" onClick=${close}>Close</button></div></div></div>`;
 }
 
@@ -237,8 +184,8 @@ export function App() {
     <${Toolbar} tab=${tab} />
     <${Tabs} />
     <div class="views" role="tablist" aria-label="Editor view">
-      <button type="button" role="tab" id="view-packet" aria-selected=${view === "packet"} onClick=${() => (tab.view.value = "packet")}>Packet</button>
-      <button type="button" role="tab" id="view-fe" aria-selected=${view === "fe"} onClick=${() => (tab.view.value = "fe")}>
+      <button type="button" role="tab" id="view-packet" aria-selected=${view === "packet"} onClick=${() => S.showView(tab, "packet")}>Packet</button>
+      <button type="button" role="tab" id="view-fe" aria-selected=${view === "fe"} onClick=${() => S.showView(tab, "fe")}>
         Field Engine${tab.doc.value.fe.instructions.length ? ` (${tab.doc.value.fe.instructions.length})` : ""}</button>
       <span id="notice" class="notice" role="status">${app.notice.value}</span>
     </div>

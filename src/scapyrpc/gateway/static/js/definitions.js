@@ -19,6 +19,10 @@ export function indexDefinitions(result) {
     feParams,
     feParameters: result.feParameters,
     feTemplates: result.feTemplates,
+    /** The protocol with this id, else the one with this name (the append box takes either). */
+    protocol(text) {
+      return protocols.get(text) || [...protocols.values()].find((p) => p.name === text);
+    },
     field(protocolId, fieldId) {
       const proto = protocols.get(protocolId);
       return proto ? proto.fields.find((f) => f.id === fieldId) : undefined;
@@ -31,12 +35,4 @@ export function fieldKind(meta) {
   if (!meta) return "STRING";
   if (meta.values_dict && Object.keys(meta.values_dict).length && meta.type !== "BITMASK") return "ENUM";
   return meta.type || "STRING";
-}
-
-export function decodeHelp(text) {
-  try {
-    return new TextDecoder().decode(Uint8Array.from(atob(text || ""), (c) => c.charCodeAt(0)));
-  } catch {
-    return "";
-  }
 }

@@ -4,10 +4,14 @@ import { fromBase64, pyBytes, pyString, textToBase64, base64ToText } from "./byt
 
 export const FILE_TYPE = "trex-packet-editor";
 
+export function newFe() {
+  return { instructions: [], global: { cache_size: "1000" } };
+}
+
 export function newDocument(layerIds = ["Ether"]) {
   return {
     layers: layerIds.map((id) => ({ id, fields: {} })),
-    fe: { instructions: [], global: { cache_size: "1000" } },
+    fe: newFe(),
     metadata: { caption: "", description: "" },
   };
 }
@@ -15,6 +19,17 @@ export function newDocument(layerIds = ["Ether"]) {
 /** `Ether-IP-TCP`: the ids of layers 0..index, the prefix of every element id of that layer. */
 export function layerPath(doc, index) {
   return doc.layers.slice(0, index + 1).map((l) => l.id).join("-");
+}
+
+/** The server's dissection of layer `index`, or null when the built packet has another layer there. */
+export function builtLayer(doc, result, index) {
+  const layer = result && result.data[index];
+  return layer && layer.id === doc.layers[index].id ? layer : null;
+}
+
+/** A field of a dissected layer (`layerResult` may be null), or null. */
+export function builtField(layerResult, fieldId) {
+  return (layerResult && layerResult.fields.find((f) => f.id === fieldId)) || null;
 }
 
 export function isPrimitive(value) {
@@ -54,6 +69,32 @@ export function withFe(doc, fe) {
   return { ...doc, fe };
 }
 
+export function withFeGlobal(doc, id, value) {
+  return withFe(doc, { ...doc.fe, global: { ...doc.fe.global, [id]: value } });
+}
+
+export function withInstructions(doc, instructions) {
+  return withFe(doc, { ...doc.fe, instructions });
+}
+
+export function withInstructionParameter(doc, index, pid, value) {
+  return withInstructions(doc, doc.fe.instructions.map((ins, i) =>
+    i === index ? { ...ins, parameters: { ...ins.parameters, [pid]: value } } : ins));
+}
+
+/** The field engine of a decompiled raw VM (decompile_vm_raw): its instructions, parameters as text,
+ * and the global parameters of `fe` with the VM's cache size. */
+export function feFromVm(decompiled, fe) {
+  const instructions = (decompiled.instructions || []).map((i) => ({
+    id: i.id, parameters: Object.fromEntries(Object.entries(i.parameters || {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+  }));
+  const global = { ...fe.global };
+  if (decompiled.global_parameters && decompiled.global_parameters.cache_size !== undefined) {
+    global.cache_size = String(decompiled.global_parameters.cache_size);
+  }
+  return { instructions, global };
+}
+
 /** The desktop editor's `.trp` JSON (DocumentFile), so files move between the two editors. */
 export function toTrp(doc) {
   return {
@@ -77,7 +118,7 @@ export function fromTrp(data) {
     for (const f of p.fields || []) if (f && typeof f.id === "string" && f.value !== undefined && f.value !== null) fields[f.id] = f.value;
     return { id: p.id, fields };
   });
-  const global = { cache_size: "1000", ...(data.fePrarameters || {}) };
+  const global = { ...newFe().global, ...(data.fePrarameters || {}) };
   const instructions = (data.feInstructions || []).map((i) => ({ id: i.id, parameters: { ...(i.parameters || {}) } }));
   const metadata = { caption: "", description: "", ...(data.metadata || {}) };
   return { layers, fe: { instructions, global }, metadata };
@@ -95,7 +136,7 @@ export function fromPacket(result, fe) {
     }
     return { id: layer.id, fields };
   });
-  return { ...newDocument([]), layers, fe: fe || newDocument([]).fe };
+  return { ...newDocument([]), layers, fe: fe || newFe() };
 }
 
 function pyValue(value) {
@@ -111,9 +152,9 @@ function pyValue(value) {
 /** "Copy as Scapy code": a Python expression that rebuilds the packet (values as built). */
 export function scapyCode(doc, result) {
   return doc.layers.map((layer, i) => {
-    const built = result && result.data[i] && result.data[i].id === layer.id ? result.data[i] : null;
+    const built = builtLayer(doc, result, i);
     const args = Object.entries(layer.fields).map(([fid, value]) => {
-      const field = built && built.fields.find((f) => f.id === fid);
+      const field = builtField(built, fid);
       return `${fid}=${pyValue(field ? field.value : value)}`;
     });
     return `${layer.id}(${args.join(", ")})`;
@@ -137,27 +178,18 @@ export function templateInstructions(doc, index, fieldId, template, defs, initVa
   const same = doc.layers.slice(0, index).filter((l) => l.id === layer.id).length;
   const tag = same > 0 ? `:${same}` : "";
   const varName = `${layer.id}${tag}_${fieldId}`;
-  const offset = `${layer.id}${tag}.${fieldId}`;
-  return template.instructionIds.map((id) => {
-    const meta = defs.feInstructions.get(id);
-    const parameters = {};
-    for (const pid of meta ? meta.parameters : []) {
-      const pmeta = defs.feParams.get(pid) || {};
-      if (pid === "name" || pid === "fv_name") parameters[pid] = varName;
-      else if (pid === "pkt_offset") parameters[pid] = offset;
-      else if (pid === "init_value") parameters[pid] = String(initValue ?? "0");
-      else if (pmeta.defaultValue !== undefined) parameters[pid] = String(pmeta.defaultValue);
-    }
-    return { id, parameters };
-  });
+  const preset = { name: varName, fv_name: varName, pkt_offset: `${layer.id}${tag}.${fieldId}`, init_value: String(initValue ?? "0") };
+  return template.instructionIds.map((id) => newInstruction(id, defs, preset));
 }
 
-export function newInstruction(id, defs) {
+/** Instruction `id` with the `preset` values of its parameters, the others at their defaults. */
+export function newInstruction(id, defs, preset = {}) {
   const meta = defs.feInstructions.get(id);
   const parameters = {};
   for (const pid of meta ? meta.parameters : []) {
     const pmeta = defs.feParams.get(pid) || {};
-    if (pmeta.defaultValue !== undefined) parameters[pid] = String(pmeta.defaultValue);
+    if (preset[pid] !== undefined) parameters[pid] = preset[pid];
+    else if (pmeta.defaultValue !== undefined) parameters[pid] = String(pmeta.defaultValue);
   }
   return { id, parameters };
 }

@@ -2,10 +2,9 @@
 // help texts, the compiled program or its error, and import of a raw VM (decompile_vm_raw).
 import { useState } from "preact/hooks";
 import { html } from "./html.js";
-import { app, setFe } from "./store.js";
-import { decodeHelp } from "./definitions.js";
-import { toModel, feOptions, newInstruction } from "./document.js";
-import { errorText } from "./rpc.js";
+import * as S from "./store.js";
+import { app, ErrorKey } from "./store.js";
+import { base64ToText } from "./bytes.js";
 
 function ParamInput({ tab, index, pid, value, onCommit }) {
   const meta = app.defs.value.feParams.get(pid) || { id: pid, name: pid };
@@ -18,14 +17,7 @@ function ParamInput({ tab, index, pid, value, onCommit }) {
     setText(null);
   };
   const loadChoices = async () => {
-    if (choices) return;
-    try {
-      const doc = tab.doc.value;
-      const reply = await app.rpc.call("load_instruction_parameter_values", toModel(doc), feOptions(doc), pid);
-      setChoices(Object.entries((reply && reply.map) || {}));
-    } catch {
-      setChoices([]);
-    }
+    if (!choices) setChoices(await S.parameterChoices(tab, pid));
   };
   let control;
   if (meta.dict && meta.editable !== true) {
@@ -42,21 +34,15 @@ function ParamInput({ tab, index, pid, value, onCommit }) {
 }
 
 function Instruction({ tab, index, instruction }) {
-  const defs = app.defs.value;
-  const meta = defs.feInstructions.get(instruction.id);
-  const doc = tab.doc.value;
+  const meta = app.defs.value.feInstructions.get(instruction.id);
   const params = meta ? meta.parameters : Object.keys(instruction.parameters);
-  const commit = (pid, value) => {
-    const instructions = doc.fe.instructions.map((ins, i) =>
-      i === index ? { ...ins, parameters: { ...ins.parameters, [pid]: value } } : ins);
-    setFe(tab, { ...doc.fe, instructions });
-  };
-  const remove = () => setFe(tab, { ...doc.fe, instructions: doc.fe.instructions.filter((_, i) => i !== index) });
+  const commit = (pid, value) => S.setInstructionParameter(tab, index, pid, value);
+  const remove = () => S.removeInstruction(tab, index);
   return html`<li class="fe-instruction" id=${`fe-${index}`}>
     <h3>${index + 1}. ${instruction.id}
       <button type="button" id=${`fe-${index}-remove`} aria-label=${`Remove instruction ${index + 1} ${instruction.id}`}
               onClick=${remove}>Remove</button></h3>
-    ${meta && meta.help ? html`<details class="fe-help"><summary>Help</summary><pre>${decodeHelp(meta.help)}</pre></details>` : null}
+    ${meta && meta.help ? html`<details class="fe-help"><summary>Help</summary><pre>${base64ToText(meta.help)}</pre></details>` : null}
     <div class="fe-params">${params.map((pid) => html`<${ParamInput} key=${pid} tab=${tab} index=${index} pid=${pid}
         value=${instruction.parameters[pid]} onCommit=${commit} />`)}</div>
   </li>`;
@@ -69,39 +55,14 @@ export function FieldEngineTab({ tab }) {
   const fe = result && result.field_engine;
   const [adding, setAdding] = useState(defs.feInstructions.keys().next().value);
   const [vmText, setVmText] = useState("");
-  const [vmError, setVmError] = useState("");
-  const setGlobal = (id, value) => setFe(tab, { ...doc.fe, global: { ...doc.fe.global, [id]: value } });
-  const add = () => setFe(tab, { ...doc.fe, instructions: [...doc.fe.instructions, newInstruction(adding, defs)] });
-  const importVm = async () => {
-    setVmError("");
-    let vm;
-    try {
-      vm = JSON.parse(vmText);
-    } catch (err) {
-      setVmError(`not JSON: ${err.message}`);
-      return;
-    }
-    try {
-      const decompiled = await app.rpc.call("decompile_vm_raw", result.binary, vm);
-      const instructions = (decompiled.instructions || []).map((i) => ({
-        id: i.id, parameters: Object.fromEntries(Object.entries(i.parameters || {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
-      }));
-      const global = { ...doc.fe.global };
-      if (decompiled.global_parameters && decompiled.global_parameters.cache_size !== undefined) {
-        global.cache_size = String(decompiled.global_parameters.cache_size);
-      }
-      await setFe(tab, { instructions, global }, "vm");
-    } catch (err) {
-      setVmError(errorText(err));
-    }
-  };
-  const problem = tab.errors.value.fe || (fe && fe.error);
+  const vmError = tab.errors.value[ErrorKey.vm];
+  const problem = tab.errors.value[ErrorKey.fe] || (fe && fe.error);
   return html`<section class="fe-tab" aria-label="Field engine">
     <h2 class="panel-title">Global parameters</h2>
     <div class="fe-params">
       ${defs.feParameters.map((p) => html`<div class="fe-param"><label for=${`fe-global-${p.id}`}>${p.name}</label>
         <input id=${`fe-global-${p.id}`} value=${doc.fe.global[p.id] ?? ""}
-               onChange=${(e) => setGlobal(p.id, e.currentTarget.value)} /></div>`)}
+               onChange=${(e) => S.setFeGlobal(tab, p.id, e.currentTarget.value)} /></div>`)}
     </div>
     <h2 class="panel-title">Instructions</h2>
     ${problem ? html`<p class="error" role="alert" id="fe-error">${problem}</p>` : null}
@@ -111,14 +72,14 @@ export function FieldEngineTab({ tab }) {
       <select id="append-instruction-select" value=${adding} onChange=${(e) => setAdding(e.currentTarget.value)}>
         ${[...defs.feInstructions.keys()].map((id) => html`<option value=${id}>${id}</option>`)}
       </select>
-      <button type="button" id="append-instruction-button" onClick=${add}>Add instruction</button>
+      <button type="button" id="append-instruction-button" onClick=${() => S.addInstruction(tab, adding)}>Add instruction</button>
     </div>
     <h2 class="panel-title">Compiled program</h2>
     <pre id="fe-compiled" class="fe-compiled">${fe && fe.instructions ? JSON.stringify(fe.instructions, null, 1) : ""}</pre>
     <h2 class="panel-title">Import a raw VM</h2>
     <label for="vm-raw">VM program (JSON, as in a TRex stream)</label>
     <textarea id="vm-raw" rows="4" value=${vmText} onInput=${(e) => setVmText(e.currentTarget.value)}></textarea>
-    <button type="button" id="vm-import-button" onClick=${importVm}>Import VM</button>
-    ${vmError || tab.errors.value.vm ? html`<p class="error" role="alert" id="vm-error">${vmError || tab.errors.value.vm}</p>` : null}
+    <button type="button" id="vm-import-button" onClick=${() => S.importVm(tab, vmText)}>Import VM</button>
+    ${vmError ? html`<p class="error" role="alert" id="vm-error">${vmError}</p>` : null}
   </section>`;
 }

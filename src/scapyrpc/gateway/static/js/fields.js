@@ -1,20 +1,24 @@
 // The layer stack: one collapsible pane per layer, a row per field, editors typed from get_definitions.
 import { useState, useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "./html.js";
-import { app, editField, clearFieldError, moveLayer, deleteLayer } from "./store.js";
+import * as S from "./store.js";
+import { app, ErrorKey } from "./store.js";
 import { fieldKind } from "./definitions.js";
 import { checkField } from "./validate.js";
-import { layerPath, isPrimitive, templateInstructions } from "./document.js";
+import { layerPath, isPrimitive, builtLayer, builtField } from "./document.js";
 import { PayloadEditor } from "./payload.js";
-import { setFe } from "./store.js";
-import { errorText } from "./rpc.js";
 
 const EXPRESSION_KINDS = new Set(["EXPRESSION", "TCP_OPTIONS", "IP_OPTIONS"]);
+
+/** Whether the server gave the field's value as a value object of `vtype` (BYTES, EXPRESSION). */
+function builtAs(built, vtype) {
+  return !!built && !isPrimitive(built.value) && built.value.vtype === vtype;
+}
 
 /** What a field shows: the server's rendering of the built packet, else what the user set. */
 function shownValue(built, value) {
   if (built) {
-    if (!isPrimitive(built.value) && built.value.vtype === "EXPRESSION") return built.value.expr;
+    if (builtAs(built, "EXPRESSION")) return built.value.expr;
     return built.hvalue ?? String(built.value ?? "");
   }
   if (value === undefined) return "";
@@ -44,33 +48,32 @@ export function LayerPane({ tab, index }) {
   const doc = tab.doc.value;
   const layer = doc.layers[index];
   const result = tab.result.value;
-  const layerResult = result && result.data[index] && result.data[index].id === layer.id ? result.data[index] : null;
+  const layerResult = builtLayer(doc, result, index);
   const meta = app.defs.value.protocols.get(layer.id);
   const path = layerPath(doc, index);
   const collapsed = !!tab.collapsed.value[path];
   const title = layerTitle(meta, layer, layerResult);
   const invalid = layerResult ? !layerResult.valid_structure || (layerResult.real_id && layerResult.real_id !== layer.id) : true;
-  const toggle = () => (tab.collapsed.value = { ...tab.collapsed.value, [path]: !collapsed });
   const fields = meta ? meta.fields : (layerResult ? layerResult.fields.map((f) => ({ id: f.id, name: f.id })) : []);
-  const error = tab.errors.value[`layer:${index}`];
+  const error = tab.errors.value[ErrorKey.layer(index)];
   return html`
     <section id=${`${path}-pane`} class=${`layer ${invalid ? "invalid-layer" : ""} ${collapsed ? "collapsed" : "expanded"}`}
              aria-label=${`Layer ${title}`}>
       <h3 class="layer-title">
         <button type="button" class="layer-toggle" aria-expanded=${!collapsed} aria-controls=${`${path}-fields`}
-                id=${`${path}-toggle`} onClick=${toggle}>
+                id=${`${path}-toggle`} onClick=${() => S.toggleLayer(tab, path)}>
           <span aria-hidden="true">${collapsed ? "▸" : "▾"}</span> ${title}
           ${layerResult ? html`<span class="layer-offset">@${layerResult.offset}</span>` : null}
         </button>
         ${index > 0 ? html`
           <span class="layer-actions">
             <button type="button" aria-label=${`Move ${layer.id} up`} title="Move layer up" disabled=${index < 2}
-                    id=${`${path}-up`} onClick=${() => moveLayer(tab, index, -1)}>↑</button>
+                    id=${`${path}-up`} onClick=${() => S.moveLayer(tab, index, -1)}>↑</button>
             <button type="button" aria-label=${`Move ${layer.id} down`} title="Move layer down"
                     disabled=${index >= doc.layers.length - 1} id=${`${path}-down`}
-                    onClick=${() => moveLayer(tab, index, 1)}>↓</button>
+                    onClick=${() => S.moveLayer(tab, index, 1)}>↓</button>
             <button type="button" aria-label=${`Delete ${layer.id}`} title="Delete layer" id=${`${path}-delete`}
-                    onClick=${() => deleteLayer(tab, index)}>✕</button>
+                    onClick=${() => S.deleteLayer(tab, index)}>✕</button>
           </span>` : null}
       </h3>
       ${error ? html`<p class="error" role="alert">${error}</p>` : null}
@@ -84,14 +87,14 @@ export function LayerPane({ tab, index }) {
 function FieldRow({ tab, index, meta, path, layerResult }) {
   const layer = tab.doc.value.layers[index];
   const id = `${path}-${meta.id}`;
-  const built = layerResult ? layerResult.fields.find((f) => f.id === meta.id) : null;
+  const built = builtField(layerResult, meta.id);
   const value = layer.fields[meta.id];
   const isSet = value !== undefined;
   const kind = fieldKind(meta);
   const state = isSet ? "field-value-set" : meta.auto ? "field-value-auto" : "field-value-default";
   const selection = tab.selection.value;
   const selected = selection && selection.layer === index && selection.field === meta.id;
-  const error = tab.errors.value[`${index}:${meta.id}`];
+  const error = tab.errors.value[ErrorKey.field(index, meta.id)];
   const [menu, setMenu] = useState(false);
   const [payloadOpen, setPayloadOpen] = useState(false);
   const row = useRef(null);
@@ -99,14 +102,14 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
     if (selected && row.current && selection.fromHex) row.current.scrollIntoView({ block: "nearest" });
   }, [selected, selection]);
   const select = () => {
-    if (!selected) tab.selection.value = { layer: index, field: meta.id };
+    if (!selected) S.select(tab, { layer: index, field: meta.id });
   };
   const onContext = (event) => {
     event.preventDefault();
     setMenu(true);
   };
   let editor;
-  if (kind === "BYTES" || (built && !isPrimitive(built.value) && built.value.vtype === "BYTES")) {
+  if (kind === "BYTES" || builtAs(built, "BYTES")) {
     editor = html`<input id=${id} class=${`field-input payload-value ${state}`} readonly value=${shownValue(built, value)}
                          aria-describedby=${error ? `${id}-error` : undefined} aria-haspopup="dialog"
                          title="Enter or click to edit the payload"
@@ -142,15 +145,15 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   useEffect(() => {
     if (!dirty) setText(shown);
   }, [shown, dirty]);
-  const expression = EXPRESSION_KINDS.has(kind) || (built && !isPrimitive(built.value) && built.value.vtype === "EXPRESSION");
+  const expression = EXPRESSION_KINDS.has(kind) || builtAs(built, "EXPRESSION");
   const commit = async (typed) => {
     const problem = typed === shown ? "" : checkField(kind, meta, typed);
     if (problem) {
-      tab.errors.value = { ...tab.errors.value, [`${index}:${meta.id}`]: problem };
+      S.setFieldError(tab, index, meta.id, problem);
       return;
     }
     let newValue = typed.trim() === "" ? undefined : expression ? { vtype: "EXPRESSION", expr: typed } : typed.trim();
-    if (await editField(tab, index, meta.id, newValue)) setDirty(false);
+    if (await S.editField(tab, index, meta.id, newValue)) setDirty(false);
   };
   const onKeyDown = (event) => {
     if (event.key === "Enter") {
@@ -160,7 +163,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
       event.preventDefault();
       setText(shown);
       setDirty(false);
-      clearFieldError(tab, index, meta.id);
+      S.setFieldError(tab, index, meta.id, null);
     }
   };
   const options = kind === "ENUM" && meta.values_dict ? Object.keys(meta.values_dict) : null;
@@ -181,7 +184,7 @@ function BitRows({ tab, index, meta, id, built }) {
   const set = async (mask, bitValue) => {
     const wanted = (current & ~mask) | bitValue;
     setPending(wanted);
-    await editField(tab, index, meta.id, String(wanted));
+    await S.editField(tab, index, meta.id, String(wanted));
     setPending(null);
   };
   return html`
@@ -243,29 +246,17 @@ function OptionRows({ expr, id }) {
 function FieldMenu({ tab, index, meta, built, id, close }) {
   const first = useRef(null);
   useLayoutEffect(() => first.current && first.current.focus(), []);
-  const doc = tab.doc.value;
-  const generate = async () => {
+  const generate = () => {
     close();
-    try {
-      const layerId = doc.layers[index].id;
-      const r = await app.rpc.call("build_pkt", [{ id: layerId, fields: [{ id: meta.id, value: { vtype: "RANDOM" } }] }]);
-      const f = r.data[0].fields.find((x) => x.id === meta.id);
-      const value = isPrimitive(f.value) ? f.hvalue : f.value;
-      await editField(tab, index, meta.id, value);
-    } catch (err) {
-      tab.errors.value = { ...tab.errors.value, [`${index}:${meta.id}`]: errorText(err) };
-    }
+    S.generateField(tab, index, meta.id);
   };
   const reset = () => {
     close();
-    editField(tab, index, meta.id, undefined);
+    S.editField(tab, index, meta.id, undefined);
   };
   const feTemplate = (template) => {
     close();
-    const init = built ? shownValue(built, undefined) : "0";
-    const added = templateInstructions(doc, index, meta.id, template, app.defs.value, init);
-    setFe(tab, { ...doc.fe, instructions: [...doc.fe.instructions, ...added] });
-    tab.view.value = "fe";
+    S.addFieldTemplate(tab, index, meta.id, template, built ? shownValue(built, undefined) : "0");
   };
   const onKeyDown = (e) => {
     if (e.key === "Escape") {

@@ -2,26 +2,32 @@
 // byte selects its field; typing hex digits edits the bytes (re-dissected by reconstruct_pkt).
 import { useState, useRef, useMemo } from "preact/hooks";
 import { html } from "./html.js";
-import { fromBase64 } from "./bytes.js";
-import { setPacketBytes } from "./store.js";
+import { fromBase64, byteLength } from "./bytes.js";
+import { builtField } from "./document.js";
+import { setPacketBytes, select, ErrorKey } from "./store.js";
 
 const ROW = 16;
 const ROW_HEIGHT = 20;
 const VISIBLE_ROWS = 40;
 
-/** The absolute byte range (and bits) of the selected field, or null. */
-export function selectedRange(result, selection) {
-  if (!result || !selection) return null;
-  if (selection.start !== undefined) return { start: selection.start, length: 1 };
-  const layer = result.data[selection.layer];
-  const field = layer && layer.fields.find((f) => f.id === selection.field);
-  if (!field || field.offset === undefined || field.ignored) return null;
+/** The absolute bytes a dissected field covers: a bit field its whole bytes (and its bits). */
+function fieldSpan(layer, field) {
   const start = layer.offset + field.offset;
   if (field.bit_length !== undefined && field.length === 0) {
     const bits = field.bit_offset + field.bit_length;
     return { start, length: Math.ceil(bits / 8), bitOffset: field.bit_offset, bitLength: field.bit_length };
   }
   return { start, length: Math.max(field.length, 0) };
+}
+
+/** The absolute byte range (and bits) of the selected field, or null. */
+export function selectedRange(result, selection) {
+  if (!result || !selection) return null;
+  if (selection.start !== undefined) return { start: selection.start, length: 1 };
+  const layer = result.data[selection.layer];
+  const field = builtField(layer, selection.field);
+  if (!field || field.offset === undefined || field.ignored) return null;
+  return fieldSpan(layer, field);
 }
 
 /** The field holding byte `offset`: the deepest layer, then the narrowest field. */
@@ -31,8 +37,7 @@ export function fieldAt(result, offset) {
     let best = null;
     for (const f of layer.fields) {
       if (f.offset === undefined || f.ignored) continue;
-      const start = layer.offset + f.offset;
-      const length = f.length === 0 && f.bit_length !== undefined ? Math.ceil((f.bit_offset + f.bit_length) / 8) : f.length;
+      const { start, length } = fieldSpan(layer, f);
       if (offset >= start && offset < start + length && (!best || length < best.length)) best = { field: f.id, length };
     }
     if (best) return { layer: li, field: best.field };
@@ -51,13 +56,13 @@ export function HexView({ tab }) {
   const rows = Math.ceil(bytes.length / ROW);
   const first = Math.max(0, Math.floor(scroll / ROW_HEIGHT) - 5);
   const last = Math.min(rows, first + VISIBLE_ROWS + 10);
-  const error = tab.errors.value.hex;
+  const error = tab.errors.value[ErrorKey.hex];
 
   const pick = (offset) => {
     setCaret(offset);
     setNibble(null);
     const target = fieldAt(result, offset);
-    tab.selection.value = target ? { ...target, fromHex: true } : { start: offset };
+    select(tab, target ? { ...target, fromHex: true } : { start: offset });
   };
   const edit = async (digit) => {
     if (nibble === null) {
@@ -122,7 +127,7 @@ export function HexView({ tab }) {
       </div>
       ${bits}
       <p class="hex-status" role="status">${range ? `selected: bytes ${range.start}–${range.start + range.length - 1}` : ""}
-        ${` · ${bytes.length} bytes`}</p>
+        ${` · ${byteLength(result?.binary)} bytes`}</p>
       ${error ? html`<p class="error" role="alert" id="hex-error">${error}</p>` : null}
     </section>`;
 }

@@ -1,11 +1,9 @@
-// Start-up: connect, load definitions and templates, open the document from the URL (or a new one).
+// Start-up: connect, render, undo/redo keys; the store loads definitions, templates and the document.
 import { render } from "preact";
 import { html } from "./html.js";
 import { App } from "./app.js";
 import { Rpc } from "./rpc.js";
-import { app, newTab, apply, activeTab, undo, redo } from "./store.js";
-import { loadDefinitions } from "./definitions.js";
-import { newDocument, decodeFragment } from "./document.js";
+import { app, start, activeTab, undo, redo } from "./store.js";
 
 function shortcuts(event) {
   if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
@@ -24,34 +22,17 @@ function shortcuts(event) {
   }
 }
 
-async function start() {
+async function main() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  app.rpc = new Rpc(`${scheme}://${location.host}/ws`);
+  const started = start(new Rpc(`${scheme}://${location.host}/ws`), location.hash);
   window.scapyrpcEditor = app; // for the browser tests and the console
   const root = document.getElementById("app");
   root.textContent = "";
   render(html`<${App} />`, root);
   document.addEventListener("keydown", shortcuts);
-  let doc = newDocument();
-  try {
-    doc = decodeFragment(location.hash) || doc;
-  } catch (err) {
-    app.notice.value = `The link holds no readable document (${err.message}); a new one was opened`;
-  }
-  for (let attempt = 0; !app.defs.value; attempt++) {
-    try {
-      app.defs.value = await loadDefinitions();
-    } catch (err) {
-      app.notice.value = `Cannot load protocol definitions (${err.message}); retrying…`;
-      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
-    }
-  }
-  const tab = newTab("Untitled", doc);
-  const built = apply(tab, doc, { history: false });
-  app.rpc.call("get_templates").then((t) => (app.templates.value = t), () => {});
-  await built;
+  await started;
   performance.mark("editable");
   document.body.dataset.ready = "true";
 }
 
-start();
+main();

@@ -2,8 +2,8 @@
 // It produces the BYTES value objects of API.md section 5; the server generates the bytes.
 import { useState, useRef, useLayoutEffect } from "preact/hooks";
 import { html } from "./html.js";
-import { editField } from "./store.js";
-import { textToBase64, base64ToText, toBase64 } from "./bytes.js";
+import { editField, fileBase64, ErrorKey } from "./store.js";
+import { textToBase64, base64ToText } from "./bytes.js";
 
 const TYPES = [
   ["text", "Text"],
@@ -74,7 +74,7 @@ export function PayloadEditor({ tab, index, fieldId, value, built, close, id }) 
       return;
     }
     if (await editField(tab, index, fieldId, v)) close();
-    else setError(tab.errors.value[`${index}:${fieldId}`] || "the server refused this payload");
+    else setError(tab.errors.value[ErrorKey.field(index, fieldId)] || "the server refused this payload");
   };
   const cancel = () => {
     close();
@@ -82,39 +82,39 @@ export function PayloadEditor({ tab, index, fieldId, value, built, close, id }) 
   };
   const readFile = async (event) => {
     const file = event.currentTarget.files[0];
-    if (file) update({ file: toBase64(new Uint8Array(await file.arrayBuffer())) });
+    if (file) update({ file: await fileBase64(file) });
   };
   const generated = s.type !== "text" && s.type !== "file";
   return html`
     <div class="payload-editor" ref=${root} role="group" aria-label="Payload editor"
          onKeyDown=${(e) => { if (e.key === "Escape") { e.preventDefault(); cancel(); } }}>
       <div class="payload-line">
-        <label for="payloadChoiceType">Payload type</label>
-        <select id="payloadChoiceType" value=${s.type} onChange=${(e) => update({ type: e.currentTarget.value })}>
+        <label for="payload-type">Payload type</label>
+        <select id="payload-type" value=${s.type} onChange=${(e) => update({ type: e.currentTarget.value })}>
           ${TYPES.map(([v, label]) => html`<option value=${v}>${label}</option>`)}
         </select>
-        <button type="button" id="payloadButtonSave" onClick=${save}>Save</button>
-        <button type="button" id="payloadButtonCancel" onClick=${cancel}>Cancel</button>
+        <button type="button" id="payload-save-button" onClick=${save}>Save</button>
+        <button type="button" id="payload-cancel-button" onClick=${cancel}>Cancel</button>
       </div>
       ${generated ? html`<div class="payload-line">
-        <label for="patternSizeChoice">Size of</label>
-        <select id="patternSizeChoice" value=${s.sizeKind} onChange=${(e) => update({ sizeKind: e.currentTarget.value })}>
+        <label for="payload-size-kind">Size of</label>
+        <select id="payload-size-kind" value=${s.sizeKind} onChange=${(e) => update({ sizeKind: e.currentTarget.value })}>
           <option value="size">Load size</option><option value="total_size">Packet size (with the 4-byte FCS)</option>
         </select>
-        <label for="patternSize">bytes</label>
-        <input id="patternSize" inputmode="numeric" value=${s.size} onInput=${(e) => update({ size: e.currentTarget.value })} />
+        <label for="payload-size">bytes</label>
+        <input id="payload-size" inputmode="numeric" value=${s.size} onInput=${(e) => update({ size: e.currentTarget.value })} />
       </div>` : null}
-      ${s.type === "text" ? html`<label for="textText">Text</label>
-        <textarea id="textText" rows="3" value=${s.text} onInput=${(e) => update({ text: e.currentTarget.value })}></textarea>` : null}
-      ${s.type === "file" ? html`<label for="payloadFile">File</label>
-        <input type="file" id="payloadFile" onChange=${readFile} />` : null}
-      ${s.type === "template" ? html`<label for="textPatternText">Pattern (repeated to the size)</label>
-        <textarea id="textPatternText" rows="2" value=${s.pattern} onInput=${(e) => update({ pattern: e.currentTarget.value })}></textarea>` : null}
-      ${s.type === "template_code" ? html`<label for="codePatternText">Code pattern (hex, e.g. 0xDE AD be ef)</label>
-        <textarea id="codePatternText" rows="2" value=${s.code} onInput=${(e) => update({ code: e.currentTarget.value })}></textarea>` : null}
+      ${s.type === "text" ? html`<label for="payload-text">Text</label>
+        <textarea id="payload-text" rows="3" value=${s.text} onInput=${(e) => update({ text: e.currentTarget.value })}></textarea>` : null}
+      ${s.type === "file" ? html`<label for="payload-file">File</label>
+        <input type="file" id="payload-file" onChange=${readFile} />` : null}
+      ${s.type === "template" ? html`<label for="payload-pattern">Pattern (repeated to the size)</label>
+        <textarea id="payload-pattern" rows="2" value=${s.pattern} onInput=${(e) => update({ pattern: e.currentTarget.value })}></textarea>` : null}
+      ${s.type === "template_code" ? html`<label for="payload-code-pattern">Code pattern (hex, e.g. 0xDE AD be ef)</label>
+        <textarea id="payload-code-pattern" rows="2" value=${s.code} onInput=${(e) => update({ code: e.currentTarget.value })}></textarea>` : null}
       ${s.type === "random_ascii" || s.type === "random_bytes" ? html`<div class="payload-line">
-        <label for="payloadSeed">Seed</label>
-        <input id="payloadSeed" inputmode="numeric" value=${s.seed} onInput=${(e) => update({ seed: e.currentTarget.value })} /></div>` : null}
-      ${error ? html`<p class="error" role="alert" id="payloadError">${error}</p>` : null}
+        <label for="payload-seed">Seed</label>
+        <input id="payload-seed" inputmode="numeric" value=${s.seed} onInput=${(e) => update({ seed: e.currentTarget.value })} /></div>` : null}
+      ${error ? html`<p class="error" role="alert" id="payload-error">${error}</p>` : null}
     </div>`;
 }

@@ -1,8 +1,10 @@
-// Application state (signals) and the actions that change a document: every edit is rebuilt by the
-// server (build_pkt_ex) before it is accepted, and goes on the tab's undo history.
+// Application state (signals) and every action on it: views read the signals and call these actions;
+// the RPC calls, file reads, downloads and clipboard writes happen here. Every document edit is rebuilt
+// by the server (build_pkt_ex) before it is accepted, and goes on the tab's undo history.
 import { signal, batch } from "@preact/signals";
 import { errorText } from "./rpc.js";
-import { toBase64, fromBase64 } from "./bytes.js";
+import { toBase64, fromBase64, base64ToText } from "./bytes.js";
+import { loadDefinitions } from "./definitions.js";
 import * as D from "./document.js";
 
 export const app = {
@@ -15,9 +17,20 @@ export const app = {
   dialog: signal(null),
 };
 
+/** Where a tab shows an error: the keys of `tab.errors`. An edit made at a key clears its message. */
+export const ErrorKey = {
+  document: "document", // edits with no place of their own (undo, loads, recalculation); any success clears it
+  append: "append", // the append-layer box
+  hex: "hex", // bytes typed in the hex view
+  fe: "fe", // field-engine parameters and instructions
+  vm: "vm", // a raw VM imported into the field engine
+  layer: (index) => `layer:${index}`, // moving or deleting layer `index`
+  field: (index, fieldId) => `${index}:${fieldId}`, // field `fieldId` of layer `index`
+};
+
 let tabKeys = 0;
 
-export function makeTab(name, doc) {
+function makeTab(name, doc) {
   return {
     key: ++tabKeys,
     name: signal(name),
@@ -75,7 +88,7 @@ function show(tab, doc, result) {
 }
 
 /** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
-export function apply(tab, doc, { errorKey = "document", history = true } = {}) {
+function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) {
   const run = async () => {
     let built;
     try {
@@ -89,7 +102,7 @@ export function apply(tab, doc, { errorKey = "document", history = true } = {}) 
       tab.doc.value = doc;
       tab.result.value = built;
       setError(tab, errorKey, null);
-      if (errorKey !== "document") setError(tab, "document", null);
+      if (errorKey !== ErrorKey.document) setError(tab, ErrorKey.document, null);
       tab.revision.value++;
     });
     if (tab === activeTab()) updateFragment(tab);
@@ -105,7 +118,7 @@ export function apply(tab, doc, { errorKey = "document", history = true } = {}) 
   return next;
 }
 
-export function updateFragment(tab) {
+function updateFragment(tab) {
   history.replaceState(null, "", "#" + D.encodeFragment(tab.doc.value));
 }
 
@@ -119,11 +132,24 @@ async function refreshSuggestions(tab) {
 }
 
 export function editField(tab, index, fieldId, value) {
-  return apply(tab, D.withField(tab.doc.value, index, fieldId, value), { errorKey: `${index}:${fieldId}` });
+  return apply(tab, D.withField(tab.doc.value, index, fieldId, value), { errorKey: ErrorKey.field(index, fieldId) });
 }
 
-export function clearFieldError(tab, index, fieldId) {
-  setError(tab, `${index}:${fieldId}`, null);
+/** A message at a field (null clears it): a value refused before it reaches the server. */
+export function setFieldError(tab, index, fieldId, message) {
+  setError(tab, ErrorKey.field(index, fieldId), message);
+}
+
+/** "Generate": a random value for the field, drawn by the server (build_pkt with a RANDOM value). */
+export async function generateField(tab, index, fieldId) {
+  try {
+    const layerId = tab.doc.value.layers[index].id;
+    const r = await app.rpc.call("build_pkt", [{ id: layerId, fields: [{ id: fieldId, value: { vtype: "RANDOM" } }] }]);
+    const f = D.builtField(r.data[0], fieldId);
+    await editField(tab, index, fieldId, D.isPrimitive(f.value) ? f.hvalue : f.value);
+  } catch (err) {
+    setFieldError(tab, index, fieldId, errorText(err));
+  }
 }
 
 /** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current. */
@@ -138,19 +164,15 @@ async function travel(tab, from, to) {
 export const undo = (tab) => travel(tab, tab.past, tab.future);
 export const redo = (tab) => travel(tab, tab.future, tab.past);
 
-export function appendLayer(tab, protocolId) {
-  const id = protocolId.trim();
-  const defs = app.defs.value;
-  if (!defs.protocols.has(id)) {
-    const byName = [...defs.protocols.values()].find((p) => p.name === id);
-    if (!byName) {
-      setError(tab, "append", `unknown protocol '${id}'`);
-      return Promise.resolve(false);
-    }
-    return appendLayer(tab, byName.id);
+/** Append the protocol named by `text` (its id or its name). */
+export function appendLayer(tab, text) {
+  const protocol = app.defs.value.protocol(text.trim());
+  if (!protocol) {
+    setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'`);
+    return Promise.resolve(false);
   }
   const doc = tab.doc.value;
-  return apply(tab, D.withLayers(doc, [...doc.layers, { id, fields: {} }]), { errorKey: "append" });
+  return apply(tab, D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: ErrorKey.append });
 }
 
 export function moveLayer(tab, index, delta) {
@@ -158,13 +180,13 @@ export function moveLayer(tab, index, delta) {
   const target = index + delta;
   if (index < 1 || target < 1 || target >= layers.length) return Promise.resolve(false);
   [layers[index], layers[target]] = [layers[target], layers[index]];
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: `layer:${index}` });
+  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
 }
 
 export function deleteLayer(tab, index) {
   if (index < 1) return Promise.resolve(false);
   const layers = tab.doc.value.layers.filter((_, i) => i !== index);
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: `layer:${index}` });
+  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
 }
 
 /** "Recalculate auto-values": unset every field Scapy computes (lengths, checksums). */
@@ -192,14 +214,88 @@ export async function setPacketBytes(tab, bytes) {
   try {
     result = await app.rpc.call("reconstruct_pkt", toBase64(bytes), linkLayer(tab.doc.value));
   } catch (err) {
-    setError(tab, "hex", errorText(err));
+    setError(tab, ErrorKey.hex, errorText(err));
     return false;
   }
-  return apply(tab, D.fromPacket(result, tab.doc.value.fe), { errorKey: "hex" });
+  return apply(tab, D.fromPacket(result, tab.doc.value.fe), { errorKey: ErrorKey.hex });
 }
 
-export function setFe(tab, fe, errorKey = "fe") {
-  return apply(tab, D.withFe(tab.doc.value, fe), { errorKey });
+function editFe(tab, doc) {
+  return apply(tab, doc, { errorKey: ErrorKey.fe });
+}
+
+export function setFeGlobal(tab, id, value) {
+  return editFe(tab, D.withFeGlobal(tab.doc.value, id, value));
+}
+
+function appendInstructions(tab, added) {
+  const doc = tab.doc.value;
+  return editFe(tab, D.withInstructions(doc, [...doc.fe.instructions, ...added]));
+}
+
+export function addInstruction(tab, id) {
+  return appendInstructions(tab, [D.newInstruction(id, app.defs.value)]);
+}
+
+export function setInstructionParameter(tab, index, pid, value) {
+  return editFe(tab, D.withInstructionParameter(tab.doc.value, index, pid, value));
+}
+
+export function removeInstruction(tab, index) {
+  const doc = tab.doc.value;
+  return editFe(tab, D.withInstructions(doc, doc.fe.instructions.filter((_, i) => i !== index)));
+}
+
+/** A field-engine template on a field: its instructions are appended and the field engine is shown. */
+export function addFieldTemplate(tab, index, fieldId, template, initValue) {
+  const added = D.templateInstructions(tab.doc.value, index, fieldId, template, app.defs.value, initValue);
+  const done = appendInstructions(tab, added);
+  showView(tab, "fe");
+  return done;
+}
+
+/** The values the server offers for a field-engine parameter, as [value, label] pairs. */
+export async function parameterChoices(tab, pid) {
+  try {
+    const doc = tab.doc.value;
+    const reply = await app.rpc.call("load_instruction_parameter_values", D.toModel(doc), D.feOptions(doc), pid);
+    return Object.entries((reply && reply.map) || {});
+  } catch {
+    return [];
+  }
+}
+
+/** Import a raw VM (JSON text, as in a TRex stream): the server decompiles it into instructions. */
+export async function importVm(tab, text) {
+  setError(tab, ErrorKey.vm, null);
+  let vm;
+  try {
+    vm = JSON.parse(text);
+  } catch (err) {
+    setError(tab, ErrorKey.vm, `not JSON: ${err.message}`);
+    return false;
+  }
+  let decompiled;
+  try {
+    decompiled = await app.rpc.call("decompile_vm_raw", tab.result.value.binary, vm);
+  } catch (err) {
+    setError(tab, ErrorKey.vm, errorText(err));
+    return false;
+  }
+  const doc = tab.doc.value;
+  return apply(tab, D.withFe(doc, D.feFromVm(decompiled, doc.fe)), { errorKey: ErrorKey.vm });
+}
+
+export function select(tab, selection) {
+  tab.selection.value = selection;
+}
+
+export function toggleLayer(tab, path) {
+  tab.collapsed.value = { ...tab.collapsed.value, [path]: !tab.collapsed.value[path] };
+}
+
+export function showView(tab, view) {
+  tab.view.value = view;
 }
 
 export function collapseAll(tab, collapsed, except = -1) {
@@ -208,11 +304,17 @@ export function collapseAll(tab, collapsed, except = -1) {
   tab.collapsed.value = state;
 }
 
-export function newTab(name, doc) {
+/** A new tab on `doc`, made active; resolves once the document is built. */
+export function openTab(name = "Untitled", doc = D.newDocument()) {
   const tab = makeTab(name, doc);
   app.tabs.value = [...app.tabs.value, tab];
   app.active.value = app.tabs.value.length - 1;
-  return tab;
+  return apply(tab, doc, { history: false });
+}
+
+export function activateTab(index) {
+  app.active.value = index;
+  updateFragment(activeTab());
 }
 
 export function closeTab(index) {
@@ -226,7 +328,7 @@ export function closeTab(index) {
 }
 
 /** Replace a tab's document by a loaded one (file, template, pcap); undoable like any edit. */
-export async function loadDocument(tab, doc, name) {
+async function loadDocument(tab, doc, name) {
   const ok = await apply(tab, doc);
   if (ok) {
     tab.pcap.value = null;
@@ -236,7 +338,43 @@ export async function loadDocument(tab, doc, name) {
   return ok;
 }
 
-export async function openPcap(tab, bytes, name) {
+/** File > New: a new document in the tab (undoable). */
+export function clearDocument(tab) {
+  return loadDocument(tab, D.newDocument(), "Untitled");
+}
+
+export async function openTemplate(tab, id) {
+  try {
+    const text = base64ToText(await app.rpc.call("get_template", { id }));
+    await loadDocument(tab, D.fromTrp(JSON.parse(text)), id.split("/").pop());
+  } catch (err) {
+    app.notice.value = `Cannot load template ${id}: ${errorText(err)}`;
+  }
+}
+
+async function fileBytes(file) {
+  return new Uint8Array(await file.arrayBuffer());
+}
+
+export async function fileBase64(file) {
+  return toBase64(await fileBytes(file));
+}
+
+/** A `.trp` document (JSON) or a capture, told apart by the name or the first byte. */
+export async function openFile(tab, file) {
+  const bytes = await fileBytes(file);
+  const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b;
+  if (!looksJson) return openPcap(tab, bytes, file.name);
+  try {
+    const doc = D.fromTrp(JSON.parse(new TextDecoder().decode(bytes)));
+    return loadDocument(tab, doc, file.name);
+  } catch (err) {
+    app.notice.value = `Cannot open ${file.name}: ${err.message}`;
+    return false;
+  }
+}
+
+async function openPcap(tab, bytes, name) {
   let results;
   try {
     results = await app.rpc.call("read_pcap", toBase64(bytes));
@@ -256,8 +394,8 @@ export async function openPcap(tab, bytes, name) {
 
 /** Open packet `index` of a capture as it was read: its bytes are the file's until the user edits it. */
 export async function choosePcapPacket(tab, results, records, index, name) {
-  app.dialog.value = null;
-  const doc = D.fromPacket(results[index], D.newDocument([]).fe);
+  closeDialog();
+  const doc = D.fromPacket(results[index]);
   batch(() => {
     show(tab, doc, results[index]);
     tab.pcap.value = { records, index };
@@ -269,7 +407,7 @@ export async function choosePcapPacket(tab, results, records, index, name) {
 
 /** The capture records to save: the current packet (as built now) alone, or in place among all the
  * packets read with it; each keeps its time and link type, unedited ones their bytes as read. */
-export function pcapRecords(tab, all) {
+function pcapRecords(tab, all) {
   const current = tab.result.value.binary;
   const capture = tab.pcap.value;
   if (!capture) return [current];
@@ -278,6 +416,83 @@ export function pcapRecords(tab, all) {
   return all ? capture.records.map((r, i) => (i === capture.index ? here : r)) : [here];
 }
 
-export async function pcapBytes(tab, all) {
+async function pcapBytes(tab, all) {
   return fromBase64(await app.rpc.call("write_pcap", pcapRecords(tab, all)));
+}
+
+function download(name, bytes, type) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function baseName(tab) {
+  return (tab.name.value || "packet").replace(/\.(trp|pcap|pcapng|json)( #\d+)?$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
+}
+
+export function saveTrp(tab) {
+  download(`${baseName(tab)}.trp`, JSON.stringify(D.toTrp(tab.doc.value), null, 2), "application/json");
+}
+
+export async function savePcap(tab, all) {
+  try {
+    download(`${baseName(tab)}.pcap`, await pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
+  } catch (err) {
+    app.notice.value = `Cannot write the pcap: ${errorText(err)}`;
+  }
+}
+
+export function showScapyCode(tab) {
+  app.dialog.value = { kind: "code", code: D.scapyCode(tab.doc.value, tab.result.value) };
+}
+
+export function closeDialog() {
+  app.dialog.value = null;
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    app.notice.value = "Copied";
+  } catch {
+    app.notice.value = "Select the text and copy it";
+  }
+}
+
+/** The page's link carries the document; without clipboard access it is shown to copy by hand. */
+export async function copyLink() {
+  try {
+    await navigator.clipboard.writeText(location.href);
+    app.notice.value = "Link copied";
+  } catch {
+    app.dialog.value = { kind: "code", code: location.href, title: "Link to this packet" };
+  }
+}
+
+/** Start-up: the definitions (retried until the server gives them), then the link's document (or a
+ * new one) in a first tab; resolves once it is built. */
+export async function start(rpc, hash) {
+  app.rpc = rpc;
+  let doc = D.newDocument();
+  try {
+    doc = D.decodeFragment(hash) || doc;
+  } catch (err) {
+    app.notice.value = `The link holds no readable document (${err.message}); a new one was opened`;
+  }
+  for (let attempt = 0; !app.defs.value; attempt++) {
+    try {
+      app.defs.value = await loadDefinitions();
+    } catch (err) {
+      app.notice.value = `Cannot load protocol definitions (${err.message}); retrying…`;
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+  const built = openTab("Untitled", doc);
+  app.rpc.call("get_templates").then((t) => (app.templates.value = t), () => {});
+  await built;
 }
