@@ -612,9 +612,9 @@ def test_a_websocket_reply_of_megabytes_is_received(page) -> None:  # noqa: ANN0
     expect(page.locator("#connection-state")).to_have_text("Connected")
     append_layer(page, "Raw")
     page.click("#Ether-Raw-load")
-    page.select_option("#payloadChoiceType", "random_bytes")
-    page.fill("#patternSize", str(1 << 20))
-    page.click("#payloadButtonSave")
+    page.select_option("#payload-type", "random_bytes")
+    page.fill("#payload-size", str(1 << 20))
+    page.click("#payload-save-button")
     expect(page.locator(".hex-status")).to_contain_text(f"{14 + (1 << 20)} bytes", timeout=30000)
     assert max(sizes) > 2_500_000
     set_field(page, "#Ether-type", "IPv4")
