@@ -480,7 +480,7 @@ class RunningGateway:
 
 async def start_gateway(sink: RequestSink, options: HttpConfig, bounds: Bounds) -> RunningGateway:
     """Serve the gateway on the running event loop; `url` tells where (port 0 picks a free one)."""
-    listener = listen(options.http_bind, options.http or 0)
+    listener = listen(options.http_bind, options.http or 0, backlog=min(128, options.http_max_connections))
     port = listener.getsockname()[1]
     table = ConnectionTable(listener, options.http_max_connections, options.http_idle_timeout)
     try:

@@ -7,7 +7,9 @@ request handler) is wrapped by `Tracked`, which counts it and holds its deadline
 - while a request is handled the handler's own timeouts apply (body, reading the reply);
 - a WebSocket lives by its heartbeats.
 At `--http-max-connections` the listening socket's door closes (the kernel drops new
-attempts) until fewer than nine tenths remain, as the ZeroMQ side does.
+attempts) until fewer than nine tenths remain, as the ZeroMQ side does; a connection the
+kernel completed before the door closed is closed at once, unread, so never more than the
+cap are served.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 SERVER_NAME = "scapyrpc"
+SEND_BUFFER_BYTES = 256 * 1024
 
 
 def listen(host: str, port: int, backlog: int = 128) -> socket.socket:
@@ -81,28 +84,39 @@ class Tracked(asyncio.Protocol):
         self.table = table
         self.transport: Any = None  # an asyncio or uvloop transport
         self.deadline: float | None = None
+        self.served = False  # False: turned away at the cap, aiohttp never saw it
 
     # asyncio.Protocol, forwarded
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
-        self.table.opened(self)
+        if not self.table.opened(self):
+            transport.abort()
+            return
+        self.served = True
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # what a client does not read stays here, counted, not in the kernel unseen
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         self.inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        self.inner.data_received(data)
+        if self.served:
+            self.inner.data_received(data)
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received()
+        return self.inner.eof_received() if self.served else None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.table.closed(self)
-        self.inner.connection_lost(exc)
+        if self.served:
+            self.table.closed(self)
+            self.inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
-        self.inner.pause_writing()
+        if self.served:
+            self.inner.pause_writing()
 
     def resume_writing(self) -> None:
-        self.inner.resume_writing()
+        if self.served:
+            self.inner.resume_writing()
 
 
 class ConnectionTable:
@@ -122,14 +136,17 @@ class ConnectionTable:
     def factory(self, make_handler: Callable[[], RequestHandler]) -> Callable[[], Tracked]:
         return lambda: Tracked(make_handler(), self)
 
-    def opened(self, conn: Tracked) -> None:
-        assert conn.transport is not None
+    def opened(self, conn: Tracked) -> bool:
+        """Count a new connection; False (not counted) when the cap is already reached."""
+        if self.count >= self.limit:
+            return False
         self.open[conn.transport] = conn
         conn.deadline = time.monotonic() + self.idle_timeout
         if self.count >= self.limit and not self.door.closed:
             self.door.close_door()
             log.warning("%d HTTP connections: new ones are refused until fewer than %d remain",
                         self.count, int(self.limit * 0.9))
+        return True
 
     def closed(self, conn: Tracked) -> None:
         if conn.transport is not None:
