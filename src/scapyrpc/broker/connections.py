@@ -71,7 +71,7 @@ def listening_socket(endpoint: str) -> socket.socket | None:
 class ConnectionGate:
     """Counts the frontend's connections; closes the door at `limit`, opens it at 90 % of it."""
 
-    def __init__(self, front: zmq.Socket, listener: socket.socket | None, limit: int, peer: str = "client") -> None:
+    def __init__(self, front: zmq.Socket[bytes], listener: socket.socket | None, limit: int, peer: str = "client") -> None:
         self.listener = listener
         self.peer = peer  # what its peers are, for the log
         self.limit = limit
