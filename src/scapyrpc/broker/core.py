@@ -17,15 +17,16 @@ A job (one accepted request) moves through these states:
        │               (behind the running one)
        ╰─wait deadline, evicted, stopping, client gone──► FAILED
 
-  and back to QUEUED from EARLY (its worker left) or RUNNING (the send to its
+  and back to QUEUED from EARLY (its worker went) or RUNNING (the send to its
   worker failed): it never ran; to FAILED from EARLY or RUNNING when the stop
   gives up on it, or its client is gone when it would be requeued.
 
 A worker (an entry of the pool table) and a local process:
 
-    SERVING ──retire or deadline kill (local)──► EXITING ──exit seen──► LEAVING ──grace──► GONE
-       ├──retire (remote), left, unreachable, process exited──────────────▲                 ▲
-       ╰──heartbeat timeout, re-registered (also from EXITING)─────────────────────────────╯
+    SERVING ──retire, deadline kill (local)──► EXITING
+       │                                          │ exit seen, left, unreachable
+       ├──retire (remote), left, unreachable, exit seen──► LEAVING ──grace──► GONE
+       ╰──heartbeat timeout, re-registered (from any state but GONE)───────────▲
 
     STARTING ──READY──► READY ──exit──► EXITED
        ╰──startup timeout──► KILLED ──exit──► EXITED   (KILLED ──READY──► READY: they crossed)
@@ -200,6 +201,7 @@ class Scheduler:
             self._outbox.append(PoolReady())
 
     def heartbeat(self, ident: bytes, now: float) -> None:
+        """Worker `ident` is alive."""
         worker = self.workers.get(ident)
         if worker is not None:
             worker.last_seen = now

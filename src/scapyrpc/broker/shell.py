@@ -164,7 +164,7 @@ class Broker:
         log.info("at most %d client connections (--max-connections %d, %d descriptors to spare)",
                  limit, self.config.max_connections, descriptors)
         listener = listening_socket(frontend)
-        if listener is not None:  # our own listening socket, so the gate can close it (gate.py)
+        if listener is not None:  # our own listening socket, so the gate can close it (connections.py)
             self.front.setsockopt(zmq.USE_FD, os.dup(listener.fileno()))  # libzmq closes its copy
             frontend = f"{frontend.rpartition(':')[0]}:{listener.getsockname()[1]}"
         self.gate = ConnectionGate(self.front, listener, max(1, limit))

@@ -11,7 +11,7 @@ entered its state, which is all a state's clock needs:
             EARLY    no clock: it starts when the request before it on its worker is answered
     worker  LEAVING  dropped at entered + exit_grace (a last reply may still be crossing)
             EXITING  no clock: a local process killed or retiring; LEAVING once its exit is seen
-    process STARTING killed if still starting at entered + startup_timeout
+    process STARTING killed if still starting past entered + startup_timeout
 
 The diagrams are in `core.py`; the tables below are the truth (tests hold the two together).
 """
