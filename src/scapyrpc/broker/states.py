@@ -22,7 +22,6 @@ import enum
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Protocol, TypeVar
 
 from scapyrpc.broker.actions import Route
@@ -30,6 +29,8 @@ from scapyrpc.broker.reasons import Departure
 
 
 class JobState(enum.Enum):
+    moves: tuple[JobState, ...]  # where it may go: JOB_MOVES[state]
+
     QUEUED = "queued"
     EARLY = "handed early"
     RUNNING = "running"
@@ -39,6 +40,8 @@ class JobState(enum.Enum):
 
 
 class WorkerState(enum.Enum):
+    moves: tuple[WorkerState, ...]  # WORKER_MOVES[state]
+
     SERVING = "serving"  # in the pool: may be handed requests
     EXITING = "exiting"  # leaving: a local process killed or retiring, its exit not yet seen
     LEAVING = "leaving"  # leaving: dropped when its grace ends
@@ -46,11 +49,15 @@ class WorkerState(enum.Enum):
 
 
 class ProcessState(enum.Enum):
+    moves: tuple[ProcessState, ...]  # PROCESS_MOVES[state]
+
     STARTING = "starting"  # started, has not said READY
     KILLED = "killed"  # killed for taking too long to start
     READY = "ready"  # said READY at least once: a later death is not a failed start
     EXITED = "exited"
 
+
+S = TypeVar("S", JobState, WorkerState, ProcessState)
 
 _J, _W, _P = JobState, WorkerState, ProcessState
 
@@ -77,15 +84,20 @@ PROCESS_MOVES: Mapping[ProcessState, tuple[ProcessState, ...]] = {
     _P.EXITED: (),
 }
 
-_MOVES: dict[enum.Enum, tuple[enum.Enum, ...]] = dict(chain(JOB_MOVES.items(), WORKER_MOVES.items(),
-                                                            PROCESS_MOVES.items()))
+
+def _attach(table: Mapping[S, tuple[S, ...]]) -> None:
+    """Give each state its moves, for `move` to read without hashing an enum (a Python-level call)."""
+    for state, moves in table.items():
+        state.moves = moves
+
+
+_attach(JOB_MOVES)
+_attach(WORKER_MOVES)
+_attach(PROCESS_MOVES)
 
 
 class IllegalMove(RuntimeError):
     """A move its state's table does not allow."""
-
-
-S = TypeVar("S", JobState, WorkerState, ProcessState)
 
 
 class Stateful(Protocol[S]):
@@ -95,7 +107,7 @@ class Stateful(Protocol[S]):
 
 def move(record: Stateful[S], state: S, now: float) -> None:
     """Move `record` to `state` at time `now`, if its table allows it; else raise IllegalMove."""
-    if state not in _MOVES[record.state]:
+    if state not in record.state.moves:
         raise IllegalMove(f"{type(state).__name__}: {record.state.name} -> {state.name} ({record!r})")
     record.state = state
     record.entered = now
