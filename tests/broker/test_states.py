@@ -42,6 +42,7 @@ def test_every_table_covers_its_states_and_only_them(kind: type[enum.Enum]) -> N
     table = TABLES[kind]
     assert set(table) == set(kind)
     assert all(isinstance(new, kind) for news in table.values() for new in news)
+    assert all(state.moves == table[state] for state in kind)  # what `move` reads
 
 
 @pytest.mark.parametrize("kind", list(TABLES), ids=lambda kind: kind.__name__)
