@@ -3,8 +3,10 @@
 `ScapyServer(port=4507).activate()` blocks until Ctrl+C, SIGTERM or a
 `shut_down` request, exactly like the seed's `Scapy_server`. It returns after
 every process it started has exited and been reaped. Under systemd it says
-READY=1 when it prints its `Workers:` line (`service_status.py`); SIGHUP
-reopens the log file.
+READY=1 when it prints its `Workers:` line (`ops/systemd_status.py`); SIGHUP
+reopens the log file. `serve()` is where the parts are wired, each once and at
+construction: the broker gets the pool's factory, the metrics' recorder and the
+status listener; the observers read the broker's `figures()`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from scapyrpc.ops import logs
 from scapyrpc.broker.shell import Broker
 from scapyrpc.config.options import ServerConfig
 from scapyrpc.ops.metrics import MetricsError, MetricsServer, Recorder
-from scapyrpc.pool.local import LocalPool
+from scapyrpc.pool.local import LocalPool, PoolEvents
 from scapyrpc.broker.rundir import RunDir
 from scapyrpc.ops.systemd_status import ServiceStatus
 
@@ -38,7 +40,7 @@ def _server_ip() -> str:
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.connect(("10.255.255.255", 1))  # UDP connect sends nothing; it only picks a route
-            return probe.getsockname()[0]
+            return str(probe.getsockname()[0])
     except OSError:
         return "127.0.0.1"
 
@@ -67,22 +69,22 @@ class ScapyServer:
         rundir = RunDir() if cfg.backend is None else None
         gateway = metrics = None
         recorder = Recorder() if cfg.metrics.metrics_port is not None else None
+        worker_keys = (admission.pair[0], *local_keys) if admission is not None and local_keys else None
+
+        def make_pool(backend: str, events: PoolEvents) -> LocalPool:
+            return LocalPool(endpoints.reachable_locally(backend), cfg.worker, events, worker_keys, cfg.log)
+
+        status = ServiceStatus()
         broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend,  # type: ignore[union-attr]
-                        cfg.workers, admission, recorder)
-        status = ServiceStatus(broker)
-        pool = None
+                        cfg.workers, admission, pool=make_pool if cfg.workers > 0 else None,
+                        recorder=recorder, listener=status)
         try:
             broker.bind()
-            if cfg.workers > 0:
-                worker_keys = (admission.pair[0], *local_keys) if admission is not None and local_keys else None
-                pool = LocalPool(endpoints.reachable_locally(broker.backend_endpoint), cfg.worker, broker, worker_keys, cfg.log)
-                broker.attach(pool)
-                pool.start()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, broker.stop)
             loop.add_signal_handler(signal.SIGHUP, logs.reopen)
-            status.start()
+            status.start(broker)
             serving = asyncio.create_task(broker.serve())
             if cfg.banner:
                 self._print_banner(cfg, broker)
@@ -97,7 +99,7 @@ class ScapyServer:
                 if cfg.banner:
                     print(f"Workers: {cfg.workers} local, ready in {time.monotonic() - started:.2f} s; "
                           f"worker endpoint {broker.backend_endpoint}", flush=True)
-                status.ready()
+                status.ready(broker.figures())
             shutdown = await serving
         finally:
             status.close()
@@ -105,15 +107,14 @@ class ScapyServer:
                 metrics.close()
             if gateway is not None:
                 await gateway.stop()
-            if pool is not None:
-                await pool.close()
+            await broker.close()
             if rundir is not None:
                 rundir.close()
         if shutdown:
             print("Server: Shut down by remote user", flush=True)
         return 0
 
-    async def _start_metrics(self, broker: Broker, recorder: Recorder, serving: asyncio.Task) -> MetricsServer:
+    async def _start_metrics(self, broker: Broker, recorder: Recorder, serving: asyncio.Task[bool]) -> MetricsServer:
         """Prometheus metrics (--metrics-port) from a thread of this process."""
         bind, port = self.config.metrics.metrics_bind, self.config.metrics.metrics_port
         assert port is not None
@@ -127,7 +128,7 @@ class ScapyServer:
             print(f"Metrics: {metrics.url}", flush=True)
         return metrics
 
-    async def _start_http(self, broker: Broker, serving: asyncio.Task) -> RunningGateway | None:
+    async def _start_http(self, broker: Broker, serving: asyncio.Task[bool]) -> RunningGateway | None:
         """The HTTP gateway and editor (--http) in this event loop, on the broker's queue; None when off."""
         cfg = self.config
         if cfg.http.http is None:

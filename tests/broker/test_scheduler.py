@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from scapyrpc.config.options import BrokerConfig
-from scapyrpc.broker.core import Kill, Ping, PoolReady, Refuse, Scheduler, StartWorker, State, Stopped, Terminate, ToClient, ToWorker
+from scapyrpc.broker.actions import Kill, Ping, PoolReady, Refuse, StartWorker, Stopped, Terminate, ToClient, ToWorker
+from scapyrpc.broker.core import ReplyKind, Scheduler
+from scapyrpc.broker.figures import Traffic
+from scapyrpc.broker.reasons import Refusal, Restart
+from scapyrpc.broker.states import JobState
 
 
 class Core:
@@ -14,13 +18,12 @@ class Core:
 
     def __init__(self, local_workers: int = 0, **config: Any) -> None:
         self.s = Scheduler(BrokerConfig(**config), local_workers)
-        self.s.outbox.clear()
+        self.s.drain()
         self.now = 0.0
         self.routes: dict[str, object] = {}
 
     def take(self, kind: type | None = None) -> list:
-        out = [a for a in self.s.outbox if kind is None or isinstance(a, kind)]
-        self.s.outbox.clear()
+        out = [a for a in self.s.drain() if kind is None or isinstance(a, kind)]
         self.s.check()
         return out
 
@@ -36,8 +39,8 @@ class Core:
             self.s.started(pid, self.now)
         self.s.ready(ident, pid, "here", local, self.now)
 
-    def answer(self, ident: bytes, tag: int, body: bytes = b"ok", **kind: bool) -> None:
-        self.s.reply(ident, tag, body, kind.get("retiring", False), kind.get("shutdown", False), self.now)
+    def answer(self, ident: bytes, tag: int, body: bytes = b"ok", kind: ReplyKind = ReplyKind.STAY) -> None:
+        self.s.reply(ident, tag, body, kind, self.now)
 
 
 def sent(actions: list) -> list[tuple[bytes, bytes]]:
@@ -49,7 +52,7 @@ def tags(actions: list) -> dict[bytes, int]:
     return {a.body: a.tag for a in actions if isinstance(a, ToWorker)}
 
 
-def refused(actions: list) -> list[tuple[str, str]]:
+def refused(actions: list) -> list[tuple[str, Refusal]]:
     return [(a.route, a.reason) for a in actions if isinstance(a, Refuse)]
 
 
@@ -95,10 +98,10 @@ def test_busy_young_worker_is_handed_the_next_request_early() -> None:
     out = core.take()
     assert sent(out) == [(b"w1", b"b")]
     job_b = core.s.inflight[tags(out)[b"b"]]
-    assert job_b.state is State.EARLY
+    assert job_b.state is JobState.EARLY
     core.at(0.5)
     core.answer(b"w1", t[b"a"])
-    assert job_b.state is State.RUNNING and job_b.deadline == 0.5 + core.s.config.request_timeout
+    assert job_b.state is JobState.RUNNING and job_b.entered == 0.5  # its deadline counts from now
 
 
 def test_busy_old_worker_gets_nothing_early() -> None:
@@ -130,7 +133,7 @@ def test_running_request_past_its_deadline_is_answered_and_its_local_worker_kill
     core.take()
     core.at(2.01)
     out = core.take()
-    assert ("slow", "deadline") in refused(out)
+    assert ("slow", Refusal.DEADLINE) in refused(out)
     assert Kill(101) in out
     core.s.exited(101, 2.02)
     core.at(2.03)
@@ -147,7 +150,7 @@ def test_request_handed_early_to_an_expiring_worker_is_served_elsewhere() -> Non
     assert core.take() == []
     core.at(1.5)
     out = core.take()
-    assert refused(out) == [("slow", "deadline")]
+    assert refused(out) == [("slow", Refusal.DEADLINE)]
     assert sent(out) == [(b"w2", b"quick")]
 
 
@@ -157,7 +160,7 @@ def test_remote_worker_past_deadline_stays_busy_until_its_late_reply() -> None:
     core.ask("slow")
     t = tags(core.take())
     core.at(1.5)
-    assert refused(core.take()) == [("slow", "deadline")]
+    assert refused(core.take()) == [("slow", Refusal.DEADLINE)]
     core.ask("next")
     assert sent(core.take()) == []  # still busy with the expired one
     core.answer(b"r1", t[b"slow"], b"late")
@@ -191,7 +194,7 @@ def test_dead_worker_loses_its_running_request_and_requeues_the_early_one() -> N
     core.s.exited(5, 0.1)
     core.at(0.7)
     out = core.take()
-    assert refused(out) == [("a", "worker_lost")]
+    assert refused(out) == [("a", Refusal.WORKER_LOST)]
     assert core.s.queue.count == 1  # b waits for a worker, it was never started
     core.worker(b"w2", pid=6, local=True)
     assert sent(core.take()) == [(b"w2", b"b")]
@@ -204,7 +207,7 @@ def test_retiring_worker_delivers_its_last_reply_and_gives_back_the_rest() -> No
     core.ask("a")
     core.ask("b", client=b"d")
     t = tags(core.take())
-    core.answer(b"w1", t[b"a"], b"last", retiring=True)
+    core.answer(b"w1", t[b"a"], b"last", kind=ReplyKind.RETIRE)
     out = core.take()
     assert out == [ToClient("a", b"last")]
     assert core.s.queue.count == 1
@@ -213,7 +216,7 @@ def test_retiring_worker_delivers_its_last_reply_and_gives_back_the_rest() -> No
     assert StartWorker() in core.take()
     core.at(2.0)
     assert refused(core.take()) == []
-    assert core.s.restarts == {"retired": 1}
+    assert core.s.restarts == {Restart.RETIRED: 1}
 
 
 def test_round_robin_across_clients_fifo_within_one() -> None:
@@ -234,9 +237,9 @@ def test_full_queue_evicts_the_heaviest_holders_newest_for_a_light_client() -> N
     for i in range(4):
         core.ask(f"h{i}", client=b"H")
     core.ask("h4", client=b"H")
-    assert refused(core.take()) == [("h4", "busy")]  # the heaviest itself is refused
+    assert refused(core.take()) == [("h4", Refusal.BUSY)]  # the heaviest itself is refused
     core.ask("light", client=b"L")
-    assert refused(core.take()) == [("h3", "busy")]  # its newest makes room
+    assert refused(core.take()) == [("h3", Refusal.BUSY)]  # its newest makes room
     assert core.s.queue.held(b"L") == 1
 
 
@@ -247,29 +250,29 @@ def test_many_identities_cannot_lock_out_a_light_client() -> None:
         core.ask(f"b{i}", client=b"B")
     core.take()
     core.ask("light", client=b"L")
-    assert refused(core.take()) == [("b2", "busy")]
+    assert refused(core.take()) == [("b2", Refusal.BUSY)]
     core.ask("light2", client=b"L")
-    assert refused(core.take()) == [("a2", "busy")]
+    assert refused(core.take()) == [("a2", Refusal.BUSY)]
     core.ask("light3", client=b"L")  # now A, B and L hold 2 each: no one is heavier
-    assert refused(core.take()) == [("light3", "busy")]
+    assert refused(core.take()) == [("light3", Refusal.BUSY)]
 
 
 def test_queued_bytes_are_bounded_too() -> None:
     core = Core(max_queued_bytes=100)
     core.ask("big", client=b"H", size=80)
     core.ask("big2", client=b"H", size=30)
-    assert refused(core.take()) == [("big2", "busy")]
+    assert refused(core.take()) == [("big2", Refusal.BUSY)]
     core.ask("small", client=b"L", size=30)
-    assert refused(core.take()) == [("big", "busy")]
+    assert refused(core.take()) == [("big", Refusal.BUSY)]
     core.ask("huge", client=b"M", size=101)
-    assert refused(core.take()) == [("huge", "busy")]
+    assert refused(core.take()) == [("huge", Refusal.BUSY)]
 
 
 def test_too_large_request_is_refused_with_its_size() -> None:
     core = Core(max_request_bytes=100)
     core.ask("x", size=101)
     out = core.take()
-    assert out == [Refuse("x", b"x", "too_large", 101)]
+    assert out == [Refuse("x", b"x", Refusal.TOO_LARGE, 101)]
 
 
 def test_request_nobody_takes_is_answered_at_its_deadline() -> None:
@@ -278,7 +281,7 @@ def test_request_nobody_takes_is_answered_at_its_deadline() -> None:
     core.at(0.99)
     assert core.take() == []
     core.at(1.0)
-    assert refused(core.take()) == [("a", "no_worker")]
+    assert refused(core.take()) == [("a", Refusal.NO_WORKER)]
 
 
 def test_requeued_request_waits_a_full_deadline_again() -> None:
@@ -292,13 +295,13 @@ def test_requeued_request_waits_a_full_deadline_again() -> None:
     core.at(0.5)
     core.s.exited(5, 0.5)
     core.at(0.65)
-    assert refused(core.take()) == [("run", "worker_lost")]
+    assert refused(core.take()) == [("run", Refusal.WORKER_LOST)]
     core.at(1.0)
-    assert refused(core.take()) == [("behind", "no_worker")]  # accepted at 0: its wait is over
+    assert refused(core.take()) == [("behind", Refusal.NO_WORKER)]  # accepted at 0: its wait is over
     core.at(1.6)
     assert refused(core.take()) == []  # "early" was requeued at 0.65
     core.at(1.66)
-    assert refused(core.take()) == [("early", "no_worker")]
+    assert refused(core.take()) == [("early", Refusal.NO_WORKER)]
 
 
 def test_workers_that_die_starting_are_restarted_with_back_off() -> None:
@@ -357,7 +360,7 @@ def test_silent_worker_is_lost_and_a_local_one_killed() -> None:
         assert Ping(b"w1") in core.take()
     core.at(3.01)
     out = core.take()
-    assert Kill(5) in out and ("a", "worker_lost") in refused(out)
+    assert Kill(5) in out and ("a", Refusal.WORKER_LOST) in refused(out)
     assert set(core.s.workers) == {b"r1"}
 
 
@@ -381,7 +384,7 @@ def test_stop_finishes_work_then_terminates_and_waits_for_every_process() -> Non
     core.s.stop(1.0)
     core.ask("late")
     out = core.take()
-    assert refused(out) == [("late", "stopping")]
+    assert refused(out) == [("late", Refusal.STOPPING)]
     assert not any(isinstance(a, Terminate) for a in out)
     core.answer(b"w1", t[b"a"])
     out = core.take()
@@ -402,7 +405,7 @@ def test_stop_gives_up_on_requests_past_the_drain_bound() -> None:
     core.s.stop(0.0)
     core.at(1.01)
     out = core.take()
-    assert refused(out) == [("stuck", "stopping")]
+    assert refused(out) == [("stuck", Refusal.STOPPING)]
     assert Stopped(False) in out
 
 
@@ -411,7 +414,7 @@ def test_shutdown_reply_is_delivered_then_the_server_stops() -> None:
     core.worker(b"r1")
     core.ask("shut_down")
     t = tags(core.take())
-    core.answer(b"r1", t[b"shut_down"], b"bye", shutdown=True)
+    core.answer(b"r1", t[b"shut_down"], b"bye", kind=ReplyKind.SHUTDOWN)
     out = core.take()
     assert out[0] == ToClient("shut_down", b"bye")
     assert Stopped(True) in out
@@ -424,7 +427,7 @@ def test_a_gone_client_gets_nothing_and_holds_nothing() -> None:
     core.ask("queued", client=b"G")
     core.at(1.0)
     t = tags(core.take())
-    core.s.client_gone(b"G")
+    core.s.client_gone(b"G", core.now)
     assert core.s.queue.count == 0
     core.answer(b"w1", t[b"running"])
     assert core.take() == []
@@ -436,7 +439,8 @@ def test_unreachable_worker_gives_the_request_back() -> None:
     core.ask("a")
     t = tags(core.take())
     core.s.unreachable(b"w1", t[b"a"], 0.0)
-    assert core.s.queue.count == 1 and core.s.pool_size() == 0
+    figures = core.s.figures(Traffic())
+    assert figures.queued == 1 and figures.local + figures.remote == 0
     core.worker(b"w2")
     assert sent(core.take()) == [(b"w2", b"a")]
 
@@ -446,7 +450,7 @@ def test_no_worker_at_all_while_stopping_answers_queued_requests() -> None:
     core.ask("a")
     core.s.stop(0.0)
     out = core.take()
-    assert refused(out) == [("a", "stopping")]
+    assert refused(out) == [("a", Refusal.STOPPING)]
     assert Stopped(False) in out
 
 
@@ -472,7 +476,7 @@ def test_remote_worker_past_deadline_runs_what_it_was_handed_early_but_its_reply
     t = tags(core.take())
     assert set(t) == {b"slow", b"early"}
     core.at(1.5)
-    assert refused(core.take()) == [("slow", "deadline")]
+    assert refused(core.take()) == [("slow", Refusal.DEADLINE)]
     core.worker(b"r2", pid=8)
     out = core.take()
     assert sent(out) == [(b"r2", b"early")]
@@ -514,7 +518,7 @@ def test_unreachable_worker_keeps_what_had_left_before_the_failed_send() -> None
     core.s.unreachable(b"w1", t[b"undelivered"], 0.0)
     assert core.s.queue.count == 1
     core.at(0.6)
-    assert refused(core.take()) == [("delivered", "worker_lost")]
+    assert refused(core.take()) == [("delivered", Refusal.WORKER_LOST)]
     core.worker(b"w2")
     assert sent(core.take()) == [(b"w2", b"undelivered")]
 
@@ -552,4 +556,4 @@ def test_a_deadline_kill_is_not_counted_as_retiring() -> None:
     core.at(1.5)
     assert Kill(5) in core.take()
     core.s.exited(5, 1.6)
-    assert core.s.restarts == {"exited": 1}
+    assert core.s.restarts == {Restart.EXITED: 1}

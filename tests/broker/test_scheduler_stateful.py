@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from scapyrpc.config.options import BrokerConfig
-from scapyrpc.broker.core import Kill, Refuse, Scheduler, StartWorker, Stopped, Terminate, ToClient
+from scapyrpc.broker.actions import Kill, Refuse, StartWorker, Stopped, Terminate, ToClient
+from scapyrpc.broker.core import ReplyKind, Scheduler
 
 CLIENTS = (b"A", b"B", b"C", b"ws:1")
 SIZES = (1, 50, 100, 151)  # 151: over max_request_bytes
@@ -44,10 +45,7 @@ class Shell:
             self.join_remote()
 
     def flush(self) -> None:
-        outbox = self.s.outbox
-        while outbox:
-            actions = outbox[:]
-            outbox.clear()
+        while actions := self.s.drain():
             for action in actions:
                 if isinstance(action, (ToClient, Refuse)):
                     self.replies[action.route] += 1
@@ -100,7 +98,8 @@ class Shell:
     def answer(self, pick: int, retiring: bool, shutdown: bool) -> None:
         worker = self.busy()[pick % len(self.busy())]
         tag = worker.jobs[0].tag if worker.jobs else min(worker.stale)
-        self.s.reply(worker.ident, tag, b"ok", retiring, shutdown, self.now)
+        kind = ReplyKind.SHUTDOWN if shutdown else ReplyKind.RETIRE if retiring else ReplyKind.STAY
+        self.s.reply(worker.ident, tag, b"ok", kind, self.now)
         self.flush()
 
     def process_dies(self, pick: int) -> None:
@@ -120,7 +119,7 @@ class Shell:
 
     def client_goes(self, client: int) -> None:
         self.gone.add(CLIENTS[client % len(CLIENTS)])
-        self.s.client_gone(CLIENTS[client % len(CLIENTS)])
+        self.s.client_gone(CLIENTS[client % len(CLIENTS)], self.now)
         self.flush()
 
     def tick(self, step: int) -> None:
@@ -142,7 +141,7 @@ class Shell:
                 self.report(0)
             for worker in list(self.s.workers.values()):
                 if worker.jobs:
-                    self.s.reply(worker.ident, worker.jobs[0].tag, b"ok", False, False, self.now)
+                    self.s.reply(worker.ident, worker.jobs[0].tag, b"ok", ReplyKind.STAY, self.now)
             self.now += 0.25
             self.s.tick(self.now)
             self.flush()

@@ -106,7 +106,7 @@ def _peer_host(fd: int) -> str:
 class ConnectionGate:
     """Counts the frontend's connections; closes the door at `limit`, opens it at 90 % of it."""
 
-    def __init__(self, front: zmq.Socket, listener: socket.socket | None, limit: int, peer: str = "client") -> None:
+    def __init__(self, front: zmq.Socket[bytes], listener: socket.socket | None, limit: int, peer: str = "client") -> None:
         self.listener = listener
         self.door = ListenerDoor(listener)
         self.peer = peer  # what its peers are, for the log

@@ -2,29 +2,54 @@
 
 `Scheduler` takes events — a request accepted, a worker's reply, a worker ready,
 a heartbeat, a local process started or exited, `tick(now)`, `stop(now)` — and
-appends actions to `outbox`: send a request or a heartbeat to a worker, reply to
-a client (a worker's reply, or an error the broker makes), start a local worker,
-kill or terminate a pid, stopped. It reads no clock (every event carries `now`),
-opens no socket and never parses a request: bodies are opaque bytes, clients
-opaque keys, routes whatever the shell needs to answer.
+queues actions (`actions.py`), which the shell takes with `drain()`: send a
+request or a heartbeat to a worker, reply to a client (a worker's reply, or an
+error the broker makes), start a local worker, kill or terminate a pid, stopped.
+It reads no clock (every event carries `now`), opens no socket and never parses
+a request: bodies are opaque bytes, clients opaque keys, routes whatever the
+shell needs to answer.
 
 A job (one accepted request) moves through these states:
 
     QUEUED ──dispatch──► RUNNING ─────reply────► ANSWERED
        │  ╲                 ▲    ╲───deadline──► EXPIRED
        │   ╲─dispatch─► EARLY┘     ╲─worker lost► FAILED
-       │               (behind the running one,
-       │                requeued if its worker goes)
+       │               (behind the running one)
        ╰─wait deadline, evicted, stopping, client gone──► FAILED
+
+  and back to QUEUED from EARLY (its worker went) or RUNNING (the send to its
+  worker failed): it never ran; to FAILED from EARLY or RUNNING when the stop
+  gives up on it, or its client is gone when it would be requeued.
+
+A worker (an entry of the pool table) and a local process:
+
+    SERVING ──retire, deadline kill (local)──► EXITING
+       │                                          │ exit seen, left, unreachable
+       ├──retire (remote), left, unreachable, exit seen──► LEAVING ──grace──► GONE
+       ╰──heartbeat timeout, re-registered (from any state but GONE)───────────▲
+
+    STARTING ──READY──► READY ──exit──► EXITED
+       ╰──startup timeout──► KILLED ──exit──► EXITED   (KILLED ──READY──► READY: they crossed)
+
+Moves allowed (the tables of `states.py`; a test holds them to this list):
+    JobState      QUEUED -> RUNNING, EARLY, FAILED
+                  EARLY -> RUNNING, QUEUED, FAILED
+                  RUNNING -> ANSWERED, EXPIRED, FAILED, QUEUED
+    WorkerState   SERVING -> EXITING, LEAVING, GONE
+                  EXITING -> LEAVING, GONE
+                  LEAVING -> GONE
+    ProcessState  STARTING -> READY, KILLED, EXITED
+                  KILLED -> READY, EXITED
+                  READY -> EXITED
 
 Invariants (checked by `check()` in the tests):
   1. An accepted job is in exactly one place: the queue (QUEUED), one worker's
      `jobs` (RUNNING first, then EARLY), or nowhere once ANSWERED/EXPIRED/FAILED.
   2. A job leaves for a final state exactly once, through `_finish`, which emits
      its one reply (none when its client is gone).
-  3. A worker holds at most 1 + PREFETCH jobs; only its first is RUNNING, and
-     only a RUNNING job's deadline is finite.
-  4. A worker that is `leaving` (retiring, exited, unreachable) is given nothing.
+  3. A worker holds at most 1 + PREFETCH jobs; only its first is RUNNING.
+  4. Only a SERVING worker is given jobs; an EXITING one holds none. A worker is
+     in the table until it is GONE, and has a departure reason once it leaves.
   5. A request that never ran is never failed for its worker's sake: EARLY jobs
      of a lost, expired, retiring or leaving worker, and a request whose send
      failed, go back to the front of the queue. (A remote worker cannot be
@@ -41,156 +66,27 @@ from __future__ import annotations
 import enum
 import math
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
 
-from scapyrpc.config.options import BrokerConfig
+from scapyrpc.broker.actions import (Action, Kill, Ping, PoolReady, Refuse, Route, StartWorker, Stopped, Stopping,
+                                     Terminate, ToClient, ToWorker, WorkerGone)
 from scapyrpc.broker.fairqueue import FairQueue
-
-
-class State(enum.Enum):
-    QUEUED = "queued"
-    EARLY = "handed early"
-    RUNNING = "running"
-    ANSWERED = "answered"
-    EXPIRED = "expired"
-    FAILED = "failed"
-
-
-# ---- actions (what the shell must do, in order) -------------------------------------------
-
-
-class ToWorker(NamedTuple):
-    """Send request `tag` with `body` to worker `ident` (`remote`: from beyond this host)."""
-
-    ident: bytes
-    tag: int
-    body: bytes
-    remote: bool = False
-
-
-class Ping(NamedTuple):
-    """Send a heartbeat to worker `ident`."""
-
-    ident: bytes
-
-
-@dataclass(slots=True)
-class ToClient:
-    """Deliver a worker's reply `body` on `route`. The rest describes the reply for metrics and
-    logs and is not compared: when the request was accepted, the worker's note on it (see
-    `protocol.py`) and the worker's pid."""
-
-    route: Any
-    body: bytes
-    accepted: float = field(default=0.0, compare=False)
-    note: bytes = field(default=b"", compare=False)
-    pid: int = field(default=0, compare=False)
-
-
-@dataclass(slots=True)
-class Refuse:
-    """Answer the request `body` on `route` with a broker-made error; `reason` is one of
-    REASONS, `detail` what the message needs (a size, a method is peeked from `body`);
-    `accepted` (not compared) when the request arrived."""
-
-    route: Any
-    body: bytes
-    reason: str
-    detail: float = 0
-    accepted: float = field(default=0.0, compare=False)
-
-
-class StartWorker(NamedTuple):
-    """Start one local worker process; report it with `started` (or `start_failed`)."""
-
-
-class Kill(NamedTuple):
-    """SIGKILL local process `pid`."""
-
-    pid: int
-
-
-class Terminate(NamedTuple):
-    """SIGTERM local process `pid` (the server is stopping)."""
-
-    pid: int
-
-
-class WorkerGone(NamedTuple):
-    """Worker process `pid` on `host` left the pool, for `reason` (to log and count)."""
-
-    pid: int
-    host: str
-    reason: str
-    local: bool
-
-
-class PoolReady(NamedTuple):
-    """Every local worker has said READY once (emitted once)."""
-
-
-class Stopping(NamedTuple):
-    """The stop has begun (emitted once): new requests are refused from now on."""
-
-
-class Stopped(NamedTuple):
-    """Nothing is left to answer and every local process has exited (or was given up on)."""
-
-    shutdown_requested: bool
-
-
-REASONS = ("busy", "too_large", "stopping", "deadline", "no_worker", "worker_lost")
-
-
-# ---- settings and records -----------------------------------------------------------------
-
-
-@dataclass(eq=False, slots=True)
-class Job:
-    tag: int
-    client: bytes
-    route: Any  # None once the client is gone: the reply is dropped
-    body: bytes
-    size: int
-    deadline: float  # QUEUED: end of the wait; RUNNING: end of the run; EARLY: inf
-    accepted: float  # when the request arrived
-    remote: bool = False  # from a peer beyond this host (opaque here: the worker acts on it)
-    state: State = State.QUEUED
-    worker: Worker | None = None
-
-
-@dataclass(eq=False, slots=True)
-class Worker:
-    ident: bytes
-    pid: int
-    host: str
-    local: bool  # a process of our pool (we can kill it, its exit is reported)
-    this_host: bool
-    last_seen: float
-    jobs: deque[Job] = field(default_factory=deque)  # RUNNING first, then EARLY
-    started: float = 0.0  # when jobs[0] began running
-    leaving: bool = False
-    gone_at: float = math.inf  # when a leaving worker is dropped (its grace ends)
-    why: str = ""  # why it is leaving
-    stale: set[int] = field(default_factory=set)  # tags a remote worker still runs after a deadline
-
-
-@dataclass(eq=False, slots=True)
-class Process:
-    """A local worker process started for the pool."""
-
-    pid: int
-    started: float
-    worker: Worker | None = None  # its pool entry while it has one
-    ready: bool = False  # said READY at least once: a later death is not a failed start
-    killed: bool = False
-
+from scapyrpc.broker.figures import Figures, Traffic
+from scapyrpc.broker.reasons import Departure, Refusal, Restart
+from scapyrpc.broker.states import Job, JobState, Process, ProcessState, Worker, WorkerState, move
+from scapyrpc.config.options import BrokerConfig
 
 PREFETCH = 1  # requests a busy worker may hold beyond the one it runs
 
 
-def _refuse(job: Job, reason: str, detail: float = 0) -> Refuse:
+class ReplyKind(enum.Enum):
+    """What a worker does after the reply it sends (its reply frame's kind)."""
+
+    STAY = "stay"
+    RETIRE = "retire"  # it exits: recycled
+    SHUTDOWN = "shut down"  # the reply is to shut_down: the server stops
+
+
+def _refusal(job: Job, reason: Refusal, detail: float = 0) -> Refuse:
     return Refuse(job.route, job.body, reason, detail, job.accepted)
 
 
@@ -200,18 +96,20 @@ class Scheduler:
     def __init__(self, config: BrokerConfig, local_workers: int = 0) -> None:
         self.config = config
         self.local_workers = local_workers
-        self.outbox: list[Any] = []
         self.queue: FairQueue[Job] = FairQueue()
-        self.workers: dict[bytes, Worker] = {}
+        self.workers: dict[bytes, Worker] = {}  # every worker not GONE, by identity
         self.idle: deque[Worker] = deque()  # least recently used first; may hold stale entries
         self.inflight: dict[int, Job] = {}  # EARLY and RUNNING jobs by tag
-        self.procs: dict[int, Process] = {}
+        self.procs: dict[int, Process] = {}  # local processes not EXITED, by pid
         self.starting = 0  # StartWorker actions not yet answered by started/start_failed
         self.stopping = False
         self.stopped = False
         self.shutdown_requested = False
         self.served = 0
-        self.restarts: dict[str, int] = {}
+        self.refused: dict[Refusal, int] = dict.fromkeys(Refusal, 0)
+        self.restarts: dict[Restart, int] = {}
+        self.gone: dict[tuple[Departure, bool], int] = {}  # (reason, local) -> workers
+        self._outbox: list[Action] = []
         self._tag = 0
         self._start_failures = 0  # consecutive local workers that died before READY
         self._next_start = 0.0  # no StartWorker before this (back-off)
@@ -220,35 +118,38 @@ class Scheduler:
         self._terminating_since = math.inf
         self._pool_ready = local_workers == 0
         if self._pool_ready:
-            self.outbox.append(PoolReady())  # nothing to wait for
+            self._outbox.append(PoolReady())  # nothing to wait for
+
+    def drain(self) -> list[Action]:
+        """The actions queued since the last call, to perform in order (performing them may
+        feed events that queue more: call again until it returns nothing)."""
+        actions, self._outbox = self._outbox, []
+        return actions
 
     # ---- clients -------------------------------------------------------------------------
 
-    def request(self, client: bytes, route: Any, body: bytes, size: int, now: float, remote: bool = False) -> None:
+    def request(self, client: bytes, route: Route, body: bytes, size: int, now: float, remote: bool = False) -> None:
         """A request arrived (`size`: every byte of it, envelope included; `remote`: passed on to
         the worker with it)."""
         config = self.config
         if self.stopping:
-            self.outbox.append(Refuse(route, body, "stopping", 0, now))
-            return
+            return self._refuse(Refuse(route, body, Refusal.STOPPING, 0, now))
         if size > config.max_request_bytes:
-            self.outbox.append(Refuse(route, body, "too_large", size, now))
-            return
+            return self._refuse(Refuse(route, body, Refusal.TOO_LARGE, size, now))
         self._tag += 1
-        job = Job(self._tag, client, route, body, size, now + config.request_timeout, now, remote)
+        job = Job(self._tag, client, route, body, size, now, remote, entered=now)
         idle = self.idle
         while idle:  # an idle worker takes it before any bound counts it
             worker = idle.popleft()
             if self._is_idle(worker):
                 self._send(worker, job, now)
                 return
-        if not self._admit(job):
-            self.outbox.append(Refuse(route, body, "busy", 0, now))
-            return
+        if not self._admit(job, now):
+            return self._refuse(Refuse(route, body, Refusal.BUSY, 0, now))
         self.queue.push(job)
         self._dispatch(now)
 
-    def _admit(self, job: Job) -> bool:
+    def _admit(self, job: Job, now: float) -> bool:
         """Room in the queue for `job`, evicting the heaviest holder's newest requests if it must."""
         config, queue = self.config, self.queue
         held = queue.held(job.client)
@@ -257,14 +158,14 @@ class Scheduler:
                 return False
             evicted = queue.pop_newest_of_heaviest()
             assert evicted is not None and evicted.client != job.client
-            self._finish(evicted, State.FAILED, _refuse(evicted, "busy"))
+            self._finish(evicted, JobState.FAILED, now, _refusal(evicted, Refusal.BUSY))
         return True
 
-    def client_gone(self, client: bytes) -> None:
+    def client_gone(self, client: bytes, now: float) -> None:
         """A client that cannot be answered any more (a closed WebSocket): drop what it waits for."""
         for job in self.queue.pop_client(client):
             job.route = None
-            self._finish(job, State.FAILED, None)
+            self._finish(job, JobState.FAILED, now, None)
         for job in self.inflight.values():
             if job.client == client:
                 job.route = None
@@ -275,37 +176,39 @@ class Scheduler:
         """Worker `ident` (process `pid` on `host`, this host or not) joined and is idle."""
         old = self.workers.get(ident)
         if old is not None:
-            self._lose(old, now, "re-registered")
-        worker = Worker(ident, pid, host, False, this_host, now)
+            self._lose(old, now, Departure.REREGISTERED)
+        worker = Worker(ident, pid, host, this_host, now, now)
         self.workers[ident] = worker
         proc = self.procs.get(pid) if this_host else None
         if proc is not None:
-            self._adopt(proc, worker)
+            self._adopt(proc, worker, now)
         self.idle.append(worker)
         self._dispatch(now)
 
-    def _adopt(self, proc: Process, worker: Worker) -> None:
+    def _adopt(self, proc: Process, worker: Worker, now: float) -> None:
         """`worker` is process `proc` of our pool (READY and the pool's report may come in either order)."""
         if proc.worker is not None and proc.worker is not worker:
-            self._lose(proc.worker, worker.last_seen, "re-registered")
+            self._lose(proc.worker, now, Departure.REREGISTERED)
         proc.worker = worker
-        proc.ready = True
+        if proc.state is not ProcessState.READY:
+            move(proc, ProcessState.READY, now)
         worker.local = True
         self._start_failures = 0
         if self._terminating_since < math.inf:
-            self.outbox.append(Terminate(proc.pid))
-        if not self._pool_ready and self._local_ready() >= self.local_workers:
+            self._outbox.append(Terminate(proc.pid))
+        if not self._pool_ready and self._in_pool()[0] >= self.local_workers:
             self._pool_ready = True
-            self.outbox.append(PoolReady())
+            self._outbox.append(PoolReady())
 
     def heartbeat(self, ident: bytes, now: float) -> None:
+        """Worker `ident` is alive."""
         worker = self.workers.get(ident)
         if worker is not None:
             worker.last_seen = now
 
-    def reply(self, ident: bytes, tag: int, body: bytes, retiring: bool, shutdown: bool, now: float,
+    def reply(self, ident: bytes, tag: int, body: bytes | memoryview, kind: ReplyKind, now: float,
               note: bytes = b"") -> None:
-        """Worker `ident` answered request `tag`; `retiring`: it exits after this reply; `note`:
+        """Worker `ident` answered request `tag`, and says what it does next (`kind`); `note`:
         what it says the reply is (opaque here, passed on with the reply)."""
         worker = self.workers.get(ident)
         if worker is None:
@@ -316,19 +219,16 @@ class Scheduler:
             job = jobs.popleft()
             self.served += 1
             answer = ToClient(job.route, body, job.accepted, note, worker.pid) if job.route is not None else None
-            self._finish(job, State.ANSWERED, answer)
+            self._finish(job, JobState.ANSWERED, now, answer)
             if jobs:  # the request handed early starts now
-                nxt = jobs[0]
-                nxt.state = State.RUNNING
-                nxt.deadline = now + self.config.request_timeout
-                worker.started = now
+                move(jobs[0], JobState.RUNNING, now)
         elif tag in worker.stale:
             worker.stale.discard(tag)  # a late reply: already answered, or requeued and run elsewhere
-        if retiring:
+        if kind is ReplyKind.RETIRE:
             self._retire(worker, now)
-        elif not jobs and not worker.leaving and not worker.stale:
+        elif not jobs and worker.state is WorkerState.SERVING and not worker.stale:
             self.idle.append(worker)
-        if shutdown:
+        if kind is ReplyKind.SHUTDOWN:
             self.shutdown_requested = True
             self.stop(now)
         elif self.stopping:
@@ -347,7 +247,7 @@ class Scheduler:
             jobs = worker.jobs
             never_left = [jobs.pop() for _ in range(len(jobs) - jobs.index(job))]
             self._requeue(never_left[::-1], now)
-        self._leave(worker, now + self.config.exit_grace, "unreachable")
+        self._leave(worker, now, Departure.UNREACHABLE)
         self._dispatch(now)
 
     def left(self, ident: bytes, now: float) -> None:
@@ -356,7 +256,7 @@ class Scheduler:
         worker = self.workers.get(ident)
         if worker is not None:
             self._requeue_early(worker, now)
-            self._leave(worker, now + self.config.exit_grace, "left")
+            self._leave(worker, now, Departure.LEFT)
             self._dispatch(now)
 
     # ---- local processes -----------------------------------------------------------------
@@ -366,11 +266,11 @@ class Scheduler:
         self.starting = max(0, self.starting - 1)
         proc = self.procs[pid] = Process(pid, now)
         for worker in self.workers.values():
-            if worker.pid == pid and worker.this_host and not worker.leaving:
-                self._adopt(proc, worker)  # it said READY before the pool reported it
+            if worker.pid == pid and worker.this_host and worker.state is WorkerState.SERVING:
+                self._adopt(proc, worker, now)  # it said READY before the pool reported it
                 return
         if self._terminating_since < math.inf:
-            self.outbox.append(Terminate(pid))
+            self._outbox.append(Terminate(pid))
 
     def start_failed(self, now: float) -> None:
         """The pool could not (or, stopping, will not) start a process for a StartWorker action."""
@@ -379,23 +279,25 @@ class Scheduler:
             return self._check_stopped(now)
         self._start_failures += 1
         self._next_start = now + self._backoff()
-        self._restart_reason("start failed")
+        self._restarted(Restart.START_FAILED)
 
     def exited(self, pid: int, now: float) -> None:
         """Local process `pid` has exited (and was reaped)."""
         proc = self.procs.pop(pid, None)
         if proc is None:
             return
-        if not proc.ready:  # died before READY: maybe a worker that cannot start
+        served = proc.state is ProcessState.READY
+        move(proc, ProcessState.EXITED, now)
+        if not served:  # died before READY: maybe a worker that cannot start
             self._start_failures += 1
             self._next_start = now + self._backoff()
-            self._restart_reason("died starting")
+            self._restarted(Restart.DIED_STARTING)
             self._respawn(now)
             return self._check_stopped(now)
         worker = proc.worker
-        self._restart_reason("retired" if worker is not None and worker.why == "retired" else "exited")
-        if worker is not None and self.workers.get(worker.ident) is worker:
-            self._leave(worker, now + self.config.exit_grace, "process exited")
+        self._restarted(Restart.RETIRED if worker is not None and worker.why is Departure.RETIRED else Restart.EXITED)
+        if worker is not None and worker.state is not WorkerState.GONE:
+            self._leave(worker, now, Departure.EXITED)
         self._respawn(now)
         self._check_stopped(now)
 
@@ -404,24 +306,26 @@ class Scheduler:
     def tick(self, now: float) -> None:
         """Deadlines, liveness, heartbeats, graces, respawns, the stop sequence."""
         config = self.config
+        timeout, grace = config.request_timeout, config.exit_grace
+        silence = config.heartbeat_interval * config.heartbeat_liveness
         for worker in list(self.workers.values()):
-            if worker.gone_at <= now:
-                self._lose(worker, now, worker.why)
-            elif now - worker.last_seen > config.heartbeat_interval * config.heartbeat_liveness:
+            if worker.state is WorkerState.LEAVING and worker.entered + grace <= now:
+                self._lose(worker, now)
+            elif now - worker.last_seen > silence:
                 if worker.local:
-                    self.outbox.append(Kill(worker.pid))
-                self._lose(worker, now, "heartbeat timeout")
-            elif worker.jobs and worker.jobs[0].deadline <= now:
+                    self._outbox.append(Kill(worker.pid))
+                self._lose(worker, now, Departure.SILENT)
+            elif worker.jobs and worker.jobs[0].entered + timeout <= now:
                 self._expire(worker, now)
-        for job in self.queue.pop_expired(lambda job: job.deadline <= now):
-            self._finish(job, State.FAILED, _refuse(job, "no_worker", config.request_timeout))
+        for job in self.queue.pop_expired(lambda job: job.entered + timeout <= now):
+            self._finish(job, JobState.FAILED, now, _refusal(job, Refusal.NO_WORKER, timeout))
         if now >= self._next_ping:
             self._next_ping = now + config.heartbeat_interval
-            self.outbox.extend(Ping(ident) for ident in self.workers)
+            self._outbox.extend(Ping(ident) for ident in self.workers)
         for proc in self.procs.values():
-            if not proc.ready and not proc.killed and now - proc.started > config.startup_timeout:
-                self.outbox.append(Kill(proc.pid))  # its exit comes as `exited`
-                proc.killed = True
+            if proc.state is ProcessState.STARTING and now - proc.entered > config.startup_timeout:
+                self._outbox.append(Kill(proc.pid))  # its exit comes as `exited`
+                move(proc, ProcessState.KILLED, now)
         self._respawn(now)
         if self.stopping:
             self._stop_step(now)
@@ -432,45 +336,63 @@ class Scheduler:
         if self.stopping:
             return
         self.stopping = True
-        self.outbox.append(Stopping())
+        self._outbox.append(Stopping())
         drain = self.config.drain_timeout
         self._drain_until = now + (self.config.request_timeout + 1.0 if drain is None else drain)
         self._stop_step(now)
 
     # ---- queries -------------------------------------------------------------------------
 
-    def pool_size(self) -> int:
-        """Workers that can take requests."""
-        return sum(1 for w in self.workers.values() if not w.leaving)
+    def figures(self, traffic: Traffic) -> Figures:
+        """The core now, with the shell's `traffic` (a copy); safe to call from another thread."""
+        local, remote = self._in_pool()
+        queue = self.queue
+        return Figures(pool_size=self.local_workers, local=local, remote=remote, in_flight=len(self.inflight),
+                       queued=queue.count, queued_bytes=queue.bytes, served=self.served, stopping=self.stopping,
+                       refused=self.refused.copy(), restarts=self.restarts.copy(), gone=self.gone.copy(),
+                       traffic=traffic)
 
     def check(self) -> None:
         """Assert the invariants of the module docstring (for tests)."""
         seen: set[int] = set()
         for job in self.queue:
-            assert job.state is State.QUEUED and job.worker is None, job
+            assert job.state is JobState.QUEUED and job.worker is None, job
             assert job.tag not in seen
             seen.add(job.tag)
-        for worker in self.workers.values():
+        for ident, worker in self.workers.items():
+            assert worker.ident == ident and worker.state is not WorkerState.GONE, worker
+            assert (worker.why is None) == (worker.state is WorkerState.SERVING), worker
             assert len(worker.jobs) <= 1 + PREFETCH, worker
+            assert not (worker.jobs and worker.state is WorkerState.EXITING), worker
             for i, job in enumerate(worker.jobs):
                 assert job.worker is worker and job.tag not in seen, job
-                assert job.state is (State.RUNNING if i == 0 else State.EARLY), job
-                assert (job.deadline < math.inf) == (i == 0), job
+                assert job.state is (JobState.RUNNING if i == 0 else JobState.EARLY), job
                 assert self.inflight.get(job.tag) is job
                 seen.add(job.tag)
-            if worker.leaving:
-                assert not worker.jobs or worker.gone_at < math.inf, worker
             assert not (worker.stale and worker.jobs), worker  # a stale worker is given nothing
+        for worker in self.idle:
+            assert worker.state is WorkerState.GONE or self.workers[worker.ident] is worker, worker
+        for pid, proc in self.procs.items():
+            assert proc.pid == pid and proc.state is not ProcessState.EXITED, proc
+            assert proc.worker is None or (proc.worker.local and self.workers.get(proc.worker.ident) is proc.worker)
         assert set(self.inflight) == seen - {job.tag for job in self.queue}
         assert self.queue.count == sum(1 for _ in self.queue)
 
     # ---- internals -----------------------------------------------------------------------
 
-    def _is_idle(self, worker: Worker) -> bool:
-        return not worker.jobs and not worker.leaving and not worker.stale and self.workers.get(worker.ident) is worker
+    def _in_pool(self) -> tuple[int, int]:
+        """Workers that may be handed requests (SERVING): how many local, how many remote."""
+        local = remote = 0
+        for worker in list(self.workers.values()):  # one C-level copy: figures() may run in another thread
+            if worker.state is WorkerState.SERVING:
+                if worker.local:
+                    local += 1
+                else:
+                    remote += 1
+        return local, remote
 
-    def _local_ready(self) -> int:
-        return sum(1 for w in self.workers.values() if w.local and not w.leaving)
+    def _is_idle(self, worker: Worker) -> bool:
+        return not worker.jobs and worker.state is WorkerState.SERVING and not worker.stale
 
     def _dispatch(self, now: float) -> None:
         """Idle workers first (least recently used); then, while requests still wait, each busy
@@ -482,63 +404,71 @@ class Scheduler:
         while idle and queue.count:
             worker = idle.popleft()
             if self._is_idle(worker):
-                self._send(worker, queue.pop(), now)  # type: ignore[arg-type]
+                self._send(worker, self._pop(), now)
         if not queue.count:
             return
         window = self.config.prefetch_window
         for worker in self.workers.values():
-            if 0 < len(worker.jobs) < 1 + PREFETCH and not worker.leaving and now - worker.started < window:
-                self._send(worker, queue.pop(), now)  # type: ignore[arg-type]
+            jobs = worker.jobs
+            if (0 < len(jobs) < 1 + PREFETCH and worker.state is WorkerState.SERVING
+                    and now - jobs[0].entered < window):
+                self._send(worker, self._pop(), now)
                 if not queue.count:
                     return
 
+    def _pop(self) -> Job:
+        job = self.queue.pop()
+        assert job is not None  # callers look at queue.count first
+        return job
+
     def _send(self, worker: Worker, job: Job, now: float) -> None:
         job.worker = worker
-        if worker.jobs:
-            job.state = State.EARLY
-            job.deadline = math.inf  # its clock starts when the one before it is answered
-        else:
-            job.state = State.RUNNING
-            job.deadline = now + self.config.request_timeout
-            worker.started = now
+        move(job, JobState.EARLY if worker.jobs else JobState.RUNNING, now)
         worker.jobs.append(job)
         self.inflight[job.tag] = job
-        self.outbox.append(ToWorker(worker.ident, job.tag, job.body, job.remote))
+        self._outbox.append(ToWorker(worker.ident, job.tag, job.body, job.remote))
 
-    def _finish(self, job: Job, state: State, action: Any) -> None:
+    def _finish(self, job: Job, state: JobState, now: float, reply: ToClient | Refuse | None) -> None:
         """The one way out of QUEUED/EARLY/RUNNING (invariant 2). The caller has already
         taken the job out of the queue or its worker's list."""
-        job.state = state
+        move(job, state, now)
         self.inflight.pop(job.tag, None)
         job.worker = None
-        if action is not None and job.route is not None:
-            self.outbox.append(action)
+        if reply is None or job.route is None:
+            return
+        if type(reply) is Refuse:
+            self._refuse(reply)
+        else:
+            self._outbox.append(reply)
+
+    def _refuse(self, refusal: Refuse) -> None:
+        self.refused[refusal.reason] += 1
+        self._outbox.append(refusal)
 
     def _requeue(self, jobs: list[Job], now: float) -> None:
         """Requests that never ran go back to the front of their clients' queues (invariant 5),
         to wait a full deadline again: another request's failure must not cost them theirs."""
         live = []
         for job in jobs:
+            if job.route is None:  # its client is gone
+                self._finish(job, JobState.FAILED, now, None)
+                continue
             self.inflight.pop(job.tag, None)
             job.worker = None
-            if job.route is None:  # its client is gone
-                self._finish(job, State.FAILED, None)
-                continue
-            job.state = State.QUEUED
-            job.deadline = now + self.config.request_timeout
+            move(job, JobState.QUEUED, now)
             live.append(job)
         self.queue.push_front(live)
 
     def _expire(self, worker: Worker, now: float) -> None:
         job = worker.jobs.popleft()
-        self._finish(job, State.EXPIRED, _refuse(job, "deadline", self.config.request_timeout))
+        self._finish(job, JobState.EXPIRED, now, _refusal(job, Refusal.DEADLINE, self.config.request_timeout))
         if not worker.local:  # it cannot be killed: busy until it has answered all it was handed,
             worker.stale.update(early.tag for early in worker.jobs)  # replies dropped
             worker.stale.add(job.tag)
         self._requeue_early(worker, now)  # the early ones run elsewhere (on a remote worker: twice)
         if worker.local:
-            self.outbox.append(Kill(worker.pid))  # its exit is reported by the pool
-            self._leave(worker, math.inf, "deadline")
+            self._outbox.append(Kill(worker.pid))  # its exit is reported by the pool
+            self._leave(worker, now, Departure.DEADLINE, until_exit=True)
 
     def _requeue_early(self, worker: Worker, now: float) -> None:
         """Every job left on `worker` (none of them started) goes back to the queue."""
@@ -547,27 +477,38 @@ class Scheduler:
         self._requeue(early, now)
 
     def _retire(self, worker: Worker, now: float) -> None:
-        """It exits without reading what else it was sent."""
+        """It exits without reading what else it was sent; a local one is dropped when its exit is
+        seen, plus the grace."""
         self._requeue_early(worker, now)
-        if worker.local:
-            self._leave(worker, math.inf, "retired")  # dropped when its exit is seen, plus the grace
-        else:
-            self._leave(worker, now + self.config.exit_grace, "retired")
+        self._leave(worker, now, Departure.RETIRED, until_exit=worker.local)
 
-    def _leave(self, worker: Worker, gone_at: float, why: str) -> None:
-        worker.leaving = True
-        worker.gone_at = min(worker.gone_at, gone_at)
-        worker.why = worker.why or why
+    def _leave(self, worker: Worker, now: float, why: Departure, until_exit: bool = False) -> None:
+        """`worker` is given nothing more; it is dropped when its grace ends, counted from now, or
+        (`until_exit`: a local process we wait for) from when its exit is seen. The first reason
+        given is the one reported."""
+        if worker.why is None:
+            worker.why = why
+        state = worker.state
+        if state is WorkerState.SERVING:
+            move(worker, WorkerState.EXITING if until_exit else WorkerState.LEAVING, now)
+        elif state is WorkerState.EXITING and not until_exit:
+            move(worker, WorkerState.LEAVING, now)
 
-    def _lose(self, worker: Worker, now: float, why: str) -> None:
-        """A worker is gone: its running request fails, the ones it had not begun are requeued."""
-        if self.workers.get(worker.ident) is worker:
-            del self.workers[worker.ident]
-            self.outbox.append(WorkerGone(worker.pid, worker.host, worker.why or why, worker.local))
-        worker.leaving = True
+    def _lose(self, worker: Worker, now: float, why: Departure | None = None) -> None:
+        """A worker is gone (for `why`, unless it was already leaving for a reason): its running
+        request fails, the ones it had not begun are requeued."""
+        if worker.state is WorkerState.GONE:
+            return
+        del self.workers[worker.ident]
+        reason = worker.why = worker.why or why
+        assert reason is not None
+        move(worker, WorkerState.GONE, now)
+        key = (reason, worker.local)
+        self.gone[key] = self.gone.get(key, 0) + 1
+        self._outbox.append(WorkerGone(worker.pid, worker.host, reason, worker.local))
         if worker.jobs:
             running = worker.jobs.popleft()
-            self._finish(running, State.FAILED, _refuse(running, "worker_lost"))
+            self._finish(running, JobState.FAILED, now, _refusal(running, Refusal.WORKER_LOST))
             self._requeue_early(worker, now)
         for proc in self.procs.values():
             if proc.worker is worker:
@@ -579,7 +520,7 @@ class Scheduler:
         failures = self._start_failures
         return 0.0 if failures < 3 else min(0.25 * 2 ** (failures - 3), 5.0)
 
-    def _restart_reason(self, reason: str) -> None:
+    def _restarted(self, reason: Restart) -> None:
         self.restarts[reason] = self.restarts.get(reason, 0) + 1
 
     def _respawn(self, now: float) -> None:
@@ -590,25 +531,25 @@ class Scheduler:
             if self._start_failures >= 3:
                 missing = 1  # backing off: one at a time
             self.starting += missing
-            self.outbox.extend(StartWorker() for _ in range(missing))
+            self._outbox.extend(StartWorker() for _ in range(missing))
 
     def _stop_step(self, now: float) -> None:
         if self.stopped:
             return
         if self._terminating_since == math.inf:
-            if not self.pool_size() or now >= self._drain_until:  # nobody to serve them, or out of time
+            if not any(self._in_pool()) or now >= self._drain_until:  # nobody to serve them, or out of time
                 for job in self.queue.pop_all():
-                    self._finish(job, State.FAILED, _refuse(job, "stopping"))
+                    self._finish(job, JobState.FAILED, now, _refusal(job, Refusal.STOPPING))
             if (self.queue.count or self.inflight) and now < self._drain_until:
                 return
             for worker in list(self.workers.values()):
                 while worker.jobs:
                     job = worker.jobs.popleft()
-                    self._finish(job, State.FAILED, _refuse(job, "stopping"))
+                    self._finish(job, JobState.FAILED, now, _refusal(job, Refusal.STOPPING))
             self._terminating_since = now
-            self.outbox.extend(Terminate(pid) for pid in self.procs)
+            self._outbox.extend(Terminate(pid) for pid in self.procs)
         elif now - self._terminating_since > self.config.terminate_timeout:
-            self.outbox.extend(Kill(pid) for pid in self.procs)
+            self._outbox.extend(Kill(pid) for pid in self.procs)
             if now - self._terminating_since > 2 * self.config.terminate_timeout:
                 self.procs.clear()  # unkillable, or never started: give up waiting
                 self.starting = 0
@@ -617,4 +558,4 @@ class Scheduler:
     def _check_stopped(self, now: float) -> None:
         if self._terminating_since < math.inf and not self.procs and not self.starting and not self.stopped:
             self.stopped = True
-            self.outbox.append(Stopped(self.shutdown_requested))
+            self._outbox.append(Stopped(self.shutdown_requested))

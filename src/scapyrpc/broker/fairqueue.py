@@ -4,7 +4,7 @@ When it is full, a request is let in only by evicting the newest request of the
 client holding the most (and only if that client holds more than the newcomer):
 a client with few requests waiting is never turned away while another holds
 many, however many identities the heavy one uses. Items are anything with
-`client: bytes` and `size: int` attributes (`scheduler.Job`).
+`client: bytes` and `size: int` attributes (the core's `Job`).
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ class FairQueue(Generic[T]):
         self._most = 0  # the largest k with holders
         self.count = 0
         self.bytes = 0
-
-    def __len__(self) -> int:
-        return self.count
 
     def __iter__(self) -> Iterator[T]:
         for queue in self._queues.values():

@@ -1,20 +1,26 @@
 """The broker's I/O shell: two ROUTER sockets, one pump, the timer, and the core's actions performed.
 
-Everything the broker decides is in `scheduler.py`; this module only moves
+Everything the broker decides is in `core.py`; this module only moves
 bytes. `_pump` is the one place input is read: it drains the socket that woke
 it (frame counts capped, sizes counted), feeds each message to the core with
-the time, performs the actions the core returned, and drains again any socket
-it sent on — ZeroMQ's descriptors are edge-triggered and a send can take the
-edge — until no input is left. Every other entry point (timer, pool event,
-signal, the HTTP gateway) feeds its event and then pumps both sockets. It never
-imports Scapy and reads JSON only to write the error replies it makes and for
-requests whose bytes name shut_down. Frames to and from workers: `protocol.py`.
+the time, performs the actions it takes from the core (`drain`), and drains
+again any socket it sent on — ZeroMQ's descriptors are edge-triggered and a
+send can take the edge — until no input is left. Every other entry point
+(timer, pool event, signal, the HTTP gateway) feeds its event and then pumps
+both sockets. It never imports Scapy and reads JSON only to write the error
+replies it makes (a request's id and method); whether a shut_down may be
+honoured is the worker's decision, on the request it parsed (the shell only
+marks requests from beyond this host). Frames to and from workers:
+`wire/frames.py`.
 
-What it answered is observed after each reply, when asked for: counted for
-the metrics (`metrics.Recorder`, with the worker's note and the time since the
-request was accepted) and, at log level info, one line per request (method,
-id, outcome, duration, worker; the id peeked from the reply's first bytes).
-At debug level request and reply bodies are logged, truncated.
+Around it, through interfaces given to its constructor (`figures.py`,
+`Pool`): the local pool, made by a factory once the backend is bound, which
+reports to the broker; a `ReplyObserver` told of each worker's reply (the
+metrics: its note and the time since the request was accepted); a
+`BrokerListener` told when the pool changes and when the stop begins. Anyone
+may read `figures()`. At log level info one line per request is logged
+(method, id, outcome, duration, worker; the id peeked from the reply's first
+bytes); at debug level request and reply bodies, truncated.
 """
 
 from __future__ import annotations
@@ -26,20 +32,23 @@ import os
 import signal
 import socket
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Protocol, TypeAlias, cast, get_args
 
 import zmq
 from zmq.auth.asyncio import AsyncioAuthenticator
 
+from scapyrpc.broker import actions
+from scapyrpc.broker.connections import RESERVED_FDS, ConnectionGate, listening_socket, raise_fd_limit
+from scapyrpc.broker.core import ReplyKind, Scheduler
+from scapyrpc.broker.figures import BrokerListener, Figures, ReplyObserver, Traffic
+from scapyrpc.broker.reasons import Refusal
+from scapyrpc.config.options import BrokerConfig
 from scapyrpc.wire import curve
 from scapyrpc.wire import frames as p
-from scapyrpc.broker import core
 from scapyrpc.wire import endpoints
 from scapyrpc.wire.endpoints import is_loopback
-from scapyrpc.config.options import BrokerConfig
-from scapyrpc.broker.connections import RESERVED_FDS, ConnectionGate, listening_socket, raise_fd_limit
-from scapyrpc.ops.metrics import Recorder
-from scapyrpc.pool.local import LocalPool
 from scapyrpc.wire.jsonrpc import peek_id, peek_method, reply_id, scapy_error_body
 
 log = logging.getLogger("scapyrpc.broker")
@@ -52,49 +61,72 @@ _LAST = int(zmq.NOBLOCK)
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)
 
-_MESSAGES: dict[str, Callable[[BrokerConfig, bytes, float], str]] = {
-    "busy": lambda c, body, n: "server busy, try again later",
-    "too_large": lambda c, body, n: f"request of {n:.0f} bytes exceeds the limit of {c.max_request_bytes} bytes",
-    "stopping": lambda c, body, n: "server is shutting down",
-    "deadline": lambda c, body, n: f"request deadline of {n:g} s exceeded while handling {peek_method(body)}",
-    "no_worker": lambda c, body, n: f"no worker became available within {n:g} s",
-    "worker_lost": lambda c, body, n: f"worker lost while handling {peek_method(body)}",
-}
+_REPLY_KINDS = {p.REPLY: ReplyKind.STAY, p.RETIRE: ReplyKind.RETIRE, p.SHUTDOWN: ReplyKind.SHUTDOWN}
+
+Socket: TypeAlias = "zmq.Socket[bytes]"
+
+
+class Pool(Protocol):
+    """The local worker processes (`pool/local.py`): it decides nothing, the core does."""
+
+    def start(self) -> None:
+        """Begin (warm up what workers are started from)."""
+
+    def start_worker(self) -> None:
+        """Start one worker; report it to the broker with `started` or `start_failed`."""
+
+    def signal(self, pid: int, sig: int) -> None:
+        """Signal a worker process not yet reaped."""
+
+    def stop_starting(self) -> None:
+        """The server is stopping: start nothing more (each start asked for is reported failed)."""
+
+    def reap(self) -> None:
+        """Collect exited processes (each reported to the broker with `exited`)."""
+
+    async def close(self) -> None:
+        """End what the pool itself runs (after its workers have exited)."""
+
+
+PoolFactory: TypeAlias = "Callable[[str, Broker], Pool]"  # (bound backend endpoint, where to report) -> pool
 
 
 class Broker:
-    """The sockets and timer around a `scheduler.Scheduler`; `serve()` runs it."""
+    """The sockets and timer around a `core.Scheduler`; `serve()` runs it.
+
+    `pool` makes the local pool once the backend is bound (None: no local workers), `recorder`
+    is told of every worker's reply, `listener` of pool changes and the stop."""
 
     def __init__(self, config: BrokerConfig, frontend: str, backend: str, local_workers: int = 0,
-                 admission: curve.Admission | None = None, recorder: Recorder | None = None) -> None:
+                 admission: curve.Admission | None = None, *, pool: PoolFactory | None = None,
+                 recorder: ReplyObserver | None = None, listener: BrokerListener | None = None) -> None:
         self.config = config
         self.admission = admission
         self.endpoints = (frontend, backend)
-        self.core = core.Scheduler(config, local_workers)
-        self.pool: LocalPool | None = None
+        self._core = Scheduler(config, local_workers)
+        self._traffic = Traffic()
         self.gate: ConnectionGate | None = None
         self.worker_gate: ConnectionGate | None = None  # logs refused workers on a CurveZMQ backend
         self.authenticator: AsyncioAuthenticator | None = None
-        self.ctx = zmq.Context()
-        self.front = self.ctx.socket(zmq.ROUTER)
-        self.back = self.ctx.socket(zmq.ROUTER)
+        self.ctx: zmq.Context[Socket] = zmq.Context()
+        self.front: Socket = self.ctx.socket(zmq.ROUTER)
+        self.back: Socket = self.ctx.socket(zmq.ROUTER)
         self._configure_sockets()
         self.ready = asyncio.Event()  # every local worker has said READY once
-        self.listener: BrokerListener | None = None  # told of pool changes and the stop
-        # requests and replies, their bytes, and refusals by reason (read by metrics.Collector)
-        self.stats: dict[str, int] = {"requests": 0, "replies": 0, "bytes_in": 0, "bytes_out": 0}
-        self.gone: dict[tuple[str, bool], int] = {}  # workers that left the pool: (reason, local) -> count
-        self.recorder = recorder
-        self._perform = {
-            core.ToWorker: self._to_worker, core.ToClient: self._to_client, core.Refuse: self._refuse,
-            core.Ping: self._ping, core.StartWorker: self._start_worker, core.Kill: self._kill,
-            core.Terminate: self._terminate, core.PoolReady: self._pool_ready, core.Stopping: self._stopping,
-            core.WorkerGone: self._worker_gone,
-            core.Stopped: self._stopped,
+        self._make_pool = pool
+        self._pool: Pool | None = None  # made by bind()
+        self._recorder = recorder
+        self._listener = listener
+        self._perform: dict[type[actions.Action], Callable[[Any], None]] = {
+            actions.ToWorker: self._to_worker, actions.ToClient: self._to_client, actions.Refuse: self._refuse,
+            actions.Ping: self._ping, actions.StartWorker: self._start_worker, actions.Kill: self._kill,
+            actions.Terminate: self._terminate, actions.PoolReady: self._pool_ready,
+            actions.Stopping: self._stopping, actions.WorkerGone: self._worker_gone, actions.Stopped: self._stopped,
         }
+        assert set(self._perform) == set(get_args(actions.Action))  # every action has its performer
         self._done: asyncio.Future[bool] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._discarding: dict[zmq.Socket, bytes] = {}  # socket -> peer whose oversized message is being dropped
+        self._discarding: dict[Socket, bytes] = {}  # socket -> peer whose oversized message is being dropped
         self._warned: set[bytes] = set()  # peers already logged for a dropped message
         self._remote_peers: dict[str, bool] = {}  # Peer-Address -> beyond this host
         self._backlog: dict[bytes, list[tuple[zmq.MessageTracker, int]]] = {}  # unread large replies per client
@@ -125,14 +157,15 @@ class Broker:
     # ---- lifecycle -------------------------------------------------------------------
 
     def bind(self) -> None:
-        """Bind both sockets; raises OSError or zmq.ZMQError if an endpoint is taken."""
+        """Bind both sockets, then make and start the local pool (its workers connect to the bound
+        backend); raises OSError or zmq.ZMQError if an endpoint is taken."""
         frontend, backend = self.endpoints
-        descriptors = raise_fd_limit() - RESERVED_FDS - 4 * self.core.local_workers
+        descriptors = raise_fd_limit() - RESERVED_FDS - 4 * self._core.local_workers
         limit = min(self.config.max_connections or descriptors, descriptors)
         log.info("at most %d client connections (--max-connections %d, %d descriptors to spare)",
                  limit, self.config.max_connections, descriptors)
         listener = listening_socket(frontend)
-        if listener is not None:  # our own listening socket, so the gate can close it (gate.py)
+        if listener is not None:  # our own listening socket, so the gate can close it (connections.py)
             self.front.setsockopt(zmq.USE_FD, os.dup(listener.fileno()))  # libzmq closes its copy
             frontend = str(endpoints.parse(frontend).with_port(listener.getsockname()[1]))
         self.gate = ConnectionGate(self.front, listener, max(1, limit))
@@ -144,42 +177,51 @@ class Broker:
                 self.worker_gate = ConnectionGate(self.back, None, 1 << 30, peer="worker")
         self.front.bind(frontend)
         self.back.bind(backend)
+        if self._make_pool is not None:
+            self._pool = self._make_pool(self.backend_endpoint, self)
+            self._pool.start()
+
+    async def close(self) -> None:
+        """After `serve()`: end what the local pool itself runs (its workers have exited by then)."""
+        if self._pool is not None:
+            await self._pool.close()
 
     @property
     def frontend_endpoint(self) -> str:
-        return self.front.getsockopt(zmq.LAST_ENDPOINT).decode()
+        return cast(bytes, self.front.getsockopt(zmq.LAST_ENDPOINT)).decode()
 
     @property
     def backend_endpoint(self) -> str:
-        return self.back.getsockopt(zmq.LAST_ENDPOINT).decode()
+        return cast(bytes, self.back.getsockopt(zmq.LAST_ENDPOINT)).decode()
 
-    def attach(self, pool: LocalPool) -> None:
-        self.pool = pool
+    def figures(self) -> Figures:
+        """The broker now (`figures.Figures`); callable from any thread."""
+        return self._core.figures(replace(self._traffic))
 
     # in-process clients (the HTTP gateway): the same queue, bounds and deadlines as ZeroMQ ones
     def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None], remote: bool = False) -> None:
         """Queue one request for `client`; `reply(body)` is called once, on this event loop.
         `remote`: from beyond this host (shut_down is then refused unless allowed)."""
-        self.stats["requests"] += 1
-        self.stats["bytes_in"] += len(body)
-        self.core.request(client, reply, body, len(body), time.monotonic(),
+        traffic = self._traffic
+        traffic.requests += 1
+        traffic.bytes_in += len(body)
+        self._core.request(client, reply, body, len(body), time.monotonic(),
                           remote and not self.config.allow_remote_shutdown)
         self.pump()
 
     def disconnect(self, client: bytes) -> None:
         """`client` went away: what it waits for is dropped, replies still to come are discarded."""
-        self.core.client_gone(client)
-        self.pump()
+        self.step(self._core.client_gone, client)
 
     # the pool's events (PoolEvents)
     def started(self, pid: int) -> None:
-        self.step(self.core.started, pid)
+        self.step(self._core.started, pid)
 
     def start_failed(self) -> None:
-        self.step(self.core.start_failed)
+        self.step(self._core.start_failed)
 
     def exited(self, pid: int) -> None:
-        self.step(self.core.exited, pid)
+        self.step(self._core.exited, pid)
 
     async def serve(self) -> bool:
         """Run until the core says everything has stopped; True if a client asked for shut_down."""
@@ -192,7 +234,7 @@ class Broker:
                 loop.add_reader(gate.monitor.FD, gate.drain)
                 gate.drain()  # edge-triggered: take what came before the reader was added
         self._timer = loop.call_later(self.config.tick, self._on_tick)
-        self.step(self.core.tick)  # asks for the local workers
+        self.step(self._core.tick)  # asks for the local workers
         try:
             return await self._done
         finally:
@@ -212,14 +254,14 @@ class Broker:
 
     def stop(self) -> None:
         """Graceful stop: refuse new requests, finish queued and running ones, end the workers."""
-        self.step(self.core.stop)
+        self.step(self._core.stop)
 
     def _on_tick(self) -> None:
         self._timer = asyncio.get_running_loop().call_later(self.config.tick, self._on_tick)
-        if self.pool is not None:
-            self.pool.reap()
+        if self._pool is not None:
+            self._pool.reap()
         self._sweep_backlog()
-        self.step(self.core.tick)
+        self.step(self._core.tick)
 
     # ---- the pump ----------------------------------------------------------------------
 
@@ -232,10 +274,10 @@ class Broker:
         """Read every waiting message on both sockets, feed the core, perform its actions; until idle."""
         self._pump(None)
 
-    def _pump(self, readable: zmq.Socket | None) -> None:
+    def _pump(self, readable: Socket | None) -> None:
         """`pump` for one socket that became readable (None: both)."""
         front, back = self.front, self.back
-        check = (front, back) if readable is None else (readable,)
+        check: tuple[Socket, ...] = (front, back) if readable is None else (readable,)
         while check:
             now = time.monotonic()
             for sock in check:
@@ -247,21 +289,18 @@ class Broker:
             self._flush()
             # a send may have taken the edge of its socket's descriptor: look at those again
             check = tuple(sock for sock, sent in ((front, self._sent_front), (back, self._sent_back))
-                          if sent and sock.getsockopt(_EVENTS) & _POLLIN)
+                          if sent and cast(int, sock.getsockopt(_EVENTS)) & _POLLIN)
         if self._discarding:  # give the rest of the loop a turn between batches of junk frames
             for sock in self._discarding:
                 asyncio.get_running_loop().call_soon(self._pump, sock)
 
     def _flush(self) -> None:
-        outbox = self.core.outbox
-        perform = self._perform
-        while outbox:
-            actions = outbox[:]
-            outbox.clear()
+        drain, perform = self._core.drain, self._perform
+        while actions := drain():
             for action in actions:
                 perform[type(action)](action)
 
-    def _recv(self, sock: zmq.Socket, cap: int) -> list[zmq.Frame] | None:
+    def _recv(self, sock: Socket, cap: int) -> list[zmq.Frame] | None:
         """One message of at most `cap` frames, or None (nothing waiting, or a message dropped)."""
         if sock in self._discarding and not self._discard(sock):
             return None
@@ -280,7 +319,7 @@ class Broker:
             frames.append(frame)
         return frames
 
-    def _discard(self, sock: zmq.Socket) -> bool:
+    def _discard(self, sock: Socket) -> bool:
         """Drop the rest of an oversized message, a batch at a time; True once it is all gone."""
         recv = sock.recv
         for _ in range(DISCARD_BATCH):
@@ -300,16 +339,16 @@ class Broker:
     # ---- frontend ----------------------------------------------------------------------
 
     def _read_front(self, now: float) -> None:
-        request = self.core.request
+        request = self._core.request
         cap = self.config.max_frames
-        stats = self.stats
+        traffic = self._traffic
         log_bodies = self._log_bodies
         check_peer = not self.config.allow_remote_shutdown
         while (frames := self._recv(self.front, cap)) is not None:
             envelope = [frame.bytes for frame in frames]
             client, body = envelope[0], envelope.pop()
-            stats["requests"] += 1
-            stats["bytes_in"] += len(body)
+            traffic.requests += 1
+            traffic.bytes_in += len(body)
             if log_bodies:
                 log.debug("<- %s %s", client.hex(), body[:LOGGED_BYTES].decode(errors="replace"))
             if client in self._backlog and self._over_backlog(client, 0):
@@ -322,7 +361,7 @@ class Broker:
         """Whether a message came from beyond this host (its worker then refuses shut_down; the
         worker decides, on the method it parsed). Loopback and ipc peers are this host."""
         try:
-            peer = frame.get("Peer-Address")
+            peer = cast(str, frame.get("Peer-Address"))
         except zmq.ZMQError:
             return False  # inproc: this process
         remote = self._remote_peers.get(peer)
@@ -356,9 +395,9 @@ class Broker:
         except zmq.ZMQError as exc:  # the client is gone or its queue is full: nobody reads this
             log.debug("reply dropped: %s", exc)
             return
-        stats = self.stats
-        stats["replies"] += 1
-        stats["bytes_out"] += len(body)
+        traffic = self._traffic
+        traffic.replies += 1
+        traffic.bytes_out += len(body)
         if self._log_bodies:
             log.debug("-> %s %s", client.hex(), bytes(body[:LOGGED_BYTES]).decode(errors="replace"))
 
@@ -384,22 +423,20 @@ class Broker:
     # ---- backend -----------------------------------------------------------------------
 
     def _read_back(self, now: float) -> None:
-        c = self.core
+        c = self._core
         while (frames := self._recv(self.back, 5)) is not None:
             if len(frames) < 2:
                 continue
             ident = frames[0].bytes
             if len(frames) == 2 and len(frames[1]) > p.HEAD_BYTES and frames[1].buffer[0:1] in p.REPLY_KINDS:
                 kind, tag, note, body = p.split_reply(frames[1])
-                c.reply(ident, tag, body, kind == p.RETIRE, kind == p.SHUTDOWN, now, note)
+                c.reply(ident, tag, body, _REPLY_KINDS[kind], now, note)
                 continue
             head = frames[1].bytes
             if head == p.HEARTBEAT and len(frames) == 3:
                 c.heartbeat(frames[2].bytes, now)
             elif head == p.READY and len(frames) == 5 and frames[4].bytes == p.VERSION:
                 self._ready(ident, frames[2].bytes, frames[3].bytes, now)
-                if self.listener is not None:
-                    self.listener.pool_changed()
             elif head == p.READY:  # once per process: it rejoins every few seconds
                 who = b" ".join(frame.bytes[:255] for frame in frames[2:4])
                 self._warn_once(who, f"worker {who.decode(errors='replace')} speaks another frame layout and was "
@@ -410,47 +447,49 @@ class Broker:
     def _ready(self, ident: bytes, pid: bytes, host: bytes, now: float) -> None:
         pid_number = int(pid) if pid.isdigit() and len(pid) <= 10 else 0  # int() refuses 4300+ digits
         name = host.decode(errors="replace")[:255]
-        self.core.ready(ident, pid_number, name, self.pool is not None and name == self._host, now)
-        worker = self.core.workers.get(ident)
+        self._core.ready(ident, pid_number, name, self._pool is not None and name == self._host, now)
+        worker = self._core.workers.get(ident)
         log.info("worker %s pid %d on %s joined (%s)", ident.decode(errors="replace"), pid_number,
                  name, "local" if worker is not None and worker.local else "remote")
+        if self._listener is not None:
+            self._listener.pool_changed(self.figures())
 
     # ---- actions -----------------------------------------------------------------------
 
-    def _to_worker(self, a: core.ToWorker) -> None:
+    def _to_worker(self, a: actions.ToWorker) -> None:
         self._sent_back = True
         send = self.back.send
         try:
             send(a.ident, _MORE)
             send(p.request(a.tag, a.body, a.remote), _LAST)
         except zmq.ZMQError:  # it disconnected: the request never left
-            self.core.unreachable(a.ident, a.tag, time.monotonic())
+            self._core.unreachable(a.ident, a.tag, time.monotonic())
 
-    def _ping(self, a: core.Ping) -> None:
+    def _ping(self, a: actions.Ping) -> None:
         self._sent_back = True
         try:
             self.back.send_multipart([a.ident, p.HEARTBEAT], zmq.NOBLOCK)
         except zmq.ZMQError:
-            self.core.unreachable(a.ident, 0, time.monotonic())
+            self._core.unreachable(a.ident, 0, time.monotonic())
 
-    def _to_client(self, a: core.ToClient) -> None:
+    def _to_client(self, a: actions.ToClient) -> None:
         self._deliver(a.route, a.body)
         if self._observing:
             seconds = time.monotonic() - a.accepted
-            if self.recorder is not None:
-                self.recorder.replied(a.note, seconds)
+            if self._recorder is not None:
+                self._recorder.replied(a.note, seconds)
             if self._log_requests:
                 method, _, outcome = a.note.decode("ascii", "replace").partition(" ")
                 self._log_request(method, a.body, outcome, seconds, a.pid)
 
-    def _deliver(self, route: Any, body: bytes | memoryview) -> None:
+    def _deliver(self, route: actions.Route, body: bytes | memoryview) -> None:
         if type(route) is list:
             self._send_front(route, body)
         else:  # an in-process client (the HTTP gateway)
             body = self._deliverable(body)
-            stats = self.stats
-            stats["replies"] += 1
-            stats["bytes_out"] += len(body)
+            traffic = self._traffic
+            traffic.replies += 1
+            traffic.bytes_out += len(body)
             route(body)
 
     def _deliverable(self, body: bytes | memoryview) -> bytes | memoryview:
@@ -461,16 +500,16 @@ class Broker:
         return scapy_error_body(reply_id(body),
                                 f"reply of {len(body)} bytes exceeds the limit of {limit} bytes")
 
-    def _refuse(self, a: core.Refuse) -> None:
-        message = _MESSAGES[a.reason](self.config, a.body, a.detail)
-        self.stats[a.reason] = self.stats.get(a.reason, 0) + 1
-        reply = scapy_error_body(peek_id(a.body), message)
+    def _refuse(self, a: actions.Refuse) -> None:
+        reply = scapy_error_body(peek_id(a.body), self._message(a.reason, a.body, a.detail))
         self._deliver(a.route, reply)
         if self._log_requests:
-            self._log_refusal(a.reason, reply, a.accepted)
+            self._log_request("-", reply, a.reason.label, time.monotonic() - a.accepted, None)
 
-    def _log_refusal(self, reason: str, reply: bytes, accepted: float) -> None:
-        self._log_request("-", reply, reason, time.monotonic() - accepted, None)
+    def _message(self, reason: Refusal, body: bytes, detail: float) -> str:
+        """The client's text of a refusal."""
+        method = peek_method(body) if reason.names_method else ""
+        return reason.template.format(n=detail, limit=self.config.max_request_bytes, method=method)
 
     @staticmethod
     def _log_request(method: str, reply: bytes | memoryview, outcome: str, seconds: float, pid: int | None) -> None:
@@ -482,48 +521,38 @@ class Broker:
                  extra={"fields": {"method": method, "id": request_id, "outcome": outcome,
                                    "duration_ms": milliseconds, "worker": pid}})
 
-    def _start_worker(self, a: core.StartWorker) -> None:
-        if self.pool is None:
-            self.core.start_failed(time.monotonic())
+    def _start_worker(self, a: actions.StartWorker) -> None:
+        if self._pool is None:
+            self._core.start_failed(time.monotonic())
         else:
-            self.pool.start_worker()
+            self._pool.start_worker()
 
-    def _kill(self, a: core.Kill) -> None:
-        if self.pool is not None:
-            self.pool.signal(a.pid, signal.SIGKILL)
+    def _kill(self, a: actions.Kill) -> None:
+        if self._pool is not None:
+            self._pool.signal(a.pid, signal.SIGKILL)
 
-    def _terminate(self, a: core.Terminate) -> None:
-        if self.pool is not None:
-            self.pool.signal(a.pid, signal.SIGTERM)
+    def _terminate(self, a: actions.Terminate) -> None:
+        if self._pool is not None:
+            self._pool.signal(a.pid, signal.SIGTERM)
 
-    def _worker_gone(self, a: core.WorkerGone) -> None:
-        quiet = self.core.stopping or a.reason in ("retired", "left")
-        log.log(logging.INFO if quiet else logging.WARNING, "worker pid %d on %s lost (%s)", a.pid, a.host, a.reason)
-        key = (a.reason, a.local)
-        self.gone[key] = self.gone.get(key, 0) + 1
-        if self.listener is not None:
-            self.listener.pool_changed()
+    def _worker_gone(self, a: actions.WorkerGone) -> None:
+        quiet = self._core.stopping or a.reason.routine
+        log.log(logging.INFO if quiet else logging.WARNING, "worker pid %d on %s lost (%s)",
+                a.pid, a.host, a.reason.label)
+        if self._listener is not None:
+            self._listener.pool_changed(self.figures())
 
-    def _pool_ready(self, a: core.PoolReady) -> None:
+    def _pool_ready(self, a: actions.PoolReady) -> None:
         self.ready.set()
 
-    def _stopping(self, a: core.Stopping) -> None:
-        log.info("stopping: %d queued, %d in flight", self.core.queue.count, len(self.core.inflight))
-        if self.pool is not None:
-            self.pool.stop_starting()
-        if self.listener is not None:
-            self.listener.stopping()
+    def _stopping(self, a: actions.Stopping) -> None:
+        figures = self.figures()
+        log.info("stopping: %d queued, %d in flight", figures.queued, figures.in_flight)
+        if self._pool is not None:
+            self._pool.stop_starting()
+        if self._listener is not None:
+            self._listener.stopping(figures)
 
-    def _stopped(self, a: core.Stopped) -> None:
+    def _stopped(self, a: actions.Stopped) -> None:
         if self._done is not None and not self._done.done():
             self._done.set_result(a.shutdown_requested)
-
-
-class BrokerListener(Protocol):
-    """Told what an outside observer (systemd's notification, `service_status.py`) wants to hear."""
-
-    def pool_changed(self) -> None:
-        """A worker joined or left the pool."""
-
-    def stopping(self) -> None:
-        """The stop has begun: from now on new requests are refused."""

@@ -1,13 +1,13 @@
 """Prometheus metrics of the broker: what was answered, how fast, and the state of the queue and pool.
 
-`Recorder` is what the event loop touches per reply: one dict lookup and two list
-updates, no lock, no library call. Everything else is already plain data in the
-broker (`Broker.stats`, `Broker.gone`) and its core (queue, in-flight jobs,
-workers, restarts). prometheus_client reads all of it only when scraped, through
-`Collector`, in its own HTTP server thread (`serve`), so a scrape costs the loop
-nothing but the GIL for the moment it copies a dict or list (single C-level
-copies, atomic against the loop's updates). prometheus_client is imported only
-when metrics are asked for.
+`Recorder` is what the event loop touches per reply (the broker's `ReplyObserver`):
+one dict lookup and two list updates, no lock, no library call. Everything else
+is the broker's `Figures`, a snapshot taken from its `FiguresSource` when
+scraped. prometheus_client reads both only then, through `Collector`, in its own
+HTTP server thread (`MetricsServer`), so a scrape costs the loop nothing but the
+GIL for the moment it copies a dict or list (single C-level copies, atomic
+against the loop's updates). prometheus_client is imported only when metrics
+are asked for. Label values are the broker's reasons' labels (`broker/reasons.py`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,11 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from scapyrpc.broker.core import REASONS
+from scapyrpc.broker.figures import FiguresSource
 
-if TYPE_CHECKING:
-    from scapyrpc.broker.shell import Broker
-
-# request latency buckets (seconds): a get_version takes ~0.1 ms, a large pcap seconds, the deadline 10 s
+# request latency buckets (seconds): from the quickest methods to past the default deadline
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 MAX_NOTES = 1000  # distinct (method, outcome) pairs kept apart; workers send few, a bound all the same
 OTHER = b"other other"
@@ -55,15 +52,15 @@ class Recorder:
 class Collector:
     """The broker's figures as Prometheus metric families, read at scrape time."""
 
-    def __init__(self, broker: Broker, recorder: Recorder) -> None:
-        self.broker = broker
+    def __init__(self, source: FiguresSource, recorder: Recorder) -> None:
+        self.source = source
         self.recorder = recorder
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-        broker, core = self.broker, self.broker.core
-        stats = broker.stats.copy()
+        figures = self.source.figures()
+        traffic = figures.traffic
         rows = [(note, list(row)) for note, row in list(self.recorder.replies.items())]
 
         requests = CounterMetricFamily("scapyrpc_requests", "Requests answered by a worker, by method and outcome "
@@ -87,46 +84,44 @@ class Collector:
         yield latency
         refused = CounterMetricFamily("scapyrpc_refused", "Requests the broker answered itself, by reason",
                                       labels=["reason"])
-        for reason in REASONS:
-            refused.add_metric([reason], stats.get(reason, 0))
+        for reason, count in figures.refused.items():
+            refused.add_metric([reason.label], count)
         yield refused
-        yield CounterMetricFamily("scapyrpc_received_requests", "Requests read from clients",
-                                  value=stats.get("requests", 0))
+        yield CounterMetricFamily("scapyrpc_received_requests", "Requests read from clients", value=traffic.requests)
         yield CounterMetricFamily("scapyrpc_received_bytes", "Bytes of requests read from clients",
-                                  value=stats.get("bytes_in", 0))
-        yield CounterMetricFamily("scapyrpc_sent_bytes", "Bytes of replies sent to clients",
-                                  value=stats.get("bytes_out", 0))
+                                  value=traffic.bytes_in)
+        yield CounterMetricFamily("scapyrpc_sent_bytes", "Bytes of replies sent to clients", value=traffic.bytes_out)
         yield GaugeMetricFamily("scapyrpc_requests_in_flight", "Requests handed to a worker and not yet answered",
-                                value=len(core.inflight))
-        yield GaugeMetricFamily("scapyrpc_queued_requests", "Requests waiting for a worker", value=core.queue.count)
+                                value=figures.in_flight)
+        yield GaugeMetricFamily("scapyrpc_queued_requests", "Requests waiting for a worker", value=figures.queued)
         yield GaugeMetricFamily("scapyrpc_queued_bytes", "Bytes of requests waiting for a worker",
-                                value=core.queue.bytes)
+                                value=figures.queued_bytes)
         workers = GaugeMetricFamily("scapyrpc_workers", "Workers in the pool (not leaving), local or remote",
                                     labels=["location"])
-        alive = [w.local for w in list(core.workers.values()) if not w.leaving]
-        workers.add_metric(["local"], sum(alive))
-        workers.add_metric(["remote"], len(alive) - sum(alive))
+        workers.add_metric(["local"], figures.local)
+        workers.add_metric(["remote"], figures.remote)
         yield workers
         restarts = CounterMetricFamily("scapyrpc_worker_restarts", "Local worker processes replaced, by why the "
                                        "last one ended", labels=["reason"])
-        for reason, count in sorted(core.restarts.copy().items()):
-            restarts.add_metric([reason], count)
+        for label, count in sorted((reason.label, count) for reason, count in figures.restarts.items()):
+            restarts.add_metric([label], count)
         yield restarts
         gone = CounterMetricFamily("scapyrpc_workers_gone", "Workers that left the pool, by reason",
                                    labels=["reason", "location"])
-        for (reason, local), count in sorted(broker.gone.copy().items()):
-            gone.add_metric([reason, "local" if local else "remote"], count)
+        for (label, local), count in sorted(((reason.label, local), count)
+                                            for (reason, local), count in figures.gone.items()):
+            gone.add_metric([label, "local" if local else "remote"], count)
         yield gone
 
 
 class MetricsServer:
     """prometheus_client's HTTP server in a daemon thread, serving the broker's metrics at /metrics."""
 
-    def __init__(self, broker: Broker, recorder: Recorder, bind: str, port: int) -> None:
+    def __init__(self, source: FiguresSource, recorder: Recorder, bind: str, port: int) -> None:
         from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
 
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(Collector(broker, recorder))  # type: ignore[arg-type]
+        registry.register(Collector(source, recorder))
         ProcessCollector(registry=registry)  # the broker's CPU, memory and descriptors
         self._server, self._thread = start_http_server(port, addr=bind, registry=registry)
         self._thread.name = "scapyrpc-metrics"

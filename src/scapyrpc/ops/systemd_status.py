@@ -1,51 +1,53 @@
-"""What systemd hears from a running server (`notify.Notifier`, a no-op outside systemd).
+"""What systemd hears from a running server (`systemd_notify.Notifier`, a no-op outside systemd).
 
 READY=1 once every local worker is warm (the server then answers at once),
 STATUS= lines when a worker joins or leaves and every few seconds while the
 figures change, WATCHDOG=1 from the event loop (so a loop that stops turning
 stops the pings and systemd restarts the service), STOPPING=1 when the broker's
 core begins its stop — SIGTERM, SIGINT and a shut_down request all pass there.
+It is the broker's `BrokerListener` and reads nothing of the broker but its
+`Figures`, handed to it with each event or taken from a `FiguresSource`.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from scapyrpc.broker.shell import Broker
+from scapyrpc.broker.figures import Figures, FiguresSource
 from scapyrpc.ops.systemd_notify import Notifier
 
 STATUS_INTERVAL = 5.0  # seconds between STATUS= lines while the figures change
 
 
 class ServiceStatus:
-    """Sends the server's state to the service manager; the broker's `BrokerListener`."""
+    """Sends the server's state to the service manager."""
 
-    def __init__(self, broker: Broker, notifier: Notifier | None = None) -> None:
-        self.broker = broker
+    def __init__(self, notifier: Notifier | None = None) -> None:
         self.notifier = notifier or Notifier()
         self._ready = False
         self._shown = ""
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
-        """Listen to the broker and start the watchdog and status tasks (on the running loop)."""
+    def start(self, source: FiguresSource) -> None:
+        """Say the server is starting, and start the watchdog and the periodic status from `source`
+        (on the running loop)."""
         if not self.notifier.enabled:
             return
-        self.broker.listener = self
-        self._send_status()
-        self._tasks = [asyncio.create_task(self.notifier.run_watchdog()), asyncio.create_task(self._every_few_seconds())]
+        self._send_status(source.figures())
+        self._tasks = [asyncio.create_task(self.notifier.run_watchdog()),
+                       asyncio.create_task(self._every_few_seconds(source))]
 
-    def ready(self) -> None:
+    def ready(self, figures: Figures) -> None:
         """Every local worker is warm and every port is open."""
         self._ready = True
-        self._shown = self._text()
+        self._shown = self._text(figures)
         self.notifier.ready(self._shown)
 
-    def pool_changed(self) -> None:
-        self._send_status()
+    def pool_changed(self, figures: Figures) -> None:
+        self._send_status(figures)
 
-    def stopping(self) -> None:
-        self._shown = self._text()
+    def stopping(self, figures: Figures) -> None:
+        self._shown = self._text(figures)
         self.notifier.stopping(self._shown)
 
     def close(self) -> None:
@@ -53,23 +55,23 @@ class ServiceStatus:
             task.cancel()
         self.notifier.close()
 
-    async def _every_few_seconds(self) -> None:
+    async def _every_few_seconds(self, source: FiguresSource) -> None:
         while True:
             await asyncio.sleep(STATUS_INTERVAL)
-            self._send_status()
+            self._send_status(source.figures())
 
-    def _send_status(self) -> None:
-        text = self._text()
+    def _send_status(self, figures: Figures) -> None:
+        if not self.notifier.enabled:
+            return
+        text = self._text(figures)
         if text != self._shown:
             self._shown = text
             self.notifier.status(text)
 
-    def _text(self) -> str:
-        core = self.broker.core
-        workers = [w for w in core.workers.values() if not w.leaving]
-        if core.stopping:
-            return f"stopping: {len(core.inflight)} requests in flight, {core.queue.count} queued"
+    def _text(self, figures: Figures) -> str:
+        if figures.stopping:
+            return f"stopping: {figures.in_flight} requests in flight, {figures.queued} queued"
         if not self._ready:
-            local = sum(1 for w in workers if w.local)
-            return f"starting: {local} of {core.local_workers} local workers ready"
-        return f"serving: {len(workers)} workers, {core.served} requests served, {core.queue.count} queued"
+            return f"starting: {figures.local} of {figures.pool_size} local workers ready"
+        return (f"serving: {figures.local + figures.remote} workers, {figures.served} requests served, "
+                f"{figures.queued} queued")
