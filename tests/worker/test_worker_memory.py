@@ -35,10 +35,25 @@ def test_request_past_the_ceiling_is_answered_and_the_worker_recycled() -> None:
         srv.stop()
 
 
+def test_an_address_space_too_small_to_start_a_worker_is_refused_at_start() -> None:
+    """A worker needs about 256 MB of address space to import Scapy: less would make every worker
+    die while starting, forever, so the server refuses it in one line (0 still means no limit)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "scapyrpc", "serve", "--max-worker-memory-mb", "100"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "scapyrpc serve: --max-worker-memory-mb 100: must be 256 or more (or 0: no limit)"
+
+
 def test_worker_that_cannot_start_is_retried_with_back_off() -> None:
-    """100 MB is less than a warm worker already maps: each one dies while starting."""
-    srv = ServerProcess("--max-worker-memory-mb", "100", "--request-timeout", "1", "-v", workers=1,
-                        wait_for_workers=False)
+    """Every worker dies while starting (a test server's fault injection; an address space too
+    small to start in is refused by the configuration now): the pool backs off, never spins."""
+    from scapyrpc.worker.main import FAIL_START_ENV
+
+    srv = ServerProcess("--test-methods", "--request-timeout", "1", "-v", workers=1, wait_for_workers=False,
+                        env={FAIL_START_ENV: "1"})
     try:
         reply = call(srv.endpoint, "get_version")
         assert reply["error"]["message"] == "Scapy Server: no worker became available within 1 s"

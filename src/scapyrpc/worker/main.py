@@ -54,6 +54,9 @@ def resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+FAIL_START_ENV = "TEST_SCAPYRPC_WORKERS_FAIL_START"  # read only with --test-methods (not a setting)
+
+
 def run(options: WorkerOptions) -> str:
     """Serve requests until retired, told to stop, or (local workers) the broker goes away.
 
@@ -69,6 +72,8 @@ def run(options: WorkerOptions) -> str:
     service.warm_up()
     if options.config.test_methods:
         rpc.enable_test_methods()
+        if os.environ.get(FAIL_START_ENV):  # a worker that cannot start, for the back-off test
+            os._exit(70)
     gc.freeze()  # the warm caches never die: keep the collector from walking them on every request
     _limit_memory(options.config.max_worker_memory_mb)
     ctx = zmq.Context()
