@@ -16,7 +16,7 @@ import zmq
 
 # Methods the GUI calls without the version handler first (API.md section 3).
 # service.HANDLERLESS, written again: the client must not import the service (and Scapy with it)
-HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down"})
+HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down", "rpc.discover"})
 
 
 class ScapyRpcError(Exception):
