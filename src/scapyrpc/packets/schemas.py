@@ -105,7 +105,7 @@ def _model() -> dict[str, Schema]:
                            description="UNDEFINED: Scapy computes the value; RANDOM: a random value."),
                       _obj({"vtype": _const("OBJECT"), "value": ANY}, description="The JSON value as it is."),
                       _obj({"vtype": _const("MACHINE"), "base64": ref("Base64Input")},
-                           description="The field's bytes as they are on the wire.")],
+                           description="The field's machine form (Scapy's m2i): an address's wire bytes.")],
         },
         "GeneratedBytes": _obj(
             {"vtype": _const("BYTES"), "generate": {"enum": generators}},
@@ -305,6 +305,7 @@ def _definitions() -> dict[str, Schema]:
                                   "meta": _obj({"name": STRING, "description": STRING})}), "Sorted by id."),
         "TemplateRef": _obj({"id": STRING}, description="A template by its id."),
         "TemplateFile": {"type": "string", "contentEncoding": "base64", "contentMediaType": "application/json",
+                         "contentSchema": ref("TemplateDocument"),  # draft 2019-09's keyword; draft 7 ignores it
                          "description": "Base64 of a TemplateDocument (UTF-8 JSON)."},
         "TemplateDocument": _obj({
             "fileType": _const("trex-packet-editor"), "version": STRING,
@@ -346,25 +347,24 @@ def _openrpc_document() -> Schema:
     def closed(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
         return {**_obj(required, optional), "patternProperties": extensions}
 
-    descriptor = closed({"name": STRING, "schema": {"type": ["object", "boolean"]}},
+    descriptor = closed({"name": {"type": "string", "minLength": 1}, "schema": {"type": ["object", "boolean"]}},
                         {"summary": STRING, "description": STRING, "required": BOOLEAN, "deprecated": BOOLEAN})
     reference = _obj({"$ref": STRING})
     either = {"anyOf": [reference, descriptor]}
-    error = closed({"code": INTEGER, "message": STRING}, {"data": ANY})
-    method = closed({"name": STRING, "params": _array(either)},
-                    {"summary": STRING, "description": STRING, "result": either, "deprecated": BOOLEAN,
+    error = _obj({"code": INTEGER, "message": STRING}, {"data": ANY})
+    method = closed({"name": {"type": "string", "minLength": 1}, "params": _array(either), "result": either},
+                    {"summary": STRING, "description": STRING, "deprecated": BOOLEAN,
                      "errors": _array({"anyOf": [reference, error]}),
                      "paramStructure": {"enum": ["by-name", "by-position", "either"]},
-                     "tags": _array(ANY), "examples": _array(ANY), "links": _array(ANY), "servers": _array(ANY),
-                     "externalDocs": ANY})
+                     "tags": _array(ANY), "examples": _array(ANY), "links": _array(ANY)})
     return _d(closed(
         {"openrpc": {"type": "string", "pattern": r"^1\.[23]\.[0-9]+$"},
          "info": closed({"title": STRING, "version": STRING}, {"description": STRING}),
          "methods": _array(method)},
-        {"servers": _array(closed({"name": STRING, "url": STRING}, {"description": STRING, "summary": STRING})),
+        {"servers": _array(closed({"url": STRING}, {"name": STRING, "description": STRING, "summary": STRING})),
          "components": closed({}, {"schemas": {"type": "object", "additionalProperties": {"type": "object"}},
-                                   "errors": {"type": "object", "additionalProperties": error}}),
-         "externalDocs": ANY}), "An OpenRPC document describing this server.")
+                                   "errors": {"type": "object", "additionalProperties": error}})}),
+        "An OpenRPC document describing this server.")
 
 
 @cache
