@@ -321,6 +321,12 @@ def anchors(text: str) -> set[str]:
     return {slug(h) for h in re.findall(r"^#+ (.*)$", text, re.MULTILINE)}
 
 
+def test_the_error_table_in_docs_is_the_documents() -> None:
+    rows = re.findall(r"^\| (-32\d\d\d) \| `([^`]+)` \|", api_md(), re.MULTILINE)
+    assert sorted((int(code), message) for code, message in rows) == sorted(
+        (e["code"], e["message"]) for e in openrpc.ERRORS.values())
+
+
 def test_the_links_in_docs_resolve() -> None:
     text = api_md()
     headings = [slug(h) for h in re.findall(r"^#+ (.*)$", text, re.MULTILINE)]

@@ -24,19 +24,20 @@ from typing import Any
 
 from scapyrpc.packets import schemas
 from scapyrpc.packets.schemas import ref
+from scapyrpc.wire.jsonrpc import (INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, SCAPY_ERROR,
+                                   STANDARD_MESSAGES, SYNTAX_ERROR, UNKNOWN_ERROR)
 
 OPENRPC_VERSION = "1.3.2"
 HANDLER_EXTENSION = "x-version-handler"
 
-# The error table of docs/api.md (Envelope and errors): code and message, by name.
+# The error table of docs/api.md (Envelope and errors), by name; <...> stands for the detail.
 ERRORS: dict[str, dict[str, Any]] = {
-    "ParseError": {"code": -32700, "message": "Parse error"},
-    "InvalidRequest": {"code": -32600, "message": "Invalid Request"},
-    "MethodNotFound": {"code": -32601, "message": "Method not found"},
-    "InvalidParams": {"code": -32603, "message": "Invalid params"},
-    "SyntaxError": {"code": -32097, "message": "Syntax Error: <detail>"},
-    "ServerError": {"code": -32098, "message": "Scapy Server: <what went wrong>"},
-    "UnknownError": {"code": -32096, "message": "Scapy Server: Unknown Error"},
+    **{name: {"code": code, "message": STANDARD_MESSAGES[code]} for name, code in (
+        ("ParseError", PARSE_ERROR), ("InvalidRequest", INVALID_REQUEST), ("MethodNotFound", METHOD_NOT_FOUND),
+        ("InvalidParams", INVALID_PARAMS))},
+    "SyntaxError": {"code": SYNTAX_ERROR, "message": "Syntax Error: <detail>"},
+    "ServerError": {"code": SCAPY_ERROR, "message": "Scapy Server: <message>"},
+    "UnknownError": {"code": UNKNOWN_ERROR, "message": "Scapy Server: Unknown Error"},
 }
 METHOD_ERRORS = ("InvalidParams", "ServerError")  # what any method may answer
 
@@ -291,7 +292,8 @@ def _method_entry(method: dict) -> list[str]:
     lines.append("")
     for param in method["params"]:
         optional = "" if param["required"] else ", optional"
-        lines.append(f"- `{param['name']}` ({type_text(param['schema'])}{optional}){_describe(param.get('description', ''))}")
+        description = _describe(param.get("description", ""))
+        lines.append(f"- `{param['name']}` ({type_text(param['schema'])}{optional}){description}")
     result = method["result"]
     lines.append(f"- result ({type_text(result['schema'])}){_describe(result.get('description', ''))}")
     return lines + [""]
