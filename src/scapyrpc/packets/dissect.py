@@ -1,4 +1,4 @@
-"""Scapy packet -> the packet result of API.md section 6, with exact field positions.
+"""Scapy packet -> the packet result (docs/api.md, Packet result), with exact field positions.
 
 The frame is built once and dissected back once. Each reported layer takes
 its values and positions from a dissected layer: the re-dissection while it

@@ -1,4 +1,4 @@
-"""The limits this worker process enforces (API.md section 9), set once before it serves,
+"""The limits this worker process enforces (docs/api.md, Limits), set once before it serves,
 and the generated-payload budget of the packet being built."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""JSON layer model -> Scapy packet (API.md section 5), and reconstruct_pkt's edits.
+"""JSON layer model -> Scapy packet (docs/api.md, Packet model), and reconstruct_pkt's edits.
 
 Layers are chained with `add_payload` rather than `/` (which copies both
 sides every time); the packet is not built here except when a `total_size`

@@ -124,7 +124,7 @@ def _cheaper_ipv4_pseudoheader() -> None:
 
 
 def _pin_ether_types() -> None:
-    """Give every EtherType enum the same names on every host (API.md section 5).
+    """Give every EtherType enum the same names on every host (docs/api.md, Packet model).
 
     Scapy's own bundled table plus the seed's names replace whatever the host's
     /etc/ethertypes said, in ETHER_TYPES and in every enum field built from it.

@@ -9,18 +9,21 @@ public method table; parameter names are what `supported_methods` reports.
 from __future__ import annotations
 
 import base64
+from functools import cache
 from typing import Any, Callable
 
 from scapyrpc.packets import definitions
 from scapyrpc.packets import dissect
 from scapyrpc.packets import field_engine
 from scapyrpc.packets import model
+from scapyrpc.packets import openrpc
 from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets import pcap
 from scapyrpc.packets import templates
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.version import PACKAGE_VERSION
+from scapyrpc.wire import contract
 from scapyrpc.wire.contract import API_VERSION, version_handler
 
 def get_version() -> dict:
@@ -132,6 +135,12 @@ def decompile_vm_raw(pkt_binary_base64: str, vm_raw: dict) -> dict:
     return field_engine.decompile(vm_raw)
 
 
+@cache
+def rpc_discover() -> dict:
+    """The OpenRPC document of this server, built from `METHODS` once per process."""
+    return openrpc.document(METHODS, contract.HANDLERLESS, PACKAGE_VERSION)
+
+
 def shut_down() -> str:
     """The server stops after this reply: `rpc.handle` marks it (`Reply.shutdown`) and the
     worker sends it to the broker as a stop-the-server reply."""
@@ -158,6 +167,7 @@ METHODS: dict[str, Callable[..., Any]] = {
     "load_instruction_parameter_values": load_instruction_parameter_values,
     "decompile_vm_raw": decompile_vm_raw,
     "shut_down": shut_down,
+    "rpc.discover": rpc_discover,
 }
 
 
@@ -183,4 +193,5 @@ def warm_up() -> None:
     definitions.warm_up()
     templates.warm_up()
     field_engine.warm_up()
+    rpc_discover()
     build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}, {"id": "Raw"}])

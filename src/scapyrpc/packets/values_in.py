@@ -1,4 +1,4 @@
-"""Model field value -> the Python value a Scapy field accepts (API.md section 5): the
+"""Model field value -> the Python value a Scapy field accepts (docs/api.md, Packet model): the
 inverse of `values_out`.
 
 A model value is a JSON number, a human string, a list, or a value object

@@ -1,4 +1,4 @@
-"""Field value -> its `value` and `hvalue` in a packet result (API.md section 6): the
+"""Field value -> its `value` and `hvalue` in a packet result (docs/api.md, Packet result): the
 inverse of `values_in`.
 
 `value` is JSON-ready (a number, a string, `{"vtype": "BYTES"}` or

@@ -20,7 +20,7 @@ API_VERSION = f"{API_MAJOR}.{API_MINOR}"
 ACCEPTED_API_VERSIONS = (("1", "01"), ("1", "02"))
 
 # Methods that never take the version handler as their first parameter.
-HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down"})
+HANDLERLESS = frozenset({"get_version", "get_version_handler", "supported_methods", "shut_down", "rpc.discover"})
 
 # The handshake's first request: the GUI sends get_version without a params key.
 VERSION_REQUEST = b'{"jsonrpc":"2.0","id":"1","method":"get_version"}'

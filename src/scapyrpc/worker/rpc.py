@@ -1,4 +1,5 @@
-"""JSON-RPC 2.0 envelope and error table (API.md sections 2-3): request bytes in, reply bytes out.
+"""JSON-RPC 2.0 envelope and error table: request bytes in, reply bytes out (docs/api.md,
+"Envelope and errors" and "Handshake and call shapes").
 
 `handle` is total: whatever the bytes (not UTF-8, not JSON, nested past any
 depth, lone surrogates, numbers JSON cannot carry back) and whatever a method
@@ -16,9 +17,9 @@ deserializer and a no-op validator (the library's documented switches), and
 its own response serialiser as post-processing, which is all
 `dispatch_to_serializable` adds, less a typing cast that costs 1.5 us a call.
 Its own reading is bypassed on purpose: it cannot keep an invalid request's id,
-it treats a request without id as a notification that gets no reply (API.md
-section 2 wants both), and its jsonschema validator alone costs about 26 us per
-request, three times a whole `get_version` here (benchmarks/README.md).
+it treats a request without id as a notification that gets no reply (docs/api.md
+wants both), and its jsonschema validator alone costs about 26 us per request,
+three times a whole `get_version` here (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -255,7 +256,7 @@ def _valid_text(value: Any) -> bool:
 
 
 def _resolve_shape(request_id: Any, method: str, params: list) -> list:
-    """Strip the version handler (GUI shape) or accept the seed shape (API.md section 3)."""
+    """Strip the version handler (GUI shape) or accept the seed shape (docs/api.md, Handshake and call shapes)."""
     if method in contract.HANDLERLESS or method not in _ARITY:
         return params
     if params and isinstance(params[0], str) and params[0] in contract.VALID_HANDLERS:

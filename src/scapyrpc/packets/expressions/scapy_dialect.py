@@ -1,4 +1,4 @@
-"""EXPRESSION values of the packet model (API.md section 5): a safe evaluator and the matching renderer.
+"""EXPRESSION values of the packet model (docs/api.md, Packet model): a safe evaluator and the matching renderer.
 
 Clients send values JSON cannot carry (IP options, TCP options, packet lists) as
 Python-like text. The reference server `eval`'d that text, which is remote code

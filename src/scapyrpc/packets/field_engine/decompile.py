@@ -1,7 +1,7 @@
 """`decompile_vm_raw`: a compiled VM program back to the GUI's instruction model (reference §11).
 
 Built so that compiling the result again gives the same program. Values keep
-their JSON types as the reference returned them (API.md section 4): numbers for
+their JSON types as the reference returned them (docs/api.md, Field engine): numbers for
 offsets, sizes, values and `cache_size`, booleans for flags, text for names,
 operations and IPv4 addresses; `build_pkt_ex` accepts them as well as their text
 forms. `init_value` and tuple `flags` are kept (the reference lost them), and

@@ -2,7 +2,7 @@
 
 Rules (reference §2, first match wins): value objects / arrays; `pkt_offset`
 integers and the `Ether.dst/src/type` shortcuts; JSON integers and booleans as
-they are (`decompile_vm_raw` returns them, API.md section 4); `"None"`,
+they are (`decompile_vm_raw` returns them, docs/api.md, Field engine); `"None"`,
 `"true"`/`"false"`, MAC text, decimal integers, `0x` hex; anything else stays a
 string (IPv4 text and symbolic offsets are read later). Unlike the reference,
 null or a fractional number (outside `pkt_offset`) is reported instead of crashing.
