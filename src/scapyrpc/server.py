@@ -77,7 +77,7 @@ class ScapyServer:
         status = ServiceStatus()
         broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend,  # type: ignore[union-attr]
                         cfg.workers, admission, pool=make_pool if cfg.workers > 0 else None,
-                        recorder=recorder, listener=status)
+                        recorder=recorder, listener=status, other_connections=self._other_connections())
         try:
             broker.bind()
             loop = asyncio.get_running_loop()
@@ -104,7 +104,7 @@ class ScapyServer:
         finally:
             status.close()
             if metrics is not None:
-                metrics.close()
+                await metrics.close()
             if gateway is not None:
                 await gateway.stop()
             await broker.close()
@@ -114,12 +114,19 @@ class ScapyServer:
             print("Server: Shut down by remote user", flush=True)
         return 0
 
+    def _other_connections(self) -> int:
+        """Descriptors the HTTP side and the metrics port may hold: kept out of the broker's budget."""
+        cfg = self.config
+        http = cfg.http.http_max_connections if cfg.http.http is not None else 0
+        metrics = MetricsServer.MAX_SCRAPERS if cfg.metrics.metrics_port is not None else 0
+        return http + metrics
+
     async def _start_metrics(self, broker: Broker, recorder: Recorder, serving: asyncio.Task[bool]) -> MetricsServer:
-        """Prometheus metrics (--metrics-port) from a thread of this process."""
+        """Prometheus metrics (--metrics-port) on this event loop."""
         bind, port = self.config.metrics.metrics_bind, self.config.metrics.metrics_port
         assert port is not None
         try:
-            metrics = MetricsServer(broker, recorder, bind, port)
+            metrics = await MetricsServer.start(broker, recorder, bind, port)
         except OSError as exc:
             broker.stop()
             await serving

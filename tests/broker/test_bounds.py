@@ -157,6 +157,9 @@ def test_a_reply_larger_than_any_backlog_is_answered_with_an_error() -> None:
     (1000, (), 1000 - 256 - 4),  # but never more than the descriptors allow
     (1000, ("--max-connections", "0"), 1000 - 256 - 4),  # 0: as many as the descriptors allow
     (20000, ("--max-connections", "50"), 50),
+    # the HTTP side's and the metrics port's connections come out of the same descriptors
+    (1000, ("--http", "0", "--http-max-connections", "100"), 1000 - 256 - 4 - 100),
+    (1000, ("--http", "0", "--http-max-connections", "100", "--metrics-port", "0"), 1000 - 256 - 4 - 100 - 16),
 ])
 def test_the_connection_limit_in_force(nofile: int, args: tuple[str, ...], expected: int) -> None:
     command = ["prlimit", f"--nofile={nofile}:{nofile}", sys.executable, "-m", "scapyrpc", "serve", "-p", "0",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 
 import orjson
@@ -121,3 +122,50 @@ def test_worker_restarts_and_losses_are_counted_by_reason(metered: ServerProcess
     assert wait_for(lambda: scrape(url).get(restarted, 0) == before.get(restarted, 0) + 1, 30)
     assert wait_for(lambda: scrape(url).get(gone, 0) == before.get(gone, 0) + 1, 30)
     assert wait_for(lambda: scrape(url)[("scapyrpc_workers", (("location", "local"),))] == 1, 30)
+
+
+def test_the_metrics_port_is_bounded_and_answers_only_loopback_names(metered: ServerProcess) -> None:
+    """40 idle connections to the metrics port: at most 16 are held (the rest are dropped or closed
+    at once), no thread is started for them, and a rebound name gets 421."""
+    import socket
+    import time
+
+    import psutil
+
+    url = metrics_url(metered)
+    port = int(url.split(":")[2].split("/")[0])
+    broker = psutil.Process(metered.pid)
+    threads = broker.num_threads()
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=2) for _ in range(16)]
+    extra = []
+    for _ in range(24):
+        try:
+            extra.append(socket.create_connection(("127.0.0.1", port), timeout=0.5))
+        except OSError:
+            pass
+    time.sleep(0.5)
+    assert broker.num_threads() <= threads
+    open_now = 0
+    for sock in socks + extra:
+        sock.setblocking(False)
+        try:
+            open_now += sock.recv(1) != b""
+        except BlockingIOError:
+            open_now += 1
+        except OSError:
+            pass
+    assert open_now <= 16
+    for sock in socks + extra:
+        sock.close()
+    assert wait_for(lambda: _scrapes(url), 10)  # the door opens again once they are gone
+    request = urllib.request.Request(url, headers={"Host": "attacker.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 421
+
+
+def _scrapes(url: str) -> bool:
+    try:
+        return bool(scrape(url))
+    except OSError:
+        return False

@@ -95,12 +95,16 @@ class Broker:
     """The sockets and timer around a `core.Scheduler`; `serve()` runs it.
 
     `pool` makes the local pool once the backend is bound (None: no local workers), `recorder`
-    is told of every worker's reply, `listener` of pool changes and the stop."""
+    is told of every worker's reply, `listener` of pool changes and the stop; `other_connections`
+    is how many descriptors this process's other listeners (the HTTP side, metrics) may take:
+    they come out of the same budget as the ZeroMQ clients' connections."""
 
     def __init__(self, config: BrokerConfig, frontend: str, backend: str, local_workers: int = 0,
                  admission: curve.Admission | None = None, *, pool: PoolFactory | None = None,
-                 recorder: ReplyObserver | None = None, listener: BrokerListener | None = None) -> None:
+                 recorder: ReplyObserver | None = None, listener: BrokerListener | None = None,
+                 other_connections: int = 0) -> None:
         self.config = config
+        self.other_connections = other_connections
         self.admission = admission
         self.endpoints = (frontend, backend)
         self._core = Scheduler(config, local_workers)
@@ -160,10 +164,10 @@ class Broker:
         """Bind both sockets, then make and start the local pool (its workers connect to the bound
         backend); raises OSError or zmq.ZMQError if an endpoint is taken."""
         frontend, backend = self.endpoints
-        descriptors = raise_fd_limit() - RESERVED_FDS - 4 * self._core.local_workers
+        descriptors = raise_fd_limit() - RESERVED_FDS - 4 * self._core.local_workers - self.other_connections
         limit = min(self.config.max_connections or descriptors, descriptors)
-        log.info("at most %d client connections (--max-connections %d, %d descriptors to spare)",
-                 limit, self.config.max_connections, descriptors)
+        log.info("at most %d client connections (--max-connections %d, %d descriptors to spare, %d kept for "
+                 "HTTP and metrics)", limit, self.config.max_connections, descriptors, self.other_connections)
         listener = listening_socket(frontend)
         if listener is not None:  # our own listening socket, so the gate can close it (connections.py)
             self.front.setsockopt(zmq.USE_FD, os.dup(listener.fileno()))  # libzmq closes its copy

@@ -38,8 +38,8 @@ from scapyrpc.config.options import MiB, HttpConfig
 from scapyrpc.gateway import auth
 from scapyrpc.gateway.assets import Asset, load_assets
 from scapyrpc.gateway.budget import Budget, LogOnce, Reason
-from scapyrpc.gateway.connections import (SECURITY_HEADERS, SERVER_NAME, ConnectionTable, QuietRequestHandler,
-                                          listen)
+from scapyrpc.gateway.connections import (SECURITY_HEADERS, SERVER_NAME, ConnectionTable, Served,
+                                          loopback_host_only, open_listener, serve)
 from scapyrpc.wire.endpoints import is_loopback
 from scapyrpc.wire.jsonrpc import peek_id, reply_id, scapy_error_body
 
@@ -152,13 +152,6 @@ class Gateway:
 
     # ---- security --------------------------------------------------------------------
 
-    def _host_allowed(self, host: str) -> bool:
-        """Bound to loopback, only loopback names are valid Hosts (defeats DNS rebinding)."""
-        if not is_loopback(self.options.http_bind):
-            return True
-        name = urlsplit(f"//{host}").hostname or ""
-        return is_loopback(name)
-
     def _authorized(self, request: web.Request) -> bool:
         """Whether the request carries the token (Bearer) or a session it opened (cookie)."""
         header = request.headers.get("Authorization", "")
@@ -180,7 +173,7 @@ class Gateway:
     async def _checked(self, request: web.Request,
                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         host = request.headers.get("Host", "")
-        if not self._host_allowed(host):
+        if not loopback_host_only(self.options.http_bind, host):
             return web.Response(status=421, text="unexpected Host header\n")
         origin = request.headers.get("Origin")
         if origin is not None and (urlsplit(origin).netloc.lower() != host.lower() or not host):
@@ -467,39 +460,21 @@ class _Outbox:
 
 @dataclass
 class RunningGateway:
-    runner: web.AppRunner
-    server: asyncio.base_events.Server
-    connections: ConnectionTable
+    served: Served
     url: str
 
     async def stop(self) -> None:
-        self.server.close()
-        await self.connections.stop()
-        await self.runner.cleanup()
+        await self.served.stop()
 
 
 async def start_gateway(sink: RequestSink, options: HttpConfig, bounds: Bounds) -> RunningGateway:
     """Serve the gateway on the running event loop; `url` tells where (port 0 picks a free one)."""
-    listener = listen(options.http_bind, options.http or 0, backlog=min(128, options.http_max_connections))
-    port = listener.getsockname()[1]
-    table = ConnectionTable(listener, options.http_max_connections, options.http_idle_timeout)
+    table = open_listener(options.http_bind, options.http or 0, options.http_max_connections,
+                          options.http_idle_timeout)
     try:
-        gateway = Gateway(sink, options, bounds, port=port, connections=table)
-        runner = web.AppRunner(gateway.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
+        gateway = Gateway(sink, options, bounds, port=table.port, connections=table)
+        served = await serve(gateway.app, table, auto_decompress=False, lingering_time=2.0)
     except BaseException:
-        listener.close()
+        table.close_listener()
         raise
-    loop = asyncio.get_running_loop()
-    handler_options = {"keepalive_timeout": options.http_idle_timeout, "auto_decompress": False,
-                       "lingering_time": 2.0, "access_log": None}
-
-    def make_handler() -> QuietRequestHandler:
-        assert runner.server is not None
-        return QuietRequestHandler(runner.server, loop=loop, **handler_options)
-
-    server = await loop.create_server(table.factory(make_handler), sock=listener)
-    table.start()
-    host = f"[{options.http_bind}]" if ":" in options.http_bind else options.http_bind
-    return RunningGateway(runner, server, table, f"http://{host}:{port}/")
-
+    return RunningGateway(served, served.url(options.http_bind))

@@ -18,15 +18,19 @@ import asyncio
 import logging
 import socket
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from scapyrpc.broker.connections import ListenerDoor
 from scapyrpc.gateway.budget import LogOnce, Reason
+from scapyrpc.wire.endpoints import is_loopback
 
-__all__ = ["ConnectionTable", "QuietRequestHandler", "Tracked", "listen"]
+__all__ = ["ConnectionTable", "QuietRequestHandler", "Served", "Tracked", "loopback_host_only", "open_listener",
+           "serve"]
 
 log = logging.getLogger("scapyrpc.gateway")
 
@@ -133,6 +137,15 @@ class ConnectionTable:
     def count(self) -> int:
         return len(self.open)
 
+    @property
+    def port(self) -> int:
+        assert self.door.listener is not None
+        return int(self.door.listener.getsockname()[1])
+
+    def close_listener(self) -> None:
+        if self.door.listener is not None:
+            self.door.listener.close()
+
     def factory(self, make_handler: Callable[[], RequestHandler]) -> Callable[[], Tracked]:
         return lambda: Tracked(make_handler(), self)
 
@@ -192,3 +205,58 @@ class ConnectionTable:
             for transport, conn in list(self.open.items()):
                 if conn.deadline is not None and conn.deadline < now:
                     transport.close()
+
+
+def loopback_host_only(bind: str, host: str) -> bool:
+    """Whether a request's Host header is acceptable: bound to loopback, only loopback names are
+    (a page on another site cannot reach the server by rebinding its own name to 127.0.0.1)."""
+    if not is_loopback(bind):
+        return True
+    return is_loopback(urlsplit(f"//{host}").hostname or "")
+
+
+@dataclass
+class Served:
+    """An aiohttp application served on a listening socket of its own, its connections tracked."""
+
+    runner: web.AppRunner
+    server: asyncio.base_events.Server
+    table: ConnectionTable
+    port: int
+
+    def url(self, bind: str, path: str = "/") -> str:
+        host = f"[{bind}]" if ":" in bind else bind
+        return f"http://{host}:{self.port}{path}"
+
+    async def stop(self) -> None:
+        self.server.close()
+        await self.table.stop()
+        await self.runner.cleanup()
+
+
+def open_listener(bind: str, port: int, limit: int, idle_timeout: float) -> ConnectionTable:
+    """A listening socket on `bind`:`port` (0: a free port) and the table of its connections: at
+    most `limit`, each closed when idle for `idle_timeout`."""
+    return ConnectionTable(listen(bind, port, backlog=min(128, limit)), limit, idle_timeout)
+
+
+async def serve(app: web.Application, table: ConnectionTable, **handler_options: Any) -> Served:
+    """Serve `app` on the table's listening socket; `handler_options` go to aiohttp's request handler."""
+    listener = table.door.listener
+    assert listener is not None
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    try:
+        await runner.setup()
+    except BaseException:
+        listener.close()
+        raise
+    loop = asyncio.get_running_loop()
+    options = {"keepalive_timeout": table.idle_timeout, "access_log": None, **handler_options}
+
+    def make_handler() -> QuietRequestHandler:
+        assert runner.server is not None
+        return QuietRequestHandler(runner.server, loop=loop, **options)
+
+    server = await loop.create_server(table.factory(make_handler), sock=listener)
+    table.start()
+    return Served(runner, server, table, listener.getsockname()[1])

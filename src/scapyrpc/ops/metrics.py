@@ -3,21 +3,21 @@
 `Recorder` is what the event loop touches per reply (the broker's `ReplyObserver`):
 one dict lookup and two list updates, no lock, no library call. Everything else
 is the broker's `Figures`, a snapshot taken from its `FiguresSource` when
-scraped. prometheus_client reads both only then, through `Collector`, in its own
-HTTP server thread (`MetricsServer`), so a scrape costs the loop nothing but the
-GIL for the moment it copies a dict or list (single C-level copies, atomic
-against the loop's updates). prometheus_client is imported only when metrics
-are asked for. Label values are the broker's reasons' labels (`broker/reasons.py`).
+scraped. prometheus_client reads both only then, through `Collector`, on the
+broker's loop (`MetricsServer`, served like the gateway: counted connections,
+idle ones closed). prometheus_client is imported only when metrics are asked for. Label values are the broker's reasons' labels (`broker/reasons.py`).
 """
 
 from __future__ import annotations
 
 import bisect
-import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scapyrpc.broker.figures import FiguresSource
+
+if TYPE_CHECKING:
+    from scapyrpc.gateway.connections import Served
 
 # request latency buckets (seconds): from the quickest methods to past the default deadline
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -115,23 +115,39 @@ class Collector:
 
 
 class MetricsServer:
-    """prometheus_client's HTTP server in a daemon thread, serving the broker's metrics at /metrics."""
+    """GET /metrics on the broker's event loop, bounded like the gateway: at most `MAX_SCRAPERS`
+    connections, each closed when idle for `IDLE_SECONDS`, and (bound to loopback) only loopback
+    Host names answered, so a page elsewhere cannot read it by rebinding its name."""
 
-    def __init__(self, source: FiguresSource, recorder: Recorder, bind: str, port: int) -> None:
-        from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
+    MAX_SCRAPERS = 16
+    IDLE_SECONDS = 10.0
+
+    def __init__(self, served: Served, url: str) -> None:
+        self.served = served
+        self.url = url
+
+    @classmethod
+    async def start(cls, source: FiguresSource, recorder: Recorder, bind: str, port: int) -> MetricsServer:
+        """Serve on `bind`:`port` (0: a free port); OSError when it cannot listen there."""
+        from aiohttp import web
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest
+
+        from scapyrpc.gateway.connections import loopback_host_only, open_listener, serve
 
         registry = CollectorRegistry(auto_describe=False)
         registry.register(Collector(source, recorder))
         ProcessCollector(registry=registry)  # the broker's CPU, memory and descriptors
-        self._server, self._thread = start_http_server(port, addr=bind, registry=registry)
-        self._thread.name = "scapyrpc-metrics"
-        host = bind if ":" not in bind else f"[{bind}]"
-        self.url = f"http://{host}:{self._server.server_port}/metrics"
 
-    def close(self) -> None:
-        """Stop serving, without waiting on this thread for the server's next poll (up to 0.5 s)."""
-        threading.Thread(target=self._stop, name="scapyrpc-metrics-stop", daemon=True).start()
+        async def scrape(request: web.Request) -> web.Response:
+            if not loopback_host_only(bind, request.headers.get("Host", "")):
+                return web.Response(status=421, text="unexpected Host header\n")
+            return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    def _stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        app = web.Application()
+        app.router.add_get("/metrics", scrape)
+        table = open_listener(bind, port, cls.MAX_SCRAPERS, cls.IDLE_SECONDS)
+        served = await serve(app, table)
+        return cls(served, served.url(bind, "/metrics"))
+
+    async def close(self) -> None:
+        await self.served.stop()
