@@ -4,7 +4,7 @@ One plain REQ socket, like the GUI's, sending requests no GUI would send: malfor
 JSON, invalid UTF-8 and lone surrogates, requests past the size limit, JSON nested
 far too deep, a wrong version handler, bad packet models and expressions, batches,
 unknown methods, wrong parameter counts. Each kind has the one reply the contract
-(API.md) gives it; a reply made by the broker for a worker that was killed or too
+(docs/api.md) gives it; a reply made by the broker for a worker that was killed or too
 slow (`worker lost`, `deadline`, `busy`) is accepted for any kind, as for a GUI
 client. Everything else — no reply within the timeout, a reply that is not a
 JSON-RPC 2.0 response, a wrong id, another code, -32096 — is counted as unexpected.

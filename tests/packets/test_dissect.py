@@ -1,4 +1,4 @@
-"""The packet result (API.md section 6): positions, bit fields, ids, value forms."""
+"""The packet result (docs/api.md, "Packet result"): positions, bit fields, ids, value forms."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The packet model (API.md section 5): layers, human values, value objects, reconstruct.
+"""The packet model (docs/api.md, "Packet model"): layers, human values, value objects, reconstruct.
 
 Expected values come from the TRex reference unit tests (test_scapy_service.py)
 or from Scapy building the same packet directly.

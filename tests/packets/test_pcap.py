@@ -1,4 +1,4 @@
-"""read_pcap / write_pcap (pcap and pcapng), garbage input and the limits of API.md section 9."""
+"""read_pcap / write_pcap (pcap and pcapng), garbage input and the limits (docs/api.md, "Limits")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Values a hostile client can put in a packet model for a few bytes: each is answered at once
 with a clear error (or a packet), never an endless loop that holds a worker until its deadline,
-never -32096, never a payload past the generated-payload limit (API.md section 9)."""
+never -32096, never a payload past the generated-payload limit (docs/api.md, "Limits")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The envelope and error table of API.md sections 2-3, in process (rpc.handle is bytes -> bytes)."""
+"""The envelope and error table (docs/api.md, "Envelope and errors", "Handshake and call shapes"), in process (rpc.handle is bytes -> bytes)."""
 
 from __future__ import annotations
 

@@ -305,7 +305,7 @@ def test_decompile_keeps_init_value_flags_and_cache():
 
 
 def test_decompile_values_keep_their_json_types():
-    """API.md section 4: numbers for offsets, sizes and values, booleans for flags, text for names and choices."""
+    """docs/api.md, "Field engine": numbers for offsets, sizes and values, booleans for flags, text for names and choices."""
     program = {"cache": 1000, "instructions": [
         {"type": "flow_var", "name": "a", "size": 4, "op": "dec", "init_value": 9, "min_value": 1, "max_value": 9,
          "step": 1, "split_to_cores": False, "next_var": "b"},

@@ -36,7 +36,7 @@ export function isPrimitive(value) {
   return value === null || typeof value !== "object";
 }
 
-/** The packet model of API.md section 5: set fields only; primitives are human values (strings). */
+/** The packet model (docs/api.md, "Packet model"): set fields only; primitives are human values (strings). */
 export function toModel(doc) {
   return doc.layers.map((layer) => ({
     id: layer.id,

@@ -1,5 +1,5 @@
 // The payload editor: text, file, patterns, random ASCII/bytes; sizes per payload or whole packet.
-// It produces the BYTES value objects of API.md section 5; the server generates the bytes.
+// It produces the BYTES value objects of docs/api.md ("Packet model"); the server generates the bytes.
 import { useState, useRef, useLayoutEffect } from "preact/hooks";
 import { html } from "./html.js";
 import { editField, fileBase64, ErrorKey } from "./store.js";
