@@ -46,6 +46,9 @@ class Limits:
     max_payload_bytes: int = option(1 * MiB, "largest generated payload (BYTES generators)", minimum=0)
     max_pcap_bytes: int = option(64 * MiB, "largest pcap accepted by read_pcap", minimum=0)
     max_pcap_packets: int = option(100_000, "most packets read from one pcap", minimum=0)
+    max_simulated_packets: int = option(100_000, "most packets simulate_vm generates in one request (at most "
+                                                 "1000000: the work must fit the request deadline)",
+                                        minimum=0, maximum=1_000_000)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,82 @@
+"""`simulate_vm`: the packets TRex will send for a stream packet and its compiled VM program,
+within this worker's limits, as a list of base64 packets or as a pcap.
+
+A `random_seed` of 0 is TRex's "unpredictable": TRex seeds from the clock, so a seed is drawn
+here and returned, and passing it back repeats the result.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from typing import Any
+
+from scapyrpc.packets import limits, pcap
+from scapyrpc.packets.encoding import decode_base64
+from scapyrpc.packets.errors import ServiceError
+from scapyrpc.packets.field_engine import runtime, vm_build
+from scapyrpc.packets.field_engine.vm_program import FlowVar, read_program
+
+DEFAULT_COUNT = 16
+MAX_CORES = 255  # TRex counts data-plane cores in a byte
+FORMATS = ("packets", "pcap")
+HW_CHECKSUMS = ("simulator", "nic")
+U32 = 0xFFFFFFFF
+OPTIONS = ("count", "cores", "random_seed", "format", "hw_checksum")
+UNPREDICTABLE_NOTE = ("random_seed 0 makes TRex seed its random variables from the clock; this run drew "
+                      "random_seed {seed}: pass it to repeat these packets")
+
+
+def simulate(packet_b64: Any, vm_program: Any, options: Any) -> dict[str, Any]:
+    """The reply of `simulate_vm`."""
+    packet = decode_base64(packet_b64, "packet")
+    program = read_program(vm_program)
+    opts = _options(options)
+    count, cores = opts["count"], opts["cores"]
+    size = len(vm_build.padded(packet))
+    pcap.check_pcap_size(count, pcap.pcap_size([size] * count))  # trims only shorten packets
+    seed, note = opts["random_seed"], None
+    uses_random = any(isinstance(i, FlowVar) and i.op == "random" for i in program.instructions)
+    if seed == 0 and uses_random:
+        seed = random.randint(1, U32)
+        note = UNPREDICTABLE_NOTE.format(seed=seed)
+    sim = runtime.Simulation(count, cores, seed, opts["hw_checksum"] == "nic")
+    packets = runtime.run(packet, program, sim)
+    result: dict[str, Any]
+    if opts["format"] == "pcap":
+        result = {"pcap": base64.b64encode(pcap.write_one_per_second(packets)).decode("ascii")}
+    else:
+        result = {"packets": [base64.b64encode(p).decode("ascii") for p in packets]}
+    result["random_seed"] = seed
+    if note:
+        result["note"] = note
+    return result
+
+
+def _options(options: Any) -> dict[str, Any]:
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise ServiceError("options must be an object such as {\"count\": 16}")
+    unknown = [key for key in options if key not in OPTIONS]
+    if unknown:
+        raise ServiceError(f"options: unknown option {unknown[0]!r}; known: {', '.join(OPTIONS)}")
+    most = limits.current().max_simulated_packets
+    count = _int(options, "count", DEFAULT_COUNT, 1, most)
+    cores = _int(options, "cores", 1, 1, MAX_CORES)
+    if count < cores:
+        raise ServiceError(f"options: count {count} is less than cores {cores}: each core sends at least one packet")
+    out = {"count": count, "cores": cores, "random_seed": _int(options, "random_seed", 0, 0, U32)}
+    for key, choices in (("format", FORMATS), ("hw_checksum", HW_CHECKSUMS)):
+        value = options.get(key, choices[0])
+        if value not in choices or not isinstance(value, str):
+            raise ServiceError(f"options: {key} must be {' or '.join(map(repr, choices))}")
+        out[key] = value
+    return out
+
+
+def _int(options: dict, key: str, default: int, low: int, high: int) -> int:
+    value = options.get(key, default)
+    if type(value) is not int or not low <= value <= high:
+        raise ServiceError(f"options: {key} must be an integer from {low} to {high}, got {str(value)[:40]!r}")
+    return value
