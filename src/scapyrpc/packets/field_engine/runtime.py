@@ -37,6 +37,12 @@ def core_counts(count: int, cores: int) -> list[int]:
     return [share + (rest if core == 0 else 0) for core in range(cores)]
 
 
+def computed_packets(program: Program, count: int, cores: int) -> int:
+    """How many packets the cores compute for `count` (with a cache, at most its share each)."""
+    return sum(min(n, vm_build.cache_share(program.cache, core, cores) or n)
+               for core, n in enumerate(core_counts(count, cores)))
+
+
 def run(packet: bytes, program: Program, sim: Simulation) -> list[bytes]:
     """The packets, merged across cores."""
     base = vm_build.padded(packet)

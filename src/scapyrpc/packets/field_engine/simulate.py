@@ -8,6 +8,7 @@ here and returned, and passing it back repeats the result.
 from __future__ import annotations
 
 import base64
+import binascii
 import random
 from typing import Any
 
@@ -15,7 +16,7 @@ from scapyrpc.packets import limits, pcap
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine import runtime, vm_build
-from scapyrpc.packets.field_engine.vm_program import FlowVar, read_program
+from scapyrpc.packets.field_engine.vm_program import FlowVar, Program, read_program
 
 DEFAULT_COUNT = 16
 MAX_CORES = 255  # TRex counts data-plane cores in a byte
@@ -23,6 +24,7 @@ FORMATS = ("packets", "pcap")
 HW_CHECKSUMS = ("simulator", "nic")
 U32 = 0xFFFFFFFF
 OPTIONS = ("count", "cores", "random_seed", "format", "hw_checksum")
+MAX_INSTRUCTION_RUNS = 2_000_000  # packets computed × instructions: about 2 s at most, well within the deadline
 UNPREDICTABLE_NOTE = ("random_seed 0 makes TRex seed its random variables from the clock; this run drew "
                       "random_seed {seed}: pass it to repeat these packets")
 
@@ -33,8 +35,7 @@ def simulate(packet_b64: Any, vm_program: Any, options: Any) -> dict[str, Any]:
     program = read_program(vm_program)
     opts = _options(options)
     count, cores = opts["count"], opts["cores"]
-    size = len(vm_build.padded(packet))
-    pcap.check_pcap_size(count, pcap.pcap_size([size] * count))  # trims only shorten packets
+    _check_bounds(packet, program, count, cores)
     seed, note = opts["random_seed"], None
     uses_random = any(isinstance(i, FlowVar) and i.op == "random" for i in program.instructions)
     if seed == 0 and uses_random:
@@ -46,11 +47,26 @@ def simulate(packet_b64: Any, vm_program: Any, options: Any) -> dict[str, Any]:
     if opts["format"] == "pcap":
         result = {"pcap": base64.b64encode(pcap.write_one_per_second(packets)).decode("ascii")}
     else:
-        result = {"packets": [base64.b64encode(p).decode("ascii") for p in packets]}
+        encode = binascii.b2a_base64
+        result = {"packets": [encode(p, newline=False).decode("ascii") for p in packets]}
     result["random_seed"] = seed
     if note:
         result["note"] = note
     return result
+
+
+def _check_bounds(packet: bytes, program: Program, count: int, cores: int) -> None:
+    """The packets must fit a pcap of --max-pcap-bytes (trims only shorten them), and the work
+    (packets computed × instructions) must fit well within a request's deadline."""
+    size = len(vm_build.padded(packet))
+    total, most = pcap.pcap_size([size] * count), limits.current().max_pcap_bytes
+    if total > most:
+        raise ServiceError(f"{count} packets of {size} bytes make a pcap of {total} bytes, more than the "
+                           f"limit of {most} bytes (--max-pcap-bytes): ask for fewer packets")
+    runs = runtime.computed_packets(program, count, cores) * len(program.instructions)
+    if runs > MAX_INSTRUCTION_RUNS:
+        raise ServiceError(f"the program would run {runs} instructions ({len(program.instructions)} per packet), "
+                           f"more than {MAX_INSTRUCTION_RUNS} in one request: ask for fewer packets or use a cache")
 
 
 def _options(options: Any) -> dict[str, Any]:

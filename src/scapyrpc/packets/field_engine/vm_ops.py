@@ -4,7 +4,8 @@ trex_stl_stream_vm.cpp).
 
 Variables live in one list of integers, `vals`, one slot each (a tuple takes three: IP, port,
 flow number); a variable's operation returns whether it skips the variables chained after it
-(`next_var`), as TRex's program jumps over them. Packet operations take the packet's bytearray.
+(`next_var`), as TRex's program jumps over them. Every operation takes the packet's bytearray
+(variables ignore it), so a lone variable is called like any other operation.
 Values are kept in the variable's width, as TRex's typed fields keep them.
 """
 
@@ -17,8 +18,8 @@ from scapyrpc.packets.field_engine import checksum
 from scapyrpc.packets.field_engine.fastrand import U32, U64, FastRand
 from scapyrpc.packets.field_engine.vm_vars import Stepper, TupleState, inc_mod
 
-VarOp = Callable[[], bool]
-PktOp = Callable[[bytearray], None]
+PktOp = Callable[[bytearray], object]
+VarOp = Callable[[bytearray], bool]  # a packet operation too: it ignores the packet
 
 MASKS = {1: 0xFF, 2: 0xFFFF, 4: U32, 8: U64}
 _BIG = {2: struct.Struct(">H"), 4: struct.Struct(">I"), 8: struct.Struct(">Q")}
@@ -44,14 +45,14 @@ def stepper_op(vals: list[int], slot: int, size: int, var: Stepper, chained: boo
     # TRex compares "room left" in int for 1- and 2-byte variables and in the unsigned width otherwise
     room_mask = None if size <= 2 else mask
     if var.op == "inc":
-        def advance() -> bool:
+        def advance(pkt: bytearray) -> bool:
             cur = vals[slot]
             room = high - cur if room_mask is None else (high - cur) & room_mask
             left = (high - cur) & U64
             vals[slot] = ((cur + step) if step <= left else (low + step - left - 1)) & mask
             return chained and room >= step
     else:
-        def advance() -> bool:
+        def advance(pkt: bytearray) -> bool:
             cur = vals[slot]
             room = cur - low if room_mask is None else (cur - low) & room_mask
             left = (cur - low) & U64
@@ -66,14 +67,14 @@ def list_op(vals: list[int], slot: int, size: int, var: Stepper, values: tuple[i
     table = [v & mask for v in values]
     index = var.init & 0xFFFF
     if var.op == "inc":
-        def advance() -> bool:
+        def advance(pkt: bytearray) -> bool:
             nonlocal index
             skip = chained and index >= step
             vals[slot] = table[index]
             index = index + step - count if index + step >= count else index + step
             return skip
     else:
-        def advance() -> bool:
+        def advance(pkt: bytearray) -> bool:
             nonlocal index
             skip = chained and index + step < count
             vals[slot] = table[index]
@@ -90,14 +91,14 @@ def random_op(vals: list[int], slot: int, size: int, var: Stepper, values: tuple
         table = [v & mask for v in values]
         count = len(table)
 
-        def advance() -> bool:
+        def advance(pkt: bytearray) -> bool:
             vals[slot] = table[gen.rand16() % count]
             return False
         return advance
     low, span = var.low & mask, ((var.high & mask) - (var.low & mask) + 1) & U64
     draw = _draw(gen, size)
 
-    def advance() -> bool:
+    def advance(pkt: bytearray) -> bool:
         vals[slot] = (low + draw() % span) & mask
         return False
     return advance
@@ -118,7 +119,7 @@ def rand_limit_op(vals: list[int], slot: int, size: int, low: int, high: int, li
     full = size == 8 and high - low == U64
     span = high - low + 1
 
-    def advance() -> bool:
+    def advance(pkt: bytearray) -> bool:
         nonlocal count
         if count == limit:
             gen.seed, count = seed & U32, 0
@@ -136,7 +137,7 @@ def tuple_op(vals: list[int], slot: int, state: TupleState) -> VarOp:
     if state.unlimited:
         ip_low, ip_high = ip.low, ip.high
 
-        def advance_unlimited() -> bool:
+        def advance_unlimited(pkt: bytearray) -> bool:
             cur = (vals[slot] + 1) & U32
             if cur > ip_high:
                 cur = ip_low
@@ -148,7 +149,7 @@ def tuple_op(vals: list[int], slot: int, state: TupleState) -> VarOp:
     ip_step, port_step = ip.step & U32, port.step & 0xFFFF
     limit, ip_init, port_init = state.limit_flows, ip.init & U32, port.init & 0xFFFF
 
-    def advance() -> bool:
+    def advance(pkt: bytearray) -> bool:
         cur_ip, wrapped = inc_mod(ip.low, ip.high, vals[slot], ip_step)
         cur_port = inc_mod(port.low, port.high, vals[slot + 1], port_step)[0] & 0xFFFF
         if wrapped:
@@ -166,15 +167,11 @@ def tuple_op(vals: list[int], slot: int, state: TupleState) -> VarOp:
 def chain_op(members: list[VarOp]) -> PktOp:
     """Variables chained by `next_var`: each runs only if the one before did not skip."""
     if len(members) == 1:
-        only = members[0]
-
-        def run_one(pkt: bytearray) -> None:
-            only()
-        return run_one
+        return members[0]
 
     def run(pkt: bytearray) -> None:
         for advance in members:
-            if advance():
+            if advance(pkt):
                 return
     return run
 
