@@ -50,8 +50,15 @@ def run(packet: bytes, program: Program, sim: Simulation) -> list[bytes]:
         return [base] * sim.count
     plan = vm_build.plan(base, program, sim.cores)
     counts = core_counts(sim.count, sim.cores)
-    per_core = [_core_packets(base, vm_build.core_vm(plan, core, sim.cores, sim.seed, sim.nic), n, core, sim.cores, counts)
-                for core, n in enumerate(counts)]
+    per_core, failures = [], []
+    for core, n in enumerate(counts):
+        try:
+            per_core.append(_core_packets(base, vm_build.core_vm(plan, core, sim.cores, sim.seed, sim.nic), n))
+        except _Failed as failed:  # the merged list's first failing packet is the one to name
+            failures.append((merged_index(failed.k, core, sim.cores, counts), failed.cause))
+    if failures:
+        packet, cause = min(failures, key=lambda failure: failure[0])
+        raise ServiceError(f"{cause.where}: {cause.message} (packet {packet}, offset {cause.offset})")
     if sim.cores == 1:
         return per_core[0]
     return merge(per_core)
@@ -66,8 +73,15 @@ def merge(per_core: list[list[bytes]]) -> list[bytes]:
     return merged
 
 
-def _core_packets(base: bytes, vm: vm_build.CoreVm, count: int, core: int, cores: int,
-                  counts: list[int]) -> list[bytes]:
+class _Failed(Exception):
+    """A core's packet k could not be made."""
+
+    def __init__(self, k: int, cause: OutOfPacket) -> None:
+        super().__init__(cause.message)
+        self.k, self.cause = k, cause
+
+
+def _core_packets(base: bytes, vm: vm_build.CoreVm, count: int) -> list[bytes]:
     """`count` packets of one core (computing only the cache's worth when there is a cache)."""
     computed = min(count, vm.cache) if vm.cache else count
     ops, finish = vm.ops, vm.finish
@@ -88,8 +102,7 @@ def _core_packets(base: bytes, vm: vm_build.CoreVm, count: int, core: int, cores
                     op(pkt)
                 append(bytes(finish(pkt)))
     except OutOfPacket as exc:
-        packet = merged_index(k, core, cores, counts)
-        raise ServiceError(f"{exc.where}: {exc.message} (packet {packet}, offset {exc.offset})") from None
+        raise _Failed(k, exc) from None
     if computed < count:
         out = [out[k % computed] for k in range(count)]
     return out

@@ -385,7 +385,8 @@ def _finish(plan: Plan, trim: tuple[list[int], str] | None, nic: bool) -> Callab
             size, trim_box[0] = trim_box[0], 0
             if size > len(pkt):
                 raise vm_ops.OutOfPacket(trim_where, f"the packet-size variable is {size}, longer than the "
-                                                     f"{len(pkt)}-byte packet (TRex would send memory past it)", size)
+                                                     f"{len(pkt)}-byte packet (TRex would send memory past it)",
+                                         len(pkt))
             del pkt[size:]
         if offload is not None:
             offload(pkt)

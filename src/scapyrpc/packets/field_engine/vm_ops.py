@@ -285,11 +285,11 @@ def nic_finish(l3: int, l4: int, l4_checksum: int | None, ipv4_checksum: bool, u
     pack = _BIG[2].pack_into
 
     def finish(pkt: bytearray) -> None:
-        if ipv4_checksum:
+        if ipv4_checksum and l3 + checksum.IPV4_HEADER <= len(pkt):
             length = (pkt[l3] & 0x0F) * 4
             pkt[l3 + 10] = pkt[l3 + 11] = 0
             pack(pkt, l3 + 10, ~checksum.ones_sum(pkt[l3:l3 + length]) & 0xFFFF)
-        if l4_checksum is not None:
-            value = ~checksum.fold(checksum.ones_sum(pkt[l4:] + (b"\0" if (len(pkt) - l4) & 1 else b""))) & 0xFFFF
+        if l4_checksum is not None and l4_checksum + 2 <= len(pkt):  # a trimmed frame may end before it
+            value = ~checksum.ones_sum(pkt[l4:] + (b"\0" if (len(pkt) - l4) & 1 else b"")) & 0xFFFF
             pack(pkt, l4_checksum, 0xFFFF if udp and value == 0 else value)
     return finish
