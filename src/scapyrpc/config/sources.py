@@ -197,9 +197,9 @@ def _checked(s: Setting, value: Any, where: str) -> Any:
     if meta.get("positive") and value <= 0:
         raise SettingsError(f"{where}: must be more than 0")
     if meta.get("minimum") is not None and value < meta["minimum"]:
-        raise SettingsError(f"{where}: must be {meta['minimum']:g} or more")
+        raise SettingsError(f"{where}: must be {meta['minimum']} or more")
     if meta.get("maximum") is not None and value > meta["maximum"]:
-        raise SettingsError(f"{where}: must be {meta['maximum']:g} or less")
+        raise SettingsError(f"{where}: must be {meta['maximum']} or less")
     return value
 
 
