@@ -18,13 +18,14 @@ import base64
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import orjson
 
 from scapyrpc.packets import service
 from scapyrpc.worker import rpc
-
 
 
 def stream_packet() -> bytes:
@@ -66,20 +67,20 @@ def main() -> None:
     print("in process, 100 000 packets, 3 instructions (ms)")
     for fmt in ("packets", "pcap"):
         options = {"count": 100_000, "format": fmt}
-        call = median_ms(lambda: service.simulate_vm(packet, program(), options), rounds)
+        call = median_ms(partial(service.simulate_vm, packet, program(), options), rounds)
         frame = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "simulate_vm",
                               "params": [packet, program(), options]})
-        handle = median_ms(lambda: rpc.handle(frame), rounds)
+        handle = median_ms(partial(rpc.handle, frame), rounds)
         print(f"  format {fmt:8} service call {call:7.0f}   rpc.handle {handle:7.0f}")
 
     print("growth with packets, 3 instructions (ms, in process)")
     for count in (10_000, 25_000, 50_000, 100_000):
-        ms = median_ms(lambda: service.simulate_vm(packet, program(), {"count": count}), rounds)
+        ms = median_ms(partial(service.simulate_vm, packet, program(), {"count": count}), rounds)
         print(f"  {count:7} packets {ms:7.0f}   {ms * 1000 / count:5.2f} us a packet")
 
     print("growth with instructions, 100 000 packets (ms, in process)")
     for extra in (0, 3, 6, 12):
-        ms = median_ms(lambda: service.simulate_vm(packet, program(extra), {"count": 100_000}), rounds)
+        ms = median_ms(partial(service.simulate_vm, packet, program(extra), {"count": 100_000}), rounds)
         print(f"  {3 + extra:3} instructions {ms:7.0f}")
 
     if "--no-wire" in sys.argv:
@@ -92,7 +93,7 @@ def main() -> None:
         for fmt in ("packets", "pcap"):
             options = {"count": 100_000, "format": fmt}
             client.call("simulate_vm", packet, program(), options)  # warm-up
-            ms = median_ms(lambda: client.call("simulate_vm", packet, program(), options), rounds)
+            ms = median_ms(partial(client.call, "simulate_vm", packet, program(), options), rounds)
             print(f"  format {fmt:8} {ms:7.0f}")
 
 

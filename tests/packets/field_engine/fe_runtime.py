@@ -8,11 +8,11 @@ from scapyrpc.packets import registry
 
 registry.load()
 
-from scapy.layers.inet import IP, UDP  # noqa: E402
-from scapy.layers.l2 import Ether  # noqa: E402
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
 
-from scapyrpc.packets.field_engine import runtime  # noqa: E402
-from scapyrpc.packets.field_engine.vm_program import read_program  # noqa: E402
+from scapyrpc.packets.field_engine import runtime
+from scapyrpc.packets.field_engine.vm_program import read_program
 
 SIM_MACS = {"dst": "10:10:10:10:10:10", "src": "18:18:18:18:18:18"}  # stl-sim's port-0 addresses
 

@@ -17,8 +17,8 @@ from scapyrpc.packets import registry
 
 registry.load()
 
-from scapy.layers.inet import IP, TCP, UDP  # noqa: E402
-from scapy.layers.l2 import Ether  # noqa: E402
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.l2 import Ether
 
 SRC, DST = 0x10000001, 0x30000001  # 16.0.0.1, 48.0.0.1: the addresses of TRex's Scapy defaults
 
