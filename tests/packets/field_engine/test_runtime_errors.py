@@ -89,7 +89,7 @@ def test_bad_programs(program, message):
     ([var("a", next_var="b"), FIX_IPV4], "next_var 'b' must be the next instruction, a variable"),
     ([write("v", 1)], "no variable named 'v'"),
     ([tuple_var("t", 1, 2), write("t.ip", 59)], "writes 4 bytes at offset 59"),
-    ([var("v", 1, 2), write("v", 513)], "instructions[1] (write_flow_var): writes 1 bytes at offset 513"),
+    ([var("v", 1, 2), write("v", 513)], "instructions[1] (write_flow_var): writes 1 bytes at offset 513, past"),
     ([var("v", size=1), {"type": "trim_pkt_size", "name": "v"}], "must have 2 bytes, not 1"),
     ([rand_limit("r"), {"type": "trim_pkt_size", "name": "r"}], "must be a flow_var"),
     ([list_var("v", [59, 60], size=2), {"type": "trim_pkt_size", "name": "v"}], "packet size 59 in the value_list"),
@@ -109,7 +109,8 @@ def test_more_than_512_touched_bytes():
     """vm.cpp:1426: a program may change the packet only in its first 512 bytes."""
     big = base64.b64encode(PKT + bytes(600)).decode()
     assert refused([var("v"), write("v", 512)], packet=big) == (
-        "the program changes the packet up to byte 513; TRex allows at most 512")
+        "instructions[1] (write_flow_var): changes the packet up to offset 513; TRex changes only its first "
+        "512 bytes (packet 0, offset 513)")
     service.simulate_vm(big, {"instructions": [var("v"), write("v", 511)]}, None)
 
 

@@ -16,7 +16,7 @@ from scapyrpc.packets import limits, pcap
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine import runtime, vm_build
-from scapyrpc.packets.field_engine.vm_program import FlowVar, Program, read_program
+from scapyrpc.packets.field_engine.vm_program import Program, read_program
 
 DEFAULT_COUNT = 16
 MAX_CORES = 255  # TRex counts data-plane cores in a byte
@@ -37,8 +37,7 @@ def simulate(packet_b64: Any, vm_program: Any, options: Any) -> dict[str, Any]:
     count, cores = opts["count"], opts["cores"]
     _check_bounds(packet, program, count, cores)
     seed, note = opts["random_seed"], None
-    uses_random = any(isinstance(i, FlowVar) and i.op == "random" for i in program.instructions)
-    if seed == 0 and uses_random:
+    if seed == 0 and program.random:
         seed = random.randint(1, U32)
         note = UNPREDICTABLE_NOTE.format(seed=seed)
     sim = runtime.Simulation(count, cores, seed, opts["hw_checksum"] == "nic")

@@ -80,7 +80,6 @@ class Plan:
     follows: set[int] = field(default_factory=set)  # indexes of variables pointed at by the one before
     trim_ranges: dict[int, tuple[int, int]] = field(default_factory=dict)  # flow_var index -> clamped range
     hw: dict[int, HwFix] = field(default_factory=dict)
-    random: bool = False
 
     @property
     def splits(self) -> bool:
@@ -100,21 +99,18 @@ def plan(packet: bytes, program: Program, cores: int) -> Plan:
     _variables(result, cores)
     _chains(result)
     _trims(result)
-    touched = max((_touched(result, inst) for inst in program.instructions), default=0)
-    if touched > MAX_TOUCHED_OFFSET:
-        raise ServiceError(f"the program changes the packet up to byte {touched}; TRex allows at most {MAX_TOUCHED_OFFSET}")
-    uses = any(isinstance(inst, (Write, WriteMask, Trim)) for inst in program.instructions)
-    if uses and not result.vars:
-        raise ServiceError("a program that writes variables needs a variable or a tuple generator")
+    for inst in program.instructions:
+        end = _touched(result, inst)
+        if end > MAX_TOUCHED_OFFSET:
+            raise refuse(inst, f"changes the packet up to offset {end}; TRex changes only its first "
+                               f"{MAX_TOUCHED_OFFSET} bytes", end)
     if cores > 1 and program.instructions and program.cache > MAX_CACHE_SPLIT:
         raise ServiceError(f"cache {program.cache} is too big to split between cores (at most {MAX_CACHE_SPLIT})")
     return result
 
 
 def _variables(plan: Plan, cores: int) -> None:
-    used = 0
-    plan.random = any(isinstance(i, FlowVar) and i.op == "random" for i in plan.program.instructions)
-    used += RANDOM_STATE_BYTES if plan.random else 0
+    used = RANDOM_STATE_BYTES if plan.program.random else 0
     for inst in plan.program.instructions:
         if isinstance(inst, FlowVar):
             _define(plan, inst, inst.name, inst.size)
@@ -224,7 +220,7 @@ def _touched(plan: Plan, inst: Instruction) -> int:
         if pkt[inst.l2_len + 6] != PROTO_ICMPV6:
             raise refuse(inst, f"found no ICMPv6 layer: IPv6's next header is {pkt[inst.l2_len + 6]}", inst.l2_len + 6)
         end = inst.l2_len + inst.l3_len + 4
-        _fits(plan, inst, "writes the ICMPv6 checksum, reaching", inst.l2_len + inst.l3_len, 4)
+        _fits(plan, inst, "reads and writes the ICMPv6 header's first", inst.l2_len + inst.l3_len, 4)
         return end
     return 0
 
@@ -267,7 +263,7 @@ def _hw_fix(plan: Plan, inst: FixHw) -> int:
     else:
         raise refuse(inst, f"works on IPv4 or IPv6, and the packet has IP version {version} at l2_len", l3)
     end = inst.l2_len + (0 if is_ip else inst.l3_len) + header
-    _fits(plan, inst, "reaches", inst.l2_len, end - inst.l2_len)
+    _fits(plan, inst, "covers", inst.l2_len, end - inst.l2_len)
     if fix.software_l4 is not None:
         _fits(plan, inst, "writes the L4 checksum,", fix.software_l4, 2)
     plan.hw[inst.index] = fix

@@ -194,6 +194,11 @@ class Program:
     instructions: tuple[Instruction, ...]
     cache: int
 
+    @property
+    def random(self) -> bool:
+        """Whether a flow_var draws from the stream's generator (which then needs a seed)."""
+        return any(isinstance(inst, FlowVar) and inst.op == "random" for inst in self.instructions)
+
 
 # ---------------------------------------------------------------- reading them
 
