@@ -62,8 +62,10 @@ def stepper_op(vals: list[int], slot: int, size: int, var: Stepper, chained: boo
 
 
 def list_op(vals: list[int], slot: int, size: int, var: Stepper, values: tuple[int, ...], chained: bool) -> VarOp:
-    """An inc/dec variable over a value list: it takes the value at its index, then moves the index."""
-    mask, count, step = MASKS[size], len(values), var.step
+    """An inc/dec variable over a value list: it takes the value at its index, then moves the index
+    (by a step TRex keeps in the variable's width, like its values)."""
+    mask, count = MASKS[size], len(values)
+    step = var.step & mask
     table = [v & mask for v in values]
     index = var.init & 0xFFFF
     if var.op == "inc":
