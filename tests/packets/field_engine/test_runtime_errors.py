@@ -51,6 +51,7 @@ def test_a_header_length_grown_past_the_packet_is_caught_at_its_packet():
     ({"instructions": "no"}, "vm_program must be an object with an 'instructions' list"),
     ([], "vm_program must be an object with an 'instructions' list"),
     ({"instructions": [], "cache": -1}, "vm_program: 'cache' must be an integer from 0 to 65535, got -1"),
+    ({"instructions": [], "split_by_var": 5}, "vm_program: 'split_by_var' must be a string, got 5"),
     ({"instructions": [write("v", -1)]}, "instructions[0] (write_flow_var): 'pkt_offset' must be an integer "
                                          "from 0 to 65535, got -1"),
     ({"instructions": [dict(var("v"), size=3)]}, "instructions[0] (flow_var): 'size' must be one of 1, 2, 4, 8, "

@@ -171,6 +171,16 @@ def test_a_split_variable_gives_each_core_a_phase_and_a_longer_step():
     assert values(run([var("v", 0, 2), write("v", OFF)], 6, cores=2), OFF) == [0, 1, 2, 0, 1, 2]
 
 
+def test_split_by_var_of_older_trex_changes_nothing():
+    """TRex v3 reads no split_by_var (trex_stl_rpc_cmds.cpp:974 parse_vm): split_to_cores decides."""
+    from scapyrpc.packets.field_engine import runtime
+    from scapyrpc.packets.field_engine.vm_program import read_program
+
+    program = {"instructions": [var("v", 0, 9, split_to_cores=False), write("v", OFF)], "split_by_var": "v"}
+    pkts = runtime.run(PKT, read_program(program), runtime.Simulation(4, cores=2))
+    assert values(pkts, OFF) == [0, 0, 1, 1]
+
+
 def test_count_and_limits_are_shared_between_cores_the_first_taking_the_remainder():
     """trex_sim_stateless.cpp:457 get_limit_per_core and vm.h:46 utl_split_limit: count / cores
     each, the first core also the remainder; its extra packets come last when merged; vm.h:1691:

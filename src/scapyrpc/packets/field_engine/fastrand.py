@@ -7,11 +7,12 @@ first one in the high bits.
 
 from __future__ import annotations
 
+from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE
+
 MULTIPLIER = 214013
 INCREMENT = 2531011
 CORE_SEED_FACTOR = 514229
-U32 = 0xFFFFFFFF
-U64 = 0xFFFFFFFFFFFFFFFF
+U32, U64 = MAX_BY_SIZE[4], MAX_BY_SIZE[8]
 
 
 class FastRand:

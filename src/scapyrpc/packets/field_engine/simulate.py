@@ -16,13 +16,12 @@ from scapyrpc.packets import limits, pcap
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine import runtime, vm_build
-from scapyrpc.packets.field_engine.vm_program import Program, read_program
+from scapyrpc.packets.field_engine.vm_program import U32, Program, read_program
 
 DEFAULT_COUNT = 16
 MAX_CORES = 255  # TRex counts data-plane cores in a byte
 FORMATS = ("packets", "pcap")
 HW_CHECKSUMS = ("simulator", "nic")
-U32 = 0xFFFFFFFF
 OPTIONS = ("count", "cores", "random_seed", "format", "hw_checksum")
 MAX_INSTRUCTION_RUNS = 2_000_000  # packets computed × instructions: about 2 s at most, well within the deadline
 UNPREDICTABLE_NOTE = ("random_seed 0 makes TRex seed its random variables from the clock; this run drew "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine import checksum, vm_ops, vm_vars
 from scapyrpc.packets.field_engine.fastrand import FastRand, per_core_seed
+from scapyrpc.packets.field_engine.instructions import L4_TYPE_IP
 from scapyrpc.packets.field_engine.vm_program import (FixHw, FixIcmpv6, FixIpv4, FlowVar, Instruction, Program,
                                                       RandLimit, Trim, Tuple, Write, WriteMask)
 
@@ -26,7 +27,7 @@ MAX_CACHE_SPLIT = 10000  # the largest cache TRex splits between cores
 RANDOM_STATE_BYTES = 4  # the stream generator's state, kept with the variables when one is random
 TUPLE_BYTES = 10  # IP, port, flow number
 MIN_TRIM = 60  # the shortest packet trim_pkt_size makes
-L4_TYPE_UDP, L4_TYPE_TCP, L4_TYPE_IP = 11, 13, 17  # fix_checksum_hw l4_type values
+L4_TYPE_UDP, L4_TYPE_TCP = 11, 13  # fix_checksum_hw l4_type values (besides L4_TYPE_IP)
 TCP_HEADER, UDP_HEADER = 20, 8
 TCP_CHECKSUM, UDP_CHECKSUM = 16, 6  # the L4 checksum's offset in its header
 PROTO_ICMPV6 = 58

@@ -15,13 +15,14 @@ import struct
 from collections.abc import Callable
 
 from scapyrpc.packets.field_engine import checksum
-from scapyrpc.packets.field_engine.fastrand import U32, U64, FastRand
+from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE as MASKS
+from scapyrpc.packets.field_engine.fastrand import FastRand
+from scapyrpc.packets.field_engine.vm_program import U32, U64
 from scapyrpc.packets.field_engine.vm_vars import Stepper, TupleState, inc_mod
 
 PktOp = Callable[[bytearray], object]
 VarOp = Callable[[bytearray], bool]  # a packet operation too: it ignores the packet
 
-MASKS = {1: 0xFF, 2: 0xFFFF, 4: U32, 8: U64}
 _BIG = {2: struct.Struct(">H"), 4: struct.Struct(">I"), 8: struct.Struct(">Q")}
 _LITTLE = {2: struct.Struct("<H"), 4: struct.Struct("<I"), 8: struct.Struct("<Q")}
 UNLIMITED_MIN_PORT = 1025  # where an unlimited tuple's port restarts when it wraps to 0

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from scapyrpc.packets.errors import ServiceError
+from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE, VALID_SIZES as VAR_SIZES
 
-U16, U32, U64 = 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+U16, U32, U64 = MAX_BY_SIZE[2], MAX_BY_SIZE[4], MAX_BY_SIZE[8]
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
-VAR_SIZES = (1, 2, 4, 8)
 FLOW_OPS = ("inc", "dec", "random")
 MAX_LIST = 0xFFFF
 MAX_CACHE = 0xFFFF

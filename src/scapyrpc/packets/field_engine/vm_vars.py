@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from scapyrpc.packets.field_engine import fastrand
-from scapyrpc.packets.field_engine.vm_program import FlowVar, RandLimit, Tuple
-
-U32, U64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+from scapyrpc.packets.field_engine.vm_program import U32, U64, FlowVar, RandLimit, Tuple
 UNLIMITED_FLOWS = 1  # tuple_flow_var flags bit: no flow limit, ports advance when the IPs wrap
 
 
