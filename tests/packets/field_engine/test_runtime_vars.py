@@ -75,9 +75,9 @@ def test_fastrand_is_the_msvc_rand_generator():
 
 
 def test_wide_random_values_put_the_first_draw_high():
-    """vm.h:178/183 vm_rand32 = (draw << 16) + draw, vm_rand64 = (rand32 << 32) + rand32; that the
-    first draw is the high half is what TRex's compiler does (syn_attack.pcap agrees, see
-    test_runtime_trex_exp)."""
+    """vm.h:178/183 vm_rand32 = (draw << 16) + draw, vm_rand64 = (rand32 << 32) + rand32. C leaves the
+    order of the two calls open; the first draw is the high half in TRex's build (its vm_rand_len2
+    values below, and syn_attack.pcap in test_runtime_trex_exp)."""
     d = lcg(1, 4)
     assert fastrand.FastRand(1).rand32() == (d[0] << 16) + d[1]
     assert fastrand.FastRand(1).rand64() == (((d[0] << 16) + d[1]) << 32) + (d[2] << 16) + d[3]
@@ -116,6 +116,18 @@ def test_repeatable_random_restarts_its_own_seed_every_limit_values():
     d = lcg(1, 2)
     pkts = run([rand_limit("r", size=4, limit=1, seed=1, max_value=2**32 - 1), write("r", IP_SRC)], 2)
     assert values(pkts, IP_SRC, 4) == [(d[0] << 16) + d[1]] * 2
+
+
+def test_repeatable_random_values_of_trex_s_own_unit_tests():
+    """src/gtest/trex_stateless_gtest.cpp basic_vm.vm_rand_len1 and vm_rand_len2 (seed 0x1234, limit
+    10, the full 2- and 4-byte ranges) list the values TRex's runner writes, read back little-endian
+    from the packet: the same ten, twice."""
+    def read_le(size):
+        prog = [rand_limit("r", size=size, limit=10, seed=0x1234, max_value=2 ** (8 * size) - 1), write("r", 15)]
+        return [int.from_bytes(p[15:15 + size], "little") for p in run(prog, 20)]
+    assert read_le(2) == [0x983B, 0xBD64, 0xB512, 0x715, 0x1410, 0xD664, 0x371, 0x9058, 0x5D3B, 0x884D] * 2
+    assert read_le(4) == [0xBD64983B, 0x715B512, 0xD6641410, 0x90580371, 0x884D5D3B, 0x8E0F8212, 0xF00B2F39,
+                          0xA015EE4E, 0x540B390E, 0xDB778538] * 2
 
 
 def test_next_var_chains_advance_like_an_odometer():
