@@ -272,8 +272,8 @@ FE_MODELS = weighted((4, st.sampled_from([
 
 @st.composite
 def field_engine_requests(draw: st.DrawFn) -> bytes:
-    """build_pkt_ex with a random program on a (mostly) real packet, or decompile_vm_raw of a
-    compiled program with its members changed."""
+    """build_pkt_ex with a random program on a (mostly) real packet, or decompile_vm_raw or
+    simulate_vm of a compiled program with its members changed."""
     if not one_in(draw, 4):
         return call("build_pkt_ex", draw(FE_MODELS), draw(field_engine_options()))
     program = draw(st.sampled_from(COMPILED))
@@ -291,7 +291,17 @@ def field_engine_requests(draw: st.DrawFn) -> bytes:
         else:
             target.pop(key, None)
     packet = draw(st.sampled_from([PACKET_B64, ""]) | TEXT)
-    return call("decompile_vm_raw", packet, mutated)
+    if one_in(draw, 2):
+        return call("decompile_vm_raw", packet, mutated)
+    return call("simulate_vm", packet, mutated, draw(SIMULATE_OPTIONS))
+
+
+# simulate_vm options: its own names and kinds mostly, small counts (a fuzz request must stay cheap)
+SIMULATE_OPTIONS = st.fixed_dictionaries({}, optional={
+    "count": st.integers(-2, 40) | JSON, "cores": st.integers(-1, 4) | JSON,
+    "random_seed": st.integers(-1, 2**32) | JSON, "format": st.sampled_from(["packets", "pcap"]) | JSON,
+    "hw_checksum": st.sampled_from(["simulator", "nic"]) | JSON,
+}) | JSON
 
 
 def _compiled_programs() -> list[dict]:

@@ -52,6 +52,7 @@ def test_a_flag_wins_over_the_environment_which_wins_over_the_file(toml) -> None
     assert cfg.broker.allow_remote_shutdown is False  # "no" in the environment undoes the file's true
     assert cfg.workers == 5 and got.sources["workers"] == f"file {path}"
     assert cfg.worker.limits.max_payload_bytes == 99  # nested three deep, still one flat key
+    assert resolve(env={"SCAPYRPC_MAX_SIMULATED_PACKETS": "1000000"}).config.worker.limits.max_simulated_packets == 1000000
     assert cfg.http.http_token == "from-file"
     assert cfg.bind == "*" and got.sources["bind"] == "default"
     assert resolve("--config", path, "--no-allow-remote-shutdown").config.broker.allow_remote_shutdown is False
@@ -108,6 +109,7 @@ def test_verbose_is_log_level_debug() -> None:
     ([], {"SCAPYRPC_REQUEST_TIMEOUT": "0"}, None, "SCAPYRPC_REQUEST_TIMEOUT=0: must be more than 0"),
     ([], {"SCAPYRPC_REQUEST_TIMEOUT": "nan"}, None, "SCAPYRPC_REQUEST_TIMEOUT=nan: must be a finite number"),
     ([], {"SCAPYRPC_PORT": "70000"}, None, "SCAPYRPC_PORT=70000: must be 65535 or less"),
+    (["--max-simulated-packets", "1000001"], {}, None, "--max-simulated-packets 1000001: must be 1000000 or less"),
     ([], {"SCAPYRPC_ALLOW_REMOTE_SHUTDOWN": "maybe"}, None, "not a boolean (1/0, true/false, yes/no, on/off)"),
     ([], {"SCAPYRPC_LOG_FORMAT": "xml"}, None, "SCAPYRPC_LOG_FORMAT=xml: must be one of text, json"),
     ([], {}, 'max-queue = "10"', ': max-queue = "10": not an integer'),

@@ -53,6 +53,8 @@ class Limits:
                                     maximum=256 * MiB)
     max_pcap_bytes: int = option(64 * MiB, "largest pcap accepted by read_pcap", minimum=0, maximum=4 * GiB)
     max_pcap_packets: int = option(100_000, "most packets read from one pcap", minimum=0, maximum=10_000_000)
+    max_simulated_packets: int = option(100_000, "most packets simulate_vm generates in one request (the work "
+                                                 "must fit the request deadline)", minimum=0, maximum=1_000_000)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -30,6 +31,7 @@ _PCAP_MAGICS = (b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 _MICRO_MAGIC, _NANO_MAGIC = 0xA1B2C3D4, 0xA1B23C4D
 _WHOLE = 1 << 32  # Scapy's readers cut records to this many bytes: never
+_FILE_HEADER, _RECORD_HEADER = 24, 16
 
 
 @dataclass(frozen=True)
@@ -130,15 +132,39 @@ def _ticks(stamp: Decimal, per_second: int) -> tuple[int, int]:
     return whole, int((stamp - whole) * per_second)
 
 
+def pcap_size(lengths: Iterable[int]) -> int:
+    """The bytes of a pcap file holding packets of these lengths."""
+    return _FILE_HEADER + sum(_RECORD_HEADER + length for length in lengths)
+
+
+def check_pcap_size(count: int, size: int) -> None:
+    """ServiceError if a pcap of `count` packets and `size` bytes is past the configured limits."""
+    lim = limits.current()
+    if count > lim.max_pcap_packets:
+        raise ServiceError(f"too many packets: {count} (limit {lim.max_pcap_packets})")
+    if size > lim.max_pcap_bytes:
+        raise ServiceError(f"pcap of {size} bytes would be too large (limit {lim.max_pcap_bytes} bytes)")
+
+
+def _header(nano: bool, snaplen: int, linktype: int) -> bytes:
+    return struct.pack("<IHHiIII", _NANO_MAGIC if nano else _MICRO_MAGIC, 2, 4, 0, 0, snaplen, linktype)
+
+
+def write_one_per_second(packets: list[bytes], linktype: int = DLT_EN10MB) -> bytes:
+    """A pcap of `packets` at 0, 1, 2 ... seconds (as TRex's simulator writes a stream of one packet
+    per second); the caller bounds its size."""
+    record = struct.Struct("<IIII").pack
+    parts = [_header(False, max([65535, *map(len, packets)]), linktype)]
+    for second, data in enumerate(packets):
+        parts.append(record(second, 0, len(data), len(data)))
+        parts.append(data)
+    return b"".join(parts)
+
+
 def write_pcap(records: list[Record]) -> bytes:
     """A pcap file of `records`, each with its time (now when it has none) and original
     length; nanosecond resolution when a time needs it. All must share one link type."""
-    lim = limits.current()
-    if len(records) > lim.max_pcap_packets:
-        raise ServiceError(f"too many packets: {len(records)} (limit {lim.max_pcap_packets})")
-    size = 24 + sum(16 + len(r.data) for r in records)
-    if size > lim.max_pcap_bytes:
-        raise ServiceError(f"pcap of {size} bytes would be too large (limit {lim.max_pcap_bytes} bytes)")
+    check_pcap_size(len(records), pcap_size(len(r.data) for r in records))
     linktypes = {r.linktype for r in records}
     if len(linktypes) > 1:
         raise ServiceError(f"packets of link types {sorted(linktypes)} cannot share one pcap file")
@@ -149,7 +175,7 @@ def write_pcap(records: list[Record]) -> bytes:
     per_second = 1_000_000_000 if nano else 1_000_000
     snaplen = max([65535, *(len(r.data) for r in records)])
     out = io.BytesIO()
-    out.write(struct.pack("<IHHiIII", _NANO_MAGIC if nano else _MICRO_MAGIC, 2, 4, 0, 0, snaplen, linktype))
+    out.write(_header(nano, snaplen, linktype))
     for record, stamp in zip(records, stamps):
         seconds, frac = _ticks(stamp, per_second)
         wirelen = max(record.wirelen or 0, len(record.data))

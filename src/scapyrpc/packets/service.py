@@ -135,6 +135,10 @@ def decompile_vm_raw(pkt_binary_base64: str, vm_raw: dict) -> dict:
     return field_engine.decompile(vm_raw)
 
 
+def simulate_vm(packet_b64: str, vm_program: dict, options: dict | None = None) -> dict:
+    return field_engine.simulate(packet_b64, vm_program, options)
+
+
 @cache
 def rpc_discover() -> dict:
     """The OpenRPC document of this server, built from `METHODS` once per process."""
@@ -166,6 +170,7 @@ METHODS: dict[str, Callable[..., Any]] = {
     "get_template": get_template,
     "load_instruction_parameter_values": load_instruction_parameter_values,
     "decompile_vm_raw": decompile_vm_raw,
+    "simulate_vm": simulate_vm,
     "shut_down": shut_down,
     "rpc.discover": rpc_discover,
 }

@@ -1,8 +1,9 @@
 """Field Engine: compiles the GUI's instruction list into a TRex VM program, and back.
 
 Public surface (used by service.py): `compile_for_packet`, `definitions`,
-`parameter_values`, `decompile`, `warm_up`. Input problems in a build never
-fail the call: they are reported in `field_engine.error`.
+`parameter_values`, `decompile`, `simulate`, `warm_up`. Input problems in a build never
+fail the call: they are reported in `field_engine.error`. `simulate` runs a compiled
+program as TRex's data plane does (`runtime`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from scapyrpc.packets.field_engine.compiler import compile_request
 from scapyrpc.packets.field_engine.decompile import decompile
 from scapyrpc.packets.field_engine.errors import FEError
 from scapyrpc.packets.field_engine.offsets import Layout
+from scapyrpc.packets.field_engine.simulate import simulate
 
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
-__all__ = ["compile_for_packet", "decompile", "definitions", "parameter_values", "warm_up"]
+__all__ = ["compile_for_packet", "decompile", "definitions", "parameter_values", "simulate", "warm_up"]
 
 _log = logging.getLogger("scapyrpc.packets")
 
