@@ -96,12 +96,12 @@ def test_every_method_is_described() -> None:
 
 
 def test_a_new_method_appears_by_itself() -> None:
-    def simulate_vm(packet: str, program: dict, options: dict | None = None) -> dict:
+    def brand_new(packet: str, program: dict, options: dict | None = None) -> dict:
         return {}
 
-    doc = openrpc.document({**service.METHODS, "simulate_vm": simulate_vm}, contract.HANDLERLESS, "0")
+    doc = openrpc.document({**service.METHODS, "brand_new": brand_new}, contract.HANDLERLESS, "0")
     method = doc["methods"][-1]
-    assert method["name"] == "simulate_vm" and method[openrpc.HANDLER_EXTENSION] is True
+    assert method["name"] == "brand_new" and method[openrpc.HANDLER_EXTENSION] is True
     assert [(p["name"], p["required"]) for p in method["params"]] == [
         ("packet", True), ("program", True), ("options", False)]
 

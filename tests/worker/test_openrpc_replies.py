@@ -262,6 +262,10 @@ def cases() -> list[tuple[str, str, list]]:
             compiled = _compiled(name)
             out.append((name, "decompile_vm_raw", [compiled["binary"], compiled["field_engine"]["instructions"]]))
     out.append(("stream_vm", "decompile_vm_raw", [ref_binary, {"vm": _compiled("ip_src")["field_engine"]["instructions"]}]))
+    program = _compiled("ip_src")["field_engine"]["instructions"]
+    out += [("default", "simulate_vm", [ref_binary, program]),
+            ("packets", "simulate_vm", [ref_binary, program, {"count": 40, "cores": 2, "random_seed": 7}]),
+            ("pcap", "simulate_vm", [ref_binary, {"vm": program}, {"format": "pcap", "hw_checksum": "nic"}])]
     options = PROGRAMS["tuple"][1]
     for parameter in ("name", "fv_name", "pkt_offset", "offset", "l3_offset"):
         out.append((parameter, "load_instruction_parameter_values", [REF, options, parameter]))

@@ -150,6 +150,14 @@ DOCS: dict[str, MethodDoc] = {
         {"pkt_binary_base64": Param(ref("Base64Input"), "The stream's packet (only checked to be base64)."),
          "vm_raw": Param(ref("VmProgramInput"), "The compiled program.")},
         "The inverse of build_pkt_ex's field engine: the result compiles to the same program."),
+    "simulate_vm": MethodDoc(
+        "Run a compiled program as TRex's data plane: the packets the stream sends.", Param(ref("Simulation")),
+        {"packet_b64": Param(ref("Base64Input"), "The stream's packet (padded to 60 bytes as TRex pads it)."),
+         "vm_program": Param(ref("VmProgramInput"), "The compiled program, as build_pkt_ex returns it."),
+         "options": Param({"anyOf": [ref("SimulateOptions"), {"type": "null"}]}, "count, cores, random_seed, "
+                          "format, hw_checksum.")},
+        "Byte for byte like TRex's simulator (stl-sim) for one stream; a program that writes outside the "
+        "packet or names an unknown variable is refused naming the instruction, packet and offset."),
     "shut_down": MethodDoc(
         "Stop the server.", Param({"type": "string"}, "An acknowledgement."),
         description="The server replies, then stops cleanly. Honoured from this host (loopback or ipc peers); "

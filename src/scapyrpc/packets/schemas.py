@@ -17,6 +17,8 @@ from typing import Any
 
 from scapyrpc.packets.field_engine.instructions import CLASSES
 from scapyrpc.packets.pcap import MAX_LINKTYPE, MAX_SECONDS
+from scapyrpc.packets.field_engine.simulate import DEFAULT_COUNT, FORMATS, HW_CHECKSUMS, MAX_CORES
+from scapyrpc.packets.field_engine.vm_program import U32
 from scapyrpc.packets.values_in import DEFAULT_SEED, FCS_BYTES
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -235,6 +237,23 @@ def _field_engine() -> dict[str, Schema]:
                        "properties": {"instructions": _array({"type": "object", "required": ["type"]}),
                                       "cache": {"type": ["integer", "null"]}, "split_by_var": ANY}},
                       _obj({"vm": {"type": "object", "required": ["instructions"]}})]},
+        "SimulateOptions": _obj({}, {
+            "count": _d({"type": "integer", "minimum": 1}, f"Packets in all (default {DEFAULT_COUNT}, at "
+                                                           "most --max-simulated-packets)."),
+            "cores": _d({"type": "integer", "minimum": 1, "maximum": MAX_CORES},
+                        "Data-plane cores whose packets are merged as TRex's simulator writes them (default 1)."),
+            "random_seed": _d({"type": "integer", "minimum": 0, "maximum": U32},
+                              "The stream's random_seed (0: unpredictable, as TRex; the seed drawn is returned)."),
+            "format": _d({"enum": list(FORMATS)}, "packets (default) or pcap."),
+            "hw_checksum": _d({"enum": list(HW_CHECKSUMS)},
+                              "What fix_checksum_hw leaves: as TRex's simulator (default) or as a NIC would."),
+        }, "simulate_vm's options, all optional."),
+        "Simulation": {"description": "The packets TRex sends for the stream, in order.", "oneOf": [
+            _obj({"packets": _array(ref("Base64"), "One base64 packet each."), "random_seed": COUNT},
+                 {"note": _d(STRING, "Says which seed was drawn for random_seed 0.")}),
+            _obj({"pcap": ref("Base64"), "random_seed": COUNT},
+                 {"note": _d(STRING, "Says which seed was drawn for random_seed 0.")}),
+        ]},
         "VmInstruction": {"description": "One compiled instruction.", "oneOf": [
             _vm("flow_var", {"name": name, "size": size, "op": {"enum": ["inc", "dec", "random"]}, **chain,
                              "step": {"type": "integer", "minimum": 1}},

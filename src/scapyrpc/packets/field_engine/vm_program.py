@@ -327,7 +327,10 @@ _READERS: dict[str, Callable[[int, _Fields], Instruction]] = {
 
 def read_program(program: Any) -> Program:
     """The program `{"instructions": [...], "cache"?: N}` read and checked (`split_by_var`, which
-    older TRex versions wrote, is accepted and has no effect: variables split by `split_to_cores`)."""
+    older TRex versions wrote, is accepted and has no effect: variables split by `split_to_cores`);
+    a stream's `{"vm": {...}}` is taken for the program it holds, as decompile_vm_raw takes it."""
+    if isinstance(program, dict) and set(program) == {"vm"}:
+        program = program["vm"]
     if not isinstance(program, dict) or not isinstance(program.get("instructions"), list):
         raise ServiceError("vm_program must be an object with an 'instructions' list")
     top = _Fields("vm_program", program)
