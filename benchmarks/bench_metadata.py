@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -52,9 +53,7 @@ def main() -> None:
     finally:
         server.stop()
 
-    from scapyrpc.packets import definitions
-    from scapyrpc.packets import registry
-    from scapyrpc.packets import service
+    from scapyrpc.packets import definitions, registry, service
 
     started = time.perf_counter()
     service.warm_up()

@@ -14,30 +14,59 @@ import json
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from scapyrpc.worker import rpc
 from scapyrpc.packets import service
+from scapyrpc.worker import rpc
 
 MODEL = [
     {"id": "Ether", "fields": [{"id": "dst", "value": "10:10:10:10:10:10"}]},
     {"id": "IP", "fields": [{"id": "src", "value": "16.0.0.1"}, {"id": "dst", "value": "48.0.0.1"}]},
     {"id": "TCP", "fields": [{"id": "sport", "value": "1025"}, {"id": "dport", "value": "80"}]},
-    {"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": base64.b64encode(b"x" * 64).decode()}}]},
+    {
+        "id": "Raw",
+        "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": base64.b64encode(b"x" * 64).decode()}}],
+    },
 ]
 EDIT = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP", "fields": [{"id": "dport", "value": "777"}]}]
-FIELD_ENGINE = {"field_engine": {"global_parameters": {"cache_size": "1000"}, "instructions": [
-    {"id": "STLVmFlowVar", "parameters": {"name": "ip_src", "min_value": "16.0.0.1", "max_value": "16.0.0.254",
-                                          "size": "4", "op": "inc", "step": "1"}},
-    {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "ip_src", "pkt_offset": "IP.src"}},
-    {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
-]}}
+FIELD_ENGINE = {
+    "field_engine": {
+        "global_parameters": {"cache_size": "1000"},
+        "instructions": [
+            {
+                "id": "STLVmFlowVar",
+                "parameters": {
+                    "name": "ip_src",
+                    "min_value": "16.0.0.1",
+                    "max_value": "16.0.0.254",
+                    "size": "4",
+                    "op": "inc",
+                    "step": "1",
+                },
+            },
+            {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "ip_src", "pkt_offset": "IP.src"}},
+            {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
+        ],
+    }
+}
 OPTIONS_MODEL = [
     {"id": "Ether"},
-    {"id": "IP", "fields": [{"id": "options", "value": {"vtype": "EXPRESSION",
-                                                         "expr": "[IPOption_RR(routers=['1.2.3.4', '5.6.7.8'])]"}}]},
-    {"id": "TCP", "fields": [{"id": "options", "value": {"vtype": "EXPRESSION",
-                                                          "expr": "[('MSS', 1460), ('NOP', None), ('SAckOK', b'')]"}}]},
+    {
+        "id": "IP",
+        "fields": [
+            {"id": "options", "value": {"vtype": "EXPRESSION", "expr": "[IPOption_RR(routers=['1.2.3.4', '5.6.7.8'])]"}}
+        ],
+    },
+    {
+        "id": "TCP",
+        "fields": [
+            {
+                "id": "options",
+                "value": {"vtype": "EXPRESSION", "expr": "[('MSS', 1460), ('NOP', None), ('SAckOK', b'')]"},
+            }
+        ],
+    },
 ]
 
 
@@ -71,7 +100,9 @@ def main() -> None:
         "reconstruct_pkt (one edit)": lambda: service.reconstruct_pkt(frame, EDIT),
         "build_pkt (IP/TCP options)": lambda: service.build_pkt(OPTIONS_MODEL),
         "build_pkt_ex (3 instructions)": lambda: service.build_pkt_ex(MODEL, FIELD_ENGINE),
-        "load_instruction_param_values": lambda: service.load_instruction_parameter_values(MODEL, fe_model, "pkt_offset"),
+        "load_instruction_param_values": lambda: service.load_instruction_parameter_values(
+            MODEL, fe_model, "pkt_offset"
+        ),
         "decompile_vm_raw": lambda: service.decompile_vm_raw(frame, program),
         "rpc.handle get_version": lambda: rpc.handle(version_frame),
         "rpc.handle build_pkt": lambda: rpc.handle(build_frame),

@@ -36,8 +36,18 @@ def stream_packet() -> bytes:
     return bytes(Ether() / IP(src="16.0.0.1", dst="48.0.0.1") / UDP() / (b"x" * 22))
 
 
-VAR = {"type": "flow_var", "name": "src", "size": 4, "op": "inc", "init_value": 0x10000001,
-       "min_value": 0x10000001, "max_value": 0x100000FE, "step": 1, "split_to_cores": True, "next_var": None}
+VAR = {
+    "type": "flow_var",
+    "name": "src",
+    "size": 4,
+    "op": "inc",
+    "init_value": 0x10000001,
+    "min_value": 0x10000001,
+    "max_value": 0x100000FE,
+    "step": 1,
+    "split_to_cores": True,
+    "next_var": None,
+}
 WRITE = {"type": "write_flow_var", "name": "src", "pkt_offset": 26, "add_value": 0, "is_big_endian": True}
 FIX = {"type": "fix_checksum_ipv4", "pkt_offset": 14}
 
@@ -68,8 +78,9 @@ def main() -> None:
     for fmt in ("packets", "pcap"):
         options = {"count": 100_000, "format": fmt}
         call = median_ms(partial(service.simulate_vm, packet, program(), options), rounds)
-        frame = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "simulate_vm",
-                              "params": [packet, program(), options]})
+        frame = orjson.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "simulate_vm", "params": [packet, program(), options]}
+        )
         handle = median_ms(partial(rpc.handle, frame), rounds)
         print(f"  format {fmt:8} service call {call:7.0f}   rpc.handle {handle:7.0f}")
 

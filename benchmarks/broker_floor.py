@@ -113,8 +113,10 @@ def proxy_run(target, clients: int, duration: float) -> tuple[float, float]:
             port = probe.bind_to_random_port("tcp://127.0.0.1")
             probe.unbind(probe.last_endpoint)
         front = f"tcp://127.0.0.1:{port}"
-        helpers = [mp.Process(target=target, args=(front, back), daemon=True),
-                   mp.Process(target=rep_worker, args=(back,), daemon=True)]
+        helpers = [
+            mp.Process(target=target, args=(front, back), daemon=True),
+            mp.Process(target=rep_worker, args=(back,), daemon=True),
+        ]
         for p in helpers:
             p.start()
         try:
@@ -146,8 +148,10 @@ def main() -> int:
     for name, runs in results.items():
         rates = [r for r, _ in runs]
         cpus = [c for _, c in runs]
-        print(f"{name:9} req/s median {statistics.median(rates):8,.0f}   broker CPU us/req median "
-              f"{statistics.median(cpus):6.1f}  (runs: {', '.join(f'{c:.1f}' for c in cpus)})")
+        print(
+            f"{name:9} req/s median {statistics.median(rates):8,.0f}   broker CPU us/req median "
+            f"{statistics.median(cpus):6.1f}  (runs: {', '.join(f'{c:.1f}' for c in cpus)})"
+        )
     floor, python, ours = (statistics.median(c for _, c in results[k]) for k in ("floor", "python", "scapyrpc"))
     print(f"CPU per request against the libzmq proxy: Python loop {python / floor:.2f}, scapyrpc {ours / floor:.2f}")
     return 0

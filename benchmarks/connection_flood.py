@@ -29,8 +29,19 @@ from scapyrpc.testing import ManagedServer
 # ZMTP 3.0 NULL handshake of a DEALER: greeting, then the READY command. A peer that sends it is a
 # complete ZeroMQ connection as far as the server can tell (it never answers heartbeats, though).
 _READY = b"\x05READY" + b"\x0bSocket-Type" + struct.pack(">I", 6) + b"DEALER"
-ZMTP_HANDSHAKE = (b"\xff" + b"\x00" * 8 + b"\x7f" + b"\x03\x00" + b"NULL" + b"\x00" * 16 + b"\x00" + b"\x00" * 31
-                  + b"\x04" + bytes([len(_READY)]) + _READY)
+ZMTP_HANDSHAKE = (
+    b"\xff"
+    + b"\x00" * 8
+    + b"\x7f"
+    + b"\x03\x00"
+    + b"NULL"
+    + b"\x00" * 16
+    + b"\x00"
+    + b"\x00" * 31
+    + b"\x04"
+    + bytes([len(_READY)])
+    + _READY
+)
 
 
 def flood(port: int, count: int, timeout: float, greet: bool) -> tuple[list[socket.socket], int]:
@@ -115,15 +126,19 @@ def main() -> int:
         time.sleep(0.5)
         held_cpu = cpu_share(broker, args.hold)
         during = rtt(srv.endpoint)
-        print(f"held: broker CPU {held_cpu:.0%} of a core, RSS {broker.memory_info().rss / 2**20:.0f} MB, "
-              f"get_version {'no answer' if during is None else f'{during * 1000:.1f} ms'} (existing clients: "
-              f"a new connection {'is refused' if during is None else 'works'})")
+        print(
+            f"held: broker CPU {held_cpu:.0%} of a core, RSS {broker.memory_info().rss / 2**20:.0f} MB, "
+            f"get_version {'no answer' if during is None else f'{during * 1000:.1f} ms'} (existing clients: "
+            f"a new connection {'is refused' if during is None else 'works'})"
+        )
         for sock in conns:
             sock.close()
         time.sleep(1.0)
         after = rtt(srv.endpoint)
-        print(f"after: broker CPU {cpu_share(broker, 1.0):.0%}, RSS {broker.memory_info().rss / 2**20:.0f} MB, "
-              f"get_version {'no answer' if after is None else f'{after * 1000:.1f} ms'}")
+        print(
+            f"after: broker CPU {cpu_share(broker, 1.0):.0%}, RSS {broker.memory_info().rss / 2**20:.0f} MB, "
+            f"get_version {'no answer' if after is None else f'{after * 1000:.1f} ms'}"
+        )
         log = srv.stderr_text()
         print("log:", *[line for line in log.splitlines() if "connections" in line][:4], sep="\n  ")
     return 0

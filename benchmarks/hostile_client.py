@@ -17,14 +17,19 @@ import threading
 import time
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 import zmq
 
-BROKER_MADE = ("Scapy Server: worker lost while handling", "Scapy Server: request deadline of",
-               "Scapy Server: server busy", "Scapy Server: no worker became available")
+BROKER_MADE = (
+    "Scapy Server: worker lost while handling",
+    "Scapy Server: request deadline of",
+    "Scapy Server: server busy",
+    "Scapy Server: no worker became available",
+)
 PARSE_ERROR = (-32700, "Parse error")
 INVALID_REQUEST = (-32600, "Invalid Request")
 TOO_DEEP = (-32098, "Scapy Server: request is nested too deeply to be read")
@@ -64,27 +69,69 @@ def hostile_requests(handler: str, max_request_bytes: int, seed: int = 1) -> lis
         Hostile("malformed JSON", bytes(rng.randrange(256) for _ in range(200)), *PARSE_ERROR),
         Hostile("invalid Unicode", b'{"jsonrpc":"2.0","id":"\xff","method":"get_version"}', *PARSE_ERROR),
         Hostile("invalid Unicode", b'{"jsonrpc":"2.0","id":"\\ud800","method":"get_version"}', *PARSE_ERROR),
-        Hostile("oversized", _request("big", "build_pkt", [handler, [{"id": "Raw"}], "x" * (max_request_bytes + 1024)]),
-                -32098, f"{bad}request of ", "big"),
+        Hostile(
+            "oversized",
+            _request("big", "build_pkt", [handler, [{"id": "Raw"}], "x" * (max_request_bytes + 1024)]),
+            -32098,
+            f"{bad}request of ",
+            "big",
+        ),
         Hostile("deep nesting", b'{"jsonrpc":"2.0","id":"d","method":"build_pkt","params":' + deep + b"}", *TOO_DEEP),
-        Hostile("deep nesting", b'{"jsonrpc":"2.0","id":"o","method":"build_pkt","params":[' + b'{"a":' * 3000
-                + b"1" + b"}" * 3000 + b"]}", *TOO_DEEP),
-        Hostile("wrong handler", _request("h", "build_pkt", ["not-a-handler", [{"id": "IP"}]]), -32098,
-                f"{bad}Provided version handler does not correspond", "h"),
+        Hostile(
+            "deep nesting",
+            b'{"jsonrpc":"2.0","id":"o","method":"build_pkt","params":[' + b'{"a":' * 3000 + b"1" + b"}" * 3000 + b"]}",
+            *TOO_DEEP,
+        ),
+        Hostile(
+            "wrong handler",
+            _request("h", "build_pkt", ["not-a-handler", [{"id": "IP"}]]),
+            -32098,
+            f"{bad}Provided version handler does not correspond",
+            "h",
+        ),
         Hostile("bad model", build(1, [{"id": "Ehter"}]), -32098, f"{bad}unknown protocol 'Ehter'", 1),
-        Hostile("bad model", build(2, [{"id": "IP", "fields": [{"id": "foo", "value": 1}]}]), -32098,
-                f"{bad}field 'foo' not in layer IP", 2),
-        Hostile("bad model", build(3, [{"id": "IP", "fields": [{"id": "ttl", "value": "abc"}]}]), -32098,
-                f"{bad}bad value 'abc' for IP.ttl", 3),
+        Hostile(
+            "bad model",
+            build(2, [{"id": "IP", "fields": [{"id": "foo", "value": 1}]}]),
+            -32098,
+            f"{bad}field 'foo' not in layer IP",
+            2,
+        ),
+        Hostile(
+            "bad model",
+            build(3, [{"id": "IP", "fields": [{"id": "ttl", "value": "abc"}]}]),
+            -32098,
+            f"{bad}bad value 'abc' for IP.ttl",
+            3,
+        ),
         Hostile("bad model", build(4, {"id": "IP"}), -32098, f"{bad}packet model must be a non-empty list", 4),
-        Hostile("bad model", build(5, [{"id": "Raw", "fields": [{"id": "load", "value": {
-            "vtype": "BYTES", "generate": "random_bytes", "size": 2**21}}]}]), -32098,
-                f"{bad}BYTES size 2097152 is too large", 5),
+        Hostile(
+            "bad model",
+            build(
+                5,
+                [
+                    {
+                        "id": "Raw",
+                        "fields": [
+                            {"id": "load", "value": {"vtype": "BYTES", "generate": "random_bytes", "size": 2**21}}
+                        ],
+                    }
+                ],
+            ),
+            -32098,
+            f"{bad}BYTES size 2097152 is too large",
+            5,
+        ),
         Hostile("bad expression", expression(6, "[IPOption_RR(("), -32097, "Syntax Error", 6),
         Hostile("bad expression", expression(7, "[" + "0," * 40_000 + "]"), -32098, f"{bad}expression: too long", 7),
         Hostile("bad expression", expression(8, "[" * 60 + "]" * 60), -32098, f"{bad}expression: nested too deeply", 8),
-        Hostile("bad expression", expression(9, "__import__('os').system('true')"), -32098,
-                f"{bad}expression: attribute access is not allowed", 9),
+        Hostile(
+            "bad expression",
+            expression(9, "__import__('os').system('true')"),
+            -32098,
+            f"{bad}expression: attribute access is not allowed",
+            9,
+        ),
         Hostile("not a request", b"[1, 2]", *INVALID_REQUEST),
         Hostile("not a request", b'{"jsonrpc":"1.0","id":"v","method":"get_version"}', *INVALID_REQUEST, "v"),
         Hostile("unknown method", _request("u", "build_pkt2", [handler]), -32601, "Method not found", "u"),
@@ -126,8 +173,14 @@ def check(request: Hostile, reply: bytes) -> str:
 class HostileClient(threading.Thread):
     """Sends `requests` in a seeded random order, back to back, until `stop` is set."""
 
-    def __init__(self, endpoint: str, requests: list[Hostile], timeout_ms: int, seed: int = 1,
-                 weights: Callable[[Hostile], int] = lambda r: 1) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        requests: list[Hostile],
+        timeout_ms: int,
+        seed: int = 1,
+        weights: Callable[[Hostile], int] = lambda r: 1,
+    ) -> None:
         super().__init__(daemon=True)
         self.endpoint, self.timeout_ms = endpoint, timeout_ms
         self.requests = requests

@@ -38,8 +38,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import psutil
-
 from hostile_client import HostileClient, HostileResult, hostile_requests
+
 from scapyrpc.bench import workloads
 from scapyrpc.bench.loadgen import TIMEOUT_KIND, BenchError, Plan, RunResult, connect, run_clients
 from scapyrpc.bench.report import percentile
@@ -176,11 +176,20 @@ class Soak:
 def soak(args: argparse.Namespace) -> Soak:
     with ManagedServer(args.workers) as server:
         handler = connect(server.endpoint)
-        plan = Plan(endpoint=server.endpoint, frames=workloads.prepare("mixed", handler),
-                    duration=args.duration, warmup=5, timeout_ms=int(args.timeout * 1000))
-        hostile = HostileClient(server.endpoint, hostile_requests(handler, BrokerConfig().max_request_bytes, args.seed),
-                                int(args.timeout * 1000), args.seed,
-                                weights=lambda r: 1 if r.kind == "oversized" else 20)  # 16 MiB each: not too often
+        plan = Plan(
+            endpoint=server.endpoint,
+            frames=workloads.prepare("mixed", handler),
+            duration=args.duration,
+            warmup=5,
+            timeout_ms=int(args.timeout * 1000),
+        )
+        hostile = HostileClient(
+            server.endpoint,
+            hostile_requests(handler, BrokerConfig().max_request_bytes, args.seed),
+            int(args.timeout * 1000),
+            args.seed,
+            weights=lambda r: 1 if r.kind == "oversized" else 20,
+        )  # 16 MiB each: not too often
         killer = Killer(server.pid, args.kill_every, args.seed)
         monitor = Monitor(server.pid)
         start = memory(server.pid)
@@ -194,8 +203,11 @@ def soak(args: argparse.Namespace) -> Soak:
                 monitor.start()
             if elapsed - last[0] >= 10:
                 last[0] = elapsed
-                print(f"  {elapsed:5.0f} s  {done} GUI requests, {hostile.result.sent} hostile, "
-                      f"{len(killer.killed)} workers killed", flush=True)
+                print(
+                    f"  {elapsed:5.0f} s  {done} GUI requests, {hostile.result.sent} hostile, "
+                    f"{len(killer.killed)} workers killed",
+                    flush=True,
+                )
 
         try:
             gui = run_clients(plan, args.clients, on_progress)
@@ -216,8 +228,20 @@ def soak(args: argparse.Namespace) -> Soak:
         first = monitor.first
         unprovoked = sorted(monitor.seen - set(killer.killed) - set(worker_pids(server.pid)))
         lost, others = server_log(server.stderr_text())
-    return Soak(gui, hostile.result, len(killer.killed), len(monitor.seen - first), unprovoked, lost, others,
-                start, end, monitor.peak, workers_end, answering)
+    return Soak(
+        gui,
+        hostile.result,
+        len(killer.killed),
+        len(monitor.seen - first),
+        unprovoked,
+        lost,
+        others,
+        start,
+        end,
+        monitor.peak,
+        workers_end,
+        answering,
+    )
 
 
 def server_log(text: str) -> tuple[Counter, Counter]:
@@ -251,25 +275,32 @@ def report(args: argparse.Namespace, run: Soak) -> bool:
                 others[kind] += count
     latencies = sorted(x for r in results for x in r.latencies)
     hostile = run.hostile
-    print(f"duration {run.gui.wall:.1f} s, {args.clients} GUI-like clients + 1 hostile client, {args.workers} workers, "
-          f"a worker SIGKILLed every {args.kill_every:g} s")
+    print(
+        f"duration {run.gui.wall:.1f} s, {args.clients} GUI-like clients + 1 hostile client, {args.workers} workers, "
+        f"a worker SIGKILLed every {args.kill_every:g} s"
+    )
     print(f"GUI-like clients:  sent {sent}, received {received}, {_latency(latencies)}")
     for bucket in ("worker lost", "deadline", "busy", "lost reply (timeout)", "other"):
         print(f"  errors, {bucket + ':':22s}{buckets[bucket]}")
     for kind, count in others.most_common(10):
         print(f"    {count} x {kind}")
-    print(f"hostile client:    sent {hostile.sent}, received {hostile.received}, "
-          f"{_latency(sorted(hostile.latencies))}")
+    print(f"hostile client:    sent {hostile.sent}, received {hostile.received}, {_latency(sorted(hostile.latencies))}")
     print("  by kind: " + ", ".join(f"{kind} {count}" for kind, count in sorted(hostile.kinds.items())))
-    print("  broker-made errors (any kind may get one): "
-          + (", ".join(f"{kind} {count}" for kind, count in hostile.broker_made.most_common()) or "none"))
+    print(
+        "  broker-made errors (any kind may get one): "
+        + (", ".join(f"{kind} {count}" for kind, count in hostile.broker_made.most_common()) or "none")
+    )
     print(f"  unexpected replies: {sum(hostile.unexpected.values())}")
     for kind, count in hostile.unexpected.most_common(10):
         print(f"    {count} x {kind}")
-    print(f"workers: {run.kills} killed, {run.started} started, {len(run.unprovoked)} exited without being killed"
-          + (f" (pids {', '.join(map(str, run.unprovoked[:10]))})" if run.unprovoked else ""))
-    print("server log: " + (", ".join(f"worker lost ({why}) {n}" for why, n in run.lost_by_reason.most_common())
-                            or "no worker lost"))
+    print(
+        f"workers: {run.kills} killed, {run.started} started, {len(run.unprovoked)} exited without being killed"
+        + (f" (pids {', '.join(map(str, run.unprovoked[:10]))})" if run.unprovoked else "")
+    )
+    print(
+        "server log: "
+        + (", ".join(f"worker lost ({why}) {n}" for why, n in run.lost_by_reason.most_common()) or "no worker lost")
+    )
     for line, count in run.other_warnings.most_common(10):
         print(f"    {count} x {line}")
     print("memory (RSS, MB)   start   end    peak")
@@ -279,8 +310,15 @@ def report(args: argparse.Namespace, run: Soak) -> bool:
     print(f"  zygote          {run.start.zygote / MB:6.1f} {run.end.zygote / MB:6.1f} {run.peak.zygote / MB:6.1f}")
     print(f"workers at the end: {run.workers_end} of {args.workers}")
     print(f"server alive and answering: {run.answering}")
-    ok = (sent == received and hostile.sent == hostile.received and not hostile.unexpected
-          and not run.unprovoked and not run.other_warnings and run.answering and run.workers_end == args.workers)
+    ok = (
+        sent == received
+        and hostile.sent == hostile.received
+        and not hostile.unexpected
+        and not run.unprovoked
+        and not run.other_warnings
+        and run.answering
+        and run.workers_end == args.workers
+    )
     print("PASS" if ok else "FAIL")
     return ok
 
@@ -308,8 +346,12 @@ def _answers(endpoint: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=PROFILES, default="minute",
-                        help="minute: 60 s, a kill every 2 s; 10min: 600 s, a kill every 3 s (default minute)")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="minute",
+        help="minute: 60 s, a kill every 2 s; 10min: 600 s, a kill every 3 s (default minute)",
+    )
     parser.add_argument("--duration", type=float, help="seconds of load (default: the profile's)")
     parser.add_argument("--kill-every", type=float, help="seconds between worker kills (default: the profile's)")
     parser.add_argument("--clients", type=int, default=8, help="GUI-like client processes (default 8)")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psutil
 import pytest
@@ -27,8 +28,14 @@ GUI_HANDLER = "gCpT7kGF+TG7Jmm90XmxdQ=="  # base64(md5("1021" + "02")) for API 1
 class ServerProcess(ManagedServer):
     """`python -m scapyrpc serve` on 127.0.0.1 and a free port, with what tests ask of it."""
 
-    def __init__(self, *args: str, workers: int = 2, startup_timeout: float = 90.0,
-                 env: dict[str, str] | None = None, wait_for_workers: bool = True) -> None:
+    def __init__(
+        self,
+        *args: str,
+        workers: int = 2,
+        startup_timeout: float = 90.0,
+        env: dict[str, str] | None = None,
+        wait_for_workers: bool = True,
+    ) -> None:
         super().__init__(workers, tuple(args), startup_timeout, env=env, wait_for_workers=wait_for_workers)
 
     def tree(self) -> list[psutil.Process]:
@@ -173,7 +180,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if tally:
         terminalreporter.write_line(
             f"wire fuzz: {tally['sent']} generated requests ({tally['dropped']} with too many frames, "
-            f"rightly unanswered) in {tally['seconds']:.1f} s")
+            f"rightly unanswered) in {tally['seconds']:.1f} s"
+        )
 
 
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

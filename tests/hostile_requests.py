@@ -17,17 +17,36 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from scapyrpc.packets import field_engine
-from scapyrpc.packets import registry
-from scapyrpc.packets import service
-from scapyrpc.wire import contract
 from scapyrpc.config.options import BrokerConfig
+from scapyrpc.packets import field_engine, registry, service
+from scapyrpc.wire import contract
 
 registry.load()
 REGISTRY = registry.registry()
 LAYER_NAMES = sorted(REGISTRY)
-COMMON_LAYERS = ["Ether", "Dot1Q", "IP", "IPv6", "TCP", "UDP", "ICMP", "ARP", "Raw", "DNS", "DNSQR", "GRE", "VXLAN",
-                 "MPLS", "ICMPv6EchoRequest", "IPv6ExtHdrRouting", "BOOTP", "DHCP", "LLC", "SNAP", "Padding"]
+COMMON_LAYERS = [
+    "Ether",
+    "Dot1Q",
+    "IP",
+    "IPv6",
+    "TCP",
+    "UDP",
+    "ICMP",
+    "ARP",
+    "Raw",
+    "DNS",
+    "DNSQR",
+    "GRE",
+    "VXLAN",
+    "MPLS",
+    "ICMPv6EchoRequest",
+    "IPv6ExtHdrRouting",
+    "BOOTP",
+    "DHCP",
+    "LLC",
+    "SNAP",
+    "Padding",
+]
 FIELD_NAMES = {name: [f.name for f in getattr(cls, "fields_desc", ())] for name, cls in REGISTRY.items()}
 FE = field_engine.definitions()
 FE_INSTRUCTIONS = {i["id"]: i["parameters"] for i in FE["feInstructions"]}
@@ -62,14 +81,19 @@ def dumps(value: Any, ascii_only: bool = True) -> bytes:
 TEXT = st.text(max_size=12) | st.sampled_from(["", "id", "2.0", "\x00", "é", "\U0001f600"])
 # text a client cannot send as UTF-8 JSON: lone surrogates (escaped by `dumps`, or raw bytes)
 SURROGATES = st.sampled_from(["\ud800", "a\udfffb", "\udbff", "x\ud800\ud800"])
-NUMBERS = (st.integers(-2**63, 2**63 - 1) | st.integers(-2**80, 2**80)
-           | st.floats(allow_nan=False, allow_infinity=False))
+NUMBERS = (
+    st.integers(-(2**63), 2**63 - 1) | st.integers(-(2**80), 2**80) | st.floats(allow_nan=False, allow_infinity=False)
+)
 SCALARS = st.none() | st.booleans() | NUMBERS | TEXT
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
-                    max_leaves=12)
+JSON = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4), max_leaves=12
+)
 ANY_TEXT = TEXT | SURROGATES
-ANY_JSON = st.recursive(SCALARS | SURROGATES, lambda inner: st.lists(inner, max_size=4)
-                        | st.dictionaries(ANY_TEXT, inner, max_size=4), max_leaves=12)
+ANY_JSON = st.recursive(
+    SCALARS | SURROGATES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
 
 
 # ---------------------------------------------------------------- envelopes
@@ -81,21 +105,33 @@ def envelopes(draw: st.DrawFn) -> bytes:
     (ids of every JSON type), in any order, sometimes with extra members."""
     members: dict[str, Any] = {}
     if not one_in(draw, 10):
-        members["jsonrpc"] = draw(weighted((8, st.just("2.0")), (1, st.sampled_from(["1.0", "2", "2.00", ""])),
-                                           (1, SCALARS)))
+        members["jsonrpc"] = draw(
+            weighted((8, st.just("2.0")), (1, st.sampled_from(["1.0", "2", "2.00", ""])), (1, SCALARS))
+        )
     if not one_in(draw, 6):
-        members["id"] = draw(weighted((4, st.text(max_size=8) | NUMBERS),
-                                      (1, SCALARS | SURROGATES | st.lists(SCALARS, max_size=2)
-                                       | st.dictionaries(TEXT, SCALARS, max_size=2))))
+        members["id"] = draw(
+            weighted(
+                (4, st.text(max_size=8) | NUMBERS),
+                (1, SCALARS | SURROGATES | st.lists(SCALARS, max_size=2) | st.dictionaries(TEXT, SCALARS, max_size=2)),
+            )
+        )
     if not one_in(draw, 10):
-        members["method"] = draw(weighted((8, st.sampled_from(METHODS)),
-                                          (1, st.sampled_from(["", "get_version ", "__init__", "test_raise",
-                                                               "Shut_down"])),
-                                          (1, ANY_TEXT | SCALARS)))
+        members["method"] = draw(
+            weighted(
+                (8, st.sampled_from(METHODS)),
+                (1, st.sampled_from(["", "get_version ", "__init__", "test_raise", "Shut_down"])),
+                (1, ANY_TEXT | SCALARS),
+            )
+        )
     if not one_in(draw, 6):
         args = draw(st.lists(weighted((6, JSON), (1, ANY_JSON)), max_size=4))
-        members["params"] = draw(weighted((3, st.just([HANDLER, *args])), (3, st.just(args)),
-                                          (1, st.dictionaries(TEXT, JSON, max_size=3) | SCALARS)))
+        members["params"] = draw(
+            weighted(
+                (3, st.just([HANDLER, *args])),
+                (3, st.just(args)),
+                (1, st.dictionaries(TEXT, JSON, max_size=3) | SCALARS),
+            )
+        )
     if one_in(draw, 5):
         members[draw(ANY_TEXT)] = draw(SCALARS)
     keys = draw(st.permutations(list(members)))
@@ -115,55 +151,144 @@ EXPRESSION_TEXT = st.deferred(lambda: _expression())
 
 
 def _expression() -> st.SearchStrategy[str]:
-    atoms = (st.integers(-2**300, 2**300).map(str) | st.floats(allow_nan=False).map(repr)
-             | st.sampled_from(["None", "True", "False", "b''", "b'\\x00\\xff'", "'a'", "''", "'1.2.3.4'", "1e999",
-                                "__import__", "os", "open", "eval", "x", "()", "[]", "{}", "...", "0x10", "0o7",
-                                "'MSS'", "'NOP'", "('MSS', 1460)", "('NOP', None)", "('SAckOK', b'')"])
-             | st.sampled_from(LAYER_NAMES) | st.text(max_size=6).map(repr))
-    names = st.sampled_from(["IPOption_SSRR", "IPOption_RR", "TCP", "IP", "Ether", "Raw", "DNSRR", "ASN1_OID",
-                             "ASN1_INTEGER", "list", "range", "len", "getattr", "type"]) | st.sampled_from(LAYER_NAMES)
+    atoms = (
+        st.integers(-(2**300), 2**300).map(str)
+        | st.floats(allow_nan=False).map(repr)
+        | st.sampled_from(
+            [
+                "None",
+                "True",
+                "False",
+                "b''",
+                "b'\\x00\\xff'",
+                "'a'",
+                "''",
+                "'1.2.3.4'",
+                "1e999",
+                "__import__",
+                "os",
+                "open",
+                "eval",
+                "x",
+                "()",
+                "[]",
+                "{}",
+                "...",
+                "0x10",
+                "0o7",
+                "'MSS'",
+                "'NOP'",
+                "('MSS', 1460)",
+                "('NOP', None)",
+                "('SAckOK', b'')",
+            ]
+        )
+        | st.sampled_from(LAYER_NAMES)
+        | st.text(max_size=6).map(repr)
+    )
+    names = st.sampled_from(
+        [
+            "IPOption_SSRR",
+            "IPOption_RR",
+            "TCP",
+            "IP",
+            "Ether",
+            "Raw",
+            "DNSRR",
+            "ASN1_OID",
+            "ASN1_INTEGER",
+            "list",
+            "range",
+            "len",
+            "getattr",
+            "type",
+        ]
+    ) | st.sampled_from(LAYER_NAMES)
 
     def compound(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         seq = st.lists(inner, max_size=4)
-        return (seq.map(lambda xs: "[" + ", ".join(xs) + "]")
-                | seq.map(lambda xs: "(" + ", ".join(xs) + ",)")
-                | st.lists(st.tuples(inner, inner), max_size=3).map(
-                    lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}")
-                | st.tuples(names, seq, st.lists(st.tuples(st.sampled_from(["copy_flag", "routers", "load",
-                                                                             "ttl", "src", "x"]), inner),
-                                                  max_size=2)).map(
-                    lambda t: f"{t[0]}({', '.join([*t[1], *(f'{k}={v}' for k, v in t[2])])})")
-                | st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "<<", "|", "//", "%", ".", "["]),
-                            inner).map(lambda t: f"{t[0]} {t[1]} {t[2]}")
-                | inner.map(lambda x: f"-{x}") | inner.map(lambda x: f"[{x} for x in y]")
-                | inner.map(lambda x: f"lambda: {x}") | inner.map(lambda x: f"{x}.__class__")
-                | st.tuples(inner, st.sampled_from([10, 1000, 100_000, 10**9])).map(lambda t: f"[{t[0]}] * {t[1]}"))
+        return (
+            seq.map(lambda xs: "[" + ", ".join(xs) + "]")
+            | seq.map(lambda xs: "(" + ", ".join(xs) + ",)")
+            | st.lists(st.tuples(inner, inner), max_size=3).map(
+                lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}"
+            )
+            | st.tuples(
+                names,
+                seq,
+                st.lists(
+                    st.tuples(st.sampled_from(["copy_flag", "routers", "load", "ttl", "src", "x"]), inner), max_size=2
+                ),
+            ).map(lambda t: f"{t[0]}({', '.join([*t[1], *(f'{k}={v}' for k, v in t[2])])})")
+            | st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "<<", "|", "//", "%", ".", "["]), inner).map(
+                lambda t: f"{t[0]} {t[1]} {t[2]}"
+            )
+            | inner.map(lambda x: f"-{x}")
+            | inner.map(lambda x: f"[{x} for x in y]")
+            | inner.map(lambda x: f"lambda: {x}")
+            | inner.map(lambda x: f"{x}.__class__")
+            | st.tuples(inner, st.sampled_from([10, 1000, 100_000, 10**9])).map(lambda t: f"[{t[0]}] * {t[1]}")
+        )
 
     return st.recursive(atoms, compound, max_leaves=10) | st.text(max_size=40)
 
 
 VALUE_OBJECTS = (
-    st.sampled_from([{"vtype": v} for v in ("UNDEFINED", "RANDOM", "BYTES", "EXPRESSION", "OBJECT", "MACHINE",
-                                            "?", "undefined")])
+    st.sampled_from(
+        [{"vtype": v} for v in ("UNDEFINED", "RANDOM", "BYTES", "EXPRESSION", "OBJECT", "MACHINE", "?", "undefined")]
+    )
     | st.builds(lambda b: {"vtype": "BYTES", "base64": b}, BYTES_B64 | TEXT)
     | st.builds(lambda m: {"vtype": "MACHINE", "base64": m}, BYTES_B64 | TEXT)
     | st.builds(lambda e: {"vtype": "EXPRESSION", "expr": e}, EXPRESSION_TEXT | SCALARS)
     | st.builds(lambda v: {"vtype": "OBJECT", "value": v}, JSON)
-    | st.builds(lambda gen, key, size, extra: {"vtype": "BYTES", "generate": gen, key: size, **extra},
-                st.sampled_from(["random_bytes", "random_ascii", "template", "template_code", "?"]) | SCALARS,
-                st.sampled_from(["size", "total_size"]),
-                st.integers(-5, 3000) | st.sampled_from([2**20, 2**20 + 1, 2**40]) | SCALARS,
-                st.fixed_dictionaries({}, optional={
-                    "seed": st.integers(-2**70, 2**70) | SCALARS,
-                    "template_base64": BYTES_B64 | TEXT,
-                    "template_code": st.sampled_from(["0xDE AD be ef", "0x", "zz", "00 " * 40]) | TEXT}))
+    | st.builds(
+        lambda gen, key, size, extra: {"vtype": "BYTES", "generate": gen, key: size, **extra},
+        st.sampled_from(["random_bytes", "random_ascii", "template", "template_code", "?"]) | SCALARS,
+        st.sampled_from(["size", "total_size"]),
+        st.integers(-5, 3000) | st.sampled_from([2**20, 2**20 + 1, 2**40]) | SCALARS,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "seed": st.integers(-(2**70), 2**70) | SCALARS,
+                "template_base64": BYTES_B64 | TEXT,
+                "template_code": st.sampled_from(["0xDE AD be ef", "0x", "zz", "00 " * 40]) | TEXT,
+            },
+        ),
+    )
     | st.builds(lambda v: {"vtype": v}, SCALARS)
     | st.dictionaries(st.sampled_from(["vtype", "base64", "expr", "value", "generate", "size"]), JSON, max_size=3)
 )
-HUMAN_VALUES = (st.sampled_from(["IPv4", "IPv6", "ARP", "n_802_1Q", "tcp", "udp", "https", "S", "SA", "DF", "MF+DF",
-                                 "0x10", "0xffffffffffffffffffff", "-1", "1.2.3.4", "::1", "ff:ff:ff:ff:ff:ff",
-                                 "00:11:22:33:44:55", "dummy", "<binary>", "1.5", "1e3", ""])
-                | TEXT | NUMBERS.map(str))
+HUMAN_VALUES = (
+    st.sampled_from(
+        [
+            "IPv4",
+            "IPv6",
+            "ARP",
+            "n_802_1Q",
+            "tcp",
+            "udp",
+            "https",
+            "S",
+            "SA",
+            "DF",
+            "MF+DF",
+            "0x10",
+            "0xffffffffffffffffffff",
+            "-1",
+            "1.2.3.4",
+            "::1",
+            "ff:ff:ff:ff:ff:ff",
+            "00:11:22:33:44:55",
+            "dummy",
+            "<binary>",
+            "1.5",
+            "1e3",
+            "",
+        ]
+    )
+    | TEXT
+    | NUMBERS.map(str)
+)
 FIELD_VALUES = weighted((2, NUMBERS), (3, HUMAN_VALUES), (4, VALUE_OBJECTS), (1, JSON))
 
 
@@ -173,8 +298,10 @@ def layer(draw: st.DrawFn) -> Any:
     name = draw(weighted((3, st.sampled_from(COMMON_LAYERS)), (2, st.sampled_from(LAYER_NAMES)), (1, TEXT | SCALARS)))
     known = FIELD_NAMES.get(name) if isinstance(name, str) else None
     field_ids = (st.sampled_from(known) if known else st.nothing()) | st.sampled_from(["load", "x", "", "id"]) | TEXT
-    entry = weighted((6, st.fixed_dictionaries({"id": field_ids, "value": FIELD_VALUES})),
-                     (1, st.dictionaries(TEXT, JSON, max_size=2)))
+    entry = weighted(
+        (6, st.fixed_dictionaries({"id": field_ids, "value": FIELD_VALUES})),
+        (1, st.dictionaries(TEXT, JSON, max_size=2)),
+    )
     members: dict[str, Any] = {"id": name}
     if draw(st.booleans()):
         members["fields"] = draw(weighted((9, st.lists(entry, max_size=4)), (1, JSON)))
@@ -191,17 +318,22 @@ MODELS = weighted((8, st.lists(layer(), min_size=1, max_size=5)), (1, JSON))
 @st.composite
 def packet_requests(draw: st.DrawFn) -> bytes:
     """A request of the methods that take a packet model, with a random model."""
-    method = draw(st.sampled_from(["build_pkt", "build_pkt_ex", "reconstruct_pkt", "get_payload_classes",
-                                   "load_instruction_parameter_values"]))
+    method = draw(
+        st.sampled_from(
+            ["build_pkt", "build_pkt_ex", "reconstruct_pkt", "get_payload_classes", "load_instruction_parameter_values"]
+        )
+    )
     model = draw(MODELS)
     if method == "build_pkt_ex":
         params = [model, draw(field_engine_options() | JSON)]
     elif method == "reconstruct_pkt":
-        params = [draw(BYTES_B64 | st.binary(max_size=200).map(lambda b: base64.b64encode(b).decode()) | TEXT),
-                  model]
+        params = [draw(BYTES_B64 | st.binary(max_size=200).map(lambda b: base64.b64encode(b).decode()) | TEXT), model]
     elif method == "load_instruction_parameter_values":
-        params = [model, draw(st.fixed_dictionaries({"instructions": instructions()}) | JSON),
-                  draw(st.sampled_from(list(FE_PARAMETERS)) | TEXT | SCALARS)]
+        params = [
+            model,
+            draw(st.fixed_dictionaries({"instructions": instructions()}) | JSON),
+            draw(st.sampled_from(list(FE_PARAMETERS)) | TEXT | SCALARS),
+        ]
     else:
         params = [model]
     if one_in(draw, 20):
@@ -212,10 +344,32 @@ def packet_requests(draw: st.DrawFn) -> bytes:
 # ---------------------------------------------------------------- field-engine programs
 
 FE_VARIABLES = st.sampled_from(["a", "b", "ip_src", "tuple.ip", "tuple.port", "t.ip", ""])
-FE_OFFSETS = (st.sampled_from(["IP.src", "IP.dst", "IP.ttl", "IP:1.dst", "Ether.dst", "UDP.sport", "TCP.dport",
-                               "IPv6.src", "IP.nope", "Nope.src", "IP", "UDP", "Ether", "0", "14", "-1", ".",
-                               "IP:99.src"])
-              | st.integers(-2**33, 2**33) | TEXT)
+FE_OFFSETS = (
+    st.sampled_from(
+        [
+            "IP.src",
+            "IP.dst",
+            "IP.ttl",
+            "IP:1.dst",
+            "Ether.dst",
+            "UDP.sport",
+            "TCP.dport",
+            "IPv6.src",
+            "IP.nope",
+            "Nope.src",
+            "IP",
+            "UDP",
+            "Ether",
+            "0",
+            "14",
+            "-1",
+            ".",
+            "IP:99.src",
+        ]
+    )
+    | st.integers(-(2**33), 2**33)
+    | TEXT
+)
 
 
 def fe_value(parameter: str) -> st.SearchStrategy[Any]:
@@ -228,9 +382,28 @@ def fe_value(parameter: str) -> st.SearchStrategy[Any]:
         own.append(FE_OFFSETS)
     if meta.get("type") == "EXPRESSION":
         own.append(EXPRESSION_TEXT)
-    common = st.sampled_from(["16.0.0.1", "16.0.0.254", "255.255.255.255", "00:00:00:00:00:01", "0x10",
-                              "0xffffffffffffffff", "1", "0", "-1", "4", "65535", "true", "false", "None",
-                              "[1, 2, 3]", "range(0, 10)", "2**64", ""])
+    common = st.sampled_from(
+        [
+            "16.0.0.1",
+            "16.0.0.254",
+            "255.255.255.255",
+            "00:00:00:00:00:01",
+            "0x10",
+            "0xffffffffffffffff",
+            "1",
+            "0",
+            "-1",
+            "4",
+            "65535",
+            "true",
+            "false",
+            "None",
+            "[1, 2, 3]",
+            "range(0, 10)",
+            "2**64",
+            "",
+        ]
+    )
     anything = NUMBERS | st.booleans() | st.lists(NUMBERS, max_size=5) | TEXT | JSON
     return weighted(*([(4, st.one_of(own))] if own else []), (3, common), (1, anything))
 
@@ -256,18 +429,29 @@ def field_engine_options(draw: st.DrawFn) -> Any:
     """The third parameter of build_pkt_ex, as the GUI shapes it, with holes."""
     program: dict[str, Any] = {"instructions": draw(instructions())}
     if not one_in(draw, 8):
-        program["global_parameters"] = draw(weighted(
-            (6, st.dictionaries(st.sampled_from(FE_GLOBALS), fe_value("cache_size"), max_size=1)),
-            (1, st.dictionaries(TEXT, JSON, max_size=2) | JSON)))
+        program["global_parameters"] = draw(
+            weighted(
+                (6, st.dictionaries(st.sampled_from(FE_GLOBALS), fe_value("cache_size"), max_size=1)),
+                (1, st.dictionaries(TEXT, JSON, max_size=2) | JSON),
+            )
+        )
     return program if one_in(draw, 10) else {"field_engine": program}
 
 
-FE_MODELS = weighted((4, st.sampled_from([
-    [{"id": "Ether"}, {"id": "IP"}, {"id": "UDP"}, {"id": "Raw"}],
-    [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}],
-    [{"id": "Ether"}, {"id": "IPv6"}, {"id": "UDP"}],
-    [{"id": "Ether"}, {"id": "Dot1Q"}, {"id": "IP"}, {"id": "IP"}, {"id": "ICMP"}],
-])), (1, st.lists(layer(), min_size=1, max_size=3)))
+FE_MODELS = weighted(
+    (
+        4,
+        st.sampled_from(
+            [
+                [{"id": "Ether"}, {"id": "IP"}, {"id": "UDP"}, {"id": "Raw"}],
+                [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}],
+                [{"id": "Ether"}, {"id": "IPv6"}, {"id": "UDP"}],
+                [{"id": "Ether"}, {"id": "Dot1Q"}, {"id": "IP"}, {"id": "IP"}, {"id": "ICMP"}],
+            ]
+        ),
+    ),
+    (1, st.lists(layer(), min_size=1, max_size=3)),
+)
 
 
 @st.composite
@@ -286,8 +470,11 @@ def field_engine_requests(draw: st.DrawFn) -> bytes:
             continue
         key = draw(st.sampled_from(sorted(target) or ["type"]) | TEXT)
         if not one_in(draw, 5):
-            target[key] = draw(JSON | NUMBERS | st.sampled_from(["flow_var", "write_flow_var", "fix_checksum_ipv4",
-                                                                 "inc", "dec", "random"]))
+            target[key] = draw(
+                JSON
+                | NUMBERS
+                | st.sampled_from(["flow_var", "write_flow_var", "fix_checksum_ipv4", "inc", "dec", "random"])
+            )
         else:
             target.pop(key, None)
     packet = draw(st.sampled_from([PACKET_B64, ""]) | TEXT)
@@ -297,35 +484,78 @@ def field_engine_requests(draw: st.DrawFn) -> bytes:
 
 
 # simulate_vm options: its own names and kinds mostly, small counts (a fuzz request must stay cheap)
-SIMULATE_OPTIONS = st.fixed_dictionaries({}, optional={
-    "count": st.integers(-2, 40) | JSON, "cores": st.integers(-1, 4) | JSON,
-    "random_seed": st.integers(-1, 2**32) | JSON, "format": st.sampled_from(["packets", "pcap"]) | JSON,
-    "hw_checksum": st.sampled_from(["simulator", "nic"]) | JSON,
-}) | JSON
+SIMULATE_OPTIONS = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "count": st.integers(-2, 40) | JSON,
+            "cores": st.integers(-1, 4) | JSON,
+            "random_seed": st.integers(-1, 2**32) | JSON,
+            "format": st.sampled_from(["packets", "pcap"]) | JSON,
+            "hw_checksum": st.sampled_from(["simulator", "nic"]) | JSON,
+        },
+    )
+    | JSON
+)
 
 
 def _compiled_programs() -> list[dict]:
     """Compiled VM programs of a few GUI programs, built in process, for decompile_vm_raw to start from."""
     model = [{"id": "Ether"}, {"id": "IP"}, {"id": "UDP"}, {"id": "Raw"}]
     programs = [
-        [{"id": "STLVmFlowVar", "parameters": {"name": "a", "min_value": "16.0.0.1", "max_value": "16.0.0.9",
-                                                "size": "4", "op": "inc", "step": "1"}},
-         {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "a", "pkt_offset": "IP.src"}},
-         {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}}],
-        [{"id": "STLVmFlowVarRepeatableRandom", "parameters": {"name": "r", "size": "2", "min_value": "1",
-                                                                "max_value": "100", "limit": "5", "seed": "7"}},
-         {"id": "STLVmWrMaskFlowVar", "parameters": {"fv_name": "r", "pkt_offset": "UDP.sport",
-                                                     "pkt_cast_size": "2", "mask": "0xff"}},
-         {"id": "STLVmTrimPktSize", "parameters": {"fv_name": "r"}}],
-        [{"id": "STLVmTupleGen", "parameters": {"name": "t", "ip_min": "16.0.0.1", "ip_max": "16.0.0.4",
-                                                "port_min": "1025", "port_max": "1030"}},
-         {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "t.ip", "pkt_offset": "IP.src"}},
-         {"id": "STLVmFixChecksumHw", "parameters": {"l3_offset": "IP", "l4_offset": "UDP", "l4_type": "11"}}],
+        [
+            {
+                "id": "STLVmFlowVar",
+                "parameters": {
+                    "name": "a",
+                    "min_value": "16.0.0.1",
+                    "max_value": "16.0.0.9",
+                    "size": "4",
+                    "op": "inc",
+                    "step": "1",
+                },
+            },
+            {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "a", "pkt_offset": "IP.src"}},
+            {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
+        ],
+        [
+            {
+                "id": "STLVmFlowVarRepeatableRandom",
+                "parameters": {
+                    "name": "r",
+                    "size": "2",
+                    "min_value": "1",
+                    "max_value": "100",
+                    "limit": "5",
+                    "seed": "7",
+                },
+            },
+            {
+                "id": "STLVmWrMaskFlowVar",
+                "parameters": {"fv_name": "r", "pkt_offset": "UDP.sport", "pkt_cast_size": "2", "mask": "0xff"},
+            },
+            {"id": "STLVmTrimPktSize", "parameters": {"fv_name": "r"}},
+        ],
+        [
+            {
+                "id": "STLVmTupleGen",
+                "parameters": {
+                    "name": "t",
+                    "ip_min": "16.0.0.1",
+                    "ip_max": "16.0.0.4",
+                    "port_min": "1025",
+                    "port_max": "1030",
+                },
+            },
+            {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "t.ip", "pkt_offset": "IP.src"}},
+            {"id": "STLVmFixChecksumHw", "parameters": {"l3_offset": "IP", "l4_offset": "UDP", "l4_type": "11"}},
+        ],
     ]
     out = []
     for instrs in programs:
-        result = service.build_pkt_ex(model, {"field_engine": {"instructions": instrs,
-                                                               "global_parameters": {"cache_size": "10"}}})
+        result = service.build_pkt_ex(
+            model, {"field_engine": {"instructions": instrs, "global_parameters": {"cache_size": "10"}}}
+        )
         fe = result["field_engine"]
         assert fe["error"] is None, fe["error"]
         out.append(fe["instructions"])
@@ -356,20 +586,31 @@ def pcap_files(draw: st.DrawFn) -> bytes:
         for frame in draw(st.lists(FRAMES, max_size=4)):
             incl = draw(st.just(len(frame)) | st.integers(0, 2**32 - 1))
             orig = draw(st.just(len(frame)) | st.integers(0, 2**32 - 1))
-            data += struct.pack(endian + "IIII", draw(st.integers(0, 2**32 - 1)), draw(st.integers(0, 2**32 - 1)),
-                                incl, orig) + frame
+            data += (
+                struct.pack(
+                    endian + "IIII", draw(st.integers(0, 2**32 - 1)), draw(st.integers(0, 2**32 - 1)), incl, orig
+                )
+                + frame
+            )
     else:
         data = _pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
         for _ in range(draw(st.integers(0, 2))):
-            data += _pcapng_block(1, struct.pack("<HHI", draw(st.sampled_from([1, 101, 0]) | st.integers(0, 65535)),
-                                                 0, draw(st.integers(0, 2**32 - 1))))
+            data += _pcapng_block(
+                1,
+                struct.pack(
+                    "<HHI",
+                    draw(st.sampled_from([1, 101, 0]) | st.integers(0, 65535)),
+                    0,
+                    draw(st.integers(0, 2**32 - 1)),
+                ),
+            )
         for frame in draw(st.lists(FRAMES, max_size=3)):
             block_type = draw(st.sampled_from([6, 3, 2, 5, 0x0BAD]))
             captured = draw(st.just(len(frame)) | st.integers(0, 2**32 - 1))
             body = struct.pack("<IIIII", draw(st.integers(0, 3)), 0, 0, captured, len(frame)) + frame
             data += _pcapng_block(block_type, body, draw(st.none() | st.integers(0, 2**32 - 1)))
     if one_in(draw, 4):
-        data = data[:draw(st.integers(0, len(data)))]
+        data = data[: draw(st.integers(0, len(data)))]
     return data
 
 
@@ -404,25 +645,58 @@ def deep_requests(draw: st.DrawFn) -> bytes:
         nest = f'[{{"id":"IP","fields":[{{"id":"options","value":{nest}}}]}}]'
     elif where == "value":
         nest = f'[{{"id":"Raw","fields":[{{"id":"load","value":{{"vtype":"OBJECT","value":{nest}}}}}]}}]'
-    members = {"jsonrpc": '"2.0"', "id": '"d"', "method": '"build_pkt"',
-               "params": f'["{HANDLER}",{nest}]' if where in ("model", "value") else nest}
+    members = {
+        "jsonrpc": '"2.0"',
+        "id": '"d"',
+        "method": '"build_pkt"',
+        "params": f'["{HANDLER}",{nest}]' if where in ("model", "value") else nest,
+    }
     if where in ("id", "method"):
         members[where], members["params"] = nest, "[]"
     order = draw(st.permutations(sorted(members)))
     return ("{" + ",".join(f'"{k}":{members[k]}' for k in order) + "}").encode()
 
 
-BAD_UTF8 = [b"\xff", b"\xfe", b"\xc0\x80", b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xe2\x82", b"\xf4\x90\x80\x80",
-            b"\x80", b"\xf8\x88\x80\x80\x80", b"\x00", b"\xef\xbb\xbf"]
-BAD_ESCAPES = ["\\ud800", "\\udfff", "\\udbff\\u0041", "\\ud800\\ud800", "\\udc00\\ud800", "\\u00", "\\x41", "\\",
-               "\\uZZZZ", "\\ud83d\\ude00"]
+BAD_UTF8 = [
+    b"\xff",
+    b"\xfe",
+    b"\xc0\x80",
+    b"\xed\xa0\x80",
+    b"\xed\xbf\xbf",
+    b"\xe2\x82",
+    b"\xf4\x90\x80\x80",
+    b"\x80",
+    b"\xf8\x88\x80\x80\x80",
+    b"\x00",
+    b"\xef\xbb\xbf",
+]
+BAD_ESCAPES = [
+    "\\ud800",
+    "\\udfff",
+    "\\udbff\\u0041",
+    "\\ud800\\ud800",
+    "\\udc00\\ud800",
+    "\\u00",
+    "\\x41",
+    "\\",
+    "\\uZZZZ",
+    "\\ud83d\\ude00",
+]
 
 
 @st.composite
 def broken_text_requests(draw: st.DrawFn) -> bytes:
     """A well-formed request with invalid UTF-8 bytes or JSON escapes of lone surrogates put inside it."""
-    base = draw(st.sampled_from([call("get_version"), call("build_pkt", [{"id": "IP"}], request_id="x"),
-                                 call("get_definitions", ["IP"], request_id=7)]) | packet_requests())
+    base = draw(
+        st.sampled_from(
+            [
+                call("get_version"),
+                call("build_pkt", [{"id": "IP"}], request_id="x"),
+                call("get_definitions", ["IP"], request_id=7),
+            ]
+        )
+        | packet_requests()
+    )
     for _ in range(draw(st.integers(1, 3))):
         at = draw(st.integers(0, len(base)))
         if draw(st.booleans()):
@@ -438,23 +712,37 @@ def broken_text_requests(draw: st.DrawFn) -> bytes:
 @st.composite
 def mutated_requests(draw: st.DrawFn) -> bytes:
     """A valid request with bytes flipped, cut, repeated or inserted."""
-    data = bytearray(draw(st.sampled_from([call("get_version"), call("build_pkt", [{"id": "Ether"}, {"id": "IP"}]),
-                                           call("get_tree", request_id=2**70)]) | packet_requests()))
+    data = bytearray(
+        draw(
+            st.sampled_from(
+                [
+                    call("get_version"),
+                    call("build_pkt", [{"id": "Ether"}, {"id": "IP"}]),
+                    call("get_tree", request_id=2**70),
+                ]
+            )
+            | packet_requests()
+        )
+    )
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(data)))
         action = draw(st.sampled_from(["flip", "cut", "insert", "repeat"]))
         if action == "flip" and at < len(data):
             data[at] = draw(st.integers(0, 255))
         elif action == "cut":
-            del data[at:at + draw(st.integers(1, 20))]
+            del data[at : at + draw(st.integers(1, 20))]
         elif action == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=8) | st.sampled_from([b"{", b"[", b'"', b"\\", b","]))
         else:
-            data[at:at] = data[at:at + draw(st.integers(1, 30))] * draw(st.integers(1, 50))
+            data[at:at] = data[at : at + draw(st.integers(1, 30))] * draw(st.integers(1, 50))
     return bytes(data)
 
 
 # text of every kind, lone surrogates included, written as UTF-8 would (and must not) write them
 ANY_CHARACTERS = st.text(st.characters(codec=None, categories=["L", "M", "N", "P", "S", "Z", "Cc", "Cs"]), max_size=100)
-RAW_BODIES = (st.binary(max_size=300) | ANY_CHARACTERS.map(lambda t: t.encode("utf-8", "surrogatepass"))
-              | mutated_requests() | broken_text_requests())
+RAW_BODIES = (
+    st.binary(max_size=300)
+    | ANY_CHARACTERS.map(lambda t: t.encode("utf-8", "surrogatepass"))
+    | mutated_requests()
+    | broken_text_requests()
+)

@@ -13,5 +13,10 @@ EXAMPLES = 150
 
 settings.register_profile("default", settings.get_profile("default"), max_examples=EXAMPLES)
 settings.register_profile("ci", settings.get_profile("ci"), max_examples=EXAMPLES)
-settings.register_profile("nightly", settings.get_profile("default"), max_examples=10 * EXAMPLES, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "nightly",
+    settings.get_profile("default"),
+    max_examples=10 * EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)

@@ -18,8 +18,8 @@ import time
 
 import psutil
 
-from scapyrpc.pool import procctl
 from scapyrpc.client import ScapyClient
+from scapyrpc.pool import procctl
 from scapyrpc.testing import ManagedServer
 
 
@@ -42,9 +42,14 @@ def main(action: str, args: list[str]) -> dict:
     gone_after = time.monotonic() - started
     procctl.reap()
     srv.stop()
-    return {"code": code, "tree": tree, "left_at_exit": left_at_exit, "gone_after": gone_after,
-            "left_after_10s": [(p.pid, p.name()) for p in psutil.Process().children()],
-            "stderr": srv.stderr_text()[-2000:]}
+    return {
+        "code": code,
+        "tree": tree,
+        "left_at_exit": left_at_exit,
+        "gone_after": gone_after,
+        "left_after_10s": [(p.pid, p.name()) for p in psutil.Process().children()],
+        "stderr": srv.stderr_text()[-2000:],
+    }
 
 
 if __name__ == "__main__":

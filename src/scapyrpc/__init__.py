@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ScapyServer", "Scapy_server", "ScapyClient", "ScapyRpcError"]
+__all__ = ["ScapyClient", "ScapyRpcError", "ScapyServer", "Scapy_server"]
 
 
 def __getattr__(name: str):  # lazy: importing the package must not import Scapy or zmq

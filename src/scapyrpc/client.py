@@ -37,10 +37,15 @@ class ScapyTimeout(ScapyRpcError):
 class ScapyClient:
     """`ScapyClient("tcp://127.0.0.1:4507")`; call methods by their RPC names."""
 
-    def __init__(self, endpoint: str = "tcp://127.0.0.1:4507", timeout_ms: int = 5000,
-                 handshake: bool = True, context: zmq.Context | None = None,
-                 curve_server_key: str | os.PathLike[str] | bytes | None = None,
-                 curve_secret_key: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: str = "tcp://127.0.0.1:4507",
+        timeout_ms: int = 5000,
+        handshake: bool = True,
+        context: zmq.Context | None = None,
+        curve_server_key: str | os.PathLike[str] | bytes | None = None,
+        curve_secret_key: str | os.PathLike[str] | None = None,
+    ) -> None:
         """`curve_server_key`: the server's NAME.key (or its z85 key) to talk CurveZMQ;
         `curve_secret_key`: our NAME.key_secret (a throwaway pair without it)."""
         self.endpoint = endpoint
@@ -79,7 +84,7 @@ class ScapyClient:
             self._sock.close(linger=0)
             self._sock = None
 
-    def __enter__(self) -> "ScapyClient":
+    def __enter__(self) -> ScapyClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -20,15 +20,14 @@ from typing import TYPE_CHECKING
 
 import zmq
 
-from scapyrpc.wire import endpoints
-from scapyrpc.wire import curve
-from scapyrpc.ops import logs
+from scapyrpc.broker.rundir import RunDir
 from scapyrpc.broker.shell import Broker
 from scapyrpc.config.options import ServerConfig
+from scapyrpc.ops import logs
 from scapyrpc.ops.metrics import MetricsError, MetricsServer, Recorder
-from scapyrpc.pool.local import LocalPool, PoolEvents
-from scapyrpc.broker.rundir import RunDir
 from scapyrpc.ops.systemd_status import ServiceStatus
+from scapyrpc.pool.local import LocalPool, PoolEvents
+from scapyrpc.wire import curve, endpoints
 
 if TYPE_CHECKING:
     from scapyrpc.gateway.app import RunningGateway
@@ -75,9 +74,17 @@ class ScapyServer:
             return LocalPool(endpoints.reachable_locally(backend), cfg.worker, events, worker_keys, cfg.log)
 
         status = ServiceStatus()
-        broker = Broker(cfg.broker, cfg.frontend, cfg.backend or rundir.backend,  # type: ignore[union-attr]
-                        cfg.workers, admission, pool=make_pool if cfg.workers > 0 else None,
-                        recorder=recorder, listener=status, other_connections=self._other_connections())
+        broker = Broker(
+            cfg.broker,
+            cfg.frontend,
+            cfg.backend or rundir.backend,  # type: ignore[union-attr]
+            cfg.workers,
+            admission,
+            pool=make_pool if cfg.workers > 0 else None,
+            recorder=recorder,
+            listener=status,
+            other_connections=self._other_connections(),
+        )
         try:
             broker.bind()
             loop = asyncio.get_running_loop()
@@ -97,8 +104,11 @@ class ScapyServer:
             waiter.cancel()
             if not serving.done():
                 if cfg.banner:
-                    print(f"Workers: {cfg.workers} local, ready in {time.monotonic() - started:.2f} s; "
-                          f"worker endpoint {broker.backend_endpoint}", flush=True)
+                    print(
+                        f"Workers: {cfg.workers} local, ready in {time.monotonic() - started:.2f} s; "
+                        f"worker endpoint {broker.backend_endpoint}",
+                        flush=True,
+                    )
                 status.ready(broker.figures())
             shutdown = await serving
         finally:
@@ -159,11 +169,19 @@ class ScapyServer:
         if cfg.curve.curve_secret_key is not None:
             return
         if not endpoints.parse(broker.frontend_endpoint).this_host_only:
-            print(f"scapyrpc: warning: {broker.frontend_endpoint} is open to other hosts without CurveZMQ "
-                  "(anyone who reaches it can use this server; see --curve-secret-key)", file=sys.stderr, flush=True)
+            print(
+                f"scapyrpc: warning: {broker.frontend_endpoint} is open to other hosts without CurveZMQ "
+                "(anyone who reaches it can use this server; see --curve-secret-key)",
+                file=sys.stderr,
+                flush=True,
+            )
         if not endpoints.parse(broker.backend_endpoint).this_host_only:
-            print(f"scapyrpc: warning: workers may join at {broker.backend_endpoint} from any host without "
-                  "CurveZMQ, and would receive every request (see --curve-workers)", file=sys.stderr, flush=True)
+            print(
+                f"scapyrpc: warning: workers may join at {broker.backend_endpoint} from any host without "
+                "CurveZMQ, and would receive every request (see --curve-workers)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     @staticmethod
     def _print_banner(cfg: ServerConfig, broker: Broker) -> None:

@@ -20,7 +20,6 @@ import threading
 import time
 
 
-
 class LaunchError(RuntimeError):
     """The server did not start: it exited, or printed no banner in time."""
 
@@ -28,14 +27,31 @@ class LaunchError(RuntimeError):
 class ManagedServer:
     """`with ManagedServer(workers=2) as srv: srv.endpoint`."""
 
-    def __init__(self, workers: int = 2, extra_args: tuple[str, ...] = (), startup_timeout: float = 120.0,
-                 command: list[str] | None = None, env: dict[str, str] | None = None,
-                 wait_for_workers: bool = True) -> None:
+    def __init__(
+        self,
+        workers: int = 2,
+        extra_args: tuple[str, ...] = (),
+        startup_timeout: float = 120.0,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        wait_for_workers: bool = True,
+    ) -> None:
         self.workers = workers
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by stop())
         self._stderr_final = ""
-        cmd = command or [sys.executable, "-m", "scapyrpc", "serve", "-p", "0", "--bind", "127.0.0.1",
-                          "--workers", str(workers), *extra_args]
+        cmd = command or [
+            sys.executable,
+            "-m",
+            "scapyrpc",
+            "serve",
+            "-p",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--workers",
+            str(workers),
+            *extra_args,
+        ]
         env = dict(env or os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env)
         self.pid = self.proc.pid

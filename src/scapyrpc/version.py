@@ -19,15 +19,22 @@ PACKAGE_VERSION = distribution_version("scapyrpc")
 
 def describe() -> str:
     """One line an operator can paste into a bug report."""
-    return (f"scapyrpc {PACKAGE_VERSION} (scapy {distribution_version('scapy')}, "
-            f"pyzmq {distribution_version('pyzmq')}, Python {platform.python_version()})")
+    return (
+        f"scapyrpc {PACKAGE_VERSION} (scapy {distribution_version('scapy')}, "
+        f"pyzmq {distribution_version('pyzmq')}, Python {platform.python_version()})"
+    )
 
 
 class VersionAction(argparse.Action):
     """`--version`: print `describe()` and exit (looked up only when asked for)."""
 
-    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
-                 default: str = argparse.SUPPRESS, help: str = "show the versions and exit") -> None:
+    def __init__(
+        self,
+        option_strings: list[str],
+        dest: str = argparse.SUPPRESS,
+        default: str = argparse.SUPPRESS,
+        help: str = "show the versions and exit",
+    ) -> None:
         super().__init__(option_strings, dest, nargs=0, default=default, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:

@@ -13,16 +13,31 @@ from collections import Counter
 import orjson
 import pytest
 
-from scapyrpc.bench import main
-from scapyrpc.bench import workloads
+from scapyrpc.bench import main, workloads
 from scapyrpc.bench.loadgen import classify
 from scapyrpc.bench.report import percentile
 
 
 def test_version_run_against_a_server_it_starts(tmp_path):
     out = tmp_path / "bench.json"
-    code = main(["-w", "version", "--duration", "1", "--clients", "2", "--workers", "1",
-                 "--warmup", "2", "--plain", "--no-progress", "--json", str(out)])
+    code = main(
+        [
+            "-w",
+            "version",
+            "--duration",
+            "1",
+            "--clients",
+            "2",
+            "--workers",
+            "1",
+            "--warmup",
+            "2",
+            "--plain",
+            "--no-progress",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     document = json.loads(out.read_text())
     (run,) = document["workloads"]["version"]["runs"]

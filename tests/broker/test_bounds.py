@@ -15,8 +15,9 @@ import psutil
 import pytest
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess, wait_for, zmq_socket
 from scapyrpc.testing import ManagedServer
+
+from conftest import GUI_HANDLER, ServerProcess, wait_for, zmq_socket
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from connection_flood import flood  # noqa: E402
@@ -99,11 +100,18 @@ def test_replies_a_client_never_reads_are_bounded(server: ServerProcess) -> None
     hog.setsockopt(zmq.LINGER, 0)
     hog.connect(server.endpoint)
     try:
-        request = orjson.dumps({"jsonrpc": "2.0", "id": "d", "method": "get_definitions", "params": [GUI_HANDLER, None]})
+        request = orjson.dumps(
+            {"jsonrpc": "2.0", "id": "d", "method": "get_definitions", "params": [GUI_HANDLER, None]}
+        )
         for _ in range(60):
             hog.send_multipart([b"", request])
-        assert wait_for(lambda: "exceed the backlog limit" in server.stderr_text()
-                        or "does not read its replies" in server.stderr_text(), 60)
+        assert wait_for(
+            lambda: (
+                "exceed the backlog limit" in server.stderr_text()
+                or "does not read its replies" in server.stderr_text()
+            ),
+            60,
+        )
         assert version_rtt(server.endpoint) < 5.0  # others are served meanwhile
         grown = broker.memory_info().rss - rss_before
         assert grown < 80 * 2**20, f"broker grew {grown / 2**20:.0f} MB"
@@ -140,8 +148,9 @@ def test_a_reply_larger_than_any_backlog_is_answered_with_an_error() -> None:
     srv = ServerProcess("--max-client-backlog-bytes", str(2**20), workers=1)
     try:
         sock = zmq_socket(zmq.REQ, srv.endpoint)
-        sock.send(orjson.dumps({"jsonrpc": "2.0", "id": "big", "method": "get_definitions",
-                                "params": [GUI_HANDLER, None]}))
+        sock.send(
+            orjson.dumps({"jsonrpc": "2.0", "id": "big", "method": "get_definitions", "params": [GUI_HANDLER, None]})
+        )
         reply = orjson.loads(sock.recv())
         sock.close()
         assert reply["id"] == "big"
@@ -152,18 +161,36 @@ def test_a_reply_larger_than_any_backlog_is_answered_with_an_error() -> None:
         srv.stop()
 
 
-@pytest.mark.parametrize(("nofile", "args", "expected"), [
-    (20000, (), 4096),  # the default: libzmq's O(n²) timer cancelling makes more costly (docs/behaviour.md)
-    (1000, (), 1000 - 256 - 4),  # but never more than the descriptors allow
-    (1000, ("--max-connections", "0"), 1000 - 256 - 4),  # 0: as many as the descriptors allow
-    (20000, ("--max-connections", "50"), 50),
-    # the HTTP side's and the metrics port's connections come out of the same descriptors
-    (1000, ("--http", "0", "--http-max-connections", "100"), 1000 - 256 - 4 - 100),
-    (1000, ("--http", "0", "--http-max-connections", "100", "--metrics-port", "0"), 1000 - 256 - 4 - 100 - 16),
-])
+@pytest.mark.parametrize(
+    ("nofile", "args", "expected"),
+    [
+        (20000, (), 4096),  # the default: libzmq's O(n²) timer cancelling makes more costly (docs/behaviour.md)
+        (1000, (), 1000 - 256 - 4),  # but never more than the descriptors allow
+        (1000, ("--max-connections", "0"), 1000 - 256 - 4),  # 0: as many as the descriptors allow
+        (20000, ("--max-connections", "50"), 50),
+        # the HTTP side's and the metrics port's connections come out of the same descriptors
+        (1000, ("--http", "0", "--http-max-connections", "100"), 1000 - 256 - 4 - 100),
+        (1000, ("--http", "0", "--http-max-connections", "100", "--metrics-port", "0"), 1000 - 256 - 4 - 100 - 16),
+    ],
+)
 def test_the_connection_limit_in_force(nofile: int, args: tuple[str, ...], expected: int) -> None:
-    command = ["prlimit", f"--nofile={nofile}:{nofile}", sys.executable, "-m", "scapyrpc", "serve", "-p", "0",
-               "--bind", "127.0.0.1", "--workers", "1", "--log-level", "info", *args]
+    command = [
+        "prlimit",
+        f"--nofile={nofile}:{nofile}",
+        sys.executable,
+        "-m",
+        "scapyrpc",
+        "serve",
+        "-p",
+        "0",
+        "--bind",
+        "127.0.0.1",
+        "--workers",
+        "1",
+        "--log-level",
+        "info",
+        *args,
+    ]
     srv = ManagedServer(workers=1, command=command)
     try:
         assert wait_for(lambda: "client connections (" in srv.stderr_text(), 10)

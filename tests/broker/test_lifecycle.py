@@ -8,14 +8,14 @@ import signal
 import psutil
 import pytest
 
-from conftest import ServerProcess, wait_for
 from scapyrpc.client import ScapyClient, ScapyTimeout
 from scapyrpc.testing import ManagedServer
 
+from conftest import ServerProcess, wait_for
+
 
 def _all_gone(pids: list[int]) -> bool:
-    return not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-                   for pid in pids)
+    return not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids)
 
 
 def test_banner_and_remote_shut_down_stop_everything() -> None:
@@ -58,8 +58,12 @@ def test_port_in_use_is_a_clear_error() -> None:
         import subprocess
         import sys
 
-        out = subprocess.run([sys.executable, "-m", "scapyrpc", "-p", str(srv.port), "--bind", "127.0.0.1",
-                              "--workers", "1"], capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "scapyrpc", "-p", str(srv.port), "--bind", "127.0.0.1", "--workers", "1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 2
         assert "cannot serve" in out.stderr and "Traceback" not in out.stderr
     finally:
@@ -71,8 +75,7 @@ def test_seed_python_api(tmp_path) -> None:
     import sys
 
     script = tmp_path / "serve.py"  # at module level, as in the seed: no __main__ guard needed
-    script.write_text("from scapyrpc import Scapy_server\n\n"
-                      "Scapy_server(0).activate()\n")
+    script.write_text("from scapyrpc import Scapy_server\n\nScapy_server(0).activate()\n")
     srv = ManagedServer(command=[sys.executable, str(script)])
     try:
         with ScapyClient(srv.endpoint, timeout_ms=20000) as cli:
@@ -103,10 +106,12 @@ def test_verbose_log_file_records_requests_and_replies(tmp_path) -> None:
     finally:
         srv.stop()
     text = log_file.read_text()
-    assert '<- ' in text and '"method":"build_pkt"' in text  # -v is debug: the bodies
-    assert '-> ' in text and '"result":{"binary"' in text
+    assert "<- " in text and '"method":"build_pkt"' in text  # -v is debug: the bodies
+    assert "-> " in text and '"result":{"binary"' in text
     assert "joined (local)" in text
-    assert re.search(r' scapyrpc\.broker INFO build_pkt id="\d+" ok \d+\.\d{3} ms worker \d+\n', text)  # and info's line
+    assert re.search(
+        r' scapyrpc\.broker INFO build_pkt id="\d+" ok \d+\.\d{3} ms worker \d+\n', text
+    )  # and info's line
 
 
 def test_backend_on_all_interfaces_still_reaches_local_workers() -> None:

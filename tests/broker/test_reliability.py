@@ -14,8 +14,9 @@ import orjson
 import pytest
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess, join_threads, socket_port, start_threads, wait_for, zmq_socket
 from scapyrpc.client import ScapyClient, ScapyRpcError
+
+from conftest import GUI_HANDLER, ServerProcess, join_threads, socket_port, start_threads, wait_for, zmq_socket
 
 BUILD = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP", "fields": [{"id": "dport", "value": 443}]}]
 
@@ -82,8 +83,9 @@ def test_kill_busy_worker_under_load_every_request_answered() -> None:
 @pytest.fixture(scope="module")
 def test_server():
     """Two workers, 1.5 s deadline, test methods on, a small queue."""
-    srv = ServerProcess("--test-methods", "--request-timeout", "1.5", "--max-queue", "8",
-                        "--max-request-bytes", "4096", workers=2)
+    srv = ServerProcess(
+        "--test-methods", "--request-timeout", "1.5", "--max-queue", "8", "--max-request-bytes", "4096", workers=2
+    )
     yield srv
     srv.stop()
 
@@ -123,8 +125,11 @@ def test_deadline_error_and_others_keep_being_served(test_server: ServerProcess)
 def test_oversized_request_refused_by_broker(test_server: ServerProcess) -> None:
     sock = req_socket(test_server.endpoint)
     try:
-        sock.send(request("big", "build_pkt", [GUI_HANDLER, [{"id": "Raw", "fields": [
-            {"id": "load", "value": "x" * 10000}]}]]))
+        sock.send(
+            request(
+                "big", "build_pkt", [GUI_HANDLER, [{"id": "Raw", "fields": [{"id": "load", "value": "x" * 10000}]}]]
+            )
+        )
         reply = orjson.loads(sock.recv())
         assert reply["id"] == "big"
         assert reply["error"]["code"] == -32098
@@ -136,7 +141,8 @@ def test_oversized_request_refused_by_broker(test_server: ServerProcess) -> None
 
 
 def test_full_queue_refuses_at_once_yet_a_light_client_gets_in_before_the_flood_drains(
-        test_server: ServerProcess) -> None:
+    test_server: ServerProcess,
+) -> None:
     """Two flooding identities fill the queue (8); the light client is served in turn, not refused."""
     flooders = [zmq_socket(zmq.DEALER, test_server.endpoint) for _ in range(2)]
     light = test_server.client(timeout_ms=20000)  # handshake done before the flood
@@ -196,8 +202,11 @@ def test_remote_worker_serves_and_its_loss_is_answered() -> None:
     with socket_port() as port:
         backend = f"tcp://127.0.0.1:{port}"
     srv = ServerProcess("--test-methods", "--backend", backend, workers=1)
-    remote = subprocess.Popen([sys.executable, "-m", "scapyrpc", "worker", "--connect", backend, "--test-methods"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    remote = subprocess.Popen(
+        [sys.executable, "-m", "scapyrpc", "worker", "--connect", backend, "--test-methods"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         # both workers busy at once: one of the two sleeps lands on the remote worker
         results: dict[str, object] = {}
@@ -287,8 +296,11 @@ def test_broker_with_only_remote_workers() -> None:
             assert reply["error"]["message"] == "Scapy Server: no worker became available within 1 s"
         finally:
             sock.close()
-        remote = subprocess.Popen([sys.executable, "-m", "scapyrpc", "worker", "--connect", backend],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        remote = subprocess.Popen(
+            [sys.executable, "-m", "scapyrpc", "worker", "--connect", backend],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
         def served() -> bool:
             try:
@@ -325,8 +337,11 @@ def test_recycling_under_concurrency_loses_nothing() -> None:
 def test_remote_worker_rejoins_a_restarted_broker() -> None:
     with socket_port() as port:
         backend = f"tcp://127.0.0.1:{port}"
-    remote = subprocess.Popen([sys.executable, "-m", "scapyrpc", "worker", "--connect", backend, "--test-methods"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    remote = subprocess.Popen(
+        [sys.executable, "-m", "scapyrpc", "worker", "--connect", backend, "--test-methods"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def served_by_remote(srv: ServerProcess) -> bool:
         try:
@@ -339,7 +354,7 @@ def test_remote_worker_rejoins_a_restarted_broker() -> None:
         for _ in range(2):  # the same worker process serves two brokers in turn
             srv = ServerProcess("--test-methods", "--backend", backend, workers=0)
             try:
-                assert wait_for(lambda: served_by_remote(srv), 30, interval=0.2)
+                assert wait_for(lambda srv=srv: served_by_remote(srv), 30, interval=0.2)
             finally:
                 srv.stop()
         assert remote.poll() is None

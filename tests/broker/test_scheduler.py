@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from scapyrpc.config.options import BrokerConfig
 from scapyrpc.broker.actions import Kill, Ping, PoolReady, Refuse, StartWorker, Stopped, Terminate, ToClient, ToWorker
 from scapyrpc.broker.core import ReplyKind, Scheduler
 from scapyrpc.broker.figures import Traffic
 from scapyrpc.broker.reasons import Refusal, Restart
 from scapyrpc.broker.states import JobState
+from scapyrpc.config.options import BrokerConfig
 
 
 class Core:

@@ -14,9 +14,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from scapyrpc.config.options import BrokerConfig
 from scapyrpc.broker.actions import Kill, Refuse, StartWorker, Stopped, Terminate, ToClient
 from scapyrpc.broker.core import ReplyKind, Scheduler
+from scapyrpc.config.options import BrokerConfig
 
 CLIENTS = (b"A", b"B", b"C", b"ws:1")
 SIZES = (1, 50, 100, 151)  # 151: over max_request_bytes
@@ -27,9 +27,20 @@ class Shell:
     """Performs the core's actions; every event takes plain integers so any driver can pick."""
 
     def __init__(self, local: int, remote: int, prefetch: float) -> None:
-        self.s = Scheduler(BrokerConfig(request_timeout=1.0, max_queue=5, max_queued_bytes=400, max_request_bytes=150,
-                                        prefetch_window=prefetch, exit_grace=0.2, startup_timeout=2.0,
-                                        drain_timeout=3.0, terminate_timeout=0.5), local)
+        self.s = Scheduler(
+            BrokerConfig(
+                request_timeout=1.0,
+                max_queue=5,
+                max_queued_bytes=400,
+                max_request_bytes=150,
+                prefetch_window=prefetch,
+                exit_grace=0.2,
+                startup_timeout=2.0,
+                drain_timeout=3.0,
+                terminate_timeout=0.5,
+            ),
+            local,
+        )
         self.now = 0.0
         self.replies: Counter[int] = Counter()
         self.asked: dict[int, bytes] = {}  # route -> client
@@ -148,7 +159,9 @@ class Shell:
         assert self.stopped
         self.check()
         assert not self.s.inflight and not self.s.queue.count
-        unanswered = [route for route, client in self.asked.items() if client not in self.gone and not self.replies[route]]
+        unanswered = [
+            route for route, client in self.asked.items() if client not in self.gone and not self.replies[route]
+        ]
         assert not unanswered  # a gone client may miss replies; nobody else may
 
 

@@ -23,21 +23,30 @@ def broker() -> Iterator[Broker]:
     broker.ctx.term()
 
 
-@pytest.mark.parametrize(("reason", "detail", "text"), [
-    (Refusal.BUSY, 0, "server busy, try again later"),
-    (Refusal.TOO_LARGE, 101, "request of 101 bytes exceeds the limit of 100 bytes"),
-    (Refusal.STOPPING, 0, "server is shutting down"),
-    (Refusal.DEADLINE, 10.0, "request deadline of 10 s exceeded while handling build_pkt"),
-    (Refusal.NO_WORKER, 2.5, "no worker became available within 2.5 s"),
-    (Refusal.WORKER_LOST, 0, "worker lost while handling build_pkt"),
-])
+@pytest.mark.parametrize(
+    ("reason", "detail", "text"),
+    [
+        (Refusal.BUSY, 0, "server busy, try again later"),
+        (Refusal.TOO_LARGE, 101, "request of 101 bytes exceeds the limit of 100 bytes"),
+        (Refusal.STOPPING, 0, "server is shutting down"),
+        (Refusal.DEADLINE, 10.0, "request deadline of 10 s exceeded while handling build_pkt"),
+        (Refusal.NO_WORKER, 2.5, "no worker became available within 2.5 s"),
+        (Refusal.WORKER_LOST, 0, "worker lost while handling build_pkt"),
+    ],
+)
 def test_refusal_messages(broker: Broker, reason: Refusal, detail: float, text: str) -> None:
     assert broker._message(reason, BODY, detail) == text
 
 
 def test_labels_are_the_metrics_and_logs_names() -> None:
-    assert [reason.label for reason in Refusal] == ["busy", "too_large", "stopping", "deadline", "no_worker",
-                                                   "worker_lost"]
+    assert [reason.label for reason in Refusal] == [
+        "busy",
+        "too_large",
+        "stopping",
+        "deadline",
+        "no_worker",
+        "worker_lost",
+    ]
 
 
 def test_a_fresh_broker_has_zero_figures(broker: Broker) -> None:

@@ -8,15 +8,25 @@ import re
 from collections.abc import Iterator, Mapping
 
 import pytest
+import test_scheduler_stateful as stateful
 
 from scapyrpc.broker import core, states
 from scapyrpc.broker.core import Scheduler
 from scapyrpc.broker.reasons import Restart
-from scapyrpc.broker.states import (JOB_MOVES, PROCESS_MOVES, WORKER_MOVES, IllegalMove, Job, JobState, Process,
-                                    ProcessState, Worker, WorkerState, move)
+from scapyrpc.broker.states import (
+    JOB_MOVES,
+    PROCESS_MOVES,
+    WORKER_MOVES,
+    IllegalMove,
+    Job,
+    JobState,
+    Process,
+    ProcessState,
+    Worker,
+    WorkerState,
+    move,
+)
 from scapyrpc.config.options import BrokerConfig
-
-import test_scheduler_stateful as stateful
 
 TABLES: dict[type[enum.Enum], Mapping] = {JobState: JOB_MOVES, WorkerState: WORKER_MOVES, ProcessState: PROCESS_MOVES}
 INITIAL = {JobState: JobState.QUEUED, WorkerState: WorkerState.SERVING, ProcessState: ProcessState.STARTING}
@@ -103,11 +113,12 @@ def test_the_docstring_lists_exactly_the_tables() -> None:
     doc = core.__doc__ or ""
     listed: set[tuple[str, str]] = set()
     kind = ""
-    for line in doc[doc.index("Moves allowed"):doc.index("Invariants")].splitlines()[1:]:
+    for line in doc[doc.index("Moves allowed") : doc.index("Invariants")].splitlines()[1:]:
         match = re.fullmatch(r"\s+(?:(\w+State)\s+)?(\w+) -> ([\w, ]+)", line)
         if match is None:
             continue
         kind = match[1] or kind
         listed |= {(f"{kind}.{match[2]}", f"{kind}.{new}") for new in match[3].split(", ")}
-    assert listed == {(f"{type(old).__name__}.{old.name}", f"{type(new).__name__}.{new.name}")
-                      for old, new in allowed()}
+    assert listed == {
+        (f"{type(old).__name__}.{old.name}", f"{type(new).__name__}.{new.name}") for old, new in allowed()
+    }

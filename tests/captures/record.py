@@ -30,9 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "scrpc"
@@ -79,8 +79,9 @@ def ns_cmd(ns: str | None, args: Sequence[str]) -> list[str]:
     return ["ip", "netns", "exec", ns, *args] if ns else list(args)
 
 
-def run(args: Sequence[str], ns: str | None = None, check: bool = True, input: str | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    args: Sequence[str], ns: str | None = None, check: bool = True, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run a command to completion, raising RecordError with its output when `check` and it fails."""
     cmd = ns_cmd(ns, args)
     proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
@@ -139,22 +140,26 @@ def le32(raw: bytes) -> int:
 
 def vlan_push_program(vlan_id: int) -> bytes:
     """tc program: tag every frame with an 802.1Q header carrying `vlan_id`."""
-    return assemble([
-        Insn(MOV_IMM, 2, imm=le32(b"\x81\x00\x00\x00")),
-        Insn(MOV_IMM, 3, imm=vlan_id),
-        Insn(CALL, imm=FN_SKB_VLAN_PUSH),
-        Insn(MOV_IMM, 0, imm=0),
-        Insn(EXIT),
-    ])
+    return assemble(
+        [
+            Insn(MOV_IMM, 2, imm=le32(b"\x81\x00\x00\x00")),
+            Insn(MOV_IMM, 3, imm=vlan_id),
+            Insn(CALL, imm=FN_SKB_VLAN_PUSH),
+            Insn(MOV_IMM, 0, imm=0),
+            Insn(EXIT),
+        ]
+    )
 
 
 def vlan_pop_program() -> bytes:
     """tc program: remove the 802.1Q tag from every received frame."""
-    return assemble([
-        Insn(CALL, imm=FN_SKB_VLAN_POP),
-        Insn(MOV_IMM, 0, imm=0),
-        Insn(EXIT),
-    ])
+    return assemble(
+        [
+            Insn(CALL, imm=FN_SKB_VLAN_POP),
+            Insn(MOV_IMM, 0, imm=0),
+            Insn(EXIT),
+        ]
+    )
 
 
 def bpf(cmd: int, attr: bytes) -> int:
@@ -176,9 +181,21 @@ def pin_program(prog_type: int, code: bytes, path: Path) -> None:
     insns = ctypes.create_string_buffer(code, len(code))
     license_ = ctypes.create_string_buffer(b"GPL")
     log = ctypes.create_string_buffer(1 << 16)
-    attr = struct.pack("<IIQQIIQII16sII", prog_type, len(code) // 8, ctypes.addressof(insns),
-                       ctypes.addressof(license_), 1, len(log), ctypes.addressof(log), 0, 0,
-                       path.name[:15].encode(), 0, 0)
+    attr = struct.pack(
+        "<IIQQIIQII16sII",
+        prog_type,
+        len(code) // 8,
+        ctypes.addressof(insns),
+        ctypes.addressof(license_),
+        1,
+        len(log),
+        ctypes.addressof(log),
+        0,
+        0,
+        path.name[:15].encode(),
+        0,
+        0,
+    )
     try:
         fd = bpf(BPF_PROG_LOAD, attr)
     except OSError as exc:
@@ -192,6 +209,7 @@ def pin_program(prog_type: int, code: bytes, path: Path) -> None:
 
 # ---------------------------------------------------------------- namespaces and processes
 
+
 @dataclass
 class Lab:
     """Two namespaces joined by a veth pair, the processes started in them, and a scratch directory."""
@@ -199,17 +217,18 @@ class Lab:
     workdir: Path
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
-    def sh(self, ns: str, *args: str, check: bool = True, input: str | None = None,
-           timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def sh(
+        self, ns: str, *args: str, check: bool = True, input: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command inside namespace `ns`."""
         return run(args, ns=ns, check=check, input=input, timeout=timeout)
 
     def start(self, ns: str, name: str, *args: str, stderr_pipe: bool = False) -> subprocess.Popen[bytes]:
         """Start a background process in `ns`, logging to the workdir; it is stopped with the lab."""
-        log = open(self.workdir / f"{name}.log", "wb")
-        proc = subprocess.Popen(ns_cmd(ns, args), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.PIPE if stderr_pipe else log)
-        log.close()
+        with open(self.workdir / f"{name}.log", "wb") as log:  # the child keeps its own copy
+            proc = subprocess.Popen(
+                ns_cmd(ns, args), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.PIPE if stderr_pipe else log
+            )
         self.procs.append((name, proc))
         return proc
 
@@ -269,12 +288,22 @@ def leftover_namespaces() -> list[str]:
 
 def namespace_sysctls(the_lab: Lab, ns: str) -> None:
     """Kernel settings for one namespace: the TCP options on, IPv6 on, no reverse-path or ICMP rate limits."""
-    the_lab.sh(ns, "sysctl", "-qw",
-           "net.ipv4.tcp_timestamps=1", "net.ipv4.tcp_sack=1", "net.ipv4.tcp_window_scaling=1",
-           "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0",
-           "net.ipv6.conf.all.accept_ra=0", "net.ipv6.conf.default.accept_ra=0",
-           "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
-           "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0")
+    the_lab.sh(
+        ns,
+        "sysctl",
+        "-qw",
+        "net.ipv4.tcp_timestamps=1",
+        "net.ipv4.tcp_sack=1",
+        "net.ipv4.tcp_window_scaling=1",
+        "net.ipv6.conf.all.disable_ipv6=0",
+        "net.ipv6.conf.default.disable_ipv6=0",
+        "net.ipv6.conf.all.accept_ra=0",
+        "net.ipv6.conf.default.accept_ra=0",
+        "net.ipv4.conf.all.rp_filter=0",
+        "net.ipv4.conf.default.rp_filter=0",
+        "net.ipv4.icmp_ratelimit=0",
+        "net.ipv6.icmp.ratelimit=0",
+    )
 
 
 @contextlib.contextmanager
@@ -286,11 +315,47 @@ def lab(workdir: Path, ipv6: bool = True) -> Iterator[Lab]:
             run(["ip", "netns", "add", ns])
             the_lab.sh(ns, "ip", "link", "set", "lo", "up")
             namespace_sysctls(the_lab, ns)
-        run(["ip", "link", "add", IF_A, "address", MAC_A, "netns", NS_A, "type", "veth",
-             "peer", "name", IF_B, "address", MAC_B, "netns", NS_B])
+        run(
+            [
+                "ip",
+                "link",
+                "add",
+                IF_A,
+                "address",
+                MAC_A,
+                "netns",
+                NS_A,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                IF_B,
+                "address",
+                MAC_B,
+                "netns",
+                NS_B,
+            ]
+        )
         for ns, dev, v4, v6 in ((NS_A, IF_A, V4_A, V6_A), (NS_B, IF_B, V4_B, V6_B)):
-            the_lab.sh(ns, "ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off",
-                       "rxvlan", "off", "txvlan", "off", check=False)
+            the_lab.sh(
+                ns,
+                "ethtool",
+                "-K",
+                dev,
+                "tx",
+                "off",
+                "tso",
+                "off",
+                "gso",
+                "off",
+                "gro",
+                "off",
+                "rxvlan",
+                "off",
+                "txvlan",
+                "off",
+                check=False,
+            )
             if not ipv6:
                 the_lab.sh(ns, "sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1")
             the_lab.sh(ns, "ip", "addr", "add", f"{v4}/24", "dev", dev)
@@ -337,9 +402,11 @@ def bpffs(workdir: Path) -> Iterator[Path]:
 
 # ---------------------------------------------------------------- capturing
 
+
 @contextlib.contextmanager
-def capture(the_lab: Lab, out: Path, ns: str, iface: str, bpf_filter: str | None,
-            count: int | None = None) -> Iterator[None]:
+def capture(
+    the_lab: Lab, out: Path, ns: str, iface: str, bpf_filter: str | None, count: int | None = None
+) -> Iterator[None]:
     """Run tcpdump (full packets, classic pcap) around the body; stop it by pid afterwards."""
     args = ["tcpdump", "-i", iface, "-s", "0", "-w", str(out), "-U", "--immediate-mode", "-Z", "root", "-n"]
     if count:
@@ -392,7 +459,8 @@ def make_docroot(workdir: Path) -> Path:
     root.mkdir(exist_ok=True)
     (root / "index.html").write_text(
         "<!doctype html>\n<html><head><title>scapyrpc corpus</title></head>\n"
-        "<body><p>Recorded by tests/captures/record.py.</p></body></html>\n")
+        "<body><p>Recorded by tests/captures/record.py.</p></body></html>\n"
+    )
     (root / "data.bin").write_bytes(pseudo_random(DATA_SIZE))
     (root / "big.bin").write_bytes(pseudo_random(BIG_SIZE))
     return root
@@ -406,14 +474,26 @@ def pseudo_random(size: int) -> bytes:
 
 # ---------------------------------------------------------------- the captures
 
+
 def record_tcp_http_v4(workdir: Path, out: Path) -> None:
     """HTTP/1.1 GET + POST on one connection, a connection reset with SO_LINGER 0, and a refused connect."""
     with lab(workdir, ipv6=False) as the_lab:
         http_server(the_lab, NS_B, V4_B, make_docroot(workdir))
         with capture(the_lab, out, NS_A, IF_A, "not ip6"):
-            curl(the_lab, NS_A, url(V4_B, "index.html"), "--next", "-sS", "-o", "/dev/null",
-                 "-H", "Content-Type: application/x-www-form-urlencoded",
-                 "--data", "name=scapyrpc&kind=corpus&format=pcap", url(V4_B, "submit"))
+            curl(
+                the_lab,
+                NS_A,
+                url(V4_B, "index.html"),
+                "--next",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-H",
+                "Content-Type: application/x-www-form-urlencoded",
+                "--data",
+                "name=scapyrpc&kind=corpus&format=pcap",
+                url(V4_B, "submit"),
+            )
             the_lab.sh(NS_A, *self_cmd("reset", V4_B, str(HTTP_PORT)))
             curl(the_lab, NS_A, url(V4_B, "", port=HTTP_PORT + 1), check=False)
 
@@ -422,13 +502,20 @@ def record_tcp_retransmit(workdir: Path, out: Path) -> None:
     """A download of data.bin where the client's nftables rule drops one full-size segment in LOSS_EVERY."""
     with lab(workdir, ipv6=False) as the_lab:
         http_server(the_lab, NS_B, V4_B, make_docroot(workdir))
-        the_lab.sh(NS_A, "nft", "-f", "-", input=(
-            "table inet corpus_loss {\n"
-            "  chain prerouting {\n"
-            "    type filter hook prerouting priority -300; policy accept;\n"
-            f"    tcp sport {HTTP_PORT} meta length > 1000 numgen inc mod {LOSS_EVERY} == 0 drop\n"
-            "  }\n"
-            "}\n"))
+        the_lab.sh(
+            NS_A,
+            "nft",
+            "-f",
+            "-",
+            input=(
+                "table inet corpus_loss {\n"
+                "  chain prerouting {\n"
+                "    type filter hook prerouting priority -300; policy accept;\n"
+                f"    tcp sport {HTTP_PORT} meta length > 1000 numgen inc mod {LOSS_EVERY} == 0 drop\n"
+                "  }\n"
+                "}\n"
+            ),
+        )
         with capture(the_lab, out, NS_A, IF_A, f"tcp port {HTTP_PORT}"):
             curl(the_lab, NS_A, url(V4_B, "data.bin"))
 
@@ -446,11 +533,43 @@ def record_tls(workdir: Path, out: Path) -> None:
     """openssl s_server (echoing reversed lines) and one s_client each for TLS 1.2 and TLS 1.3."""
     with lab(workdir, ipv6=False) as the_lab:
         key, cert = workdir / "key.pem", workdir / "cert.pem"
-        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=tls.corp.test",
-             "-addext", "subjectAltName=DNS:tls.corp.test"])
-        the_lab.start(NS_B, "s_server", "openssl", "s_server", "-accept", str(TLS_PORT), "-cert", str(cert),
-                      "-key", str(key), "-naccept", "2", "-rev")
+        run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                "2",
+                "-subj",
+                "/CN=tls.corp.test",
+                "-addext",
+                "subjectAltName=DNS:tls.corp.test",
+            ]
+        )
+        the_lab.start(
+            NS_B,
+            "s_server",
+            "openssl",
+            "s_server",
+            "-accept",
+            str(TLS_PORT),
+            "-cert",
+            str(cert),
+            "-key",
+            str(key),
+            "-naccept",
+            "2",
+            "-rev",
+        )
         the_lab.wait_listening(NS_B, "t", TLS_PORT)
         with capture(the_lab, out, NS_A, IF_A, "not ip6"):
             for version in ("-tls1_2", "-tls1_3"):
@@ -460,9 +579,13 @@ def record_tls(workdir: Path, out: Path) -> None:
 def tls_client(the_lab: Lab, version: str, line: str) -> None:
     """One s_client session: handshake, send a line, read the echo, close with close_notify."""
     client = subprocess.Popen(
-        ns_cmd(NS_A, ["openssl", "s_client", "-connect", f"{V4_B}:{TLS_PORT}", "-servername", "tls.corp.test",
-                      version]),
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ns_cmd(
+            NS_A, ["openssl", "s_client", "-connect", f"{V4_B}:{TLS_PORT}", "-servername", "tls.corp.test", version]
+        ),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert client.stdin is not None
         time.sleep(0.5)
@@ -501,10 +624,24 @@ DIG_QUERIES = (
 def record_dns(workdir: Path, out: Path) -> None:
     """dig against dnsmasq answering from local records: several types, an NXDOMAIN, a PTR, one over TCP."""
     with lab(workdir, ipv6=False) as the_lab:
-        the_lab.start(NS_B, "dnsmasq", "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
-                      "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces",
-                      f"--listen-address={V4_B}", "--pid-file=", "--user=root", "--group=root",
-                      "--local=/corp.test/", "--local=/2.0.192.in-addr.arpa/", *DNS_RECORDS)
+        the_lab.start(
+            NS_B,
+            "dnsmasq",
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            "--bind-interfaces",
+            f"--listen-address={V4_B}",
+            "--pid-file=",
+            "--user=root",
+            "--group=root",
+            "--local=/corp.test/",
+            "--local=/2.0.192.in-addr.arpa/",
+            *DNS_RECORDS,
+        )
         the_lab.wait_listening(NS_B, "u", 53)
         the_lab.wait_listening(NS_B, "t", 53)
         dig = ["dig", f"@{V4_B}", "+tries=1", "+time=3"]
@@ -517,27 +654,26 @@ def record_dns(workdir: Path, out: Path) -> None:
 
 def record_icmp(workdir: Path, out: Path) -> None:
     """ping and ping -6, and a UDP datagram to a closed port in each family (kernel port unreachable)."""
-    with lab(workdir) as the_lab:
-        with capture(the_lab, out, NS_A, IF_A, V4_AND_ULA):
-            the_lab.sh(NS_A, "ping", "-c", "3", "-i", "0.2", V4_B)
-            the_lab.sh(NS_A, *self_cmd("udp-send", V4_B, str(CLOSED_PORT), "--no-reply", "5"))
-            the_lab.sh(NS_A, "ping", "-6", "-c", "3", "-i", "0.2", V6_B)
-            the_lab.sh(NS_A, *self_cmd("udp-send", V6_B, str(CLOSED_PORT), "--no-reply", "5"))
+    with lab(workdir) as the_lab, capture(the_lab, out, NS_A, IF_A, V4_AND_ULA):
+        the_lab.sh(NS_A, "ping", "-c", "3", "-i", "0.2", V4_B)
+        the_lab.sh(NS_A, *self_cmd("udp-send", V4_B, str(CLOSED_PORT), "--no-reply", "5"))
+        the_lab.sh(NS_A, "ping", "-6", "-c", "3", "-i", "0.2", V6_B)
+        the_lab.sh(NS_A, *self_cmd("udp-send", V6_B, str(CLOSED_PORT), "--no-reply", "5"))
 
 
 def record_fragments(workdir: Path, out: Path) -> None:
     """Pings of FRAGMENTED_PING bytes across the veth's Ethernet MTU, fragmented by the IPv4 and IPv6 stacks."""
-    with lab(workdir) as the_lab:
-        with capture(the_lab, out, NS_A, IF_A, V4_AND_ULA):
-            the_lab.sh(NS_A, "ping", "-c", "2", "-i", "0.2", "-s", str(FRAGMENTED_PING), "-M", "dont", V4_B)
-            the_lab.sh(NS_A, "ping", "-6", "-c", "2", "-i", "0.2", "-s", str(FRAGMENTED_PING), V6_B)
+    with lab(workdir) as the_lab, capture(the_lab, out, NS_A, IF_A, V4_AND_ULA):
+        the_lab.sh(NS_A, "ping", "-c", "2", "-i", "0.2", "-s", str(FRAGMENTED_PING), "-M", "dont", V4_B)
+        the_lab.sh(NS_A, "ping", "-6", "-c", "2", "-i", "0.2", "-s", str(FRAGMENTED_PING), V6_B)
 
 
 def record_large(workdir: Path, out: Path) -> None:
     """A download of big.bin on a namespace's loopback, whose MTU lets TCP segments reach the IP maximum."""
     with lab(workdir, ipv6=False) as the_lab:
-        the_lab.sh(NS_A, "sysctl", "-qw", "net.ipv4.tcp_wmem=4096 1048576 4194304",
-                   "net.ipv4.tcp_rmem=4096 1048576 6291456")
+        the_lab.sh(
+            NS_A, "sysctl", "-qw", "net.ipv4.tcp_wmem=4096 1048576 4194304", "net.ipv4.tcp_rmem=4096 1048576 6291456"
+        )
         http_server(the_lab, NS_A, "127.0.0.1", make_docroot(workdir))
         with capture(the_lab, out, NS_A, "lo", f"tcp port {HTTP_PORT}", count=40):
             curl(the_lab, NS_A, url("127.0.0.1", "big.bin"))
@@ -605,11 +741,32 @@ def gre_native(the_lab: Lab) -> None:
 
 def vxlan(the_lab: Lab) -> None:
     """VXLAN devices (VXLAN_VNI, UDP VXLAN_PORT) over the veth underlay on both sides."""
-    for ns, dev, local, remote, address, mac in ((NS_A, IF_A, V4_A, V4_B, VXLAN_A, "02:53:43:00:2a:0a"),
-                                                 (NS_B, IF_B, V4_B, V4_A, VXLAN_B, "02:53:43:00:2a:0b")):
+    for ns, dev, local, remote, address, mac in (
+        (NS_A, IF_A, V4_A, V4_B, VXLAN_A, "02:53:43:00:2a:0a"),
+        (NS_B, IF_B, V4_B, V4_A, VXLAN_B, "02:53:43:00:2a:0b"),
+    ):
         vx = f"vx{VXLAN_VNI}"
-        the_lab.sh(ns, "ip", "link", "add", vx, "address", mac, "type", "vxlan", "id", str(VXLAN_VNI),
-                   "dstport", str(VXLAN_PORT), "local", local, "remote", remote, "dev", dev)
+        the_lab.sh(
+            ns,
+            "ip",
+            "link",
+            "add",
+            vx,
+            "address",
+            mac,
+            "type",
+            "vxlan",
+            "id",
+            str(VXLAN_VNI),
+            "dstport",
+            str(VXLAN_PORT),
+            "local",
+            local,
+            "remote",
+            remote,
+            "dev",
+            dev,
+        )
         the_lab.sh(ns, "sysctl", "-qw", f"net.ipv6.conf.{vx}.disable_ipv6=1")
         the_lab.sh(ns, "ip", "addr", "add", f"{address}/24", "dev", vx)
         the_lab.sh(ns, "ip", "link", "set", vx, "up")
@@ -627,13 +784,13 @@ def record_udp(workdir: Path, out: Path) -> None:
 
 def record_sll(workdir: Path, out: Path) -> None:
     """ping and ping -6 captured with `tcpdump -i any`, whose link type is Linux cooked capture."""
-    with lab(workdir) as the_lab:
-        with capture(the_lab, out, NS_A, "any", V4_AND_ULA):
-            the_lab.sh(NS_A, "ping", "-c", "3", "-i", "0.2", V4_B)
-            the_lab.sh(NS_A, "ping", "-6", "-c", "2", "-i", "0.2", V6_B)
+    with lab(workdir) as the_lab, capture(the_lab, out, NS_A, "any", V4_AND_ULA):
+        the_lab.sh(NS_A, "ping", "-c", "3", "-i", "0.2", V4_B)
+        the_lab.sh(NS_A, "ping", "-6", "-c", "2", "-i", "0.2", V6_B)
 
 
 # ---------------------------------------------------------------- helpers run inside the namespaces
+
 
 def helper_httpd(address: str, port: str, docroot: str) -> None:
     """Serve docroot over HTTP/1.1 (keep-alive); a POST is answered with the size of its body."""
@@ -689,7 +846,7 @@ def helper_udp_send(address: str, port: str, *sizes: str) -> None:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.settimeout(2)
-        for size in sizes[0 if want_reply else 1:]:
+        for size in sizes[0 if want_reply else 1 :]:
             sock.sendto(pseudo_random(int(size)), (address, int(port)))
             if want_reply:
                 sock.recvfrom(65535)
@@ -728,8 +885,8 @@ def read_pcap(path: Path) -> Pcap:
     linktype = struct.unpack(order + "I", data[20:24])[0] & 0x0FFFFFFF
     packets, pos = [], 24
     while pos + 16 <= len(data):
-        incl = struct.unpack(order + "I", data[pos + 8:pos + 12])[0]
-        packets.append(data[pos + 16:pos + 16 + incl])
+        incl = struct.unpack(order + "I", data[pos + 8 : pos + 12])[0]
+        packets.append(data[pos + 16 : pos + 16 + incl])
         pos += 16 + incl
     return Pcap(linktype, packets)
 
@@ -752,7 +909,7 @@ def decode(linktype: int, frame: bytes) -> Summary:
     if linktype == LINKTYPE_ETHERNET:
         pos, info.ethertype = 14, int.from_bytes(frame[12:14], "big")
         while info.ethertype in (0x8100, 0x88A8) and len(frame) >= pos + 4:
-            info.vlan, info.ethertype, pos = True, int.from_bytes(frame[pos + 2:pos + 4], "big"), pos + 4
+            info.vlan, info.ethertype, pos = True, int.from_bytes(frame[pos + 2 : pos + 4], "big"), pos + 4
     elif linktype == LINKTYPE_SLL:
         pos, info.ethertype = 16, int.from_bytes(frame[14:16], "big")
     elif linktype == LINKTYPE_SLL2:
@@ -829,7 +986,7 @@ def icmp_types(pkts: list[Summary], proto: int) -> set[int]:
 
 def tcp_payload(s: Summary) -> bytes:
     """The data bytes of a TCP segment."""
-    return s.l4[(s.l4[12] >> 4) * 4:]
+    return s.l4[(s.l4[12] >> 4) * 4 :]
 
 
 def tcp_options_seen(pkts: list[Summary]) -> set[int]:
@@ -919,6 +1076,7 @@ def check_capture(path: Path) -> list[str]:
 
 # ---------------------------------------------------------------- main
 
+
 def preflight() -> None:
     """Exit with a clear message unless we are root and every tool is installed."""
     if os.geteuid() != 0:
@@ -927,8 +1085,9 @@ def preflight() -> None:
     tools = [tool for tool in TOOLS if shutil.which(tool) is None]
     if tools:
         packages = " ".join(sorted({TOOLS[tool] for tool in tools}))
-        print(f"record.py: missing {', '.join(tools)}; install them with: apt-get install -y {packages}",
-              file=sys.stderr)
+        print(
+            f"record.py: missing {', '.join(tools)}; install them with: apt-get install -y {packages}", file=sys.stderr
+        )
         sys.exit(2)
 
 

@@ -10,18 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GUI_HANDLER, ServerProcess, socket_port
-from scapyrpc.client import ScapyClient
 from scapyrpc.cli.hexdump import annotated_hexdump
+from scapyrpc.client import ScapyClient
 from scapyrpc.version import PACKAGE_VERSION
 
-MODEL = [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "dst", "value": "10.0.0.1"}]}, {"id": "TCP"},
-         {"id": "Raw", "fields": [{"id": "load", "value": "hello, scapyrpc"}]}]
+from conftest import GUI_HANDLER, ServerProcess, socket_port
+
+MODEL = [
+    {"id": "Ether"},
+    {"id": "IP", "fields": [{"id": "dst", "value": "10.0.0.1"}]},
+    {"id": "TCP"},
+    {"id": "Raw", "fields": [{"id": "load", "value": "hello, scapyrpc"}]},
+]
 
 
 def scapyrpc(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scapyrpc", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "scapyrpc", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def one_line_error(out: subprocess.CompletedProcess, code: int) -> str:
@@ -127,8 +131,15 @@ def test_call_bad_json_is_a_usage_error() -> None:
 
 def test_help_shows_defaults_and_names() -> None:
     serve = " ".join(scapyrpc("serve", "--help").stdout.split())
-    for default in ("4507; at most 65535", "*", "10.0; at most 3600", "1000; at most 1000000",
-                    "16 MiB; at most 1024 MiB", "100000; at most 10000000", "the CPUs this process may use; at most 1024"):
+    for default in (
+        "4507; at most 65535",
+        "*",
+        "10.0; at most 3600",
+        "1000; at most 1000000",
+        "16 MiB; at most 1024 MiB",
+        "100000; at most 10000000",
+        "the CPUs this process may use; at most 1024",
+    ):
         assert f"(default: {default})" in serve
     worker = " ".join(scapyrpc("worker", "--help").stdout.split())
     assert "recycle a worker after it served N requests (0: never) (default: 0; at most 2147483648)" in worker
@@ -137,25 +148,29 @@ def test_help_shows_defaults_and_names() -> None:
     assert scapyrpc("bench", "--help").stdout.startswith("usage: scapyrpc bench ")
 
 
-@pytest.mark.parametrize("command", [["serve", "-p", "0", "--workers", "0"],
-                                     ["worker", "--connect", "tcp://127.0.0.1:1"]])
+@pytest.mark.parametrize(
+    "command", [["serve", "-p", "0", "--workers", "0"], ["worker", "--connect", "tcp://127.0.0.1:1"]]
+)
 def test_unwritable_log_file_is_one_line_and_exit_2(tmp_path: Path, command: list[str]) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     out = scapyrpc(*command, "-l", str(blocker / "scapyrpc.log"))
-    assert one_line_error(out, 2) == (f"scapyrpc {command[0]}: cannot open the log file {blocker / 'scapyrpc.log'}: "
-                                      "Not a directory")
+    assert one_line_error(out, 2) == (
+        f"scapyrpc {command[0]}: cannot open the log file {blocker / 'scapyrpc.log'}: Not a directory"
+    )
 
 
 # ---- the hexdump itself, on made-up packet results ---------------------------------------------------
+
 
 def packet(frame: bytes, layers: list[dict]) -> dict:
     return {"binary": base64.b64encode(frame).decode(), "data": layers}
 
 
 def test_hexdump_bytes_before_the_first_layer_and_empty_layers() -> None:
-    dump = annotated_hexdump(packet(bytes(range(20)), [{"id": "A", "name": "A", "offset": 4},
-                                                       {"id": "B", "name": "Bee", "offset": 20}]))
+    dump = annotated_hexdump(
+        packet(bytes(range(20)), [{"id": "A", "name": "A", "offset": 4}, {"id": "B", "name": "Bee", "offset": 20}])
+    )
     assert dump.splitlines() == [
         "20 bytes",
         "(before the first layer)  bytes 0-3 (4 bytes)",
@@ -168,8 +183,11 @@ def test_hexdump_bytes_before_the_first_layer_and_empty_layers() -> None:
 
 def test_hexdump_layer_without_a_usable_offset() -> None:
     dump = annotated_hexdump(packet(b"\x00\x01", [{"id": "A", "offset": 0}, {"id": "B", "offset": 9}]))
-    assert dump.splitlines()[1:] == ["A  bytes 0-1 (2 bytes)", "  0000  00 01" + " " * 45 + "|..|",
-                                     "B  (offset 9 is not in the frame)"]
+    assert dump.splitlines()[1:] == [
+        "A  bytes 0-1 (2 bytes)",
+        "  0000  00 01" + " " * 45 + "|..|",
+        "B  (offset 9 is not in the frame)",
+    ]
 
 
 @pytest.mark.parametrize("result", [[], {}, "text", {"binary": "AAA=", "data": "x"}, [{"binary": "AA=="}]])

@@ -27,8 +27,9 @@ def resolve(*argv: str, env: dict[str, str] | None = None, cls: type = ServerCon
 
 def scapyrpc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SCAPYRPC_")}
-    return subprocess.run([sys.executable, "-m", "scapyrpc", *args], capture_output=True, text=True, timeout=60,
-                          env=clean | (env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "scapyrpc", *args], capture_output=True, text=True, timeout=60, env=clean | (env or {})
+    )
 
 
 @pytest.fixture
@@ -42,17 +43,23 @@ def toml(tmp_path: Path):
 
 
 def test_a_flag_wins_over_the_environment_which_wins_over_the_file(toml) -> None:
-    path = toml('max-queue = 10\nrequest_timeout = 3\nworkers = 5\nhttp-token = "from-file"\n'
-                'allow-remote-shutdown = true\nmax-payload-bytes = 99\n')
+    path = toml(
+        'max-queue = 10\nrequest_timeout = 3\nworkers = 5\nhttp-token = "from-file"\n'
+        "allow-remote-shutdown = true\nmax-payload-bytes = 99\n"
+    )
     env = {"SCAPYRPC_MAX_QUEUE": "20", "SCAPYRPC_REQUEST_TIMEOUT": "4.5", "SCAPYRPC_ALLOW_REMOTE_SHUTDOWN": "no"}
     got = resolve("--config", path, "--max-queue", "30", env=env)
     cfg = got.config
     assert cfg.broker.max_queue == 30 and got.sources["broker__max_queue"] == "flag"
-    assert cfg.broker.request_timeout == 4.5 and got.sources["broker__request_timeout"] == "env SCAPYRPC_REQUEST_TIMEOUT"
+    assert (
+        cfg.broker.request_timeout == 4.5 and got.sources["broker__request_timeout"] == "env SCAPYRPC_REQUEST_TIMEOUT"
+    )
     assert cfg.broker.allow_remote_shutdown is False  # "no" in the environment undoes the file's true
     assert cfg.workers == 5 and got.sources["workers"] == f"file {path}"
     assert cfg.worker.limits.max_payload_bytes == 99  # nested three deep, still one flat key
-    assert resolve(env={"SCAPYRPC_MAX_SIMULATED_PACKETS": "1000000"}).config.worker.limits.max_simulated_packets == 1000000
+    assert (
+        resolve(env={"SCAPYRPC_MAX_SIMULATED_PACKETS": "1000000"}).config.worker.limits.max_simulated_packets == 1000000
+    )
     assert cfg.http.http_token == "from-file"
     assert cfg.bind == "*" and got.sources["bind"] == "default"
     assert resolve("--config", path, "--no-allow-remote-shutdown").config.broker.allow_remote_shutdown is False
@@ -66,8 +73,19 @@ def test_the_file_can_come_from_the_environment_and_a_flag_names_another(toml, t
     assert resolve("--config", str(other), env={"SCAPYRPC_CONFIG": path}).config.broker.max_queue == 8
 
 
-@pytest.mark.parametrize("text, value", [("1", True), ("TRUE", True), ("yes", True), ("on", True), ("0", False),
-                                         ("false", False), ("No", False), ("off", False)])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1", True),
+        ("TRUE", True),
+        ("yes", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
 def test_booleans_in_the_environment(text: str, value: bool) -> None:
     assert resolve(env={"SCAPYRPC_ALLOW_REMOTE_SHUTDOWN": text}).config.broker.allow_remote_shutdown is value
 
@@ -103,25 +121,27 @@ def test_verbose_is_log_level_debug() -> None:
     assert resolve(env={"SCAPYRPC_LOG_LEVEL": "info"}).config.log.log_level == "info"
 
 
-@pytest.mark.parametrize("argv, env, file, message", [
-    (["--workers", "-1"], {}, None, "--workers -1: must be 0 or more"),
-    ([], {"SCAPYRPC_WORKERS": "two"}, None, "SCAPYRPC_WORKERS=two: not an integer"),
-    ([], {"SCAPYRPC_REQUEST_TIMEOUT": "0"}, None, "SCAPYRPC_REQUEST_TIMEOUT=0: must be more than 0"),
-    ([], {"SCAPYRPC_REQUEST_TIMEOUT": "nan"}, None, "SCAPYRPC_REQUEST_TIMEOUT=nan: must be a finite number"),
-    ([], {"SCAPYRPC_PORT": "70000"}, None, "SCAPYRPC_PORT=70000: must be 65535 or less"),
-    (["--max-simulated-packets", "1000001"], {}, None, "--max-simulated-packets 1000001: must be 1000000 or less"),
-    ([], {"SCAPYRPC_ALLOW_REMOTE_SHUTDOWN": "maybe"}, None, "not a boolean (1/0, true/false, yes/no, on/off)"),
-    ([], {"SCAPYRPC_LOG_FORMAT": "xml"}, None, "SCAPYRPC_LOG_FORMAT=xml: must be one of text, json"),
-    ([], {}, 'max-queue = "10"', ': max-queue = "10": not an integer'),
-    ([], {}, "max-queue = -5", ": max-queue = -5: must be 0 or more"),
-    ([], {}, "max-queue = true", ": max-queue = true: not an integer"),
-    ([], {}, "max_queu = 5", ": unknown key 'max_queu' (did you mean max-queue?)"),
-    ([], {}, "[broker]\nmax-queue = 5", ": [broker]: settings are top-level keys, not tables"),
-    ([], {}, "max-queue = 5\nmax_queue = 6", ": max-queue is given twice"),
-    ([], {}, "max-queue = ", ": not valid TOML: "),
-])
-def test_bad_values_say_where_they_came_from(toml, argv: list[str], env: dict, file: str | None,
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    "argv, env, file, message",
+    [
+        (["--workers", "-1"], {}, None, "--workers -1: must be 0 or more"),
+        ([], {"SCAPYRPC_WORKERS": "two"}, None, "SCAPYRPC_WORKERS=two: not an integer"),
+        ([], {"SCAPYRPC_REQUEST_TIMEOUT": "0"}, None, "SCAPYRPC_REQUEST_TIMEOUT=0: must be more than 0"),
+        ([], {"SCAPYRPC_REQUEST_TIMEOUT": "nan"}, None, "SCAPYRPC_REQUEST_TIMEOUT=nan: must be a finite number"),
+        ([], {"SCAPYRPC_PORT": "70000"}, None, "SCAPYRPC_PORT=70000: must be 65535 or less"),
+        (["--max-simulated-packets", "1000001"], {}, None, "--max-simulated-packets 1000001: must be 1000000 or less"),
+        ([], {"SCAPYRPC_ALLOW_REMOTE_SHUTDOWN": "maybe"}, None, "not a boolean (1/0, true/false, yes/no, on/off)"),
+        ([], {"SCAPYRPC_LOG_FORMAT": "xml"}, None, "SCAPYRPC_LOG_FORMAT=xml: must be one of text, json"),
+        ([], {}, 'max-queue = "10"', ': max-queue = "10": not an integer'),
+        ([], {}, "max-queue = -5", ": max-queue = -5: must be 0 or more"),
+        ([], {}, "max-queue = true", ": max-queue = true: not an integer"),
+        ([], {}, "max_queu = 5", ": unknown key 'max_queu' (did you mean max-queue?)"),
+        ([], {}, "[broker]\nmax-queue = 5", ": [broker]: settings are top-level keys, not tables"),
+        ([], {}, "max-queue = 5\nmax_queue = 6", ": max-queue is given twice"),
+        ([], {}, "max-queue = ", ": not valid TOML: "),
+    ],
+)
+def test_bad_values_say_where_they_came_from(toml, argv: list[str], env: dict, file: str | None, message: str) -> None:
     if file is not None:
         argv = [*argv, "--config", toml(file)]
     with pytest.raises(sources.SettingsError) as raised:
@@ -131,8 +151,15 @@ def test_bad_values_say_where_they_came_from(toml, argv: list[str], env: dict, f
 
 def test_print_config_says_where_each_value_came_from(toml) -> None:
     path = toml('request-timeout = 2\nlog_format = "json"\nhttp-token = "s3cret"\n')
-    out = scapyrpc("serve", "--print-config", "--config", path, "-p", "4600",
-                   env={"SCAPYRPC_MAX_QUEUE": "50", "SCAPYRPC_ARGS": "--workers 3"})
+    out = scapyrpc(
+        "serve",
+        "--print-config",
+        "--config",
+        path,
+        "-p",
+        "4600",
+        env={"SCAPYRPC_MAX_QUEUE": "50", "SCAPYRPC_ARGS": "--workers 3"},
+    )
     assert out.returncode == 0 and out.stderr == "", out.stderr
     setting, source = zip(*(line.rsplit(" # ", 1) for line in out.stdout.splitlines()[2:]))
     origin = dict(zip((text.strip() for text in setting), source))
@@ -156,14 +183,24 @@ def test_print_config_is_a_file_config_reads_back(toml, tmp_path: Path) -> None:
     assert {"workers = 3", "max-queue = 12", "http = 8600"} <= set(values)
 
 
-@pytest.mark.parametrize("args, env, message", [
-    (["serve", "--max-queue", "-1"], {}, "scapyrpc serve: --max-queue -1: must be 0 or more"),
-    (["serve", "--max-queue", "x"], {}, "scapyrpc serve: error: argument --max-queue: invalid int value: 'x'"),
-    (["serve"], {"SCAPYRPC_MAX_QUEUE": "x"}, "scapyrpc serve: SCAPYRPC_MAX_QUEUE=x: not an integer"),
-    (["serve", "--config", "/nonexistent/scapyrpc.toml"], {},
-     "scapyrpc serve: cannot read the config file /nonexistent/scapyrpc.toml: No such file or directory"),
-    (["worker"], {}, "scapyrpc worker: --connect is required (or SCAPYRPC_CONNECT, or connect in the --config file)"),
-])
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["serve", "--max-queue", "-1"], {}, "scapyrpc serve: --max-queue -1: must be 0 or more"),
+        (["serve", "--max-queue", "x"], {}, "scapyrpc serve: error: argument --max-queue: invalid int value: 'x'"),
+        (["serve"], {"SCAPYRPC_MAX_QUEUE": "x"}, "scapyrpc serve: SCAPYRPC_MAX_QUEUE=x: not an integer"),
+        (
+            ["serve", "--config", "/nonexistent/scapyrpc.toml"],
+            {},
+            "scapyrpc serve: cannot read the config file /nonexistent/scapyrpc.toml: No such file or directory",
+        ),
+        (
+            ["worker"],
+            {},
+            "scapyrpc worker: --connect is required (or SCAPYRPC_CONNECT, or connect in the --config file)",
+        ),
+    ],
+)
 def test_bad_values_exit_2_with_one_line(args: list[str], env: dict, message: str) -> None:
     out = scapyrpc(*args, env=env)
     assert out.returncode == 2 and out.stdout == ""
@@ -172,12 +209,15 @@ def test_bad_values_exit_2_with_one_line(args: list[str], env: dict, message: st
 
 def test_the_readme_example_file_is_what_it_says(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = readme[readme.index("### Configure"):].split("```toml\n", 1)[1].split("```", 1)[0]
+    block = readme[readme.index("### Configure") :].split("```toml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "scapyrpc.toml"
     path.write_text(textwrap.dedent(block))
     got = resolve("--config", str(path))
     cfg = got.config
     assert (cfg.workers, cfg.broker.request_timeout, cfg.broker.max_queue) == (4, 10.0, 500)
     assert (cfg.log.log_level, cfg.log.log_file, cfg.metrics.metrics_port) == (
-        "info", "/var/log/scapyrpc/scapyrpc.log", 9464)
+        "info",
+        "/var/log/scapyrpc/scapyrpc.log",
+        9464,
+    )
     assert set(got.sources.values()) == {"default", f"file {path}"}

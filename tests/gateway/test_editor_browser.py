@@ -11,22 +11,31 @@ import os
 import re
 import shutil
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from conftest import ServerProcess
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parents[2]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    pytest.skip(f"browser tests skipped: no chromium at {CHROMIUM} (make test installs it with apt when root)",
-                allow_module_level=True)
+    pytest.skip(
+        f"browser tests skipped: no chromium at {CHROMIUM} (make test installs it with apt when root)",
+        allow_module_level=True,
+    )
 
 expect = sync_api.expect
 HTTP_SEQ = 951057939  # the desktop editor's http.pcap scenario: TCP seq shown after opening
@@ -166,13 +175,16 @@ def test_raw_payload_text_editor(page) -> None:  # noqa: ANN001
     expect(load).to_have_value("dummy abc")
 
 
-@pytest.mark.parametrize(("kind", "size", "pattern", "expected"), [
-    ("random_ascii", "32", None, 'G n<B2U/+IU0TA{(|GO.d2@"@{|f yri'),  # the desktop editor's text for seed 12345
-    ("random_bytes", "32", None, "<binary>"),
-    ("template_code", "32", "32", "2" * 32),
-    ("template_code", "", "3232323232", "22222"),
-    ("template", "7", "ab", "abababa"),
-])
+@pytest.mark.parametrize(
+    ("kind", "size", "pattern", "expected"),
+    [
+        ("random_ascii", "32", None, 'G n<B2U/+IU0TA{(|GO.d2@"@{|f yri'),  # the desktop editor's text for seed 12345
+        ("random_bytes", "32", None, "<binary>"),
+        ("template_code", "32", "32", "2" * 32),
+        ("template_code", "", "3232323232", "22222"),
+        ("template", "7", "ab", "abababa"),
+    ],
+)
 def test_payload_generators(page, kind: str, size: str, pattern: str | None, expected: str) -> None:  # noqa: ANN001
     append_layer(page, "Raw")
     page.click("#Ether-Raw-load")
@@ -219,14 +231,18 @@ def test_tcp_flags_checkboxes_and_letters(page) -> None:  # noqa: ANN001
 
 
 def write_http_pcap(path: Path) -> None:
-    from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.dns import DNS, DNSQR
+    from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.l2 import Ether
     from scapy.packet import Raw
     from scapy.utils import wrpcap
 
-    get = (Ether(src="00:11:22:33:44:55", dst="00:aa:bb:cc:dd:ee") / IP(src="10.0.0.1", dst="10.0.0.2")
-           / TCP(sport=3372, dport=80, seq=HTTP_SEQ, flags="PA") / Raw(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"))
+    get = (
+        Ether(src="00:11:22:33:44:55", dst="00:aa:bb:cc:dd:ee")
+        / IP(src="10.0.0.1", dst="10.0.0.2")
+        / TCP(sport=3372, dport=80, seq=HTTP_SEQ, flags="PA")
+        / Raw(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n")
+    )
     dns = Ether() / IP(dst="10.0.0.53") / UDP(sport=5353) / DNS(qd=DNSQR(qname="example.com"))
     wrpcap(str(path), [get, dns])
 
@@ -420,9 +436,12 @@ def test_a_call_without_a_reply_fails_with_a_message_and_the_badge_says_so(page)
     page.evaluate("() => { window.scapyrpcEditor.rpc.timeoutMs = 1000; }")
     states: list[str] = []
     page.expose_function("noteState", lambda text: states.append(text))
-    page.evaluate("""() => new MutationObserver(() => window.noteState(document.getElementById('connection-state').textContent))
+    page.evaluate("""() => new MutationObserver(
+        () => window.noteState(document.getElementById('connection-state').textContent))
         .observe(document.getElementById('connection-state'), {childList: true, subtree: true, characterData: true})""")
-    message = page.evaluate("() => window.scapyrpcEditor.rpc.call('test_sleep', 3).then(() => 'answered', (e) => e.message)")
+    message = page.evaluate(
+        "() => window.scapyrpcEditor.rpc.call('test_sleep', 3).then(() => 'answered', (e) => e.message)"
+    )
     assert message == "no reply from the server to test_sleep within 1 s"
     expect(page.locator("#connection-state")).to_have_text("Connected")
     assert "Server not answering, reconnecting…" in states
@@ -462,7 +481,7 @@ def test_element_ids_follow_the_naming_rule(page) -> None:  # noqa: ANN001
     expect(page.locator("#fe-0-offset")).to_be_visible()
     ids += page.evaluate(all_ids)
     layers = [layer["id"] for layer in tab_state(page, "doc.value.layers")]
-    server_named = tuple("-".join(layers[:i + 1]) + "-" for i in range(len(layers))) + ("fe-",)
+    server_named = tuple("-".join(layers[: i + 1]) + "-" for i in range(len(layers))) + ("fe-",)
     kebab = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
     assert "payload-size-kind" in ids and "menu-expand-all" in ids
     assert [i for i in ids if not kebab.fullmatch(i) and not i.startswith(server_named)] == []
@@ -486,8 +505,8 @@ def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:
     endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
     records, at = [], 24
     while at + 16 <= len(data):
-        sec, frac, caplen, wirelen = struct.unpack(endian + "IIII", data[at:at + 16])
-        records.append((sec, frac, wirelen, data[at + 16:at + 16 + caplen]))
+        sec, frac, caplen, wirelen = struct.unpack(endian + "IIII", data[at : at + 16])
+        records.append((sec, frac, wirelen, data[at + 16 : at + 16 + caplen]))
         at += 16 + caplen
     return records
 
@@ -535,7 +554,7 @@ def test_a_real_capture_opens_edits_and_saves_byte_for_byte(page, tmp_path: Path
     changed = {i for i, (a, b) in enumerate(zip(before, after)) if a != b}
     window_at, checksum_at = 14 + 20 + 14, 14 + 20 + 16
     assert changed and changed <= {window_at, window_at + 1, checksum_at, checksum_at + 1}
-    assert int.from_bytes(after[window_at:window_at + 2], "big") == new_window
+    assert int.from_bytes(after[window_at : window_at + 2], "big") == new_window
 
 
 def test_a_malformed_packet_shows_and_saves_the_bytes_of_its_file(page, tmp_path: Path) -> None:  # noqa: ANN001
@@ -591,8 +610,12 @@ def test_a_capture_whose_reply_is_megabytes_opens(page, tmp_path: Path) -> None:
 
     records = raw_records(CAPTURES / "tcp_retransmit.pcap") * 4
     path = tmp_path / "four.pcap"
-    path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1) + b"".join(
-        struct.pack("<IIII", sec, frac, len(frame), wirelen) + frame for sec, frac, wirelen, frame in records))
+    path.write_bytes(
+        struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
+        + b"".join(
+            struct.pack("<IIII", sec, frac, len(frame), wirelen) + frame for sec, frac, wirelen, frame in records
+        )
+    )
     with page.expect_response(lambda r: r.url.endswith("/rpc")) as posted:
         page.set_input_files("#open-file-input", str(path))
     assert posted.value.status == 200 and len(posted.value.body()) > 4 * 1024 * 1024
@@ -656,10 +679,17 @@ def test_figures_edit_to_hex_and_page_load(browser, editor_url: str, tmp_path: P
         fresh.close()
     samples.sort()
     figures = {
-        "edit_to_hex_ms": {"p50": round(statistics.median(samples), 1),
-                           "p95": round(samples[int(len(samples) * 0.95) - 1], 1), "n": len(samples)},
-        "load_to_editable_ms": {"first": round(loads[0], 1), "p50": round(statistics.median(loads), 1),
-                                "max": round(max(loads), 1), "n": len(loads)},
+        "edit_to_hex_ms": {
+            "p50": round(statistics.median(samples), 1),
+            "p95": round(samples[int(len(samples) * 0.95) - 1], 1),
+            "n": len(samples),
+        },
+        "load_to_editable_ms": {
+            "first": round(loads[0], 1),
+            "p50": round(statistics.median(loads), 1),
+            "max": round(max(loads), 1),
+            "n": len(loads),
+        },
     }
     print("\neditor figures:", json.dumps(figures))
     results = ROOT / "benchmarks" / "results"

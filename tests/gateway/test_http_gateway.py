@@ -9,7 +9,8 @@ import gzip
 import json
 import subprocess
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import aiohttp
 import orjson
@@ -17,23 +18,26 @@ import pytest
 import zmq
 from aiohttp.test_utils import TestClient, TestServer
 
-from conftest import GUI_HANDLER, ServerProcess, zmq_socket
 from scapyrpc.config.options import HttpConfig
 from scapyrpc.gateway.app import Gateway, GatewayConfigError
-from scapyrpc.server import _server_ip
 from scapyrpc.gateway.assets import load_assets
+from scapyrpc.server import _server_ip
+
+from conftest import GUI_HANDLER, ServerProcess, zmq_socket
 
 REQUESTS = [
     b'{"jsonrpc":"2.0","id":"1","method":"get_version"}',
-    b'{"jsonrpc":"2.0","id":7,"method":"build_pkt","params":["' + GUI_HANDLER.encode()
-    + b'",[{"id":"Ether"},{"id":"IP","fields":[{"id":"ttl","value":"32"}]},{"id":"TCP","fields":[{"id":"flags","value":"S"}]}]]}',
+    b'{"jsonrpc":"2.0","id":7,"method":"build_pkt","params":["'
+    + GUI_HANDLER.encode()
+    + b'",[{"id":"Ether"},{"id":"IP","fields":[{"id":"ttl","value":"32"}]},'
+    b'{"id":"TCP","fields":[{"id":"flags","value":"S"}]}]]}',
     b'{"jsonrpc":"2.0","id":"x","method":"build_pkt","params":[[{"id":"Ehter"}]]}',
     b'{"jsonrpc":"2.0","id":"2","method":"no_such_method","params":[]}',
     b'{"jsonrpc":"2.0","id":"3","method":"get_payload_classes","params":[[{"id":"Ether"}]]}',
     b'{"jsonrpc":"2.0","id":"4","method":"reconstruct_pkt","params":["not base64!"]}',
     b'[{"jsonrpc":"2.0","id":"5","method":"get_version"}]',
     b'{"jsonrpc":"2.0","id":"6","method":"get_template","params":[{"id":"../../etc/passwd"}]}',
-    b'this is not json',
+    b"this is not json",
     b'{"jsonrpc":"2.0","method":"get_version"}',
 ]
 
@@ -60,27 +64,26 @@ def zmq_reply(srv: ServerProcess, body: bytes) -> bytes:
 
 
 async def post(url: str, body: bytes, **headers: str) -> tuple[int, bytes]:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url + "rpc", data=body,
-                                headers={"Content-Type": "application/json", **headers}) as resp:
-            return resp.status, await resp.read()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url + "rpc", data=body, headers={"Content-Type": "application/json", **headers}) as resp,
+    ):
+        return resp.status, await resp.read()
 
 
 async def ws_call(url: str, body: bytes, **headers: str) -> bytes:
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(url + "ws", headers=headers) as ws:
-            await ws.send_str(body.decode())
-            return (await ws.receive(timeout=30)).data.encode()
+    async with aiohttp.ClientSession() as session, session.ws_connect(url + "ws", headers=headers) as ws:
+        await ws.send_str(body.decode())
+        return (await ws.receive(timeout=30)).data.encode()
 
 
 async def ws_replies(url: str, bodies: list[bytes]) -> list[bytes]:
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(url + "ws") as ws:
-            replies = []
-            for body in bodies:  # one at a time: id-less requests cannot be matched otherwise
-                await ws.send_str(body.decode())
-                replies.append((await ws.receive(timeout=30)).data.encode())
-            return replies
+    async with aiohttp.ClientSession() as session, session.ws_connect(url + "ws") as ws:
+        replies = []
+        for body in bodies:  # one at a time: id-less requests cannot be matched otherwise
+            await ws.send_str(body.decode())
+            replies.append((await ws.receive(timeout=30)).data.encode())
+        return replies
 
 
 def test_post_and_websocket_answer_byte_for_byte_as_zeromq(srv: ServerProcess) -> None:
@@ -94,17 +97,24 @@ def test_post_and_websocket_answer_byte_for_byte_as_zeromq(srv: ServerProcess) -
 
 
 async def many_in_flight(url: str, count: int) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(url + "ws") as ws:
-            await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": "slow", "method": "test_sleep", "params": [0.5]}))
-            for i in range(count):
-                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": i, "method": "get_payload_classes",
-                                              "params": [[{"id": "Ether"}, {"id": "IP"}]]}))
-            replies = {}
-            while len(replies) < count + 1:
-                reply = json.loads((await ws.receive(timeout=30)).data)
-                replies[str(reply["id"])] = reply
-            return replies
+    async with aiohttp.ClientSession() as session, session.ws_connect(url + "ws") as ws:
+        await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": "slow", "method": "test_sleep", "params": [0.5]}))
+        for i in range(count):
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": i,
+                        "method": "get_payload_classes",
+                        "params": [[{"id": "Ether"}, {"id": "IP"}]],
+                    }
+                )
+            )
+        replies = {}
+        while len(replies) < count + 1:
+            reply = json.loads((await ws.receive(timeout=30)).data)
+            replies[str(reply["id"])] = reply
+        return replies
 
 
 def test_websocket_keeps_several_requests_in_flight_matched_by_id(srv: ServerProcess) -> None:
@@ -169,7 +179,9 @@ def test_cross_origin_requests_are_refused(srv: ServerProcess) -> None:
     assert run(ws_from, "http://evil.example") == 403
     assert run(ws_from, f"http://127.0.0.1:{port}") == 101
     status, headers, _ = run(get, srv.http, "")
-    assert "Access-Control-Allow-Origin" not in headers and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert (
+        "Access-Control-Allow-Origin" not in headers and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    )
     status, _ = run(post, srv.http, body, **{"Content-Type": "text/plain"})
     assert status == 415  # a form cannot post without a CORS preflight
 
@@ -225,8 +237,12 @@ def gateway_client(options: HttpConfig, sink: EchoSink) -> TestClient:
 def test_token_is_required_beyond_loopback() -> None:
     with pytest.raises(GatewayConfigError, match="--http-token-file \\(or --http-token\\) is required"):
         Gateway(EchoSink(), HttpConfig(http_bind="0.0.0.0"), assets={})
-    done = subprocess.run([sys.executable, "-m", "scapyrpc", "serve", "--http", "0", "--http-bind", "0.0.0.0"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "scapyrpc", "serve", "--http", "0", "--http-bind", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "(or --http-token) is required" in done.stderr
 
 
@@ -287,15 +303,21 @@ def test_shutdown_over_http_from_another_host_is_refused_however_it_is_spelled()
         port = url.rstrip("/").rsplit(":", 1)[1]
         remote = f"http://{other}:{port}/"
         refusal = {"code": -32098, "message": "Scapy Server: shut_down is only accepted from this host"}
-        for body in (b'{"jsonrpc":"2.0","id":"bye","method":"shut_down"}',
-                     b'{"jsonrpc":"2.0","id":"bye","method":"shut\\u005fdown"}'):
+        for body in (
+            b'{"jsonrpc":"2.0","id":"bye","method":"shut_down"}',
+            b'{"jsonrpc":"2.0","id":"bye","method":"shut\\u005fdown"}',
+        ):
             status, reply = run(post, remote, body, Authorization="Bearer t0ken-t0ken-t0ken")
             assert status == 200 and json.loads(reply) == {"jsonrpc": "2.0", "id": "bye", "error": refusal}
             ws_reply = run(ws_call, remote, body, Authorization="Bearer t0ken-t0ken-t0ken")
             assert json.loads(ws_reply)["error"] == refusal
         assert server.proc.poll() is None
-        status, reply = run(post, url, b'{"jsonrpc":"2.0","id":"bye","method":"shut\\u005fdown"}',
-                            Authorization="Bearer t0ken-t0ken-t0ken")
+        status, reply = run(
+            post,
+            url,
+            b'{"jsonrpc":"2.0","id":"bye","method":"shut\\u005fdown"}',
+            Authorization="Bearer t0ken-t0ken-t0ken",
+        )
         assert "result" in json.loads(reply)  # from this host it is honoured
         assert server.proc.wait(30) == 0
     finally:

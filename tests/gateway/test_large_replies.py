@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -23,8 +23,9 @@ def payload_request(request_id: str, size: int) -> bytes:
     2.7 x size (the frame and the payload, each in base64)."""
     load = {"vtype": "BYTES", "generate": "random_bytes", "size": size, "seed": 7}
     model = [{"id": "Ether"}, {"id": "Raw", "fields": [{"id": "load", "value": load}]}]
-    return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "build_pkt",
-                       "params": [GUI_HANDLER, model]}).encode()
+    return json.dumps(
+        {"jsonrpc": "2.0", "id": request_id, "method": "build_pkt", "params": [GUI_HANDLER, model]}
+    ).encode()
 
 
 VERSION = b'{"jsonrpc":"2.0","id":"after","method":"get_version"}'
@@ -61,15 +62,14 @@ async def over_post(url: str, bodies: list[bytes]) -> list[bytes]:
 
 
 async def over_websocket(url: str, bodies: list[bytes]) -> list[bytes]:
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(url + "ws", max_msg_size=0) as ws:
-            replies = []
-            for body in bodies:
-                await ws.send_str(body.decode())
-                message = await ws.receive(timeout=60)
-                assert message.type == aiohttp.WSMsgType.TEXT, message
-                replies.append(message.data.encode())
-            return replies
+    async with aiohttp.ClientSession() as session, session.ws_connect(url + "ws", max_msg_size=0) as ws:
+        replies = []
+        for body in bodies:
+            await ws.send_str(body.decode())
+            message = await ws.receive(timeout=60)
+            assert message.type == aiohttp.WSMsgType.TEXT, message
+            replies.append(message.data.encode())
+        return replies
 
 
 def every_path(srv: ServerProcess, bodies: list[bytes]) -> dict[str, list[bytes]]:

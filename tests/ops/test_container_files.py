@@ -61,13 +61,15 @@ def compose() -> dict:
 
 def accepted_by_scapyrpc(args: list[str]) -> None:
     """Every option in `args` is one the subcommand's help lists."""
-    help_text = subprocess.run([sys.executable, "-m", "scapyrpc", args[0], "--help"], capture_output=True,
-                               text=True, timeout=60, check=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "scapyrpc", args[0], "--help"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     for option in (a for a in args[1:] if a.startswith("-")):
         assert f"{option} " in help_text or f"{option}," in help_text, f"`scapyrpc {args[0]}` has no {option}"
 
 
 # ---- constraints.txt ------------------------------------------------------------------------------
+
 
 def test_every_runtime_dependency_is_pinned_within_its_range() -> None:
     pinned = pins()
@@ -95,6 +97,7 @@ def test_the_whole_runtime_closure_is_pinned_at_the_installed_versions() -> None
 
 
 # ---- Dockerfile ---------------------------------------------------------------------------------
+
 
 def test_dockerfile_sources_exist_and_are_not_ignored() -> None:
     for op, args in instructions():
@@ -125,6 +128,7 @@ def test_dockerfile_runs_unprivileged_with_a_ping_healthcheck() -> None:
 
 # ---- compose.yaml -------------------------------------------------------------------------------
 
+
 def test_compose_services_init_and_healthchecks() -> None:
     services = compose()["services"]
     assert set(services) == {"scapyrpc", "worker"}
@@ -152,4 +156,3 @@ def test_compose_worker_scales_and_reaches_the_broker_backend() -> None:
 @pytest.mark.parametrize("service", ["scapyrpc", "worker"])
 def test_compose_commands_are_scapyrpc_commands(service: str) -> None:
     accepted_by_scapyrpc(compose()["services"][service]["command"])
-

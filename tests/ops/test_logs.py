@@ -28,8 +28,18 @@ def records(path: Path) -> list[dict]:
 
 def test_json_lines_one_per_request_and_one_traceback_with_its_id(tmp_path: Path) -> None:
     log_file = tmp_path / "scapyrpc.log"
-    srv = ServerProcess("--log-level", "info", "--log-format", "json", "-l", str(log_file), "--test-methods",
-                        "--max-request-bytes", "500", workers=1)
+    srv = ServerProcess(
+        "--log-level",
+        "info",
+        "--log-format",
+        "json",
+        "-l",
+        str(log_file),
+        "--test-methods",
+        "--max-request-bytes",
+        "500",
+        workers=1,
+    )
     try:
         [worker] = srv.worker_pids()
         assert "result" in ask(srv, "get_version", request_id="v-1")
@@ -41,8 +51,13 @@ def test_json_lines_one_per_request_and_one_traceback_with_its_id(tmp_path: Path
     lines = records(log_file)  # every line is one JSON object
     by_id = {(r.get("id"), r["message"].split()[0]): r for r in lines if "outcome" in r}
     ok = by_id[("v-1", "get_version")]
-    assert (ok["level"], ok["logger"], ok["pid"], ok["outcome"], ok["worker"]) == ("info", "scapyrpc.broker", srv.pid,
-                                                                                   "ok", worker)
+    assert (ok["level"], ok["logger"], ok["pid"], ok["outcome"], ok["worker"]) == (
+        "info",
+        "scapyrpc.broker",
+        srv.pid,
+        "ok",
+        worker,
+    )
     assert ok["duration_ms"] > 0 and ok["method"] == "get_version"
     assert by_id[("boom-7", "test_raise")]["outcome"] == "-32096"
     refused = by_id[(9, "-")]
@@ -76,7 +91,7 @@ def test_sighup_reopens_the_log_file_in_every_process(tmp_path: Path) -> None:
         srv.stop()
     new, old = log_file.read_text(), rotated.read_text()
     assert 'id="after"' in new and 'test_pid id="after" ok' in new
-    assert f"{worker} scapyrpc.worker ERROR unexpected error in test_raise, request id \"boom\"" in new
+    assert f'{worker} scapyrpc.worker ERROR unexpected error in test_raise, request id "boom"' in new
     assert 'id="before"' in old and "after" not in old and "boom" not in old
 
 

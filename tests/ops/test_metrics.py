@@ -17,8 +17,11 @@ def scrape(url: str) -> dict[tuple[str, tuple], float]:
     """sample name and sorted labels -> value."""
     with urllib.request.urlopen(url, timeout=10) as response:
         text = response.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def request(method: str, *params: object, request_id: object = 1) -> bytes:
@@ -44,8 +47,11 @@ def test_counters_and_histograms_are_exact(metered: ServerProcess) -> None:
     mix = [request("get_version")] * 3 + [
         request("build_pkt", GUI_HANDLER, [{"id": "Ehter"}]),  # -32098 unknown protocol
         request("build_pkt", GUI_HANDLER, [{"id": "IP", "fields": [{"id": "ttl", "value": "x"}]}]),  # -32098
-        request("build_pkt", GUI_HANDLER, [{"id": "Ether", "fields": [{"id": "type", "value": {
-            "vtype": "EXPRESSION", "expr": "1 +"}}]}]),  # -32097 syntax error
+        request(
+            "build_pkt",
+            GUI_HANDLER,
+            [{"id": "Ether", "fields": [{"id": "type", "value": {"vtype": "EXPRESSION", "expr": "1 +"}}]}],
+        ),  # -32097 syntax error
         request("build_pkt", GUI_HANDLER, "not a model", "and", "more"),  # -32603 invalid params
         request("no_such_method"),  # -32601, counted as method "unknown"
         b"{not json",  # -32700, method "invalid"
@@ -88,8 +94,11 @@ def test_counters_and_histograms_are_exact(metered: ServerProcess) -> None:
         (("method", "invalid"), ("outcome", "-32700")): 1,
         (("method", "test_sleep"), ("outcome", "ok")): 1,
     }
-    counts = {dict(labels)["method"]: value for (name, labels), value in m.items()
-              if name == "scapyrpc_request_duration_seconds_count"}
+    counts = {
+        dict(labels)["method"]: value
+        for (name, labels), value in m.items()
+        if name == "scapyrpc_request_duration_seconds_count"
+    }
     assert counts == {"get_version": 3, "build_pkt": 4, "unknown": 1, "invalid": 1, "test_sleep": 1}
     for method, count in counts.items():
         assert m[("scapyrpc_request_duration_seconds_bucket", (("le", "+Inf"), ("method", method)))] == count

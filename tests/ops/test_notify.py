@@ -125,7 +125,8 @@ def test_reads_the_process_environment(abstract_socket: tuple[str, socket.socket
 
 
 def test_server_says_ready_when_it_answers_pings_the_watchdog_and_says_stopping(
-        abstract_socket: tuple[str, socket.socket]) -> None:
+    abstract_socket: tuple[str, socket.socket],
+) -> None:
     """READY=1 comes once every worker is warm (a request is then answered at once), after STATUS lines
     of the start; WATCHDOG=1 keeps coming while the loop turns; SIGTERM is told as STOPPING=1."""
     from conftest import ServerProcess
@@ -141,8 +142,9 @@ def test_server_says_ready_when_it_answers_pings_the_watchdog_and_says_stopping(
         with srv.client() as cli:  # the handshake and a build, by the two workers READY counted
             assert cli.build_pkt([{"id": "Ether"}])["binary"]
         assert before[0] == "STATUS=starting: 0 of 2 local workers ready"  # sent before any worker can join
-        assert all(m == "WATCHDOG=1" or re.fullmatch(r"STATUS=starting: [12] of 2 local workers ready", m)
-                   for m in before[1:]), before
+        assert all(
+            m == "WATCHDOG=1" or re.fullmatch(r"STATUS=starting: [12] of 2 local workers ready", m) for m in before[1:]
+        ), before
         pings = 0
         while pings < 3:
             pings += received(sock) == "WATCHDOG=1"

@@ -17,11 +17,19 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "scapyrpc"
 
 def figures(**changes: object) -> Figures:
     base: dict[str, object] = dict(
-        pool_size=2, local=2, remote=1, in_flight=3, queued=4, queued_bytes=500, served=7, stopping=False,
+        pool_size=2,
+        local=2,
+        remote=1,
+        in_flight=3,
+        queued=4,
+        queued_bytes=500,
+        served=7,
+        stopping=False,
         refused={reason: 0 for reason in Refusal} | {Refusal.BUSY: 2, Refusal.DEADLINE: 1},
         restarts={Restart.DIED_STARTING: 1, Restart.RETIRED: 3},
         gone={(Departure.RETIRED, True): 3, (Departure.SILENT, False): 1},
-        traffic=Traffic(requests=10, replies=9, bytes_in=100, bytes_out=900))
+        traffic=Traffic(requests=10, replies=9, bytes_in=100, bytes_out=900),
+    )
     return Figures(**(base | changes))  # type: ignore[arg-type]
 
 
@@ -38,11 +46,19 @@ class Source:
 def test_metrics_are_read_from_the_figures_alone() -> None:
     recorder = Recorder()
     recorder.replied(b"build_pkt ok", 0.002)
-    samples = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-               for family in Collector(Source(figures()), recorder).collect() for sample in family.samples}
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in Collector(Source(figures()), recorder).collect()
+        for sample in family.samples
+    }
     assert {labels: value for (name, labels), value in samples.items() if name == "scapyrpc_refused_total"} == {
-        (("reason", "busy"),): 2, (("reason", "too_large"),): 0, (("reason", "stopping"),): 0,
-        (("reason", "deadline"),): 1, (("reason", "no_worker"),): 0, (("reason", "worker_lost"),): 0}
+        (("reason", "busy"),): 2,
+        (("reason", "too_large"),): 0,
+        (("reason", "stopping"),): 0,
+        (("reason", "deadline"),): 1,
+        (("reason", "no_worker"),): 0,
+        (("reason", "worker_lost"),): 0,
+    }
     assert samples[("scapyrpc_workers", (("location", "local"),))] == 2
     assert samples[("scapyrpc_workers", (("location", "remote"),))] == 1
     assert samples[("scapyrpc_requests_in_flight", ())] == 3
@@ -96,10 +112,12 @@ def test_systemd_status_is_told_from_the_figures_alone() -> None:
         status.close()
 
     asyncio.run(lifecycle())
-    assert notifier.sent == [("STATUS", "starting: 0 of 2 local workers ready"),
-                             ("STATUS", "starting: 1 of 2 local workers ready"),
-                             ("READY", "serving: 3 workers, 7 requests served, 4 queued"),
-                             ("STOPPING", "stopping: 3 requests in flight, 4 queued")]
+    assert notifier.sent == [
+        ("STATUS", "starting: 0 of 2 local workers ready"),
+        ("STATUS", "starting: 1 of 2 local workers ready"),
+        ("READY", "serving: 3 workers, 7 requests served, 4 queued"),
+        ("STOPPING", "stopping: 3 requests in flight, 4 queued"),
+    ]
 
 
 def imports(path: Path) -> set[str]:
@@ -114,8 +132,12 @@ def imports(path: Path) -> set[str]:
 
 def test_observers_import_only_the_broker_figures_and_the_broker_imports_no_observer() -> None:
     for observer in ("metrics.py", "systemd_status.py"):
-        assert {module for module in imports(SRC / "ops" / observer)
-                if module.startswith("scapyrpc.broker")} == {"scapyrpc.broker.figures"}, observer
+        assert {module for module in imports(SRC / "ops" / observer) if module.startswith("scapyrpc.broker")} == {
+            "scapyrpc.broker.figures"
+        }, observer
     for path in (SRC / "broker").glob("*.py"):
-        assert not {module for module in imports(path)
-                    if module.startswith(("scapyrpc.ops", "scapyrpc.pool", "scapyrpc.gateway"))}, path
+        assert not {
+            module
+            for module in imports(path)
+            if module.startswith(("scapyrpc.ops", "scapyrpc.pool", "scapyrpc.gateway"))
+        }, path

@@ -14,8 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "scapyrpc.service"
 ANALYZE = shutil.which("systemd-analyze")
-needs_analyze = pytest.mark.skipif(ANALYZE is None,
-                                   reason="systemd-analyze is not installed (apt-get install systemd)")
+needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed (apt-get install systemd)")
 MAX_EXPOSURE = 2.0
 
 
@@ -51,8 +50,9 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
 
 @needs_analyze
 def test_security_exposure_is_low() -> None:
-    out = subprocess.run([ANALYZE, "security", "--offline=true", "--no-pager", str(UNIT)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [ANALYZE, "security", "--offline=true", "--no-pager", str(UNIT)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     match = re.search(r"Overall exposure level for scapyrpc\.service: ([\d.]+)", out.stdout)
     assert match, out.stdout[-2000:]
@@ -81,8 +81,13 @@ def test_the_example_environment_file_holds_valid_settings() -> None:
     env.pop("SCAPYRPC_CONFIG")
     assert len(env) >= 4
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SCAPYRPC_")}
-    out = subprocess.run([sys.executable, "-m", "scapyrpc", "serve", "--print-config"], env=clean | env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "scapyrpc", "serve", "--print-config"],
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and out.stderr == "", out.stderr
     for name in env:
         assert f"# env {name}\n" in out.stdout + "\n"
@@ -97,7 +102,7 @@ def test_exec_start_is_where_the_readme_installs() -> None:
     program = exec_start()[0]
     assert program == "/opt/scapyrpc/venv/bin/scapyrpc"
     readme = (ROOT / "README.md").read_text()
-    operations = readme[readme.index("## Operations"):]
+    operations = readme[readme.index("## Operations") :]
     assert "python3 -m venv /opt/scapyrpc/venv" in operations
     assert "/opt/scapyrpc/venv/bin/pip install" in operations
     assert "cp systemd/scapyrpc.service /etc/systemd/system/" in operations

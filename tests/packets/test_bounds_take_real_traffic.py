@@ -9,19 +9,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import aiohttp
 import pytest
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess, zmq_socket
-from scapyrpc.packets import registry
-from scapyrpc.packets import limits
-from scapyrpc.packets import pcap
-from scapyrpc.packets import service
+from scapyrpc.packets import limits, pcap, registry, service
 from scapyrpc.packets.errors import ServiceError
+
+from conftest import GUI_HANDLER, ServerProcess, zmq_socket
 
 registry.load()
 
@@ -35,8 +33,11 @@ LIMIT = 200_000  # --max-request-bytes of the server below
 
 
 def options(expr: str) -> list:
-    return [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP", "fields": [
-        {"id": "options", "value": {"vtype": "EXPRESSION", "expr": expr}}]}]
+    return [
+        {"id": "Ether"},
+        {"id": "IP"},
+        {"id": "TCP", "fields": [{"id": "options", "value": {"vtype": "EXPRESSION", "expr": expr}}]},
+    ]
 
 
 def corpus_tcp_options() -> list[str]:
@@ -61,11 +62,15 @@ def test_the_payload_budget_takes_every_tcp_option_of_real_traffic() -> None:
         service.build_pkt(options(expr))
 
 
-@pytest.mark.parametrize("expr", [
-    "[('Timestamp', (4294967295, 4294967295))]",
-    "[('SAck', (4294967295, 4294967294, 1, 2))]",
-    "[('MSS', 65535), ('WScale', 14), ('Timestamp', (114957379, 0))]",
-], ids=["largest timestamps", "largest SACK edges", "the issue's timestamp"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "[('Timestamp', (4294967295, 4294967295))]",
+        "[('SAck', (4294967295, 4294967294, 1, 2))]",
+        "[('MSS', 65535), ('WScale', 14), ('Timestamp', (114957379, 0))]",
+    ],
+    ids=["largest timestamps", "largest SACK edges", "the issue's timestamp"],
+)
 def test_the_payload_budget_takes_the_largest_option_numbers(expr: str) -> None:
     service.build_pkt(options(expr))
 
@@ -76,9 +81,21 @@ def test_the_payload_budget_refuses_an_option_that_would_make_bytes_beside_them(
 
 
 def test_dhcp_options_take_real_numbers_and_refuse_a_byte_count() -> None:
-    dhcp = [{"id": "DHCP", "fields": [{"id": "options", "value": {
-        "vtype": "EXPRESSION", "expr": "[('message-type', 'ack'), ('lease_time', 4294967295), "
-                                      "('renewal_time', 2147483647), 'end']"}}]}]
+    dhcp = [
+        {
+            "id": "DHCP",
+            "fields": [
+                {
+                    "id": "options",
+                    "value": {
+                        "vtype": "EXPRESSION",
+                        "expr": "[('message-type', 'ack'), ('lease_time', 4294967295), "
+                        "('renewal_time', 2147483647), 'end']",
+                    },
+                }
+            ],
+        }
+    ]
     service.build_pkt(dhcp)
     dhcp[0]["fields"][0]["value"]["expr"] = f"[('hostname', {CAP + 1}), 'end']"
     with pytest.raises(ServiceError, match="for DHCP.options would make as many bytes"):
@@ -105,9 +122,13 @@ def test_a_packet_list_past_the_expression_limits_still_rebuilds_exactly() -> No
     result = service.reconstruct_pkt(base64.b64encode(frame).decode(), [])
     an = next(f for f in result["data"][3]["fields"] if f["id"] == "an")
     assert an["value"]["vtype"] == "BYTES" and an["length"] == len(frame) - 42 - 29
-    model = [{"id": layer["id"], "fields": [{"id": f["id"], "value": f["value"]}
-                                            for f in layer["fields"] if not f.get("ignored")]}
-             for layer in result["data"]]
+    model = [
+        {
+            "id": layer["id"],
+            "fields": [{"id": f["id"], "value": f["value"]} for f in layer["fields"] if not f.get("ignored")],
+        }
+        for layer in result["data"]
+    ]
     assert base64.b64decode(service.build_pkt(model)["binary"]) == frame
 
 
@@ -174,8 +195,10 @@ def test_a_request_of_exactly_the_size_limit_is_served_on_every_path(srv: Server
     at_limit = read_pcap_request(LIMIT)
     for reply in [zmq_call(srv, read_pcap_request(LIMIT - 5)), *asyncio.run(http_calls(srv.http, at_limit))]:
         assert reply["id"] == "edge" and len(reply["result"]) >= 20, reply.get("error")
-    for reply in [zmq_call(srv, read_pcap_request(LIMIT - 4)),
-                  *asyncio.run(http_calls(srv.http, read_pcap_request(LIMIT + 1)))]:
+    for reply in [
+        zmq_call(srv, read_pcap_request(LIMIT - 4)),
+        *asyncio.run(http_calls(srv.http, read_pcap_request(LIMIT + 1))),
+    ]:
         assert "exceeds the limit of 200000 bytes" in reply["error"]["message"]
 
 
@@ -188,8 +211,10 @@ def test_a_real_capture_of_thousands_of_packets_is_read_within_the_default_deadl
     data = base64.b64encode(pcap.write_pcap(records)).decode()
     server = ServerProcess(workers=1)
     try:
-        reply = zmq_call(server, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "read_pcap",
-                                              "params": [GUI_HANDLER, data]}).encode())
+        reply = zmq_call(
+            server,
+            json.dumps({"jsonrpc": "2.0", "id": 1, "method": "read_pcap", "params": [GUI_HANDLER, data]}).encode(),
+        )
     finally:
         server.stop()
     assert "error" not in reply, reply.get("error")

@@ -15,29 +15,81 @@ import json
 
 import pytest
 
-from scapyrpc.packets import dissect
-from scapyrpc.packets import registry
-from scapyrpc.packets import positions
+from scapyrpc.packets import positions, registry
 
 registry.load()
 
 from scapy.all import (  # noqa: E402
-    ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, GRE, ICMP, IP, IPv6, LLC, NTP, SNAP, SCTP, STP, TCP, UDP,
-    VXLAN, Dot1AD, Dot1Q, Dot3, EAPOL, Ether, ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
-    ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPOption_RR, IPOption_Router_Alert, IPv6ExtHdrDestOpt,
-    IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, L2TP, PPPoE, PPP, Raw, RIP, RIPEntry,
-    SCTPChunkData, SCTPChunkInit, TFTP_RRQ, HSRP, VRRP, ICMPv6MLQuery, Padding, PadN, RouterAlert,
-    NetflowHeader, NetflowHeaderV5, NetflowRecordV5, PPPoED, IPerror, UDPerror, TCPerror,
-)
-from scapy.contrib.mpls import MPLS  # noqa: E402
-from scapy.contrib.igmpv3 import IGMPv3, IGMPv3gr, IGMPv3mr  # noqa: E402
-from scapy.contrib.igmp import IGMP  # noqa: E402
-from scapy.contrib.lldp import (  # noqa: E402
-    LLDPDUChassisID, LLDPDUEndOfLLDPDU, LLDPDUPortID, LLDPDUTimeToLive, LLDPDUSystemName,
+    ARP,
+    BOOTP,
+    DHCP,
+    DNS,
+    DNSQR,
+    DNSRR,
+    EAPOL,
+    GRE,
+    HSRP,
+    ICMP,
+    IP,
+    L2TP,
+    LLC,
+    NTP,
+    PPP,
+    RIP,
+    SCTP,
+    SNAP,
+    STP,
+    TCP,
+    TFTP_RRQ,
+    UDP,
+    VRRP,
+    VXLAN,
+    Dot1AD,
+    Dot1Q,
+    Dot3,
+    Ether,
+    ICMPv6EchoRequest,
+    ICMPv6MLQuery,
+    ICMPv6ND_NA,
+    ICMPv6ND_NS,
+    ICMPv6NDOptDstLLAddr,
+    ICMPv6NDOptSrcLLAddr,
+    IPerror,
+    IPOption_Router_Alert,
+    IPOption_RR,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrFragment,
+    IPv6ExtHdrHopByHop,
+    IPv6ExtHdrRouting,
+    NetflowHeader,
+    NetflowHeaderV5,
+    NetflowRecordV5,
+    Padding,
+    PadN,
+    PPPoE,
+    PPPoED,
+    Raw,
+    RIPEntry,
+    RouterAlert,
+    SCTPChunkData,
+    SCTPChunkInit,
+    TCPerror,
+    UDPerror,
 )
 from scapy.contrib.bfd import BFD  # noqa: E402
-from scapy.contrib.gtp import GTP_U_Header  # noqa: E402
 from scapy.contrib.geneve import GENEVE  # noqa: E402
+from scapy.contrib.gtp import GTP_U_Header  # noqa: E402
+from scapy.contrib.igmp import IGMP  # noqa: E402
+from scapy.contrib.igmpv3 import IGMPv3, IGMPv3gr, IGMPv3mr  # noqa: E402
+from scapy.contrib.lldp import (  # noqa: E402
+    LLDPDUChassisID,
+    LLDPDUEndOfLLDPDU,
+    LLDPDUPortID,
+    LLDPDUSystemName,
+    LLDPDUTimeToLive,
+)
+from scapy.contrib.mpls import MPLS  # noqa: E402
 from scapy.contrib.ospf import OSPF_Hdr, OSPF_Hello  # noqa: E402
 from scapy.fields import _BitField  # noqa: E402
 
@@ -45,13 +97,18 @@ MAC1, MAC2 = "00:11:22:33:44:55", "66:77:88:99:aa:bb"
 E = Ether(dst=MAC1, src=MAC2)
 
 CORPUS = {
-    "ipv4_tcp": E / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1234, dport=80, flags="PA") / Raw(b"GET / HTTP/1.1\r\n\r\n"),
+    "ipv4_tcp": E
+    / IP(src="10.0.0.1", dst="10.0.0.2")
+    / TCP(sport=1234, dport=80, flags="PA")
+    / Raw(b"GET / HTTP/1.1\r\n\r\n"),
     "ipv4_udp": E / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=5000, dport=5001) / Raw(b"\x00\x01\x02\xff"),
     "vlan": E / Dot1Q(vlan=100, prio=5) / IP() / UDP() / Raw(b"x" * 18),
     "qinq": E / Dot1AD(vlan=10) / Dot1Q(vlan=20) / IP() / TCP(),
     "qinq_8100": E / Dot1Q(vlan=10) / Dot1Q(vlan=20) / IP(dst="1.2.3.4") / ICMP(),
     "ipv4_options": E / IP(options=[IPOption_RR(routers=["1.1.1.1", "2.2.2.2"]), IPOption_Router_Alert()]) / UDP(),
-    "tcp_options": E / IP() / TCP(options=[("MSS", 1460), ("NOP", None), ("WScale", 7), ("SAckOK", b""), ("Timestamp", (1, 2))]),
+    "tcp_options": E
+    / IP()
+    / TCP(options=[("MSS", 1460), ("NOP", None), ("WScale", 7), ("SAckOK", b""), ("Timestamp", (1, 2))]),
     "tcp_sack": E / IP() / TCP(flags="A", options=[("NOP", None), ("NOP", None), ("SAck", (100, 200))]),
     "icmp_echo": E / IP() / ICMP(type="echo-request", id=7, seq=9) / Raw(b"abcdefgh"),
     "icmp_unreach": E / IP() / ICMP(type=3, code=3) / IPerror(dst="9.9.9.9") / UDPerror(dport=53),
@@ -67,20 +124,32 @@ CORPUS = {
     "arp_request": Ether(dst="ff:ff:ff:ff:ff:ff", src=MAC2) / ARP(hwsrc=MAC2, psrc="10.0.0.1", pdst="10.0.0.2"),
     "arp_reply": E / ARP(op="is-at", hwsrc=MAC1, psrc="10.0.0.2", hwdst=MAC2, pdst="10.0.0.1"),
     "dns_query": E / IP() / UDP(sport=1060, dport=53) / DNS(id=6159, rd=1, qd=DNSQR(qname="wireshark.org")),
-    "dns_answer": E / IP() / UDP(sport=53, dport=1060) / DNS(id=1, qr=1, qd=DNSQR(qname="a.example"),
-                                                           an=DNSRR(rrname="a.example", rdata="1.2.3.4")),
-    "dhcp_discover": Ether(dst="ff:ff:ff:ff:ff:ff", src=MAC2) / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67)
-    / BOOTP(chaddr=bytes.fromhex("667788990aab"), xid=0x1234) / DHCP(options=[("message-type", "discover"), "end"]),
+    "dns_answer": E
+    / IP()
+    / UDP(sport=53, dport=1060)
+    / DNS(id=1, qr=1, qd=DNSQR(qname="a.example"), an=DNSRR(rrname="a.example", rdata="1.2.3.4")),
+    "dhcp_discover": Ether(dst="ff:ff:ff:ff:ff:ff", src=MAC2)
+    / IP(src="0.0.0.0", dst="255.255.255.255")
+    / UDP(sport=68, dport=67)
+    / BOOTP(chaddr=bytes.fromhex("667788990aab"), xid=0x1234)
+    / DHCP(options=[("message-type", "discover"), "end"]),
     "gre": E / IP() / GRE() / IP(dst="8.8.8.8") / ICMP(),
     "gre_key": E / IP() / GRE(key_present=1, key=99) / IP() / UDP(),
     "vxlan": E / IP() / UDP(sport=4789, dport=4789) / VXLAN(vni=42) / Ether(dst=MAC2) / IP() / TCP(),
     "mpls": E / MPLS(label=16, s=0) / MPLS(label=17, s=1, ttl=3) / IP() / UDP(),
-    "igmpv3_report": E / IP(dst="224.0.0.22") / IGMPv3(type=0x22) / IGMPv3mr(records=[IGMPv3gr(maddr="239.1.1.1", srcaddrs=["10.0.0.1"])]),
+    "igmpv3_report": E
+    / IP(dst="224.0.0.22")
+    / IGMPv3(type=0x22)
+    / IGMPv3mr(records=[IGMPv3gr(maddr="239.1.1.1", srcaddrs=["10.0.0.1"])]),
     "igmpv2": E / IP(dst="224.0.0.1") / IGMP(type=0x16, gaddr="239.1.1.1"),
     "sctp_init": E / IP() / SCTP(sport=5000, dport=5001) / SCTPChunkInit(init_tag=5),
     "sctp_data": E / IP() / SCTP() / SCTPChunkData(data=b"payload!"),
-    "lldp": Ether(dst="01:80:c2:00:00:0e", src=MAC2) / LLDPDUChassisID(subtype=4, id=MAC2) / LLDPDUPortID(subtype=5, id=b"eth0")
-    / LLDPDUTimeToLive(ttl=120) / LLDPDUSystemName(system_name=b"switch") / LLDPDUEndOfLLDPDU(),
+    "lldp": Ether(dst="01:80:c2:00:00:0e", src=MAC2)
+    / LLDPDUChassisID(subtype=4, id=MAC2)
+    / LLDPDUPortID(subtype=5, id=b"eth0")
+    / LLDPDUTimeToLive(ttl=120)
+    / LLDPDUSystemName(system_name=b"switch")
+    / LLDPDUEndOfLLDPDU(),
     "stp": Dot3(dst="01:80:c2:00:00:00", src=MAC2) / LLC() / STP(),
     "snap": Dot3(src=MAC2) / LLC(dsap=0xAA, ssap=0xAA, ctrl=3) / SNAP(OUI=0, code=0x0800) / IP() / UDP(),
     "ntp": E / IP() / UDP(sport=123, dport=123) / NTP(),
@@ -119,7 +188,7 @@ def test_corpus_is_large_enough():
 
 def _bits(data: bytes, byte_offset: int, bit_offset: int, bit_length: int) -> int:
     nbytes = (bit_offset + bit_length + 7) // 8
-    chunk = int.from_bytes(data[byte_offset:byte_offset + nbytes], "big")
+    chunk = int.from_bytes(data[byte_offset : byte_offset + nbytes], "big")
     return (chunk >> (nbytes * 8 - bit_offset - bit_length)) & ((1 << bit_length) - 1)
 
 
@@ -135,7 +204,9 @@ def test_every_field_sits_where_it_says(case):
     name, data, res = case
     assert base64.b64decode(res["binary"]) == data
     scapy_layers = _dissected_layers(data)
-    assert [d["real_id"] for d in res["data"]] == ["Raw" if isinstance(x, Padding) else type(x).__name__ for x in scapy_layers]
+    assert [d["real_id"] for d in res["data"]] == [
+        "Raw" if isinstance(x, Padding) else type(x).__name__ for x in scapy_layers
+    ]
     assert res["data"][0]["offset"] == 0
     checked = 0
     for entry, layer in zip(res["data"], scapy_layers):
@@ -152,7 +223,7 @@ def test_every_field_sits_where_it_says(case):
                 assert _bits(data, start, fld["bit_offset"], fld["bit_length"]) == int(value), (name, fld)
                 checked += 1
             elif fld["length"]:
-                chunk = data[start:start + fld["length"]]
+                chunk = data[start : start + fld["length"]]
                 if chunk != field.addfield(layer, b"", value):
                     # encodings that depend on context (PPP's compressed protocol
                     # number): those exact bytes must decode to the value

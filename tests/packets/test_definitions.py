@@ -13,14 +13,25 @@ import pytest
 from scapy import fields as F
 from scapy.packet import Raw
 
-from conftest import ServerProcess
-from scapyrpc.packets import definitions
 from scapyrpc.client import ScapyRpcError
+from scapyrpc.packets import definitions
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.registry import SEED_ETHER_TYPES, layer_class, registry
 
-TYPES = {"NUMBER", "ENUM", "BITMASK", "MAC_ADDRESS", "IP_ADDRESS", "BYTES", "EXPRESSION", "STRING",
-         "IP_OPTIONS", "TCP_OPTIONS"}
+from conftest import ServerProcess
+
+TYPES = {
+    "NUMBER",
+    "ENUM",
+    "BITMASK",
+    "MAC_ADDRESS",
+    "IP_ADDRESS",
+    "BYTES",
+    "EXPRESSION",
+    "STRING",
+    "IP_OPTIONS",
+    "TCP_OPTIONS",
+}
 JAVA_INT = (-(2**31), 2**31 - 1)
 # The seed document's get_tree example.
 SEED_TREE = {"ALL": {"Ether": {"ARP": {}, "IP": {"TCP": {"RAW": "payload"}, "UDP": {"RAW": "payload"}}}}}
@@ -102,7 +113,12 @@ def test_all_protocols_valid_json_and_in_fields_desc_order() -> None:
 
 def test_derived_types_from_field_classes() -> None:
     assert definitions._field(F.SignedShortField("x", 0)) == {
-        "id": "x", "name": "x", "type": "NUMBER", "min": -32768, "max": 32767}
+        "id": "x",
+        "name": "x",
+        "type": "NUMBER",
+        "min": -32768,
+        "max": 32767,
+    }
     assert definitions._field(F.BitField("b", 0, 3))["max"] == 7
     assert "min" not in definitions._field(F.IntField("wide", 0))  # 2**32-1 does not fit a Java int
     assert "min" not in definitions._field(F.XShortField("hex", 0))  # shown as 0x..: GUI range check would fail
@@ -206,8 +222,9 @@ def test_md5s_identical_in_fresh_processes_with_other_hash_seeds() -> None:
     seen = set()
     for seed in ("1", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                             timeout=120, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True
+        )
         seen.add(out.stdout.strip())
         time.sleep(1.1)  # clock-derived defaults must not leak into the md5
     here = definitions.get_all()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from scapyrpc.packets import dissect
-from scapyrpc.packets import registry
-from scapyrpc.packets import model
-from scapyrpc.packets import service
+from scapyrpc.packets import dissect, model, registry, service
 
 registry.load()
 
@@ -25,7 +22,12 @@ def fields(entry: dict) -> dict:
 def test_bit_fields_have_length_zero_and_bit_positions(api):
     res = api.build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}])
     ip, tcp = fields(res["data"][1]), fields(res["data"][2])
-    assert (ip["version"]["offset"], ip["version"]["length"], ip["version"]["bit_offset"], ip["version"]["bit_length"]) == (0, 0, 0, 4)
+    assert (
+        ip["version"]["offset"],
+        ip["version"]["length"],
+        ip["version"]["bit_offset"],
+        ip["version"]["bit_length"],
+    ) == (0, 0, 0, 4)
     assert (ip["ihl"]["bit_offset"], ip["ihl"]["bit_length"]) == (4, 4)
     assert (ip["flags"]["offset"], ip["flags"]["bit_offset"], ip["flags"]["bit_length"]) == (6, 0, 3)
     assert (ip["frag"]["offset"], ip["frag"]["bit_offset"], ip["frag"]["bit_length"]) == (6, 3, 13)
@@ -73,7 +75,9 @@ def test_reconstruct_without_edits_is_a_plain_dissection():
 
 
 def test_non_ascii_bytes_hvalue_is_binary_marker(api):
-    res = api.build_pkt([{"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": b64(b"\xff\x00")}}]}])
+    res = api.build_pkt(
+        [{"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": b64(b"\xff\x00")}}]}]
+    )
     assert fields(res["data"][0])["load"]["hvalue"] == "<binary>"
 
 

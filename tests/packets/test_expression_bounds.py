@@ -5,13 +5,13 @@ refused with a clear message by the packet model's evaluator (-32098) and the fi
 from __future__ import annotations
 
 import pytest
-from conftest import ScapyRpcError
 
-from scapyrpc.packets.expressions import frontend
-from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.errors import ServiceError
+from scapyrpc.packets.expressions import frontend, scapy_dialect
 from scapyrpc.packets.field_engine import arithmetic
 from scapyrpc.packets.field_engine.errors import FEError
+
+from conftest import ScapyRpcError
 
 TOO_LONG = "too long"
 TOO_DEEP = "nested too deeply"
@@ -55,13 +55,21 @@ REF_MODEL = [{"id": "Ether"}, {"id": "IP"}, {"id": "UDP"}]
 
 
 def fe_request(text: str) -> dict:
-    return {"field_engine": {"global_parameters": {}, "instructions": [
-        {"id": "STLVmFlowVar", "parameters": {"name": "a", "value_list": {"vtype": "EXPRESSION", "expr": text}}}]}}
+    return {
+        "field_engine": {
+            "global_parameters": {},
+            "instructions": [
+                {"id": "STLVmFlowVar", "parameters": {"name": "a", "value_list": {"vtype": "EXPRESSION", "expr": text}}}
+            ],
+        }
+    }
 
 
 def packet_model(text: str) -> list:
-    return [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "options", "value": {"vtype": "EXPRESSION",
-                                                                                  "expr": text}}]}]
+    return [
+        {"id": "Ether"},
+        {"id": "IP", "fields": [{"id": "options", "value": {"vtype": "EXPRESSION", "expr": text}}]},
+    ]
 
 
 @pytest.mark.parametrize("name", BOMBS)
@@ -80,8 +88,17 @@ def test_packet_model_refuses_the_bomb(name: str) -> None:
     assert str(info.value).startswith("expression: ") and PACKET_MESSAGE.get(name, fragment) in str(info.value)
 
 
-@pytest.mark.parametrize("name", ["two lists of [0]*100000", "a list of lists repeated", "50 000-long - chain",
-                                  "50 000-long + chain", "4 000-long + chain", "3000 unary minus"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "two lists of [0]*100000",
+        "a list of lists repeated",
+        "50 000-long - chain",
+        "50 000-long + chain",
+        "4 000-long + chain",
+        "3000 unary minus",
+    ],
+)
 def test_bombs_over_the_wire(rpc, name: str) -> None:
     text, fragment = BOMBS[name]
     built = rpc("build_pkt_ex", REF_MODEL, fe_request(text))
@@ -91,16 +108,19 @@ def test_bombs_over_the_wire(rpc, name: str) -> None:
     assert info.value.code == -32098 and info.value.message.startswith("Scapy Server: expression: ")
 
 
-@pytest.mark.parametrize("text, value", [
-    ("list(range(65535))", list(range(65535))),
-    ("[0] * 65535", [0] * 65535),
-    ("[1, 2] * 3 + [7]", [1, 2, 1, 2, 1, 2, 7]),
-    ("[[1, 2]] * 3", [[1, 2]] * 3),
-    ("~0 & 0xff", 255),
-    ("-(2**8) + 1", -255),
-    ("2**255", 2**255),
-    ("1" + "+1" * 49, 50),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("list(range(65535))", list(range(65535))),
+        ("[0] * 65535", [0] * 65535),
+        ("[1, 2] * 3 + [7]", [1, 2, 1, 2, 1, 2, 7]),
+        ("[[1, 2]] * 3", [[1, 2]] * 3),
+        ("~0 & 0xff", 255),
+        ("-(2**8) + 1", -255),
+        ("2**255", 2**255),
+        ("1" + "+1" * 49, 50),
+    ],
+)
 def test_field_engine_arithmetic_within_the_bounds(text: str, value: object) -> None:
     assert arithmetic.evaluate(text) == value
 

@@ -11,9 +11,7 @@ import re
 
 import pytest
 
-from scapyrpc.packets import registry
-from scapyrpc.packets import limits
-from scapyrpc.packets import model
+from scapyrpc.packets import limits, model, registry
 from scapyrpc.packets.errors import InputSyntaxError, ServiceError
 
 registry.load()
@@ -50,11 +48,18 @@ def fields_of(result: dict, depth: int) -> dict:
 
 
 def test_build_with_fields_matches_scapy(api):
-    res = api.build_pkt([
-        layer("Ether", src="de:ad:be:ef:de:ad"), layer("Dot1Q"), layer("Dot1Q", vlan="0x12"),
-        layer("IP", src="127.0.0.1", chksum="0x312"), layer("TCP", sport="443"),
-    ])
-    expected = Ether(src="de:ad:be:ef:de:ad") / Dot1Q() / Dot1Q(vlan=0x12) / IP(src="127.0.0.1", chksum=0x312) / TCP(sport=443)
+    res = api.build_pkt(
+        [
+            layer("Ether", src="de:ad:be:ef:de:ad"),
+            layer("Dot1Q"),
+            layer("Dot1Q", vlan="0x12"),
+            layer("IP", src="127.0.0.1", chksum="0x312"),
+            layer("TCP", sport="443"),
+        ]
+    )
+    expected = (
+        Ether(src="de:ad:be:ef:de:ad") / Dot1Q() / Dot1Q(vlan=0x12) / IP(src="127.0.0.1", chksum=0x312) / TCP(sport=443)
+    )
     assert base64.b64decode(res["binary"]) == bytes(expected)
     assert [d["id"] for d in res["data"]] == ["Ether", "Dot1Q", "Dot1Q", "IP", "TCP"]
 
@@ -102,7 +107,9 @@ def test_raw_without_load_gets_dummy(api):
 
 
 def test_raw_bytes_base64(api):
-    res = api.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={"vtype": "BYTES", "base64": b64(b"hi")})])
+    res = api.build_pkt(
+        [layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={"vtype": "BYTES", "base64": b64(b"hi")})]
+    )
     assert frame(res)[Raw].load == b"hi"
     load = fields_of(res, 3)["load"]
     assert load["value"] == {"vtype": "BYTES", "base64": b64(b"hi")}
@@ -110,16 +117,30 @@ def test_raw_bytes_base64(api):
 
 
 def test_total_size_template_64_gives_60_byte_frame(api):
-    res = api.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={
-        "vtype": "BYTES", "generate": "template", "total_size": 64, "template_base64": b64(b"hi")})])
+    res = api.build_pkt(
+        [
+            layer("Ether"),
+            layer("IP"),
+            layer("TCP"),
+            layer(
+                "Raw", load={"vtype": "BYTES", "generate": "template", "total_size": 64, "template_base64": b64(b"hi")}
+            ),
+        ]
+    )
     data = base64.b64decode(res["binary"])
     assert len(data) == 60
     assert data[54:] == b"hihihi"
 
 
 def test_total_size_random_ascii_256_gives_252(api):
-    res = api.build_pkt([layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load={
-        "vtype": "BYTES", "generate": "random_ascii", "total_size": 256})])
+    res = api.build_pkt(
+        [
+            layer("Ether"),
+            layer("IP"),
+            layer("TCP"),
+            layer("Raw", load={"vtype": "BYTES", "generate": "random_ascii", "total_size": 256}),
+        ]
+    )
     data = base64.b64decode(res["binary"])
     assert len(data) == 252
     assert all(0x20 <= b <= 0x7E for b in data[54:])
@@ -141,8 +162,14 @@ def test_random_generators_are_reproducible_with_default_seed(gen, low, high, ap
 
 
 def test_template_code_generator(api):
-    res = api.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "template_code",
-                                                 "template_code": "0xDE AD be ef", "size": 10})])
+    res = api.build_pkt(
+        [
+            layer(
+                "Raw",
+                load={"vtype": "BYTES", "generate": "template_code", "template_code": "0xDE AD be ef", "size": 10},
+            )
+        ]
+    )
     assert base64.b64decode(res["binary"]) == bytes.fromhex("deadbeefdeadbeefdead")
 
 
@@ -151,14 +178,27 @@ def test_payload_over_limit_is_rejected(api):
     with pytest.raises(ServiceError, match="too large"):
         api.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "random_bytes", "size": too_big})])
     with pytest.raises(ServiceError, match="too large"):
-        api.build_pkt([layer("Ether"), layer("Raw", load={"vtype": "BYTES", "generate": "template",
-                                                               "template_base64": b64(b"a"), "total_size": too_big + 100})])
+        api.build_pkt(
+            [
+                layer("Ether"),
+                layer(
+                    "Raw",
+                    load={
+                        "vtype": "BYTES",
+                        "generate": "template",
+                        "template_base64": b64(b"a"),
+                        "total_size": too_big + 100,
+                    },
+                ),
+            ]
+        )
 
 
 def test_payload_of_exactly_one_mib_is_accepted(api):
     size = limits.current().max_payload_bytes
-    res = api.build_pkt([layer("Raw", load={"vtype": "BYTES", "generate": "template",
-                                                 "template_base64": b64(b"ab"), "size": size})])
+    res = api.build_pkt(
+        [layer("Raw", load={"vtype": "BYTES", "generate": "template", "template_base64": b64(b"ab"), "size": size})]
+    )
     assert len(base64.b64decode(res["binary"])) == size
 
 
@@ -196,16 +236,30 @@ def test_expression_syntax_error_and_forbidden_code(api):
 
 
 def test_object_and_machine_values(api):
-    res = api.build_pkt([layer("IP", ttl={"vtype": "OBJECT", "value": 7},
-                                   dst={"vtype": "MACHINE", "base64": b64(bytes([10, 0, 0, 9]))})])
+    res = api.build_pkt(
+        [
+            layer(
+                "IP", ttl={"vtype": "OBJECT", "value": 7}, dst={"vtype": "MACHINE", "base64": b64(bytes([10, 0, 0, 9]))}
+            )
+        ]
+    )
     pkt = IP(base64.b64decode(res["binary"]))
     assert pkt.ttl == 7 and pkt.dst == "10.0.0.9"
 
 
-@pytest.mark.parametrize("field,text,expected", [
-    ("ttl", "12", 12), ("ttl", "0x1f", 31), ("proto", "udp", 17), ("proto", "0x11", 17),
-    ("flags", "DF", 2), ("flags", "MF+DF", 3), ("flags", "", 0), ("tos", "0", 0),
-])
+@pytest.mark.parametrize(
+    "field,text,expected",
+    [
+        ("ttl", "12", 12),
+        ("ttl", "0x1f", 31),
+        ("proto", "udp", 17),
+        ("proto", "0x11", 17),
+        ("flags", "DF", 2),
+        ("flags", "MF+DF", 3),
+        ("flags", "", 0),
+        ("tos", "0", 0),
+    ],
+)
 def test_human_strings(field, text, expected, api):
     pkt = IP(base64.b64decode(api.build_pkt([layer("IP", **{field: text})])["binary"]))
     assert int(getattr(pkt, field)) == expected
@@ -224,22 +278,25 @@ def test_empty_string_resets_to_default(api):
     assert pkt[IP].ttl == 64 and pkt[IP].len == 20
 
 
-@pytest.mark.parametrize("bad_model,message", [
-    ([layer("Ehter")], "unknown protocol 'Ehter'"),
-    ([layer("IP", foo=1)], "field 'foo' not in layer IP"),
-    ([layer("IP", ttl="many")], "bad value 'many' for IP.ttl"),
-    ([layer("IP", proto="nosuchproto")], "IP.proto"),
-    ([layer("IP", dst="example.com")], "bad IPv4 address"),
-    ([layer("IPv6", dst="not-an-address")], "bad IPv6 address"),
-    ([layer("IP", ttl={"vtype": "WHAT"})], "unknown value type"),
-    ([layer("Raw", load={"vtype": "BYTES", "base64": "***"})], "not valid base64"),
-    ([layer("Raw", load={"vtype": "BYTES", "generate": "nope", "size": 3})], "unknown BYTES generator"),
-    ([], "non-empty list"),
-    ("Ether", "non-empty list"),
-    ([{"fields": []}], "'id'"),
-    ([{"id": "IP", "fields": [{"value": 1}]}], "'id'"),
-    ([layer("IP", ttl={"vtype": "OBJECT", "value": "x"})], "cannot build packet"),
-])
+@pytest.mark.parametrize(
+    "bad_model,message",
+    [
+        ([layer("Ehter")], "unknown protocol 'Ehter'"),
+        ([layer("IP", foo=1)], "field 'foo' not in layer IP"),
+        ([layer("IP", ttl="many")], "bad value 'many' for IP.ttl"),
+        ([layer("IP", proto="nosuchproto")], "IP.proto"),
+        ([layer("IP", dst="example.com")], "bad IPv4 address"),
+        ([layer("IPv6", dst="not-an-address")], "bad IPv6 address"),
+        ([layer("IP", ttl={"vtype": "WHAT"})], "unknown value type"),
+        ([layer("Raw", load={"vtype": "BYTES", "base64": "***"})], "not valid base64"),
+        ([layer("Raw", load={"vtype": "BYTES", "generate": "nope", "size": 3})], "unknown BYTES generator"),
+        ([], "non-empty list"),
+        ("Ether", "non-empty list"),
+        ([{"fields": []}], "'id'"),
+        ([{"id": "IP", "fields": [{"value": 1}]}], "'id'"),
+        ([layer("IP", ttl={"vtype": "OBJECT", "value": "x"})], "cannot build packet"),
+    ],
+)
 def test_client_mistakes_are_service_errors(bad_model, message, api):
     with pytest.raises(ServiceError, match=re.escape(message)):
         api.build_pkt(bad_model)
@@ -280,8 +337,10 @@ def test_reconstruct_edit_field(api):
 
 
 def test_reconstruct_add_layer(api):
-    res = api.reconstruct_pkt(b64(bytes(TEST_PKT)), [
-        layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load="GET /helloworld HTTP/1.0\n\n")])
+    res = api.reconstruct_pkt(
+        b64(bytes(TEST_PKT)),
+        [layer("Ether"), layer("IP"), layer("TCP"), layer("Raw", load="GET /helloworld HTTP/1.0\n\n")],
+    )
     assert b"GET /helloworld" in frame(res)[TCP].payload.load
 
 
@@ -293,8 +352,12 @@ def test_reconstruct_mismatched_layer_id(api):
 def test_reconstruct_dns_edit_keeps_offsets(api):
     from scapy.layers.dns import DNS, DNSQR
 
-    dns = Ether() / IP(src="192.168.0.114", dst="205.152.37.23") / UDP(sport=1060, dport=53) / DNS(
-        id=6159, rd=1, qd=DNSQR(qname="wireshark.org"))
+    dns = (
+        Ether()
+        / IP(src="192.168.0.114", dst="205.152.37.23")
+        / UDP(sport=1060, dport=53)
+        / DNS(id=6159, rd=1, qd=DNSQR(qname="wireshark.org"))
+    )
     res = api.reconstruct_pkt(b64(bytes(dns)), [layer("Ether"), layer("IP"), layer("UDP"), layer("DNS", id=777)])
     assert frame(res)[DNS].id == 777
     ether, ip, udp, dns_layer = res["data"][:4]

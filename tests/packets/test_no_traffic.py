@@ -19,12 +19,14 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         def blocked(*args: object, **kwargs: object) -> None:
             attempts.append(what)
             raise OSError(f"network use during a build: {what}")
+
         return blocked
 
     real_getaddrinfo = socket.getaddrinfo
 
-    def numeric_only(host: object, port: object, family: int = 0, type: int = 0, proto: int = 0,
-                     flags: int = 0) -> object:
+    def numeric_only(
+        host: object, port: object, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+    ) -> object:
         if flags & socket.AI_NUMERICHOST:  # parses an address literal; never asks a resolver
             return real_getaddrinfo(host, port, family, type, proto, flags)
         return refuse("getaddrinfo")()
@@ -43,13 +45,21 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return attempts
 
 
-@pytest.mark.parametrize("model", [
-    [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "dst", "value": "8.8.8.8"}]}],
-    [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "dst", "value": "8.8.8.8"}]}, {"id": "TCP"}],
-    [{"id": "Ether"}, {"id": "IPv6", "fields": [{"id": "dst", "value": "2001:4860:4860::8888"}]}, {"id": "UDP"}],
-    [{"id": "Ether"}, {"id": "ARP", "fields": [{"id": "pdst", "value": "192.0.2.1"}]}],
-    [{"id": "Ether"}, {"id": "Dot1Q"}, {"id": "IP", "fields": [{"id": "dst", "value": "203.0.113.9"}]}, {"id": "ICMP"}],
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "dst", "value": "8.8.8.8"}]}],
+        [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "dst", "value": "8.8.8.8"}]}, {"id": "TCP"}],
+        [{"id": "Ether"}, {"id": "IPv6", "fields": [{"id": "dst", "value": "2001:4860:4860::8888"}]}, {"id": "UDP"}],
+        [{"id": "Ether"}, {"id": "ARP", "fields": [{"id": "pdst", "value": "192.0.2.1"}]}],
+        [
+            {"id": "Ether"},
+            {"id": "Dot1Q"},
+            {"id": "IP", "fields": [{"id": "dst", "value": "203.0.113.9"}]},
+            {"id": "ICMP"},
+        ],
+    ],
+)
 def test_build_sends_nothing(no_network: list[str], model: list) -> None:
     result = service.build_pkt(model)
     assert result["binary"]
@@ -64,12 +74,17 @@ def test_reconstruct_sends_nothing(no_network: list[str]) -> None:
     assert result["binary"] and no_network == []
 
 
-@pytest.mark.parametrize("model", [
-    [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "dst", "value": "example.com"}]}],
-    [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "dst", "value": {"vtype": "EXPRESSION",
-                                                                     "expr": "'example.com'"}}]}],
-    [{"id": "Ether"}, {"id": "IPv6", "fields": [{"id": "dst", "value": "example.com"}]}],
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "dst", "value": "example.com"}]}],
+        [
+            {"id": "Ether"},
+            {"id": "IP", "fields": [{"id": "dst", "value": {"vtype": "EXPRESSION", "expr": "'example.com'"}}]},
+        ],
+        [{"id": "Ether"}, {"id": "IPv6", "fields": [{"id": "dst", "value": "example.com"}]}],
+    ],
+)
 def test_host_names_are_refused_without_lookup(no_network: list[str], model: list) -> None:
     with pytest.raises(ServiceError):
         service.build_pkt(model)

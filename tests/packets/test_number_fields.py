@@ -23,20 +23,58 @@ def binary(result: dict) -> bytes:
     return base64.b64decode(result["binary"])
 
 
-@pytest.mark.parametrize("model, where", [
-    (load(BIG), "Raw.load"),
-    (load(-BIG), "Raw.load"),
-    (load({"vtype": "OBJECT", "value": BIG}), "Raw.load"),
-    (load({"vtype": "EXPRESSION", "expr": str(BIG)}), "Raw.load"),
-    ([{"id": "DNS", "fields": [{"id": "qd", "value": [BIG]}]}], "DNS.qd"),
-    ([{"id": "DNS", "fields": [{"id": "qd", "value": {"vtype": "EXPRESSION", "expr": f"[DNSQR(qname={BIG})]"}}]}],
-     "DNSQR.qname"),
-    ([{"id": "IP", "fields": [{"id": "options", "value": {
-        "vtype": "EXPRESSION", "expr": f"[IPOption_RR(routers=[])/Raw(load={BIG})]"}}]}], "Raw.load"),
-    ([{"id": "SNMP", "fields": [{"id": "community", "value": {"vtype": "EXPRESSION", "expr": f"ASN1_STRING({BIG})"}}]}],
-     "SNMP.community"),
-], ids=["number", "negative", "OBJECT", "EXPRESSION", "in a list", "keyword of a packet made by an EXPRESSION",
-        "field of a payload in an EXPRESSION", "ASN.1 string"])
+@pytest.mark.parametrize(
+    "model, where",
+    [
+        (load(BIG), "Raw.load"),
+        (load(-BIG), "Raw.load"),
+        (load({"vtype": "OBJECT", "value": BIG}), "Raw.load"),
+        (load({"vtype": "EXPRESSION", "expr": str(BIG)}), "Raw.load"),
+        ([{"id": "DNS", "fields": [{"id": "qd", "value": [BIG]}]}], "DNS.qd"),
+        (
+            [
+                {
+                    "id": "DNS",
+                    "fields": [{"id": "qd", "value": {"vtype": "EXPRESSION", "expr": f"[DNSQR(qname={BIG})]"}}],
+                }
+            ],
+            "DNSQR.qname",
+        ),
+        (
+            [
+                {
+                    "id": "IP",
+                    "fields": [
+                        {
+                            "id": "options",
+                            "value": {"vtype": "EXPRESSION", "expr": f"[IPOption_RR(routers=[])/Raw(load={BIG})]"},
+                        }
+                    ],
+                }
+            ],
+            "Raw.load",
+        ),
+        (
+            [
+                {
+                    "id": "SNMP",
+                    "fields": [{"id": "community", "value": {"vtype": "EXPRESSION", "expr": f"ASN1_STRING({BIG})"}}],
+                }
+            ],
+            "SNMP.community",
+        ),
+    ],
+    ids=[
+        "number",
+        "negative",
+        "OBJECT",
+        "EXPRESSION",
+        "in a list",
+        "keyword of a packet made by an EXPRESSION",
+        "field of a payload in an EXPRESSION",
+        "ASN.1 string",
+    ],
+)
 def test_an_integer_that_would_make_bytes_is_held_to_the_payload_limit(api, model: list, where: str) -> None:
     with pytest.raises(ServiceError) as err:
         api.build_pkt(model)

@@ -13,20 +13,22 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import jsonschema
 import orjson
 import pytest
 
-from conftest import GUI_HANDLER, ServerProcess
-from scapyrpc.wire import contract
 from scapyrpc.config.options import BrokerConfig, Limits, WorkerConfig
 from scapyrpc.packets import openrpc, schemas, service
 from scapyrpc.packets.field_engine.decompile import _CONVERTERS
 from scapyrpc.packets.field_engine.instructions import CLASSES
+from scapyrpc.wire import contract
 from scapyrpc.worker import rpc
+
+from conftest import GUI_HANDLER, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 API_MD = ROOT / "docs" / "api.md"
@@ -92,7 +94,9 @@ def test_every_method_is_described() -> None:
             assert param["schema"] and param.get("description"), (method["name"], param["name"])
     for name, doc in openrpc.DOCS.items():
         assert list(doc.params) == list(service.METHOD_PARAMS[name]), name
-    assert DOC["methods"][list(service.METHODS).index("check_update")]["summary"].startswith("Alias of check_update_of_dbs")
+    assert DOC["methods"][list(service.METHODS).index("check_update")]["summary"].startswith(
+        "Alias of check_update_of_dbs"
+    )
 
 
 def test_a_new_method_appears_by_itself() -> None:
@@ -103,7 +107,10 @@ def test_a_new_method_appears_by_itself() -> None:
     method = doc["methods"][-1]
     assert method["name"] == "brand_new" and method[openrpc.HANDLER_EXTENSION] is True
     assert [(p["name"], p["required"]) for p in method["params"]] == [
-        ("packet", True), ("program", True), ("options", False)]
+        ("packet", True),
+        ("program", True),
+        ("options", False),
+    ]
 
 
 def test_every_schema_is_a_valid_draft7_schema() -> None:
@@ -155,8 +162,12 @@ def test_rpc_discover_is_handlerless_like_get_version() -> None:
 
 
 def test_scapyrpc_call_rpc_discover_prints_the_document(server: ServerProcess) -> None:
-    done = subprocess.run([sys.executable, "-m", "scapyrpc", "call", "rpc.discover", "-e", server.endpoint],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "scapyrpc", "call", "rpc.discover", "-e", server.endpoint],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == DOC
 
@@ -166,10 +177,15 @@ def test_scapyrpc_call_rpc_discover_prints_the_document(server: ServerProcess) -
 
 def _ex_reply() -> dict:
     model = [{"id": "Ether"}, {"id": "IP"}, {"id": "UDP"}]
-    program = {"field_engine": {"instructions": [
-        {"id": "STLVmFlowVar", "parameters": {"name": "a", "min_value": "1", "max_value": "9", "size": "1"}},
-        {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "a", "pkt_offset": "IP.ttl"}}],
-        "global_parameters": {"cache_size": "5"}}}
+    program = {
+        "field_engine": {
+            "instructions": [
+                {"id": "STLVmFlowVar", "parameters": {"name": "a", "min_value": "1", "max_value": "9", "size": "1"}},
+                {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "a", "pkt_offset": "IP.ttl"}},
+            ],
+            "global_parameters": {"cache_size": "5"},
+        }
+    }
     return service.build_pkt_ex(model, program)
 
 
@@ -180,6 +196,7 @@ def _drop(path: str) -> Callable[[Any], None]:
         for part in parents:
             value = value[int(part)] if part.isdigit() else value[part]
         del value[int(last) if last.isdigit() else last]
+
     return mutate
 
 
@@ -190,6 +207,7 @@ def _set(path: str, new: Any) -> Callable[[Any], None]:
         for part in parents:
             value = value[int(part)] if part.isdigit() else value[part]
         value[int(last) if last.isdigit() else last] = new
+
     return mutate
 
 
@@ -235,16 +253,22 @@ def test_the_other_results_catch_a_wrong_shape() -> None:
     assert not validator("CapturedPacket").is_valid({**packet, "time": 1.5})
     decompiled = service.decompile_vm_raw(pcap, _ex_reply()["field_engine"]["instructions"])
     assert validator("DecompiledProgram").is_valid(decompiled)
-    assert not validator("DecompiledProgram").is_valid({**decompiled, "instructions": [{"id": "STLVmNope", "parameters": {}}]})
     assert not validator("DecompiledProgram").is_valid(
-        {**decompiled, "instructions": [{"id": "STLVmFixIpv4", "parameters": {"nope": 1}}]})
+        {**decompiled, "instructions": [{"id": "STLVmNope", "parameters": {}}]}
+    )
+    assert not validator("DecompiledProgram").is_valid(
+        {**decompiled, "instructions": [{"id": "STLVmFixIpv4", "parameters": {"nope": 1}}]}
+    )
     assert not validator("DecompiledProgram").is_valid({"instructions": decompiled["instructions"]})
     definitions = service.get_definitions(["TCP"])
     assert validator("Definitions").is_valid(definitions)
-    assert not validator("Definitions").is_valid({**definitions, "feInstructions": [
-        {**definitions["feInstructions"][0], "help": "not base64!"}]})
+    assert not validator("Definitions").is_valid(
+        {**definitions, "feInstructions": [{**definitions["feInstructions"][0], "help": "not base64!"}]}
+    )
     field = {**definitions["protocols"][0]["fields"][0], "type": "FLOAT"}
-    assert not validator("Definitions").is_valid({**definitions, "protocols": [{**definitions["protocols"][0], "fields": [field]}]})
+    assert not validator("Definitions").is_valid(
+        {**definitions, "protocols": [{**definitions["protocols"][0], "fields": [field]}]}
+    )
     assert not validator("ParameterChoices").is_valid({"map": {"a": 1}})
     assert not validator("Version").is_valid({"version": "1", "built_by": "x"})
 
@@ -258,7 +282,8 @@ def api_md() -> str:
 
 def test_the_reference_in_docs_is_generated_from_the_document() -> None:
     assert openrpc.replace_reference(api_md(), DOC) == api_md(), (
-        "docs/api.md is out of date: run `python -m scapyrpc.packets.openrpc docs/api.md`")
+        "docs/api.md is out of date: run `python -m scapyrpc.packets.openrpc docs/api.md`"
+    )
 
 
 def examples(text: str) -> list[tuple[str, str]]:
@@ -325,7 +350,8 @@ def anchors(text: str) -> set[str]:
 def test_the_error_table_in_docs_is_the_documents() -> None:
     rows = re.findall(r"^\| (-32\d\d\d) \| `([^`]+)` \|", api_md(), re.MULTILINE)
     assert sorted((int(code), message) for code, message in rows) == sorted(
-        (e["code"], e["message"]) for e in openrpc.ERRORS.values())
+        (e["code"], e["message"]) for e in openrpc.ERRORS.values()
+    )
 
 
 def test_the_links_in_docs_resolve() -> None:

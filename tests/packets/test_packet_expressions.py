@@ -6,10 +6,11 @@ import struct
 import time
 
 import pytest
-from conftest import ScapyRpcError, ServerProcess
 
-from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.errors import InputSyntaxError, ServiceError
+from scapyrpc.packets.expressions import scapy_dialect
+
+from conftest import ScapyRpcError, ServerProcess
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -204,8 +205,7 @@ def test_packet_stacks() -> None:
 
 def test_packet_from_bytes_is_dissected() -> None:
     # IPv4 header: version/ihl 0x45, total length 20, ttl 64, proto 6, 10.0.0.1 -> 10.0.0.2.
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20, 1, 0, 64, 6, 0,
-                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20, 1, 0, 64, 6, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
     pkt = scapy_dialect.evaluate(f"IP({header!r})")
     assert (pkt.version, pkt.ihl, pkt.ttl, pkt.proto) == (4, 5, 64, 6)
     assert (pkt.src, pkt.dst) == ("10.0.0.1", "10.0.0.2")
@@ -213,7 +213,11 @@ def test_packet_from_bytes_is_dissected() -> None:
 
 def test_plain_literals() -> None:
     assert scapy_dialect.evaluate("{'a': [1, (2,)], 'b': None, 'c': True, 3: b'\\x00\\xff'}") == {
-        "a": [1, (2,)], "b": None, "c": True, 3: b"\x00\xff"}
+        "a": [1, (2,)],
+        "b": None,
+        "c": True,
+        3: b"\x00\xff",
+    }
     assert scapy_dialect.evaluate("-5") == -5
     assert scapy_dialect.evaluate("+3") == 3
     assert scapy_dialect.evaluate("-1.5") == -1.5
@@ -239,8 +243,9 @@ def test_asn1_values_for_snmp() -> None:
 def test_a_large_legitimate_packet_list_is_accepted() -> None:
     from scapy.layers.dns import DNSRR
 
-    text = "[" + ", ".join(f"DNSRR(rrname=b'h{i}.example.', rdata='10.0.{i // 256}.{i % 256}')"
-                           for i in range(500)) + "]"
+    text = (
+        "[" + ", ".join(f"DNSRR(rrname=b'h{i}.example.', rdata='10.0.{i // 256}.{i % 256}')" for i in range(500)) + "]"
+    )
     value = scapy_dialect.evaluate(text)
     assert len(value) == 500 and all(isinstance(rr, DNSRR) for rr in value)
     assert value[300].rdata == "10.0.1.44"
@@ -253,10 +258,14 @@ def test_render_matches_the_reference_renderings() -> None:
     from scapy.layers.inet import IPOption_SSRR
 
     assert scapy_dialect.render([]) == "[]"
-    assert scapy_dialect.render([("MSS", 1460), ("NOP", None), ("NOP", None), ("SAckOK", b"")]) == \
-        "[('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b'')]"
-    assert scapy_dialect.render([IPOption_SSRR(copy_flag=0, routers=["1.2.3.4"])]) == \
-        "[IPOption_SSRR(copy_flag=0, routers=['1.2.3.4'])]"
+    assert (
+        scapy_dialect.render([("MSS", 1460), ("NOP", None), ("NOP", None), ("SAckOK", b"")])
+        == "[('MSS', 1460), ('NOP', None), ('NOP', None), ('SAckOK', b'')]"
+    )
+    assert (
+        scapy_dialect.render([IPOption_SSRR(copy_flag=0, routers=["1.2.3.4"])])
+        == "[IPOption_SSRR(copy_flag=0, routers=['1.2.3.4'])]"
+    )
     assert scapy_dialect.render(b"") == "b''"
     assert scapy_dialect.render((1,)) == "(1,)"
 
@@ -294,25 +303,70 @@ def _dissected_packets() -> dict[str, object]:
     from scapy.layers.snmp import SNMP, SNMPget, SNMPvarbind
 
     frames = {
-        "ip options": Ether() / IP(options=[IPOption_SSRR(routers=["1.2.3.4", "5.6.7.8"]),
-                                            IPOption_RR(routers=["9.9.9.9"]), IPOption_Timestamp()]) / TCP(),
-        "tcp options": Ether() / IP() / TCP(flags="S", options=[
-            ("MSS", 1460), ("NOP", None), ("WScale", 7), ("SAckOK", b""), ("Timestamp", (123, 0)),
-            ("SAck", (1, 2))]),
-        "dns": Ether() / IP() / UDP() / DNS(
+        "ip options": Ether()
+        / IP(
+            options=[
+                IPOption_SSRR(routers=["1.2.3.4", "5.6.7.8"]),
+                IPOption_RR(routers=["9.9.9.9"]),
+                IPOption_Timestamp(),
+            ]
+        )
+        / TCP(),
+        "tcp options": Ether()
+        / IP()
+        / TCP(
+            flags="S",
+            options=[
+                ("MSS", 1460),
+                ("NOP", None),
+                ("WScale", 7),
+                ("SAckOK", b""),
+                ("Timestamp", (123, 0)),
+                ("SAck", (1, 2)),
+            ],
+        ),
+        "dns": Ether()
+        / IP()
+        / UDP()
+        / DNS(
             qd=[DNSQR(qname="example.com"), DNSQR(qname="example.org", qtype="AAAA")],
-            an=[DNSRR(rrname="example.com", rdata="93.184.216.34", ttl=300),
-                DNSRR(rrname="example.com", type="TXT", rdata=["v=spf1 -all", "x"])],
-            ar=[DNSRR(rrname="ns.example.com", rdata="10.0.0.53")]),
-        "dhcp": Ether() / IP() / UDP(sport=68, dport=67) / BOOTP(chaddr=b"\x00\x11\x22\x33\x44\x55") / DHCP(
-            options=[("message-type", "request"), ("requested_addr", "10.0.0.7"),
-                     ("hostname", b"box"), ("param_req_list", [1, 3, 6]), "end"]),
-        "ipv6 ext": Ether() / IPv6() / IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x3e, optdata=b"ab")])
-        / IPv6ExtHdrRouting(addresses=["2001:db8::1", "2001:db8::2"]) / UDP(),
+            an=[
+                DNSRR(rrname="example.com", rdata="93.184.216.34", ttl=300),
+                DNSRR(rrname="example.com", type="TXT", rdata=["v=spf1 -all", "x"]),
+            ],
+            ar=[DNSRR(rrname="ns.example.com", rdata="10.0.0.53")],
+        ),
+        "dhcp": Ether()
+        / IP()
+        / UDP(sport=68, dport=67)
+        / BOOTP(chaddr=b"\x00\x11\x22\x33\x44\x55")
+        / DHCP(
+            options=[
+                ("message-type", "request"),
+                ("requested_addr", "10.0.0.7"),
+                ("hostname", b"box"),
+                ("param_req_list", [1, 3, 6]),
+                "end",
+            ]
+        ),
+        "ipv6 ext": Ether()
+        / IPv6()
+        / IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x3E, optdata=b"ab")])
+        / IPv6ExtHdrRouting(addresses=["2001:db8::1", "2001:db8::2"])
+        / UDP(),
         "nd": Ether() / IPv6() / ICMPv6ND_RA() / ICMPv6NDOptRDNSS(dns=["2001:db8::53", "2001:db8::54"]),
-        "snmp": Ether() / IP() / UDP(sport=161, dport=161) / SNMP(community="private", PDU=SNMPget(
-            varbindlist=[SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.1.0")),
-                         SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.5.0"))])),
+        "snmp": Ether()
+        / IP()
+        / UDP(sport=161, dport=161)
+        / SNMP(
+            community="private",
+            PDU=SNMPget(
+                varbindlist=[
+                    SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.1.0")),
+                    SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.5.0")),
+                ]
+            ),
+        ),
     }
     return {name: Ether(bytes(frame)) for name, frame in frames.items()}
 
@@ -346,8 +400,27 @@ def test_dns_lists_render_as_packet_calls() -> None:
 def test_common_layers_round_trip_from_their_default_bytes() -> None:
     from scapyrpc.packets.registry import layer_class
 
-    names = ["Ether", "Dot1Q", "ARP", "IP", "TCP", "UDP", "ICMP", "IPv6", "ICMPv6EchoRequest", "DNS",
-             "BOOTP", "DHCP", "GRE", "VXLAN", "MPLS", "LLC", "SNAP", "Dot3", "PPPoE"]
+    names = [
+        "Ether",
+        "Dot1Q",
+        "ARP",
+        "IP",
+        "TCP",
+        "UDP",
+        "ICMP",
+        "IPv6",
+        "ICMPv6EchoRequest",
+        "DNS",
+        "BOOTP",
+        "DHCP",
+        "GRE",
+        "VXLAN",
+        "MPLS",
+        "LLC",
+        "SNAP",
+        "Dot3",
+        "PPPoE",
+    ]
     for name in names:
         cls = layer_class(name)
         pkt = cls(bytes(cls()))
@@ -358,8 +431,11 @@ def test_common_layers_round_trip_from_their_default_bytes() -> None:
 
 
 def _build(server: ServerProcess, expr: str) -> dict:
-    model = [{"id": "Ether"}, {"id": "IP"},
-             {"id": "TCP", "fields": [{"id": "options", "value": {"vtype": "EXPRESSION", "expr": expr}}]}]
+    model = [
+        {"id": "Ether"},
+        {"id": "IP"},
+        {"id": "TCP", "fields": [{"id": "options", "value": {"vtype": "EXPRESSION", "expr": expr}}]},
+    ]
     with server.client() as cli:
         return cli.call("build_pkt", model)
 
@@ -382,5 +458,5 @@ def test_wire_tcp_options_expression_builds(server: ServerProcess) -> None:
 
     result = _build(server, "[('MSS', 1460), ('NOP', None), ('SAckOK', '')]")
     frame = base64.b64decode(result["binary"])
-    tcp_options = frame[14 + 20 + 20:]
+    tcp_options = frame[14 + 20 + 20 :]
     assert tcp_options.startswith(b"\x02\x04" + struct.pack("!H", 1460) + b"\x01\x04\x02")

@@ -7,9 +7,7 @@ import struct
 
 import pytest
 
-from scapyrpc.packets import registry
-from scapyrpc.packets import limits
-from scapyrpc.packets import pcap
+from scapyrpc.packets import limits, pcap, registry
 from scapyrpc.packets.errors import ServiceError
 
 registry.load()
@@ -99,9 +97,10 @@ def test_pcap_limits(monkeypatch):
 def test_a_capture_read_and_written_back_keeps_its_times_link_type_and_lengths(api):
     """Each record's time (nanoseconds included), the file's link type and a cut packet's
     original length survive read_pcap -> write_pcap; the results say them."""
+    import io
+
     from scapy.layers.l2 import CookedLinux
     from scapy.utils import RawPcapWriter
-    import io
 
     frames = [bytes(CookedLinux(proto=0x800) / IP(dst="10.1.1.1") / UDP()), bytes(CookedLinux() / IP())]
     out = io.BytesIO()
@@ -123,7 +122,9 @@ def test_a_capture_read_and_written_back_keeps_its_times_link_type_and_lengths(a
 
 def test_write_pcap_takes_base64_and_packet_objects_and_names_a_bad_one(api):
     frame = b64(bytes(TEST_PKT))
-    written = base64.b64decode(api.write_pcap([frame, {"binary": frame, "time": "12.5"}, {"binary": frame, "time": 13}]))
+    written = base64.b64decode(
+        api.write_pcap([frame, {"binary": frame, "time": "12.5"}, {"binary": frame, "time": 13}])
+    )
     results = api.read_pcap(b64(written))
     assert [r["time"] for r in results[1:]] == ["12.500000", "13.000000"]
     for bad, message in [

@@ -16,8 +16,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from scapyrpc.packets import registry
-from scapyrpc.packets import service
+from scapyrpc.packets import registry, service
 
 registry.load()
 
@@ -41,16 +40,28 @@ def all_packets() -> list[tuple[str, int, dict]]:
 
 def value_model(result: dict) -> list:
     """Every field the dissection holds, with its `value` (what the browser editor sends)."""
-    return [{"id": layer["id"], "fields": [{"id": f["id"], "value": f["value"]}
-                                           for f in layer["fields"] if not f.get("ignored")]}
-            for layer in result["data"]]
+    return [
+        {
+            "id": layer["id"],
+            "fields": [{"id": f["id"], "value": f["value"]} for f in layer["fields"] if not f.get("ignored")],
+        }
+        for layer in result["data"]
+    ]
 
 
 def hvalue_model(result: dict) -> list:
     """Primitive fields as their `hvalue` text (the TRex GUI's import), the others as their value."""
-    return [{"id": layer["id"], "fields": [
-        {"id": f["id"], "value": f["value"] if isinstance(f["value"], dict) else f["hvalue"]}
-        for f in layer["fields"] if not f.get("ignored")]} for layer in result["data"]]
+    return [
+        {
+            "id": layer["id"],
+            "fields": [
+                {"id": f["id"], "value": f["value"] if isinstance(f["value"], dict) else f["hvalue"]}
+                for f in layer["fields"]
+                if not f.get("ignored")
+            ],
+        }
+        for layer in result["data"]
+    ]
 
 
 def test_the_corpus_holds_the_traffic_it_is_for() -> None:
@@ -64,8 +75,11 @@ def test_the_corpus_holds_the_traffic_it_is_for() -> None:
 
     packets = {path.name: rdpcap(str(path)) for path in FILES}
     assert sum(map(len, packets.values())) >= 300 and sum(p.stat().st_size for p in FILES) <= 2 * 1024 * 1024
-    tsvals = [dict(p[TCP].options)["Timestamp"][0] for p in packets["tcp_http_v4.pcap"]
-              if p.haslayer(TCP) and "Timestamp" in dict(p[TCP].options)]
+    tsvals = [
+        dict(p[TCP].options)["Timestamp"][0]
+        for p in packets["tcp_http_v4.pcap"]
+        if p.haslayer(TCP) and "Timestamp" in dict(p[TCP].options)
+    ]
     assert tsvals and max(tsvals) > 1 << 20  # the kernel's TSvals, far past the payload limit
     assert any("SAck" in dict(p[TCP].options) for p in packets["tcp_retransmit.pcap"] if p.haslayer(TCP))
     assert any(bytes(p[DNS]).find(b"\xc0\x0c") > 0 for p in packets["dns.pcap"] if p.haslayer(DNS) and p[DNS].an)

@@ -13,10 +13,8 @@ from scapy.layers.inet import ICMP, IP, TCP
 from scapy.layers.inet6 import ICMPv6EchoRequest
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 
-from scapyrpc.packets import definitions
-from scapyrpc.packets import service
-from scapyrpc.packets import templates
 from scapyrpc.client import ScapyRpcError
+from scapyrpc.packets import definitions, service, templates
 from scapyrpc.packets.errors import ServiceError
 
 # The reference's 14 ids, each with a caption that says what the template is
@@ -39,9 +37,27 @@ EXPECTED = {
 }
 
 TRICKS = [
-    "../protocols", "../../definitions.py", "..", ".", "", "/etc/passwd", "IPv4/../IPv4/TCP",
-    "IPv4/./TCP", "IPv4//TCP", "IPv4\\TCP", "IPv4%2FTCP", "..%2F..%2Fprotocols", "IPv4/TCP.trp",
-    "ipv4/tcp", "IPv4/TCP\x00", " IPv4/TCP", "IPv4", "DHCP/", "~/x", "file:///etc/passwd", "A" * 5000,
+    "../protocols",
+    "../../definitions.py",
+    "..",
+    ".",
+    "",
+    "/etc/passwd",
+    "IPv4/../IPv4/TCP",
+    "IPv4/./TCP",
+    "IPv4//TCP",
+    "IPv4\\TCP",
+    "IPv4%2FTCP",
+    "..%2F..%2Fprotocols",
+    "IPv4/TCP.trp",
+    "ipv4/tcp",
+    "IPv4/TCP\x00",
+    " IPv4/TCP",
+    "IPv4",
+    "DHCP/",
+    "~/x",
+    "file:///etc/passwd",
+    "A" * 5000,
 ]
 
 

@@ -8,24 +8,31 @@ import base64
 
 import pytest
 
-from scapyrpc.packets import registry
-from scapyrpc.packets import limits
+from scapyrpc.packets import limits, registry
 from scapyrpc.packets.errors import ServiceError
 
 registry.load()
 
-MiB_OF_ABC = {"vtype": "BYTES", "generate": "template", "template_base64": base64.b64encode(b"ABC").decode(),
-              "size": 1 << 20}
+MiB_OF_ABC = {
+    "vtype": "BYTES",
+    "generate": "template",
+    "template_base64": base64.b64encode(b"ABC").decode(),
+    "size": 1 << 20,
+}
 
 
 def one(layer: str, field: str, value: object) -> list:
     return [{"id": layer, "fields": [{"id": field, "value": value}]}]
 
 
-@pytest.mark.parametrize("model", [
-    one("RadioTap", "present", -1),  # Scapy's flag names of a negative value never end
-    one("OSPFv3_Hello", "options", "-1"),
-], ids=["RadioTap.present", "OSPFv3_Hello.options"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        one("RadioTap", "present", -1),  # Scapy's flag names of a negative value never end
+        one("OSPFv3_Hello", "options", "-1"),
+    ],
+    ids=["RadioTap.present", "OSPFv3_Hello.options"],
+)
 def test_a_negative_flags_value_is_built_and_shown_as_a_number(api, model: list) -> None:
     try:
         result = api.build_pkt(model)
@@ -65,10 +72,12 @@ def test_infinite_sizes_and_seeds_are_clear_errors(value: dict, message: str) ->
 def test_infinite_sizes_and_seeds_over_the_wire(server, value: dict, message: str) -> None:
     import orjson
     import zmq
+
     from conftest import GUI_HANDLER, zmq_socket
 
-    text = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "build_pkt",
-                         "params": [GUI_HANDLER, _raw_load(value)]}).replace(b'"INF"', b"1e999")
+    text = orjson.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "build_pkt", "params": [GUI_HANDLER, _raw_load(value)]}
+    ).replace(b'"INF"', b"1e999")
     sock = zmq_socket(zmq.REQ, server.endpoint)
     try:
         sock.send(text)

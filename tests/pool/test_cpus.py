@@ -38,11 +38,16 @@ def test_v2_container_quota_is_rounded_up(tmp_path: Path) -> None:
 
 
 def test_v2_parent_quota_applies_to_a_child_cgroup(tmp_path: Path) -> None:
-    root = fake_root(tmp_path, "0::/system.slice/scapyrpc.service\n", V2_MOUNT, {
-        "sys/fs/cgroup/system.slice/scapyrpc.service/cpu.max": "max 100000\n",
-        "sys/fs/cgroup/system.slice/cpu.max": "50000 100000\n",
-        "sys/fs/cgroup/cpu.max": "max 100000\n",
-    })
+    root = fake_root(
+        tmp_path,
+        "0::/system.slice/scapyrpc.service\n",
+        V2_MOUNT,
+        {
+            "sys/fs/cgroup/system.slice/scapyrpc.service/cpu.max": "max 100000\n",
+            "sys/fs/cgroup/system.slice/cpu.max": "50000 100000\n",
+            "sys/fs/cgroup/cpu.max": "max 100000\n",
+        },
+    )
     assert cgroup_cpu_quota(root) == 0.5
     assert usable_cpus(root) == 1  # half a CPU still gets one worker
 
@@ -55,13 +60,18 @@ def test_v2_without_limit(tmp_path: Path) -> None:
 
 def test_v1_quota_in_a_hybrid_layout(tmp_path: Path) -> None:
     cgroup = "4:memory:/docker/abc\n2:cpu,cpuacct:/docker/abc\n0::/docker/abc\n"
-    root = fake_root(tmp_path, cgroup, HYBRID_MOUNTS, {
-        "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "100000\n",
-        "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000\n",
-        "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "-1\n",
-        "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
-        "sys/fs/cgroup/unified/docker/abc/cpu.stat": "usage_usec 0\n",
-    })
+    root = fake_root(
+        tmp_path,
+        cgroup,
+        HYBRID_MOUNTS,
+        {
+            "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "100000\n",
+            "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000\n",
+            "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "-1\n",
+            "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
+            "sys/fs/cgroup/unified/docker/abc/cpu.stat": "usage_usec 0\n",
+        },
+    )
     assert cgroup_cpu_quota(root) == 1.0
     assert usable_cpus(root) == 1
 
@@ -69,19 +79,29 @@ def test_v1_quota_in_a_hybrid_layout(tmp_path: Path) -> None:
 def test_v1_mount_rooted_at_the_container_cgroup(tmp_path: Path) -> None:
     """Inside a container the v1 mount's root is the container's own cgroup."""
     mounts = "32 31 0:29 /docker/abc /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
-    root = fake_root(tmp_path, "1:cpu:/docker/abc\n", mounts, {
-        "sys/fs/cgroup/cpu/cpu.cfs_quota_us": "300000\n",
-        "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
-    })
+    root = fake_root(
+        tmp_path,
+        "1:cpu:/docker/abc\n",
+        mounts,
+        {
+            "sys/fs/cgroup/cpu/cpu.cfs_quota_us": "300000\n",
+            "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
+        },
+    )
     assert cgroup_cpu_quota(root) == 3.0
     assert usable_cpus(root) == min(AFFINITY, 3)
 
 
 def test_v1_without_limit(tmp_path: Path) -> None:
-    root = fake_root(tmp_path, "1:cpu:/\n", HYBRID_MOUNTS.replace("cpu,cpuacct", "cpu"), {
-        "sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n",
-        "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
-    })
+    root = fake_root(
+        tmp_path,
+        "1:cpu:/\n",
+        HYBRID_MOUNTS.replace("cpu,cpuacct", "cpu"),
+        {
+            "sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n",
+            "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
+        },
+    )
     assert cgroup_cpu_quota(root) is None
 
 
@@ -97,7 +117,9 @@ def test_garbage_is_ignored(tmp_path: Path) -> None:
 
 def test_affinity_of_a_pinned_process() -> None:
     """A process pinned to one CPU (taskset, CPUAffinity=) gets one worker whatever the host has."""
-    code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
-            "from scapyrpc.pool.cpus import usable_cpus; print(usable_cpus())")
+    code = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from scapyrpc.pool.cpus import usable_cpus; print(usable_cpus())"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "1"

@@ -22,8 +22,9 @@ BUILD = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}]
 
 
 def probe(action: str, *args: str, env: dict | None = None) -> dict:
-    done = subprocess.run([sys.executable, str(PROBE), action, *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+    done = subprocess.run(
+        [sys.executable, str(PROBE), action, *args], capture_output=True, text=True, timeout=120, env=env
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -40,8 +41,11 @@ def test_killing_the_zygote_under_load_costs_no_request() -> None:
                 i = 0
                 while not stop.is_set():
                     i += 1
-                    sock.send(orjson.dumps({"jsonrpc": "2.0", "id": f"{n}-{i}", "method": "build_pkt",
-                                            "params": [GUI_HANDLER, BUILD]}))
+                    sock.send(
+                        orjson.dumps(
+                            {"jsonrpc": "2.0", "id": f"{n}-{i}", "method": "build_pkt", "params": [GUI_HANDLER, BUILD]}
+                        )
+                    )
                     replies.append(orjson.loads(sock.recv()))
             finally:
                 sock.close()
@@ -96,7 +100,7 @@ def test_broker_killed_with_9_leaves_nothing_and_its_ipc_directory_is_swept(tmp_
 def test_tempdir_default_is_private() -> None:
     srv = ServerProcess(workers=1)
     try:
-        path = Path(srv.backend[len("ipc://"):]).parent
+        path = Path(srv.backend[len("ipc://") :]).parent
         assert path.parent == Path(tempfile.gettempdir())
         assert (path.stat().st_mode & 0o777) == 0o700
     finally:

@@ -14,10 +14,11 @@ import pytest
 import zmq
 import zmq.auth
 
-from conftest import ServerProcess, socket_port, wait_for
 from scapyrpc.client import ScapyClient, ScapyTimeout
-from scapyrpc.wire.curve import keygen
 from scapyrpc.server import _server_ip
+from scapyrpc.wire.curve import keygen
+
+from conftest import ServerProcess, socket_port, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -65,20 +66,44 @@ def test_curve_server_serves_keyed_clients_and_refuses_plain_ones(keys: Path) ->
 
 
 def test_only_admitted_client_keys_are_served(keys: Path) -> None:
-    srv = ServerProcess("--curve-secret-key", str(keys / "all" / "server.key_secret"),
-                        "--curve-clients", str(keys / "clients"), workers=1)
+    srv = ServerProcess(
+        "--curve-secret-key",
+        str(keys / "all" / "server.key_secret"),
+        "--curve-clients",
+        str(keys / "clients"),
+        workers=1,
+    )
     try:
         server_key = keys / "all" / "server.key"
-        with ScapyClient(srv.endpoint, curve_server_key=server_key,
-                         curve_secret_key=keys / "all" / "alice.key_secret") as cli:
+        with ScapyClient(
+            srv.endpoint, curve_server_key=server_key, curve_secret_key=keys / "all" / "alice.key_secret"
+        ) as cli:
             assert cli.get_version()["version"] == "1.02"
         with pytest.raises(ScapyTimeout):
-            ScapyClient(srv.endpoint, timeout_ms=700, curve_server_key=server_key,
-                        curve_secret_key=keys / "all" / "mallory.key_secret")
+            ScapyClient(
+                srv.endpoint,
+                timeout_ms=700,
+                curve_server_key=server_key,
+                curve_secret_key=keys / "all" / "mallory.key_secret",
+            )
         assert wait_for(lambda: "its key is not admitted" in srv.stderr_text(), 10)
-        bench = scapyrpc("bench", "-e", srv.endpoint, "-w", "version", "-n", "40", "-c", "2", "--plain",
-                         "--no-progress", "--curve-server-key", str(server_key),
-                         "--curve-secret-key", str(keys / "all" / "alice.key_secret"))
+        bench = scapyrpc(
+            "bench",
+            "-e",
+            srv.endpoint,
+            "-w",
+            "version",
+            "-n",
+            "40",
+            "-c",
+            "2",
+            "--plain",
+            "--no-progress",
+            "--curve-server-key",
+            str(server_key),
+            "--curve-secret-key",
+            str(keys / "all" / "alice.key_secret"),
+        )
         assert bench.returncode == 0, bench.stderr
     finally:
         srv.stop()
@@ -90,18 +115,41 @@ def test_a_tcp_backend_admits_only_keyed_workers(keys: Path) -> None:
     secret = str(keys / "all" / "server.key_secret")
     refused = scapyrpc("serve", "-p", "0", "--backend", backend, "--curve-secret-key", secret)
     assert refused.returncode == 2 and "needs --curve-workers" in refused.stderr
-    srv = ServerProcess("--test-methods", "--backend", backend, "--curve-secret-key", secret,
-                        "--curve-workers", str(keys / "workers"), workers=1)
+    srv = ServerProcess(
+        "--test-methods",
+        "--backend",
+        backend,
+        "--curve-secret-key",
+        secret,
+        "--curve-workers",
+        str(keys / "workers"),
+        workers=1,
+    )
     remotes = []
     try:
         server_key = keys / "all" / "server.key"
         with ScapyClient(srv.endpoint, curve_server_key=server_key) as cli:  # local workers use their own key
             assert cli.call("test_pid") in srv.worker_pids()
         for name in ("worker", "rogue"):
-            remotes.append(subprocess.Popen(
-                [sys.executable, "-m", "scapyrpc", "worker", "--connect", backend, "--test-methods",
-                 "--curve-server-key", str(server_key), "--curve-secret-key", str(keys / "all" / f"{name}.key_secret")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            remotes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "scapyrpc",
+                        "worker",
+                        "--connect",
+                        backend,
+                        "--test-methods",
+                        "--curve-server-key",
+                        str(server_key),
+                        "--curve-secret-key",
+                        str(keys / "all" / f"{name}.key_secret"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         admitted, rogue = remotes[0].pid, remotes[1].pid
 
         def served() -> set[int]:
@@ -160,8 +208,11 @@ def test_shut_down_is_honoured_only_from_this_host() -> None:
     try:
         for body in [SHUT_DOWN, *SHUT_DOWN_SPELLINGS]:
             reply = shut_down_from(other, srv.port, body)  # the peer address is not loopback
-            assert reply == {"jsonrpc": "2.0", "id": "s", "error": {
-                "code": -32098, "message": "Scapy Server: shut_down is only accepted from this host"}}, body[:80]
+            assert reply == {
+                "jsonrpc": "2.0",
+                "id": "s",
+                "error": {"code": -32098, "message": "Scapy Server: shut_down is only accepted from this host"},
+            }, body[:80]
             assert srv.proc.poll() is None
         with ScapyClient(f"tcp://{other}:{srv.port}") as cli:
             assert cli.get_version()["version"] == "1.02"  # everything else still served
@@ -175,4 +226,3 @@ def test_shut_down_is_honoured_only_from_this_host() -> None:
         assert allowed.proc.wait(30) == 0
     finally:
         allowed.stop()
-

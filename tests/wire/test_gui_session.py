@@ -5,22 +5,48 @@ from __future__ import annotations
 import base64
 import json
 
-from conftest import ServerProcess
 from scapyrpc.client import ScapyClient
+
+from conftest import ServerProcess
 
 MODEL = [
     {"id": "Ether"},
     {"id": "IP", "fields": [{"id": "src", "value": "16.0.0.1"}, {"id": "dst", "value": "48.0.0.1"}]},
     {"id": "UDP"},
-    {"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": base64.b64encode(b"x" * 10).decode()}}]},
+    {
+        "id": "Raw",
+        "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": base64.b64encode(b"x" * 10).decode()}}],
+    },
 ]
-FIELD_ENGINE = {"field_engine": {"instructions": [
-    {"id": "STLVmFlowVar", "parameters": {"name": "ip_src", "min_value": "16.0.0.1", "max_value": "16.0.0.254",
-                                          "size": "4", "op": "inc", "step": "1"}},
-    {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "ip_src", "pkt_offset": "IP.src", "is_big": "true",
-                                            "add_val": "0", "offset_fixup": "0"}},
-    {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
-], "global_parameters": {"cache_size": "1000"}}}
+FIELD_ENGINE = {
+    "field_engine": {
+        "instructions": [
+            {
+                "id": "STLVmFlowVar",
+                "parameters": {
+                    "name": "ip_src",
+                    "min_value": "16.0.0.1",
+                    "max_value": "16.0.0.254",
+                    "size": "4",
+                    "op": "inc",
+                    "step": "1",
+                },
+            },
+            {
+                "id": "STLVmWrFlowVar",
+                "parameters": {
+                    "fv_name": "ip_src",
+                    "pkt_offset": "IP.src",
+                    "is_big": "true",
+                    "add_val": "0",
+                    "offset_fixup": "0",
+                },
+            },
+            {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
+        ],
+        "global_parameters": {"cache_size": "1000"},
+    }
+}
 
 
 def test_editor_session(server: ServerProcess) -> None:
@@ -48,12 +74,17 @@ def test_editor_session(server: ServerProcess) -> None:
         assert result["field_engine"]["error"] is None
         program = result["field_engine"]["instructions"]
         assert program["cache"] == 1000
-        assert program["instructions"][1] == {"type": "write_flow_var", "name": "ip_src", "pkt_offset": 26,
-                                              "add_value": 0, "is_big_endian": True}
+        assert program["instructions"][1] == {
+            "type": "write_flow_var",
+            "name": "ip_src",
+            "pkt_offset": 26,
+            "add_value": 0,
+            "is_big_endian": True,
+        }
         frame = base64.b64decode(result["binary"])
         ip = next(layer for layer in result["data"] if layer["id"] == "IP")
         src = next(field for field in ip["fields"] if field["id"] == "src")
-        assert frame[ip["offset"] + src["offset"]: ip["offset"] + src["offset"] + 4] == bytes([16, 0, 0, 1])
+        assert frame[ip["offset"] + src["offset"] : ip["offset"] + src["offset"] + 4] == bytes([16, 0, 0, 1])
 
         # re-open the saved stream in advanced mode: write_pcap -> read_pcap -> decompile_vm_raw
         pcap = gui.write_pcap([result["binary"]])
@@ -65,15 +96,24 @@ def test_editor_session(server: ServerProcess) -> None:
         assert again["field_engine"]["instructions"] == program
 
         # the GUI keeps only primitive hvalues of imported packets and sends them back as strings
-        edited = [{"id": layer["id"], "fields": [
-            {"id": f["id"], "value": f["hvalue"]} for f in layer["fields"]
-            if not isinstance(f["value"], dict) and not f.get("ignored")]} for layer in packets[0]["data"]]
+        edited = [
+            {
+                "id": layer["id"],
+                "fields": [
+                    {"id": f["id"], "value": f["hvalue"]}
+                    for f in layer["fields"]
+                    if not isinstance(f["value"], dict) and not f.get("ignored")
+                ],
+            }
+            for layer in packets[0]["data"]
+        ]
         rebuilt = gui.reconstruct_pkt(packets[0]["binary"], edited)
         assert rebuilt["binary"] == packets[0]["binary"]
 
         # a field edit through reconstruct moves the bytes and nothing else
-        ttl = gui.reconstruct_pkt(result["binary"], [{"id": "Ether"}, {"id": "IP", "fields": [
-            {"id": "ttl", "value": "1"}]}])
+        ttl = gui.reconstruct_pkt(
+            result["binary"], [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "ttl", "value": "1"}]}]
+        )
         new = base64.b64decode(ttl["binary"])
         assert new[22] == 1 and new[:22] == frame[:22] and new[34:] == frame[34:]
 

@@ -8,9 +8,10 @@ import orjson
 import pytest
 import zmq
 
-from conftest import GUI_HANDLER, ServerProcess, zmq_socket
 from scapyrpc.wire import frames
 from scapyrpc.worker import rpc
+
+from conftest import GUI_HANDLER, ServerProcess, zmq_socket
 
 
 def handled(request: bytes | dict) -> rpc.Reply:
@@ -21,17 +22,21 @@ def call(method: str, *params: object, request_id: object = 1) -> dict:
     return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": list(params)}
 
 
-@pytest.mark.parametrize("request_, method, code", [
-    (call("get_version"), "get_version", 0),
-    (call("build_pkt", GUI_HANDLER, [{"id": "Ehter"}]), "build_pkt", -32098),
-    (call("build_pkt", GUI_HANDLER, "not a model", 1, 2), "build_pkt", -32603),
-    (call("get_tree", "not the handler"), "get_tree", -32098),
-    (call("no_such_method"), "unknown", -32601),
-    (call("a" * 10_000), "unknown", -32601),  # the client's text never becomes a label
-    (b"{not json", "invalid", -32700),
-    ({"jsonrpc": "2.0", "id": 1, "method": 7}, "invalid", -32600),
-    (b"[" * 100_000, "invalid", -32098),
-], ids=["ok", "scapy error", "params", "wrong handler", "unknown", "long name", "parse", "invalid", "deep"])
+@pytest.mark.parametrize(
+    "request_, method, code",
+    [
+        (call("get_version"), "get_version", 0),
+        (call("build_pkt", GUI_HANDLER, [{"id": "Ehter"}]), "build_pkt", -32098),
+        (call("build_pkt", GUI_HANDLER, "not a model", 1, 2), "build_pkt", -32603),
+        (call("get_tree", "not the handler"), "get_tree", -32098),
+        (call("no_such_method"), "unknown", -32601),
+        (call("a" * 10_000), "unknown", -32601),  # the client's text never becomes a label
+        (b"{not json", "invalid", -32700),
+        ({"jsonrpc": "2.0", "id": 1, "method": 7}, "invalid", -32600),
+        (b"[" * 100_000, "invalid", -32098),
+    ],
+    ids=["ok", "scapy error", "params", "wrong handler", "unknown", "long name", "parse", "invalid", "deep"],
+)
 def test_the_reply_names_its_method_and_code(request_: bytes | dict, method: str, code: int) -> None:
     reply = handled(request_)
     assert (reply.method, reply.code) == (method, code)
@@ -55,8 +60,9 @@ def test_the_note_travels_in_the_reply_frame() -> None:
     assert frames.note("get_version", 0) == b"\x0eget_version ok"
 
 
-def test_an_unexpected_error_is_logged_once_with_its_request_id(monkeypatch: pytest.MonkeyPatch,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unexpected_error_is_logged_once_with_its_request_id(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from scapyrpc.worker import test_methods
 
     monkeypatch.setitem(rpc._METHODS, "test_raise", rpc._wrap(test_methods.test_raise))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import orjson
 import zmq
 
@@ -22,8 +21,10 @@ def test_gui_handshake_exactly(server: ServerProcess) -> None:
     first = raw_exchange(server.endpoint, b'{"jsonrpc":"2.0","id":"1","method":"get_version"}')
     assert first["id"] == "1" and first["result"]["version"] == "1.02"
     major, minor = first["result"]["version"].split(".")
-    second = raw_exchange(server.endpoint, orjson.dumps(
-        {"jsonrpc": "2.0", "id": "2", "method": "get_version_handler", "params": [major, minor]}))
+    second = raw_exchange(
+        server.endpoint,
+        orjson.dumps({"jsonrpc": "2.0", "id": "2", "method": "get_version_handler", "params": [major, minor]}),
+    )
     assert second == {"jsonrpc": "2.0", "id": "2", "result": GUI_HANDLER}
 
 
@@ -33,8 +34,9 @@ def test_every_error_code_over_the_wire(server: ServerProcess) -> None:
         -32600: b'[{"jsonrpc":"2.0","id":"1","method":"get_version"}]',
         -32601: b'{"jsonrpc":"2.0","id":"3","method":"nope","params":[]}',
         -32603: b'{"jsonrpc":"2.0","id":"4","method":"get_version_handler","params":["1"]}',
-        -32098: orjson.dumps({"jsonrpc": "2.0", "id": "5", "method": "build_pkt",
-                              "params": [GUI_HANDLER, [{"id": "NoSuchLayer"}]]}),
+        -32098: orjson.dumps(
+            {"jsonrpc": "2.0", "id": "5", "method": "build_pkt", "params": [GUI_HANDLER, [{"id": "NoSuchLayer"}]]}
+        ),
     }
     for code, payload in cases.items():
         reply = raw_exchange(server.endpoint, payload)
@@ -44,10 +46,14 @@ def test_every_error_code_over_the_wire(server: ServerProcess) -> None:
 
 
 def test_syntax_error_code_over_the_wire(server: ServerProcess) -> None:
-    model = [{"id": "Ether"}, {"id": "IP", "fields": [{"id": "options",
-                                                       "value": {"vtype": "EXPRESSION", "expr": "[1, 2"}}]}]
-    reply = raw_exchange(server.endpoint, orjson.dumps(
-        {"jsonrpc": "2.0", "id": "6", "method": "build_pkt", "params": [GUI_HANDLER, model]}))
+    model = [
+        {"id": "Ether"},
+        {"id": "IP", "fields": [{"id": "options", "value": {"vtype": "EXPRESSION", "expr": "[1, 2"}}]},
+    ]
+    reply = raw_exchange(
+        server.endpoint,
+        orjson.dumps({"jsonrpc": "2.0", "id": "6", "method": "build_pkt", "params": [GUI_HANDLER, model]}),
+    )
     assert reply["error"]["code"] == -32097
 
 
@@ -60,8 +66,9 @@ def test_eight_concurrent_clients_get_their_own_replies(server: ServerProcess) -
             for i in range(50):
                 rid = f"c{n}-{i}"
                 major = str(n * 1000 + i)
-                sock.send(orjson.dumps({"jsonrpc": "2.0", "id": rid, "method": "get_version_handler",
-                                        "params": [major, "0"]}))
+                sock.send(
+                    orjson.dumps({"jsonrpc": "2.0", "id": rid, "method": "get_version_handler", "params": [major, "0"]})
+                )
                 reply = orjson.loads(sock.recv())
                 expected = orjson.loads(raw_local(major))
                 if reply.get("id") != rid or reply.get("result") != expected:

@@ -30,24 +30,29 @@ import json
 import math
 import re
 import time
+from collections.abc import Iterator
 from itertools import accumulate
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 import pytest
 import zmq
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import hostile_requests as hostile
-from conftest import WIRE_FUZZ, ServerProcess, wait_for, zmq_socket
 from scapyrpc.packets import service
 from scapyrpc.wire import contract
 from scapyrpc.wire.jsonrpc import PEEK_PARSE_BYTES
 
+import hostile_requests as hostile
+from conftest import WIRE_FUZZ, ServerProcess, wait_for, zmq_socket
+
 LIMIT = 32 * 1024  # --max-request-bytes of the fuzz server: below PEEK_PARSE_BYTES, so most refused ones are parsed
 REPLY_TIMEOUT_MS = 30_000  # the request deadline (10 s) and then some: a reply that takes longer is lost
-FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                      HealthCheck.large_base_example])
+FUZZ = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
 
 PARSE_ERROR = {"code": -32700, "message": "Parse error"}
 INVALID_REQUEST = {"code": -32600, "message": "Invalid Request"}
@@ -129,8 +134,11 @@ def check_reply(raw: bytes, reply: bytes, size: int) -> dict:
         assert error == INVALID_REQUEST and message["id"] is None, message
         return message
     assert _same_id(message["id"], None if rid is MISSING else rid), (message, rid)
-    if (request.get("jsonrpc") != "2.0" or not isinstance(request.get("method"), str)
-            or not isinstance(request.get("params", []), (list, dict))):
+    if (
+        request.get("jsonrpc") != "2.0"
+        or not isinstance(request.get("method"), str)
+        or not isinstance(request.get("params", []), (list, dict))
+    ):
         assert error == INVALID_REQUEST, message
     elif request["method"] not in service.METHODS:
         assert error == METHOD_NOT_FOUND, message
@@ -245,7 +253,7 @@ class Wire:
         finds the request that did it)."""
         assert self.server.proc.poll() is None, "the server exited"
         stderr = self.server.stderr_text()
-        new, self._stderr_seen = stderr[self._stderr_seen:], len(stderr)
+        new, self._stderr_seen = stderr[self._stderr_seen :], len(stderr)
         workers = sorted(self.server.worker_pids())
         if workers != self.workers:
             wait_for(lambda: len(self.server.worker_pids()) == len(self.workers), 30)
@@ -303,8 +311,11 @@ def test_random_frames(wire: Wire, envelope: list[bytes], body: bytes) -> None:
 
 
 @FUZZ
-@given(hostile.envelopes(), st.integers(-64, 4096) | st.sampled_from([PEEK_PARSE_BYTES, 2 * PEEK_PARSE_BYTES]),
-       st.booleans())
+@given(
+    hostile.envelopes(),
+    st.integers(-64, 4096) | st.sampled_from([PEEK_PARSE_BYTES, 2 * PEEK_PARSE_BYTES]),
+    st.booleans(),
+)
 def test_oversized_requests(wire: Wire, body: bytes, beyond: int, first: bool) -> None:
     """A request padded to around the size limit, the padding before or after the id."""
     size = max(1, LIMIT - len(body) + beyond)

@@ -41,8 +41,12 @@ def test_an_address_space_too_small_to_start_a_worker_is_refused_at_start() -> N
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "scapyrpc", "serve", "--max-worker-memory-mb", "100"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "scapyrpc", "serve", "--max-worker-memory-mb", "100"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == "scapyrpc serve: --max-worker-memory-mb 100: must be 256 or more (or 0: no limit)"
 
@@ -52,8 +56,9 @@ def test_worker_that_cannot_start_is_retried_with_back_off() -> None:
     small to start in is refused by the configuration now): the pool backs off, never spins."""
     from scapyrpc.worker.main import FAIL_START_ENV
 
-    srv = ServerProcess("--test-methods", "--request-timeout", "1", "-v", workers=1, wait_for_workers=False,
-                        env={FAIL_START_ENV: "1"})
+    srv = ServerProcess(
+        "--test-methods", "--request-timeout", "1", "-v", workers=1, wait_for_workers=False, env={FAIL_START_ENV: "1"}
+    )
     try:
         reply = call(srv.endpoint, "get_version")
         assert reply["error"]["message"] == "Scapy Server: no worker became available within 1 s"

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from conftest import ServerProcess, join_threads, socket_port, start_threads, wait_for
 from scapyrpc.client import ScapyRpcError
+
+from conftest import ServerProcess, join_threads, socket_port, start_threads, wait_for
 
 SLEEP = 3.0  # seconds the request in hand takes; the signal arrives in the middle of it
 
@@ -36,8 +37,12 @@ def broker() -> Iterator[ServerProcess]:
 def start_remote_worker(srv: ServerProcess, prefix: tuple[str, ...] = (), pid: int | None = None) -> subprocess.Popen:
     """`scapyrpc worker --connect` as a child process (after `prefix`), returned once it has served a
     request; `pid` is the one it reports for itself (default: the child's)."""
-    worker = subprocess.Popen([*prefix, sys.executable, "-m", "scapyrpc", "worker", "--connect", srv.backend,
-                               "--test-methods"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "scapyrpc", "worker", "--connect", srv.backend, "--test-methods"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     def serves() -> bool:
         try:
@@ -90,8 +95,9 @@ def test_idle_remote_worker_leaves_at_once_and_says_so(broker: ServerProcess) ->
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0
         # GONE: the broker forgets it now rather than after three missed heartbeats
-        assert wait_for(lambda: f"worker pid {worker.pid} on " in broker.stderr_text()
-                        and "lost (left)" in broker.stderr_text(), 10)
+        assert wait_for(
+            lambda: f"worker pid {worker.pid} on " in broker.stderr_text() and "lost (left)" in broker.stderr_text(), 10
+        )
     finally:
         worker.kill()
         worker.wait(10)

@@ -20,9 +20,8 @@ from scapyrpc.bench.loadgen import BenchError, ClientResult, Plan, RunResult, ti
 
 
 def _load_service() -> Callable[[bytes], Any]:
-    from scapyrpc.packets import registry
+    from scapyrpc.packets import registry, service
     from scapyrpc.worker import rpc
-    from scapyrpc.packets import service
 
     registry.load()
     service.warm_up()

@@ -16,10 +16,10 @@ from pathlib import Path
 from scapyrpc.bench import workloads
 from scapyrpc.bench.baselines import bare_rep, run_inprocess
 from scapyrpc.bench.loadgen import BenchError, Plan, RunResult, connect, run_clients
-from scapyrpc.cli.client_options import add_curve_options
-from scapyrpc.wire.curve import KeyFileError, client_keys
-from scapyrpc.testing import LaunchError, ManagedServer
 from scapyrpc.bench.report import Progress, Row, ratios, render, summarise, to_json
+from scapyrpc.cli.client_options import add_curve_options
+from scapyrpc.testing import LaunchError, ManagedServer
+from scapyrpc.wire.curve import KeyFileError, client_keys
 
 CPUS = os.cpu_count() or 1
 
@@ -28,31 +28,58 @@ def build_parser(prog: str = "python -m scapyrpc.bench") -> argparse.ArgumentPar
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Closed-loop load test of a Scapy Server: N client processes, each a ZMQ REQ socket "
-                    "doing the GUI handshake and sending prepared requests back to back.",
+        "doing the GUI handshake and sending prepared requests back to back.",
         epilog="workloads: " + "; ".join(f"{k}: {v}" for k, v in workloads.DESCRIPTIONS.items()),
     )
-    parser.add_argument("-w", "--workload", action="extend", nargs="+", choices=workloads.WORKLOADS,
-                        metavar="WORKLOAD", help="workload(s) to run, one table each (default: build; "
-                                                 "the workloads are listed below)")
-    parser.add_argument("-d", "--duration", type=float, default=5.0,
-                        help="seconds of timed window per configuration (default 5)")
-    parser.add_argument("-n", "--requests", type=int, default=0,
-                        help="run this many requests in total per configuration instead of --duration "
-                             "(default 0: --duration decides)")
-    parser.add_argument("-c", "--clients", type=int, default=2 * CPUS,
-                        help=f"client processes (default 2 x CPUs = {2 * CPUS})")
-    parser.add_argument("--workers", type=int, default=CPUS,
-                        help=f"workers of the server this tool starts (default CPUs = {CPUS})")
-    parser.add_argument("-e", "--endpoint", default=None,
-                        help="measure a running server (any compatible implementation), e.g. tcp://host:4507")
-    parser.add_argument("--compare", action="store_true",
-                        help="in one run: the in-process service loop (per-core limit), 1 worker and "
-                             "--workers workers (plus --endpoint if given), with ratios")
-    parser.add_argument("--baseline-rep", action="store_true",
-                        help="also run a bare single-process REP loop (always with --compare for version)")
+    parser.add_argument(
+        "-w",
+        "--workload",
+        action="extend",
+        nargs="+",
+        choices=workloads.WORKLOADS,
+        metavar="WORKLOAD",
+        help="workload(s) to run, one table each (default: build; the workloads are listed below)",
+    )
+    parser.add_argument(
+        "-d", "--duration", type=float, default=5.0, help="seconds of timed window per configuration (default 5)"
+    )
+    parser.add_argument(
+        "-n",
+        "--requests",
+        type=int,
+        default=0,
+        help="run this many requests in total per configuration instead of --duration (default 0: --duration decides)",
+    )
+    parser.add_argument(
+        "-c", "--clients", type=int, default=2 * CPUS, help=f"client processes (default 2 x CPUs = {2 * CPUS})"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=CPUS, help=f"workers of the server this tool starts (default CPUs = {CPUS})"
+    )
+    parser.add_argument(
+        "-e",
+        "--endpoint",
+        default=None,
+        help="measure a running server (any compatible implementation), e.g. tcp://host:4507",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="in one run: the in-process service loop (per-core limit), 1 worker and "
+        "--workers workers (plus --endpoint if given), with ratios",
+    )
+    parser.add_argument(
+        "--baseline-rep",
+        action="store_true",
+        help="also run a bare single-process REP loop (always with --compare for version)",
+    )
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per client (default 20)")
-    parser.add_argument("--timeout", type=float, default=15.0,
-                        help="client receive timeout in seconds; a timeout counts as a lost reply (default 15)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=15.0,
+        help="client receive timeout in seconds; a timeout counts as a lost reply (default 15)",
+    )
     parser.add_argument("--json", metavar="FILE", default=None, help="write the results as JSON ('-' = stdout)")
     parser.add_argument("--plain", action="store_true", help="plain-text table even when rich is installed")
     parser.add_argument("--no-progress", action="store_true", help="no live progress bar")
@@ -91,8 +118,9 @@ def worker_label(n: int) -> str:
 class Runner:
     """Runs the configurations of each workload; frames are prepared once per (workload, handler)."""
 
-    def __init__(self, args: argparse.Namespace, progress: Progress,
-                 curve: tuple[bytes, bytes, bytes] | None = None) -> None:
+    def __init__(
+        self, args: argparse.Namespace, progress: Progress, curve: tuple[bytes, bytes, bytes] | None = None
+    ) -> None:
         self.args = args
         self.progress = progress
         self.curve = curve  # keys for the --endpoint server (the servers this tool starts have none)
@@ -105,17 +133,24 @@ class Runner:
         key = (workload, handler)
         if key not in self._frames:
             self._frames[key] = workloads.prepare(workload, handler)
-        return Plan(endpoint=endpoint, frames=self._frames[key], duration=self.args.duration,
-                    requests=self.args.requests, warmup=self.args.warmup,
-                    timeout_ms=int(self.args.timeout * 1000), check_field_engine=workload == "build_ex",
-                    curve=self._keys(endpoint))
+        return Plan(
+            endpoint=endpoint,
+            frames=self._frames[key],
+            duration=self.args.duration,
+            requests=self.args.requests,
+            warmup=self.args.warmup,
+            timeout_ms=int(self.args.timeout * 1000),
+            check_field_engine=workload == "build_ex",
+            curve=self._keys(endpoint),
+        )
 
     def _tick(self, label: str) -> Callable[[int, float], None]:
         by_requests = bool(self.args.requests)
         return self.progress.task(label, self.args.requests if by_requests else self.args.duration, by_requests)
 
-    def _clients(self, workload: str, endpoint: str, label: str,
-                 server: ManagedServer | None = None) -> tuple[RunResult, tuple[float, float] | None]:
+    def _clients(
+        self, workload: str, endpoint: str, label: str, server: ManagedServer | None = None
+    ) -> tuple[RunResult, tuple[float, float] | None]:
         """Run the clients; for a server we started, also its CPU seconds (broker, workers) in the window."""
         handler = connect(endpoint, curve=self._keys(endpoint))
         tick = self._tick(label)
@@ -172,8 +207,13 @@ def metadata(args: argparse.Namespace, load_at_start: float) -> dict:
 
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": _git_commit(), "scapyrpc": dist("scapyrpc"), "scapy": dist("scapy"), "pyzmq": dist("pyzmq"),
-        "python": platform.python_version(), "cpus": CPUS, "platform": platform.platform(),
+        "commit": _git_commit(),
+        "scapyrpc": dist("scapyrpc"),
+        "scapy": dist("scapy"),
+        "pyzmq": dist("pyzmq"),
+        "python": platform.python_version(),
+        "cpus": CPUS,
+        "platform": platform.platform(),
         "cpu_busy_before_start": round(load_at_start, 3),
         "args": {k: v for k, v in vars(args).items() if k not in ("json",)},
     }
@@ -181,8 +221,14 @@ def metadata(args: argparse.Namespace, load_at_start: float) -> dict:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True,
-                             text=True, timeout=5, cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -221,8 +267,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m scapyrpc.bench") 
             return exc.code
     busy = machine_busy()
     if busy > 0.25:
-        print(f"scapyrpc bench: warning: the CPUs were {busy:.0%} busy before starting; other processes "
-              "will share the cores and lower every figure", file=sys.stderr)
+        print(
+            f"scapyrpc bench: warning: the CPUs were {busy:.0%} busy before starting; other processes "
+            "will share the cores and lower every figure",
+            file=sys.stderr,
+        )
     progress = Progress(enabled=not args.no_progress)
     runner = Runner(args, progress, curve)
     results: list[tuple[str, list[Row]]] = []
@@ -250,8 +299,10 @@ def _report(args: argparse.Namespace, results: list[tuple[str, list[Row]]], load
     document = {"meta": metadata(args, load_at_start), "workloads": {}}
     for workload, rows in results:
         ratio_list = ratios(rows, args.workers, workloads.HOLD_SECONDS if workload == "hold" else None)
-        title = (f"{workload} - {workloads.DESCRIPTIONS[workload]}\n"
-                 f"{window} per configuration, {args.clients} clients, {CPUS} CPUs")
+        title = (
+            f"{workload} - {workloads.DESCRIPTIONS[workload]}\n"
+            f"{window} per configuration, {args.clients} clients, {CPUS} CPUs"
+        )
         render(title, rows, ratio_list, plain=args.plain)
         document["workloads"][workload] = to_json(rows, ratio_list)
     if args.json:

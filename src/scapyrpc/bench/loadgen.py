@@ -69,6 +69,7 @@ class ClientResult:
 
 # ---- reply classification ------------------------------------------------------------------
 
+
 def error_kind(message: str) -> str:
     """A short, stable name for an error message (ids and numbers vary, the kind does not)."""
     text = message.removeprefix("Scapy Server: ")
@@ -118,6 +119,7 @@ def request_ids(frames: list[bytes]) -> list[bytes]:
 
 # ---- one client --------------------------------------------------------------------------------
 
+
 def _socket(ctx: Any, endpoint: str, timeout_ms: int, curve: tuple[bytes, bytes, bytes] | None = None) -> Any:
     import zmq
 
@@ -145,8 +147,10 @@ def handshake(sock: Any) -> str:
         sock.send(contract.handler_request(major, minor))
         handler = orjson.loads(sock.recv())["result"]
     except zmq.Again:
-        raise BenchError("no answer to get_version within "
-                         f"{sock.getsockopt(zmq.RCVTIMEO) / 1000:g} s (is a Scapy Server running there?)") from None
+        raise BenchError(
+            "no answer to get_version within "
+            f"{sock.getsockopt(zmq.RCVTIMEO) / 1000:g} s (is a Scapy Server running there?)"
+        ) from None
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         raise BenchError("the peer does not answer the Scapy Server handshake") from None
     if not isinstance(handler, str):
@@ -154,8 +158,9 @@ def handshake(sock: Any) -> str:
     return handler
 
 
-def connect(endpoint: str, timeout_ms: int = HANDSHAKE_TIMEOUT_MS,
-            curve: tuple[bytes, bytes, bytes] | None = None) -> str:
+def connect(
+    endpoint: str, timeout_ms: int = HANDSHAKE_TIMEOUT_MS, curve: tuple[bytes, bytes, bytes] | None = None
+) -> str:
     """Handshake once from the parent: checks the endpoint and returns the version handler."""
     import zmq
 
@@ -204,8 +209,9 @@ def client_main(plan: Plan, share: int, barrier: Any, progress: Any, slot: int, 
         ctx.destroy(linger=0)  # closes whichever socket is open
 
 
-def timed_loop(call: Callable[[bytes], bytes | None], plan: Plan, share: int, progress: Any, slot: int,
-               result: ClientResult) -> None:
+def timed_loop(
+    call: Callable[[bytes], bytes | None], plan: Plan, share: int, progress: Any, slot: int, result: ClientResult
+) -> None:
     """Call back to back until the window closes or `share` requests are done; fill `result`.
 
     `call(frame)` returns the reply, or None for a lost one (client timeout).
@@ -256,6 +262,7 @@ def _requester(sock: Any, ctx: Any, plan: Plan) -> Callable[[bytes], bytes | Non
 
 # ---- the run -----------------------------------------------------------------------------------
 
+
 @dataclass
 class RunResult:
     """All clients of one configuration, merged."""
@@ -277,8 +284,10 @@ def run_clients(plan: Plan, clients: int, on_progress: Callable[[int, float], No
     progress = ctx.RawArray("q", clients)
     out = ctx.Queue()
     shares = [plan.requests // clients + (1 if k < plan.requests % clients else 0) for k in range(clients)]
-    procs = [ctx.Process(target=client_main, args=(plan, shares[k], barrier, progress, k, out), daemon=True)
-             for k in range(clients)]
+    procs = [
+        ctx.Process(target=client_main, args=(plan, shares[k], barrier, progress, k, out), daemon=True)
+        for k in range(clients)
+    ]
     for proc in procs:
         proc.start()
     try:

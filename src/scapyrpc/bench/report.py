@@ -45,8 +45,14 @@ class Row:
     cpu_ms_per_request: dict[str, float] | None = None
 
 
-def summarise(label: str, workload: str, run: RunResult, workers: int | None, in_process: bool = False,
-              server_cpu: tuple[float, float] | None = None) -> Row:
+def summarise(
+    label: str,
+    workload: str,
+    run: RunResult,
+    workers: int | None,
+    in_process: bool = False,
+    server_cpu: tuple[float, float] | None = None,
+) -> Row:
     """Merge the clients' measurements: throughput over the common window, percentiles over all latencies."""
     latencies = sorted(x for r in run.results for x in r.latencies)
     errors: Counter = Counter()
@@ -67,11 +73,24 @@ def summarise(label: str, workload: str, run: RunResult, workers: int | None, in
         cpu_ms = {"service": sum(r.cpu for r in run.results) / received * 1000}
     elif received and server_cpu:
         cpu_ms = {"service": server_cpu[1] / received * 1000, "broker": server_cpu[0] / received * 1000}
-    return Row(label=label, workload=workload, clients=run.clients, workers=workers, requests=received,
-               sent=sent, errors=sum(errors.values()), error_kinds=dict(errors.most_common()),
-               fe_errors=sum(fe_errors.values()), fe_error_kinds=dict(fe_errors.most_common()),
-               lost=sent - received, wall_s=wall, throughput=received / wall if wall else 0.0,
-               latency_ms=lat, client_cpu_share=client_cpu, cpu_ms_per_request=cpu_ms)
+    return Row(
+        label=label,
+        workload=workload,
+        clients=run.clients,
+        workers=workers,
+        requests=received,
+        sent=sent,
+        errors=sum(errors.values()),
+        error_kinds=dict(errors.most_common()),
+        fe_errors=sum(fe_errors.values()),
+        fe_error_kinds=dict(fe_errors.most_common()),
+        lost=sent - received,
+        wall_s=wall,
+        throughput=received / wall if wall else 0.0,
+        latency_ms=lat,
+        client_cpu_share=client_cpu,
+        cpu_ms_per_request=cpu_ms,
+    )
 
 
 def ratios(rows: list[Row], workers: int, hold: float | None = None) -> list[tuple[str, float, str]]:
@@ -82,8 +101,13 @@ def ratios(rows: list[Row], workers: int, hold: float | None = None) -> list[tup
     if hold:
         for row in rows:
             if row.workers and row.throughput:
-                out.append((f"{row.label} / ideal ({row.workers} / {hold:g} s)", row.throughput * hold / row.workers,
-                            "scale-out: how close the broker keeps every worker busy"))
+                out.append(
+                    (
+                        f"{row.label} / ideal ({row.workers} / {hold:g} s)",
+                        row.throughput * hold / row.workers,
+                        "scale-out: how close the broker keeps every worker busy",
+                    )
+                )
     inproc, one, many, rep = (by.get(k) for k in ("in-process", "1 worker", f"{workers} workers", "bare REP"))
     cores = min(workers, os.cpu_count() or 1)
     if one and many and one.throughput and workers > 1:
@@ -92,14 +116,24 @@ def ratios(rows: list[Row], workers: int, hold: float | None = None) -> list[tup
         best = many or one
         if best:
             n = cores if best is many else 1
-            out.append((f"{best.label} / ({n} x in-process)", best.throughput / (n * inproc.throughput),
-                        f"efficiency: {n} core(s) x the per-core limit"))
+            out.append(
+                (
+                    f"{best.label} / ({n} x in-process)",
+                    best.throughput / (n * inproc.throughput),
+                    f"efficiency: {n} core(s) x the per-core limit",
+                )
+            )
     base = inproc.cpu_ms_per_request if inproc else None
     for row in (one, many):
         cost = row.cpu_ms_per_request if row else None
         if base and cost and base["service"]:
-            out.append((f"{row.label}: worker CPU per request / in-process", cost["service"] / base["service"],
-                        "what a request costs a worker beyond the service call"))
+            out.append(
+                (
+                    f"{row.label}: worker CPU per request / in-process",
+                    cost["service"] / base["service"],
+                    "what a request costs a worker beyond the service call",
+                )
+            )
     if rep and rep.throughput:
         for row in (one, many):
             if row:
@@ -109,24 +143,34 @@ def ratios(rows: list[Row], workers: int, hold: float | None = None) -> list[tup
 
 def to_json(rows: list[Row], ratio_list: list[tuple[str, float, str]]) -> dict:
     """One workload's rows and ratios, JSON-ready."""
-    return {"runs": [asdict(r) for r in rows],
-            "ratios": [{"name": n, "value": v, "meaning": m} for n, v, m in ratio_list]}
+    return {
+        "runs": [asdict(r) for r in rows],
+        "ratios": [{"name": n, "value": v, "meaning": m} for n, v, m in ratio_list],
+    }
 
 
 # ---- presentation --------------------------------------------------------------------------------
 
 LATENCY_HEADERS = ("target", "clients", "requests", "errors", "req/s", "p50", "p90", "p99", "p99.9")
 CPU_HEADERS = ("target", "client CPU share", "worker CPU ms/req", "broker CPU ms/req")
-CPU_CAPTION = ("client CPU share: of all cores, used by the load generator; worker/broker CPU: per request, "
-               "in the server's processes, zmq I/O threads included (in-process: the loop itself)")
+CPU_CAPTION = (
+    "client CPU share: of all cores, used by the load generator; worker/broker CPU: per request, "
+    "in the server's processes, zmq I/O threads included (in-process: the loop itself)"
+)
 
 
 def _latency_cells(row: Row) -> list[str]:
     lat = row.latency_ms
     errors = str(row.errors) + (f" (+{row.fe_errors} FE)" if row.fe_errors else "")
     clients = "-" if row.label == "in-process" else str(row.clients)
-    return [row.label, clients, str(row.requests), errors, f"{row.throughput:,.0f}",
-            *(f"{lat[name]:.2f}" for name, _ in PERCENTILES)]
+    return [
+        row.label,
+        clients,
+        str(row.requests),
+        errors,
+        f"{row.throughput:,.0f}",
+        *(f"{lat[name]:.2f}" for name, _ in PERCENTILES),
+    ]
 
 
 def _cpu_cells(row: Row) -> list[str]:
@@ -147,8 +191,10 @@ def render(title: str, rows: list[Row], ratio_list: list[tuple[str, float, str]]
     """Two tables on stdout (throughput and latency; where the CPU goes), then ratios and error kinds."""
     console = None if plain else _rich_console()
     notes = [f"{name}: {value:.2f}  ({meaning})" for name, value, meaning in ratio_list]
-    tables = ((title + "\nlatency in ms", LATENCY_HEADERS, [_latency_cells(r) for r in rows], None),
-              ("where the CPU goes", CPU_HEADERS, [_cpu_cells(r) for r in rows], CPU_CAPTION))
+    tables = (
+        (title + "\nlatency in ms", LATENCY_HEADERS, [_latency_cells(r) for r in rows], None),
+        ("where the CPU goes", CPU_HEADERS, [_cpu_cells(r) for r in rows], CPU_CAPTION),
+    )
     if console is None:
         for heading, headers, body, caption in tables:
             print(heading)
@@ -164,8 +210,14 @@ def render(title: str, rows: list[Row], ratio_list: list[tuple[str, float, str]]
     from rich.table import Table
 
     for heading, headers, body, caption in tables:
-        table = Table(title=heading, title_justify="left", caption=caption, caption_justify="left",
-                      box=box.SIMPLE_HEAD, pad_edge=False)
+        table = Table(
+            title=heading,
+            title_justify="left",
+            caption=caption,
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
         for k, header in enumerate(headers):
             table.add_column(header, justify="left" if k == 0 else "right")
         for row, cells in zip(rows, body):
@@ -199,8 +251,13 @@ class Progress:
             except ImportError:
                 return
             self._progress = RichProgress(
-                TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.fields[rate]:>12}"),
-                TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+                TextColumn("{task.description:<28}"),
+                BarColumn(),
+                TextColumn("{task.fields[rate]:>12}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
             self._progress.start()
 
     def task(self, description: str, total: float, by_requests: bool) -> Callable[[int, float], None]:

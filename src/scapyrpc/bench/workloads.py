@@ -20,14 +20,36 @@ PAYLOAD = bytes(range(64))  # the 64-byte payload of the build workload
 PAYLOAD_B64 = base64.b64encode(PAYLOAD).decode("ascii")
 
 # What the GUI asks metadata for: common classes, one per request.
-DEFINITION_CLASSES = ("Ether", "IP", "TCP", "UDP", "IPv6", "Dot1Q", "ARP", "ICMP", "DNS", "Raw",
-                      "IPv6ExtHdrRouting", "ICMPv6EchoRequest", "GRE", "VXLAN", "MPLS", "LLC")
+DEFINITION_CLASSES = (
+    "Ether",
+    "IP",
+    "TCP",
+    "UDP",
+    "IPv6",
+    "Dot1Q",
+    "ARP",
+    "ICMP",
+    "DNS",
+    "Raw",
+    "IPv6ExtHdrRouting",
+    "ICMPv6EchoRequest",
+    "GRE",
+    "VXLAN",
+    "MPLS",
+    "LLC",
+)
 PAYLOAD_CLASS_LAYERS = ("Ether", "IP", "IPv6", "TCP", "UDP", "Dot1Q", "ARP", "GRE", "ICMP", "VXLAN")
 
 # A GUI-like blend: mostly edits (build) and imports/edits of bytes (reconstruct), some
 # field-engine builds, lazy payload-class and metadata look-ups, the odd pcap.
-MIXED_WEIGHTS = (("build", 10), ("reconstruct", 4), ("build_ex", 2), ("payload_classes", 2),
-                 ("definitions", 1), ("pcap", 1))
+MIXED_WEIGHTS = (
+    ("build", 10),
+    ("reconstruct", 4),
+    ("build_ex", 2),
+    ("payload_classes", 2),
+    ("definitions", 1),
+    ("pcap", 1),
+)
 
 
 def frame(index: int, method: str, params: list | None) -> bytes:
@@ -40,12 +62,26 @@ def frame(index: int, method: str, params: list | None) -> bytes:
 
 def _ip_tcp_model(i: int) -> list:
     return [
-        {"id": "Ether", "fields": [{"id": "src", "value": "00:11:22:33:44:55"},
-                                   {"id": "dst", "value": "66:77:88:99:aa:bb"}]},
-        {"id": "IP", "fields": [{"id": "src", "value": "16.0.0.1"}, {"id": "dst", "value": "48.0.0.1"},
-                                {"id": "id", "value": i % 65536}]},
-        {"id": "TCP", "fields": [{"id": "sport", "value": 1024 + i % 64000}, {"id": "dport", "value": 80},
-                                 {"id": "flags", "value": "S"}]},
+        {
+            "id": "Ether",
+            "fields": [{"id": "src", "value": "00:11:22:33:44:55"}, {"id": "dst", "value": "66:77:88:99:aa:bb"}],
+        },
+        {
+            "id": "IP",
+            "fields": [
+                {"id": "src", "value": "16.0.0.1"},
+                {"id": "dst", "value": "48.0.0.1"},
+                {"id": "id", "value": i % 65536},
+            ],
+        },
+        {
+            "id": "TCP",
+            "fields": [
+                {"id": "sport", "value": 1024 + i % 64000},
+                {"id": "dport", "value": 80},
+                {"id": "flags", "value": "S"},
+            ],
+        },
         {"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": PAYLOAD_B64}}]},
     ]
 
@@ -53,24 +89,49 @@ def _ip_tcp_model(i: int) -> list:
 def _ip_udp_model(i: int) -> list:
     return [
         {"id": "Ether"},
-        {"id": "IP", "fields": [{"id": "src", "value": "16.0.0.1"}, {"id": "dst", "value": "48.0.0.1"},
-                                {"id": "id", "value": i % 65536}]},
+        {
+            "id": "IP",
+            "fields": [
+                {"id": "src", "value": "16.0.0.1"},
+                {"id": "dst", "value": "48.0.0.1"},
+                {"id": "id", "value": i % 65536},
+            ],
+        },
         {"id": "UDP", "fields": [{"id": "sport", "value": 1024 + i % 64000}]},
         {"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": "eHh4eHh4eHh4eA=="}}]},
     ]
 
 
 # One flow variable written into IP.src plus the IPv4 checksum fix: parameters as strings, like the GUI.
-FIELD_ENGINE = {"field_engine": {
-    "instructions": [
-        {"id": "STLVmFlowVar", "parameters": {"name": "ip_src", "min_value": "16.0.0.1", "max_value": "16.0.0.254",
-                                              "size": "4", "op": "inc", "step": "1"}},
-        {"id": "STLVmWrFlowVar", "parameters": {"fv_name": "ip_src", "pkt_offset": "IP.src",
-                                                "is_big": "true", "add_val": "0", "offset_fixup": "0"}},
-        {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
-    ],
-    "global_parameters": {"cache_size": "1000"},
-}}
+FIELD_ENGINE = {
+    "field_engine": {
+        "instructions": [
+            {
+                "id": "STLVmFlowVar",
+                "parameters": {
+                    "name": "ip_src",
+                    "min_value": "16.0.0.1",
+                    "max_value": "16.0.0.254",
+                    "size": "4",
+                    "op": "inc",
+                    "step": "1",
+                },
+            },
+            {
+                "id": "STLVmWrFlowVar",
+                "parameters": {
+                    "fv_name": "ip_src",
+                    "pkt_offset": "IP.src",
+                    "is_big": "true",
+                    "add_val": "0",
+                    "offset_fixup": "0",
+                },
+            },
+            {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
+        ],
+        "global_parameters": {"cache_size": "1000"},
+    }
+}
 
 
 def _frame_bytes(i: int) -> bytes:
@@ -78,9 +139,12 @@ def _frame_bytes(i: int) -> bytes:
     from scapy.layers.inet import IP, TCP
     from scapy.layers.l2 import Ether
 
-    pkt = (Ether(src="00:11:22:33:44:55", dst="66:77:88:99:aa:bb")
-           / IP(src="16.0.0.1", dst="48.0.0.1", id=i % 65536)
-           / TCP(sport=1024 + i % 64000, dport=80, flags="S") / PAYLOAD)
+    pkt = (
+        Ether(src="00:11:22:33:44:55", dst="66:77:88:99:aa:bb")
+        / IP(src="16.0.0.1", dst="48.0.0.1", id=i % 65536)
+        / TCP(sport=1024 + i % 64000, dport=80, flags="S")
+        / PAYLOAD
+    )
     return bytes(pkt)
 
 
@@ -112,10 +176,14 @@ BUILDERS: dict[str, Builder] = {
     "reconstruct": lambda h, i: ("reconstruct_pkt", [h, _b64(_frame_bytes(i)), []]),
     "definitions": lambda h, i: ("get_definitions", [h, [DEFINITION_CLASSES[i % len(DEFINITION_CLASSES)]]]),
     "definitions_all": lambda h, i: ("get_definitions", [h, None]),
-    "payload_classes": lambda h, i: ("get_payload_classes",
-                                     [h, [{"id": PAYLOAD_CLASS_LAYERS[i % len(PAYLOAD_CLASS_LAYERS)]}]]),
-    "pcap": lambda h, i: ("read_pcap", [h, _b64(pcap_file([_frame_bytes(i * PCAP_PACKETS + k)
-                                                           for k in range(PCAP_PACKETS)]))]),
+    "payload_classes": lambda h, i: (
+        "get_payload_classes",
+        [h, [{"id": PAYLOAD_CLASS_LAYERS[i % len(PAYLOAD_CLASS_LAYERS)]}]],
+    ),
+    "pcap": lambda h, i: (
+        "read_pcap",
+        [h, _b64(pcap_file([_frame_bytes(i * PCAP_PACKETS + k) for k in range(PCAP_PACKETS)]))],
+    ),
     "hold": lambda h, i: ("test_sleep", [h, HOLD_SECONDS]),
 }
 
@@ -135,7 +203,7 @@ DESCRIPTIONS = {
     "payload_classes": "get_payload_classes of a one-layer model (as the GUI asks)",
     "pcap": f"read_pcap of a {PCAP_PACKETS}-packet pcap",
     "hold": f"test_sleep({HOLD_SECONDS:g}): each request holds a worker {HOLD_SECONDS * 1000:g} ms, nothing else "
-            "(scale-out: ideal throughput = workers / hold; the bench's servers get --test-methods)",
+    "(scale-out: ideal throughput = workers / hold; the bench's servers get --test-methods)",
     "mixed": "GUI-like blend: " + ", ".join(f"{name} {weight}" for name, weight in MIXED_WEIGHTS),
 }
 
@@ -172,4 +240,3 @@ def _mixed(handler: str, variants: int) -> list[bytes]:
         n = seen[name] = seen.get(name, -1) + 1  # each kind varies its own frames
         frames.append(frame(i, *BUILDERS[name](handler, n % _VARIANTS.get(name, variants))))
     return frames
-

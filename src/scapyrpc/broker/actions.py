@@ -108,5 +108,6 @@ class Stopped:
     shutdown_requested: bool
 
 
-Action: TypeAlias = (ToWorker | Ping | ToClient | Refuse | StartWorker | Kill | Terminate | WorkerGone
-                     | PoolReady | Stopping | Stopped)
+Action: TypeAlias = (
+    ToWorker | Ping | ToClient | Refuse | StartWorker | Kill | Terminate | WorkerGone | PoolReady | Stopping | Stopped
+)

@@ -106,7 +106,9 @@ def _peer_host(fd: int) -> str:
 class ConnectionGate:
     """Counts the frontend's connections; closes the door at `limit`, opens it at 90 % of it."""
 
-    def __init__(self, front: zmq.Socket[bytes], listener: socket.socket | None, limit: int, peer: str = "client") -> None:
+    def __init__(
+        self, front: zmq.Socket[bytes], listener: socket.socket | None, limit: int, peer: str = "client"
+    ) -> None:
         self.listener = listener
         self.door = ListenerDoor(listener)
         self.peer = peer  # what its peers are, for the log
@@ -141,8 +143,11 @@ class ConnectionGate:
                 self._failures.append(event)
         if not self.closed and self.connections >= self.limit:
             self.door.close_door()
-            log.warning("%d client connections: new ones are refused until fewer than %d remain",
-                        self.connections, int(self.limit * 0.9))
+            log.warning(
+                "%d client connections: new ones are refused until fewer than %d remain",
+                self.connections,
+                int(self.limit * 0.9),
+            )
         elif self.closed and self.connections < self.limit * 0.9:
             self.door.open_door()
             log.warning("%d client connections: accepting new ones again", self.connections)

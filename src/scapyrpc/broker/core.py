@@ -67,8 +67,21 @@ import enum
 import math
 from collections import deque
 
-from scapyrpc.broker.actions import (Action, Kill, Ping, PoolReady, Refuse, Route, StartWorker, Stopped, Stopping,
-                                     Terminate, ToClient, ToWorker, WorkerGone)
+from scapyrpc.broker.actions import (
+    Action,
+    Kill,
+    Ping,
+    PoolReady,
+    Refuse,
+    Route,
+    StartWorker,
+    Stopped,
+    Stopping,
+    Terminate,
+    ToClient,
+    ToWorker,
+    WorkerGone,
+)
 from scapyrpc.broker.fairqueue import FairQueue
 from scapyrpc.broker.figures import Figures, Traffic
 from scapyrpc.broker.reasons import Departure, Refusal, Restart
@@ -206,8 +219,9 @@ class Scheduler:
         if worker is not None:
             worker.last_seen = now
 
-    def reply(self, ident: bytes, tag: int, body: bytes | memoryview, kind: ReplyKind, now: float,
-              note: bytes = b"") -> None:
+    def reply(
+        self, ident: bytes, tag: int, body: bytes | memoryview, kind: ReplyKind, now: float, note: bytes = b""
+    ) -> None:
         """Worker `ident` answered request `tag`, and says what it does next (`kind`); `note`:
         what it says the reply is (opaque here, passed on with the reply)."""
         worker = self.workers.get(ident)
@@ -347,10 +361,20 @@ class Scheduler:
         """The core now, with the shell's `traffic` (a copy); safe to call from another thread."""
         local, remote = self._in_pool()
         queue = self.queue
-        return Figures(pool_size=self.local_workers, local=local, remote=remote, in_flight=len(self.inflight),
-                       queued=queue.count, queued_bytes=queue.bytes, served=self.served, stopping=self.stopping,
-                       refused=self.refused.copy(), restarts=self.restarts.copy(), gone=self.gone.copy(),
-                       traffic=traffic)
+        return Figures(
+            pool_size=self.local_workers,
+            local=local,
+            remote=remote,
+            in_flight=len(self.inflight),
+            queued=queue.count,
+            queued_bytes=queue.bytes,
+            served=self.served,
+            stopping=self.stopping,
+            refused=self.refused.copy(),
+            restarts=self.restarts.copy(),
+            gone=self.gone.copy(),
+            traffic=traffic,
+        )
 
     def check(self) -> None:
         """Assert the invariants of the module docstring (for tests)."""
@@ -410,8 +434,7 @@ class Scheduler:
         window = self.config.prefetch_window
         for worker in self.workers.values():
             jobs = worker.jobs
-            if (0 < len(jobs) < 1 + PREFETCH and worker.state is WorkerState.SERVING
-                    and now - jobs[0].entered < window):
+            if 0 < len(jobs) < 1 + PREFETCH and worker.state is WorkerState.SERVING and now - jobs[0].entered < window:
                 self._send(worker, self._pop(), now)
                 if not queue.count:
                     return

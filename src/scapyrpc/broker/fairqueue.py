@@ -10,7 +10,8 @@ many, however many identities the heavy one uses. Items are anything with
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Generic, Iterator, Protocol, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, Protocol, TypeVar
 
 
 class Queued(Protocol):

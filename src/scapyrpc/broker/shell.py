@@ -45,9 +45,8 @@ from scapyrpc.broker.core import ReplyKind, Scheduler
 from scapyrpc.broker.figures import BrokerListener, Figures, ReplyObserver, Traffic
 from scapyrpc.broker.reasons import Refusal
 from scapyrpc.config.options import BrokerConfig
-from scapyrpc.wire import curve
+from scapyrpc.wire import curve, endpoints
 from scapyrpc.wire import frames as p
-from scapyrpc.wire import endpoints
 from scapyrpc.wire.endpoints import is_loopback
 from scapyrpc.wire.jsonrpc import peek_id, peek_method, reply_id, scapy_error_body
 
@@ -99,10 +98,19 @@ class Broker:
     is how many descriptors this process's other listeners (the HTTP side, metrics) may take:
     they come out of the same budget as the ZeroMQ clients' connections."""
 
-    def __init__(self, config: BrokerConfig, frontend: str, backend: str, local_workers: int = 0,
-                 admission: curve.Admission | None = None, *, pool: PoolFactory | None = None,
-                 recorder: ReplyObserver | None = None, listener: BrokerListener | None = None,
-                 other_connections: int = 0) -> None:
+    def __init__(
+        self,
+        config: BrokerConfig,
+        frontend: str,
+        backend: str,
+        local_workers: int = 0,
+        admission: curve.Admission | None = None,
+        *,
+        pool: PoolFactory | None = None,
+        recorder: ReplyObserver | None = None,
+        listener: BrokerListener | None = None,
+        other_connections: int = 0,
+    ) -> None:
         self.config = config
         self.other_connections = other_connections
         self.admission = admission
@@ -122,10 +130,17 @@ class Broker:
         self._recorder = recorder
         self._listener = listener
         self._perform: dict[type[actions.Action], Callable[[Any], None]] = {
-            actions.ToWorker: self._to_worker, actions.ToClient: self._to_client, actions.Refuse: self._refuse,
-            actions.Ping: self._ping, actions.StartWorker: self._start_worker, actions.Kill: self._kill,
-            actions.Terminate: self._terminate, actions.PoolReady: self._pool_ready,
-            actions.Stopping: self._stopping, actions.WorkerGone: self._worker_gone, actions.Stopped: self._stopped,
+            actions.ToWorker: self._to_worker,
+            actions.ToClient: self._to_client,
+            actions.Refuse: self._refuse,
+            actions.Ping: self._ping,
+            actions.StartWorker: self._start_worker,
+            actions.Kill: self._kill,
+            actions.Terminate: self._terminate,
+            actions.PoolReady: self._pool_ready,
+            actions.Stopping: self._stopping,
+            actions.WorkerGone: self._worker_gone,
+            actions.Stopped: self._stopped,
         }
         assert set(self._perform) == set(get_args(actions.Action))  # every action has its performer
         self._done: asyncio.Future[bool] | None = None
@@ -166,8 +181,14 @@ class Broker:
         frontend, backend = self.endpoints
         descriptors = raise_fd_limit() - RESERVED_FDS - 4 * self._core.local_workers - self.other_connections
         limit = min(self.config.max_connections or descriptors, descriptors)
-        log.info("at most %d client connections (--max-connections %d, %d descriptors to spare, %d kept for "
-                 "HTTP and metrics)", limit, self.config.max_connections, descriptors, self.other_connections)
+        log.info(
+            "at most %d client connections (--max-connections %d, %d descriptors to spare, %d kept for "
+            "HTTP and metrics)",
+            limit,
+            self.config.max_connections,
+            descriptors,
+            self.other_connections,
+        )
         listener = listening_socket(frontend)
         if listener is not None:  # our own listening socket, so the gate can close it (connections.py)
             self.front.setsockopt(zmq.USE_FD, os.dup(listener.fileno()))  # libzmq closes its copy
@@ -209,8 +230,9 @@ class Broker:
         traffic = self._traffic
         traffic.requests += 1
         traffic.bytes_in += len(body)
-        self._core.request(client, reply, body, len(body), time.monotonic(),
-                          remote and not self.config.allow_remote_shutdown)
+        self._core.request(
+            client, reply, body, len(body), time.monotonic(), remote and not self.config.allow_remote_shutdown
+        )
         self.pump()
 
     def disconnect(self, client: bytes) -> None:
@@ -292,8 +314,11 @@ class Broker:
             self._sent_front = self._sent_back = False
             self._flush()
             # a send may have taken the edge of its socket's descriptor: look at those again
-            check = tuple(sock for sock, sent in ((front, self._sent_front), (back, self._sent_back))
-                          if sent and cast(int, sock.getsockopt(_EVENTS)) & _POLLIN)
+            check = tuple(
+                sock
+                for sock, sent in ((front, self._sent_front), (back, self._sent_back))
+                if sent and cast(int, sock.getsockopt(_EVENTS)) & _POLLIN
+            )
         if self._discarding:  # give the rest of the loop a turn between batches of junk frames
             for sock in self._discarding:
                 asyncio.get_running_loop().call_soon(self._pump, sock)
@@ -383,8 +408,11 @@ class Broker:
             body = self._deliverable(body)
             tracked = len(body) >= TRACKED_BYTES
             if tracked and self._over_backlog(client, len(body)):
-                self._warn_once(client, f"dropped a {len(body)}-byte reply to peer {client.hex()}: "
-                                        "its unread replies exceed the backlog limit")
+                self._warn_once(
+                    client,
+                    f"dropped a {len(body)}-byte reply to peer {client.hex()}: "
+                    "its unread replies exceed the backlog limit",
+                )
                 return
         send = self.front.send
         try:
@@ -408,8 +436,10 @@ class Broker:
     def _over_backlog(self, client: bytes, more: int) -> bool:
         self._sweep_backlog(client)
         held = sum(size for _, size in self._backlog.get(client, ()))
-        return (held + more > self.config.max_client_backlog_bytes
-                or self._backlog_bytes + more > self.config.max_backlog_bytes)
+        return (
+            held + more > self.config.max_client_backlog_bytes
+            or self._backlog_bytes + more > self.config.max_backlog_bytes
+        )
 
     def _sweep_backlog(self, only: bytes | None = None) -> None:
         """Forget replies ZeroMQ has handed to the kernel (read, or at least on their way)."""
@@ -443,8 +473,11 @@ class Broker:
                 self._ready(ident, frames[2].bytes, frames[3].bytes, now)
             elif head == p.READY:  # once per process: it rejoins every few seconds
                 who = b" ".join(frame.bytes[:255] for frame in frames[2:4])
-                self._warn_once(who, f"worker {who.decode(errors='replace')} speaks another frame layout and was "
-                                     "not admitted: run the same scapyrpc version on the broker and its workers")
+                self._warn_once(
+                    who,
+                    f"worker {who.decode(errors='replace')} speaks another frame layout and was "
+                    "not admitted: run the same scapyrpc version on the broker and its workers",
+                )
             elif head == p.GONE:
                 c.left(ident, now)
 
@@ -453,8 +486,13 @@ class Broker:
         name = host.decode(errors="replace")[:255]
         self._core.ready(ident, pid_number, name, self._pool is not None and name == self._host, now)
         worker = self._core.workers.get(ident)
-        log.info("worker %s pid %d on %s joined (%s)", ident.decode(errors="replace"), pid_number,
-                 name, "local" if worker is not None and worker.local else "remote")
+        log.info(
+            "worker %s pid %d on %s joined (%s)",
+            ident.decode(errors="replace"),
+            pid_number,
+            name,
+            "local" if worker is not None and worker.local else "remote",
+        )
         if self._listener is not None:
             self._listener.pool_changed(self.figures())
 
@@ -501,8 +539,7 @@ class Broker:
         limit = min(self.config.max_client_backlog_bytes, self.config.max_backlog_bytes)
         if len(body) <= limit:
             return body
-        return scapy_error_body(reply_id(body),
-                                f"reply of {len(body)} bytes exceeds the limit of {limit} bytes")
+        return scapy_error_body(reply_id(body), f"reply of {len(body)} bytes exceeds the limit of {limit} bytes")
 
     def _refuse(self, a: actions.Refuse) -> None:
         reply = scapy_error_body(peek_id(a.body), self._message(a.reason, a.body, a.detail))
@@ -520,10 +557,23 @@ class Broker:
         """The info line of one answered request (`pid`: the worker's; None: the broker answered)."""
         request_id = reply_id(reply)
         milliseconds = round(seconds * 1000, 3)
-        log.info("%s id=%s %s %.3f ms %s", method, json.dumps(request_id), outcome, milliseconds,
-                 "broker" if pid is None else f"worker {pid}",
-                 extra={"fields": {"method": method, "id": request_id, "outcome": outcome,
-                                   "duration_ms": milliseconds, "worker": pid}})
+        log.info(
+            "%s id=%s %s %.3f ms %s",
+            method,
+            json.dumps(request_id),
+            outcome,
+            milliseconds,
+            "broker" if pid is None else f"worker {pid}",
+            extra={
+                "fields": {
+                    "method": method,
+                    "id": request_id,
+                    "outcome": outcome,
+                    "duration_ms": milliseconds,
+                    "worker": pid,
+                }
+            },
+        )
 
     def _start_worker(self, a: actions.StartWorker) -> None:
         if self._pool is None:
@@ -541,8 +591,9 @@ class Broker:
 
     def _worker_gone(self, a: actions.WorkerGone) -> None:
         quiet = self._core.stopping or a.reason.routine
-        log.log(logging.INFO if quiet else logging.WARNING, "worker pid %d on %s lost (%s)",
-                a.pid, a.host, a.reason.label)
+        log.log(
+            logging.INFO if quiet else logging.WARNING, "worker pid %d on %s lost (%s)", a.pid, a.host, a.reason.label
+        )
         if self._listener is not None:
             self._listener.pool_changed(self.figures())
 

@@ -154,4 +154,3 @@ class Process:
     entered: float  # when it entered its state (STARTING: when the pool reported it)
     state: ProcessState = ProcessState.STARTING
     worker: Worker | None = None  # its pool entry while it has one
-

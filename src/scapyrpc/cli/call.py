@@ -11,7 +11,15 @@ import argparse
 import json
 from typing import Any
 
-from scapyrpc.cli.client_options import DEFAULT_ENDPOINT, HelpFormatter, add_curve_options, answered, curve_options, fail, seconds
+from scapyrpc.cli.client_options import (
+    DEFAULT_ENDPOINT,
+    HelpFormatter,
+    add_curve_options,
+    answered,
+    curve_options,
+    fail,
+    seconds,
+)
 
 
 class _ExamplesFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -20,21 +28,29 @@ class _ExamplesFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "call", help="call one method and print its result", formatter_class=_ExamplesFormatter,
+        "call",
+        help="call one method and print its result",
+        formatter_class=_ExamplesFormatter,
         description="Call METHOD with the handshake and handler the GUI uses; print the result as JSON.",
         epilog="examples:\n"
-               "  scapyrpc call build_pkt '[{\"id\": \"Ether\"}, {\"id\": \"IP\"}, {\"id\": \"TCP\"}]' --hex\n"
-               "  scapyrpc call get_template '{\"id\": \"IPv4/TCP\"}'\n"
-               "  scapyrpc call supported_methods all",
+        '  scapyrpc call build_pkt \'[{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}]\' --hex\n'
+        '  scapyrpc call get_template \'{"id": "IPv4/TCP"}\'\n'
+        "  scapyrpc call supported_methods all",
     )
     parser.add_argument("method", metavar="METHOD", help="the method name, e.g. build_pkt")
-    parser.add_argument("params", metavar="PARAM", nargs="*", type=_param,
-                        help="one parameter each, as JSON; text that is not JSON and does not start "
-                             "with [ { or \" is a string (the version handler is added for you)")
+    parser.add_argument(
+        "params",
+        metavar="PARAM",
+        nargs="*",
+        type=_param,
+        help="one parameter each, as JSON; text that is not JSON and does not start "
+        'with [ { or " is a string (the version handler is added for you)',
+    )
     parser.add_argument("-e", "--endpoint", default=DEFAULT_ENDPOINT, help="the server to call")
     parser.add_argument("--timeout", type=seconds, default=10.0, help="seconds to wait for each reply")
-    parser.add_argument("--hex", action="store_true",
-                        help="print a packet result as a hexdump with its layer boundaries")
+    parser.add_argument(
+        "--hex", action="store_true", help="print a packet result as a hexdump with its layer boundaries"
+    )
     add_curve_options(parser)
     parser.set_defaults(run=run)
 
@@ -53,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _call(args: argparse.Namespace) -> int:
-    from scapyrpc.client import ScapyClient
     from scapyrpc.cli.hexdump import annotated_hexdump
+    from scapyrpc.client import ScapyClient
 
     with ScapyClient(args.endpoint, timeout_ms=max(1, round(args.timeout * 1000)), **curve_options(args)) as cli:
         result = cli.invoke(args.method, args.params)

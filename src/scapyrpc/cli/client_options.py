@@ -32,10 +32,15 @@ def seconds(text: str) -> float:
 
 def add_curve_options(parser: argparse.ArgumentParser) -> None:
     """--curve-server-key / --curve-secret-key: talk to a server that requires CurveZMQ."""
-    parser.add_argument("--curve-server-key", metavar="FILE", default=None,
-                        help="the server's NAME.key: talk CurveZMQ to it")
-    parser.add_argument("--curve-secret-key", metavar="FILE", default=None,
-                        help="our NAME.key_secret (default: a throwaway pair, if the server admits any client)")
+    parser.add_argument(
+        "--curve-server-key", metavar="FILE", default=None, help="the server's NAME.key: talk CurveZMQ to it"
+    )
+    parser.add_argument(
+        "--curve-secret-key",
+        metavar="FILE",
+        default=None,
+        help="our NAME.key_secret (default: a throwaway pair, if the server admits any client)",
+    )
 
 
 def curve_options(args: argparse.Namespace) -> dict:

@@ -45,7 +45,7 @@ def _dump(result: dict) -> str:
         if start is None:
             lines.append(f"{title}  (offset {layer.get('offset')!r} is not in the frame)")
             continue
-        end = next((s for s in starts[i + 1:] if s is not None and s >= start), len(frame))
+        end = next((s for s in starts[i + 1 :] if s is not None and s >= start), len(frame))
         lines.append(f"{title}  {_span(start, end)}")
         lines += _rows(frame, start, end, width)
     return "\n".join(lines)
@@ -66,8 +66,8 @@ def _span(start: int, end: int) -> str:
 def _rows(frame: bytes, start: int, end: int, width: int) -> list[str]:
     rows = []
     for at in range(start, end, ROW):
-        chunk = frame[at:min(at + ROW, end)]
-        left, right = chunk[:ROW // 2].hex(" "), chunk[ROW // 2:].hex(" ")
+        chunk = frame[at : min(at + ROW, end)]
+        left, right = chunk[: ROW // 2].hex(" "), chunk[ROW // 2 :].hex(" ")
         text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
         rows.append(f"  {at:0{width}x}  {left:<23}  {right:<23}  |{text}|")
     return rows

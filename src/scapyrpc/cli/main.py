@@ -6,12 +6,11 @@ import argparse
 import os
 import sys
 
+from scapyrpc.cli import call, ping
 from scapyrpc.cli.client_options import fail
-from scapyrpc.cli import call
-from scapyrpc.ops import logs
-from scapyrpc.cli import ping
 from scapyrpc.config import sources
 from scapyrpc.config.options import RemoteWorkerConfig, ServerConfig
+from scapyrpc.ops import logs
 from scapyrpc.version import VersionAction
 
 
@@ -23,18 +22,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _serve_parser(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="run the Scapy Server (broker + local workers)",
-                           description="Run the Scapy Server. Every option can also be set by a SCAPYRPC_<OPTION> "
-                                       "environment variable (SCAPYRPC_MAX_QUEUE=500) or in a --config file "
-                                       "(max-queue = 500); an option wins over a variable, a variable over the file.")
+    serve = sub.add_parser(
+        "serve",
+        help="run the Scapy Server (broker + local workers)",
+        description="Run the Scapy Server. Every option can also be set by a SCAPYRPC_<OPTION> "
+        "environment variable (SCAPYRPC_MAX_QUEUE=500) or in a --config file "
+        "(max-queue = 500); an option wins over a variable, a variable over the file.",
+    )
     sources.add_arguments(serve, ServerConfig)
 
 
 def _worker_parser(sub: argparse._SubParsersAction) -> None:
-    worker = sub.add_parser("worker", help="join a broker's pool from this host",
-                            description="Serve a broker's requests from this host (the broker runs with "
-                                        "--backend tcp://*:PORT); SIGTERM or Ctrl+C stops it after the "
-                                        "request in hand.")
+    worker = sub.add_parser(
+        "worker",
+        help="join a broker's pool from this host",
+        description="Serve a broker's requests from this host (the broker runs with "
+        "--backend tcp://*:PORT); SIGTERM or Ctrl+C stops it after the "
+        "request in hand.",
+    )
     sources.add_arguments(worker, RemoteWorkerConfig)
 
 
@@ -65,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     command = args.command
     try:
-        resolved = sources.resolve(ServerConfig if command == "serve" else RemoteWorkerConfig, args, os.environ,
-                                    command)
+        resolved = sources.resolve(
+            ServerConfig if command == "serve" else RemoteWorkerConfig, args, os.environ, command
+        )
     except sources.SettingsError as exc:
         return fail(command, str(exc), 2)
     for warning in resolved.warnings:
@@ -117,9 +123,8 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _run_worker(config: RemoteWorkerConfig) -> int:
-    from scapyrpc.worker.main import WorkerOptions, run
-
     from scapyrpc.wire import curve
+    from scapyrpc.worker.main import WorkerOptions, run
 
     worker_keys = None
     try:
@@ -129,8 +134,9 @@ def _run_worker(config: RemoteWorkerConfig) -> int:
             worker_keys = (curve.public_key(config.curve_server_key), *curve.key_pair(config.curve_secret_key))
     except curve.KeyFileError as exc:
         return fail("worker", str(exc), 2)
-    options = WorkerOptions(backend=config.connect, config=config.worker, reconnect=True, stop_on_interrupt=True,
-                            curve=worker_keys)
+    options = WorkerOptions(
+        backend=config.connect, config=config.worker, reconnect=True, stop_on_interrupt=True, curve=worker_keys
+    )
     while run(options) == "retired":  # a remote worker retired for recycling starts afresh
         continue
     return 0  # stopped by SIGTERM or Ctrl+C after answering the request in hand

@@ -9,13 +9,23 @@ from __future__ import annotations
 import argparse
 import time
 
-from scapyrpc.cli.client_options import DEFAULT_ENDPOINT, HelpFormatter, add_curve_options, answered, curve_options, seconds
+from scapyrpc.cli.client_options import (
+    DEFAULT_ENDPOINT,
+    HelpFormatter,
+    add_curve_options,
+    answered,
+    curve_options,
+    seconds,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("ping", help="check that a server answers (exit 0) or not (exit 1)",
-                            description="Send get_version; print the server's version and the round trip.",
-                            formatter_class=HelpFormatter)
+    parser = sub.add_parser(
+        "ping",
+        help="check that a server answers (exit 0) or not (exit 1)",
+        description="Send get_version; print the server's version and the round trip.",
+        formatter_class=HelpFormatter,
+    )
     parser.add_argument("-e", "--endpoint", default=DEFAULT_ENDPOINT, help="the server to ask")
     parser.add_argument("--timeout", type=seconds, default=3.0, help="seconds to wait for the reply")
     add_curve_options(parser)
@@ -23,8 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return answered("ping", args.endpoint, args.timeout,
-                    lambda: _ping(args.endpoint, args.timeout, curve_options(args)))
+    return answered(
+        "ping", args.endpoint, args.timeout, lambda: _ping(args.endpoint, args.timeout, curve_options(args))
+    )
 
 
 def _ping(endpoint: str, timeout: float, curve: dict) -> int:

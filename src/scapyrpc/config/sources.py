@@ -71,8 +71,9 @@ class Setting:
 
 def settings_of(cls: type) -> list[Setting]:
     """The settings of configuration class `cls`, in the order of its fields."""
-    return [Setting(dest, f, options.plain(kind)) for dest, f, kind in options.leaves(cls)
-            if f.metadata.get("flag", True)]
+    return [
+        Setting(dest, f, options.plain(kind)) for dest, f, kind in options.leaves(cls) if f.metadata.get("flag", True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,18 @@ class Resolved:
 def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     """The options of `cls`, plus --config and --print-options."""
     options.add_options(parser, cls)
-    parser.add_argument("--config", metavar="FILE", default=None,
-                        help=f"read settings from this TOML file: flat keys named as the long options (max-queue = "
-                             f"500); options and {ENV_PREFIX}* variables win over it (default: ${CONFIG_ENV} if set)")
-    parser.add_argument("--print-config", action="store_true",
-                        help="print every setting's value and where it came from (flag, env, file, default), "
-                             "as TOML, then exit")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help=f"read settings from this TOML file: flat keys named as the long options (max-queue = "
+        f"500); options and {ENV_PREFIX}* variables win over it (default: ${CONFIG_ENV} if set)",
+    )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print every setting's value and where it came from (flag, env, file, default), as TOML, then exit",
+    )
 
 
 def resolve(cls: type, args: argparse.Namespace, environ: Mapping[str, str], command: str) -> Resolved:
@@ -124,8 +131,11 @@ def resolve(cls: type, args: argparse.Namespace, environ: Mapping[str, str], com
 def _unknown_variables(environ: Mapping[str, str]) -> list[str]:
     """SCAPYRPC_* variables that are no setting of either command (a typo is reported, not ignored)."""
     known = {s.env for cls in (options.ServerConfig, options.RemoteWorkerConfig) for s in settings_of(cls)}
-    return [f"{key} is not a scapyrpc setting; ignored" for key in sorted(environ)
-            if key.startswith(ENV_PREFIX) and key not in known and key not in NOT_SETTINGS]
+    return [
+        f"{key} is not a scapyrpc setting; ignored"
+        for key in sorted(environ)
+        if key.startswith(ENV_PREFIX) and key not in known and key not in NOT_SETTINGS
+    ]
 
 
 def _read_file(path: str, table: list[Setting], command: str) -> dict[str, Any]:
@@ -149,7 +159,11 @@ def _read_file(path: str, table: list[Setting], command: str) -> dict[str, Any]:
             raise SettingsError(f"{path}: [{key}]: settings are top-level keys, not tables (max-queue = 500)")
         if s is None:
             close = difflib.get_close_matches(key.replace("_", "-"), list(by_name), 1)
-            hint = f"did you mean {close[0]}?" if close else f"the keys are the long options of `scapyrpc {command} --help`"
+            hint = (
+                f"did you mean {close[0]}?"
+                if close
+                else f"the keys are the long options of `scapyrpc {command} --help`"
+            )
             raise SettingsError(f"{path}: unknown key {key!r} ({hint})")
         if s.dest in found:
             raise SettingsError(f"{path}: {s.name} is given twice")
@@ -217,8 +231,10 @@ def _checked(s: Setting, value: Any, where: str) -> Any:
 def render(resolved: Resolved, command: str) -> str:
     """The effective settings as TOML (a file `--config` can read back), each line saying where its
     value came from; unset ones and secrets are comments."""
-    lines = [f"# scapyrpc {command}: effective settings. A flag wins over a {ENV_PREFIX}* variable, which wins",
-             "# over the --config file, which wins over the default."]
+    lines = [
+        f"# scapyrpc {command}: effective settings. A flag wins over a {ENV_PREFIX}* variable, which wins",
+        "# over the --config file, which wins over the default.",
+    ]
     for s in resolved.settings:
         source = resolved.sources[s.dest]
         if s.hidden and source == "default":

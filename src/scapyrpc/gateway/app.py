@@ -26,25 +26,41 @@ import hashlib
 import logging
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import orjson
 from aiohttp import WSMsgType, web
 from aiohttp.web_protocol import RequestPayloadError
 
-from scapyrpc.config.options import MiB, HttpConfig
+from scapyrpc.config.options import HttpConfig, MiB
 from scapyrpc.gateway import auth
 from scapyrpc.gateway.assets import Asset, load_assets
 from scapyrpc.gateway.budget import Budget, LogOnce, Reason
-from scapyrpc.gateway.connections import (SECURITY_HEADERS, SERVER_NAME, ConnectionTable, Served,
-                                          loopback_host_only, open_listener, serve)
+from scapyrpc.gateway.connections import (
+    SECURITY_HEADERS,
+    SERVER_NAME,
+    ConnectionTable,
+    Served,
+    loopback_host_only,
+    open_listener,
+    serve,
+)
 from scapyrpc.wire.endpoints import is_loopback
 from scapyrpc.wire.jsonrpc import peek_id, reply_id, scapy_error_body
 
-__all__ = ["Bounds", "Gateway", "GatewayConfigError", "RequestSink", "RunningGateway", "call", "check_options",
-           "start_gateway"]
+__all__ = [
+    "Bounds",
+    "Gateway",
+    "GatewayConfigError",
+    "RequestSink",
+    "RunningGateway",
+    "call",
+    "check_options",
+    "start_gateway",
+]
 
 log = logging.getLogger("scapyrpc.gateway")
 
@@ -73,8 +89,9 @@ def check_options(options: HttpConfig) -> str | None:
     except auth.TokenError as exc:
         raise GatewayConfigError(str(exc)) from None
     if not is_loopback(options.http_bind) and not token:
-        raise GatewayConfigError(f"--http-bind {options.http_bind} is beyond loopback: --http-token-file (or "
-                                 "--http-token) is required")
+        raise GatewayConfigError(
+            f"--http-bind {options.http_bind} is beyond loopback: --http-token-file (or --http-token) is required"
+        )
     return token
 
 
@@ -122,9 +139,15 @@ class _Refused(Exception):
 class Gateway:
     """The aiohttp application and its handlers, bound to one sink."""
 
-    def __init__(self, sink: RequestSink, options: HttpConfig, bounds: Bounds | None = None,
-                 assets: dict[str, Asset] | None = None, port: int = 0,
-                 connections: ConnectionTable | None = None) -> None:
+    def __init__(
+        self,
+        sink: RequestSink,
+        options: HttpConfig,
+        bounds: Bounds | None = None,
+        assets: dict[str, Asset] | None = None,
+        port: int = 0,
+        connections: ConnectionTable | None = None,
+    ) -> None:
         self.token = check_options(options)
         self.sink = sink
         self.options = options
@@ -135,20 +158,25 @@ class Gateway:
         self.budget = Budget(options.http_max_held_bytes)
         self.connections = connections
         self.complaints = LogOnce()
-        self.csp = ("default-src 'self'; script-src 'self'" + _importmap_hash(self.assets.get("index.html"))
-                    + "; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none';"
-                    " base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+        self.csp = (
+            "default-src 'self'; script-src 'self'"
+            + _importmap_hash(self.assets.get("index.html"))
+            + "; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none';"
+            " base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+        )
         self._definitions: tuple[bytes, bytes, str, tuple[str, str]] | None = None  # body, gzipped, etag, md5s
         self._definitions_lock = asyncio.Lock()
         self.app = web.Application(client_max_size=self.bounds.max_request_bytes, middlewares=[self._guard])
         self.app.on_response_prepare.append(self._headers)
-        self.app.add_routes([
-            web.get("/", self._index),
-            web.get("/static/{name:.+}", self._static),
-            web.get("/definitions", self._get_definitions),
-            web.post("/rpc", self._rpc),
-            web.get("/ws", self._ws),
-        ])
+        self.app.add_routes(
+            [
+                web.get("/", self._index),
+                web.get("/static/{name:.+}", self._static),
+                web.get("/definitions", self._get_definitions),
+                web.post("/rpc", self._rpc),
+                web.get("/ws", self._ws),
+            ]
+        )
 
     # ---- security --------------------------------------------------------------------
 
@@ -156,12 +184,13 @@ class Gateway:
         """Whether the request carries the token (Bearer) or a session it opened (cookie)."""
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            return auth.token_matches(header[len("Bearer "):], self.token or "")
+            return auth.token_matches(header[len("Bearer ") :], self.token or "")
         return self.sessions.valid(request.cookies.get(self.sessions.cookie, ""))
 
     @web.middleware
-    async def _guard(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                     ) -> web.StreamResponse:
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         if self.connections is not None:
             self.connections.busy(request.transport)
         try:
@@ -170,8 +199,9 @@ class Gateway:
             if self.connections is not None:
                 self.connections.idle(request.transport)
 
-    async def _checked(self, request: web.Request,
-                       handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def _checked(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         host = request.headers.get("Host", "")
         if not loopback_host_only(self.options.http_bind, host):
             return web.Response(status=421, text="unexpected Host header\n")
@@ -182,15 +212,19 @@ class Gateway:
             peer = request.remote or "?"
             wait = self.guesses.wait(peer)
             if wait:
-                return web.Response(status=429, text="too many wrong tokens: wait\n",
-                                    headers={"Retry-After": str(int(wait) + 1)})
+                return web.Response(
+                    status=429, text="too many wrong tokens: wait\n", headers={"Retry-After": str(int(wait) + 1)}
+                )
             if request.path == "/" and "token" in request.query:
                 return self._login(request, peer)
             if not self._authorized(request):
                 if request.headers.get("Authorization", "").startswith("Bearer "):
                     self.guesses.failed(peer)
-                return web.Response(status=401, text="a valid token is required (open /?token=...)\n",
-                                    headers={"WWW-Authenticate": "Bearer"})
+                return web.Response(
+                    status=401,
+                    text="a valid token is required (open /?token=...)\n",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
         encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
             return web.Response(status=415, text="compressed request bodies are not accepted\n")
@@ -261,12 +295,14 @@ class Gateway:
 
     def _too_large(self, request: web.Request, head: bytes, size: str) -> _Refused:
         limit = self.bounds.max_request_bytes
-        return self._refuse(request, 200, scapy_error_body(
-            peek_id(head), f"request of {size} bytes exceeds the limit of {limit} bytes"))
+        return self._refuse(
+            request, 200, scapy_error_body(peek_id(head), f"request of {size} bytes exceeds the limit of {limit} bytes")
+        )
 
     def _busy(self, request: web.Request, head: bytes) -> _Refused:
-        return self._refuse(request, 503, scapy_error_body(peek_id(head), f"server busy: {Reason.FULL.value}"),
-                            Reason.FULL)
+        return self._refuse(
+            request, 503, scapy_error_body(peek_id(head), f"server busy: {Reason.FULL.value}"), Reason.FULL
+        )
 
     async def _read_body(self, request: web.Request) -> bytes:
         """The whole body, counted against the budget while it is held, within the body timeout."""
@@ -324,8 +360,9 @@ class Gateway:
             await response.write_eof()
         except TimeoutError:
             peer = request.remote or "?"
-            self.complaints.warning(peer, Reason.SLOW_READER, "HTTP client %s closed: %s", peer,
-                                    Reason.SLOW_READER.value)
+            self.complaints.warning(
+                peer, Reason.SLOW_READER, "HTTP client %s closed: %s", peer, Reason.SLOW_READER.value
+            )
             if request.transport is not None:
                 request.transport.close()
         except ConnectionError:
@@ -414,8 +451,9 @@ class _Outbox:
     def put(self, body: Reply) -> None:
         gateway = self.gateway
         if self.held + len(body) > gateway.bounds.max_client_backlog_bytes:
-            gateway.complaints.warning(self.peer, Reason.BACKLOG, "WebSocket of %s closed: %s", self.peer,
-                                       Reason.BACKLOG.value)
+            gateway.complaints.warning(
+                self.peer, Reason.BACKLOG, "WebSocket of %s closed: %s", self.peer, Reason.BACKLOG.value
+            )
             asyncio.get_running_loop().create_task(self.ws.close())
             return
         if not gateway.budget.take(len(body)):
@@ -433,8 +471,9 @@ class _Outbox:
             try:
                 await asyncio.wait_for(self.ws.send_str(str(body, "utf-8", "replace")), timeout)
             except TimeoutError:
-                self.gateway.complaints.warning(self.peer, Reason.SLOW_READER, "WebSocket of %s closed: %s",
-                                                self.peer, Reason.SLOW_READER.value)
+                self.gateway.complaints.warning(
+                    self.peer, Reason.SLOW_READER, "WebSocket of %s closed: %s", self.peer, Reason.SLOW_READER.value
+                )
                 await self.ws.close()
                 return
             except (ConnectionError, RuntimeError):
@@ -442,8 +481,9 @@ class _Outbox:
             except Exception as exc:
                 log.exception("a %d-byte reply could not be sent on a WebSocket", len(body))
                 with contextlib.suppress(ConnectionError, RuntimeError):
-                    await self.ws.send_str(scapy_error_body(
-                        reply_id(body), f"reply could not be sent ({type(exc).__name__})").decode())
+                    await self.ws.send_str(
+                        scapy_error_body(reply_id(body), f"reply could not be sent ({type(exc).__name__})").decode()
+                    )
             finally:
                 self._release(len(body))
                 slots.release()
@@ -469,8 +509,7 @@ class RunningGateway:
 
 async def start_gateway(sink: RequestSink, options: HttpConfig, bounds: Bounds) -> RunningGateway:
     """Serve the gateway on the running event loop; `url` tells where (port 0 picks a free one)."""
-    table = open_listener(options.http_bind, options.http or 0, options.http_max_connections,
-                          options.http_idle_timeout)
+    table = open_listener(options.http_bind, options.http or 0, options.http_max_connections, options.http_idle_timeout)
     try:
         gateway = Gateway(sink, options, bounds, port=table.port, connections=table)
         served = await serve(gateway.app, table, auto_decompress=False, lingering_time=2.0)

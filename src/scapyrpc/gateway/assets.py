@@ -15,8 +15,14 @@ from importlib import resources
 from importlib.abc import Traversable
 
 _TYPES = {
-    ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".html": "text/html",
-    ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json", ".txt": "text/plain",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+    ".txt": "text/plain",
 }
 _TEXT = ("text/", "application/json", "image/svg+xml")
 
@@ -30,7 +36,7 @@ class Asset:
 
 
 def _asset(name: str, body: bytes) -> Asset:
-    suffix = name[name.rfind("."):] if "." in name else ""
+    suffix = name[name.rfind(".") :] if "." in name else ""
     content_type = _TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
     if content_type.startswith(_TEXT):
         content_type += "; charset=utf-8" if content_type.startswith("text/") else ""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from scapyrpc.config.options import HttpConfig
 
-__all__ = ["Guesses", "Sessions", "TokenError", "load_token", "MIN_TOKEN_CHARS"]
+__all__ = ["MIN_TOKEN_CHARS", "Guesses", "Sessions", "TokenError", "load_token"]
 
 MIN_TOKEN_CHARS = 16
 _MAX_TOKEN_FILE_BYTES = 4096
@@ -45,15 +45,20 @@ def load_token(options: HttpConfig) -> str | None:
             with open(options.http_token_file, "rb") as file:
                 data = file.read(_MAX_TOKEN_FILE_BYTES + 1)
         except OSError as exc:
-            raise TokenError(f"cannot read --http-token-file {options.http_token_file}: {exc.strerror or exc}") from None
+            raise TokenError(
+                f"cannot read --http-token-file {options.http_token_file}: {exc.strerror or exc}"
+            ) from None
         if len(data) > _MAX_TOKEN_FILE_BYTES:
-            raise TokenError(f"--http-token-file {options.http_token_file} is longer than "
-                             f"{_MAX_TOKEN_FILE_BYTES} bytes: it should hold the token alone")
+            raise TokenError(
+                f"--http-token-file {options.http_token_file} is longer than "
+                f"{_MAX_TOKEN_FILE_BYTES} bytes: it should hold the token alone"
+            )
         lines = data.decode("utf-8", "replace").splitlines()
         token = lines[0].strip() if lines else ""
     if token is not None and len(token) < MIN_TOKEN_CHARS:
-        raise TokenError(f"the HTTP token must have at least {MIN_TOKEN_CHARS} characters "
-                         "(e.g. `openssl rand -hex 16`)")
+        raise TokenError(
+            f"the HTTP token must have at least {MIN_TOKEN_CHARS} characters (e.g. `openssl rand -hex 16`)"
+        )
     return token
 
 

@@ -13,7 +13,7 @@ import enum
 import logging
 import time
 
-__all__ = ["Budget", "Reason", "LogOnce"]
+__all__ = ["Budget", "LogOnce", "Reason"]
 
 log = logging.getLogger("scapyrpc.gateway")
 

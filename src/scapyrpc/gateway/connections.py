@@ -18,8 +18,9 @@ import asyncio
 import logging
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -29,8 +30,15 @@ from scapyrpc.broker.connections import ListenerDoor
 from scapyrpc.gateway.budget import LogOnce, Reason
 from scapyrpc.wire.endpoints import is_loopback
 
-__all__ = ["ConnectionTable", "QuietRequestHandler", "Served", "Tracked", "loopback_host_only", "open_listener",
-           "serve"]
+__all__ = [
+    "ConnectionTable",
+    "QuietRequestHandler",
+    "Served",
+    "Tracked",
+    "loopback_host_only",
+    "open_listener",
+    "serve",
+]
 
 log = logging.getLogger("scapyrpc.gateway")
 
@@ -65,17 +73,18 @@ class QuietRequestHandler(RequestHandler):
 
     complaints = LogOnce()
 
-    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
-                     message: str | None = None) -> web.StreamResponse:
+    def handle_error(
+        self, request: Any, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
         peer = getattr(request, "remote", None) or "?"
         if status >= 500:
             log.error("error handling a request from %s", peer, exc_info=exc)
         else:
-            self.complaints.warning(peer, Reason.BAD_REQUEST, "HTTP %d to %s: %s", status, peer,
-                                    Reason.BAD_REQUEST.value)
+            self.complaints.warning(
+                peer, Reason.BAD_REQUEST, "HTTP %d to %s: %s", status, peer, Reason.BAD_REQUEST.value
+            )
         text = f"{status} {'Bad Request' if status == 400 else 'Error'}\n"
-        response = web.Response(status=status, text=text,
-                                headers={**SECURITY_HEADERS, "Server": SERVER_NAME})
+        response = web.Response(status=status, text=text, headers={**SECURITY_HEADERS, "Server": SERVER_NAME})
         response.force_close()
         return response
 
@@ -157,8 +166,11 @@ class ConnectionTable:
         conn.deadline = time.monotonic() + self.idle_timeout
         if self.count >= self.limit and not self.door.closed:
             self.door.close_door()
-            log.warning("%d HTTP connections: new ones are refused until fewer than %d remain",
-                        self.count, int(self.limit * 0.9))
+            log.warning(
+                "%d HTTP connections: new ones are refused until fewer than %d remain",
+                self.count,
+                int(self.limit * 0.9),
+            )
         return True
 
     def closed(self, conn: Tracked) -> None:

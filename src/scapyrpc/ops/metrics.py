@@ -5,7 +5,8 @@ one dict lookup and two list updates, no lock, no library call. Everything else
 is the broker's `Figures`, a snapshot taken from its `FiguresSource` when
 scraped. prometheus_client reads both only then, through `Collector`, on the
 broker's loop (`MetricsServer`, served like the gateway: counted connections,
-idle ones closed). prometheus_client is imported only when metrics are asked for. Label values are the broker's reasons' labels (`broker/reasons.py`).
+idle ones closed). prometheus_client is imported only when metrics are asked for.
+Label values are the broker's reasons' labels (`broker/reasons.py`).
 """
 
 from __future__ import annotations
@@ -63,8 +64,11 @@ class Collector:
         traffic = figures.traffic
         rows = [(note, list(row)) for note, row in list(self.recorder.replies.items())]
 
-        requests = CounterMetricFamily("scapyrpc_requests", "Requests answered by a worker, by method and outcome "
-                                       "(ok, or the JSON-RPC error code)", labels=["method", "outcome"])
+        requests = CounterMetricFamily(
+            "scapyrpc_requests",
+            "Requests answered by a worker, by method and outcome (ok, or the JSON-RPC error code)",
+            labels=["method", "outcome"],
+        )
         by_method: dict[str, list[float]] = {}
         for note, row in rows:
             method, _, outcome = note.decode("ascii", "replace").partition(" ")
@@ -73,8 +77,11 @@ class Collector:
             for i, value in enumerate(row):
                 total[i] += value
         yield requests
-        latency = HistogramMetricFamily("scapyrpc_request_duration_seconds", "From the broker accepting a request "
-                                        "to the worker's reply, by method", labels=["method"])
+        latency = HistogramMetricFamily(
+            "scapyrpc_request_duration_seconds",
+            "From the broker accepting a request to the worker's reply, by method",
+            labels=["method"],
+        )
         for method, row in sorted(by_method.items()):
             cumulative, buckets = 0.0, []
             for bound, count in zip((*map(str, BUCKETS), "+Inf"), row[:-1]):
@@ -82,34 +89,42 @@ class Collector:
                 buckets.append((bound, cumulative))
             latency.add_metric([method], buckets, row[-1])
         yield latency
-        refused = CounterMetricFamily("scapyrpc_refused", "Requests the broker answered itself, by reason",
-                                      labels=["reason"])
+        refused = CounterMetricFamily(
+            "scapyrpc_refused", "Requests the broker answered itself, by reason", labels=["reason"]
+        )
         for reason, count in figures.refused.items():
             refused.add_metric([reason.label], count)
         yield refused
         yield CounterMetricFamily("scapyrpc_received_requests", "Requests read from clients", value=traffic.requests)
-        yield CounterMetricFamily("scapyrpc_received_bytes", "Bytes of requests read from clients",
-                                  value=traffic.bytes_in)
+        yield CounterMetricFamily(
+            "scapyrpc_received_bytes", "Bytes of requests read from clients", value=traffic.bytes_in
+        )
         yield CounterMetricFamily("scapyrpc_sent_bytes", "Bytes of replies sent to clients", value=traffic.bytes_out)
-        yield GaugeMetricFamily("scapyrpc_requests_in_flight", "Requests handed to a worker and not yet answered",
-                                value=figures.in_flight)
+        yield GaugeMetricFamily(
+            "scapyrpc_requests_in_flight", "Requests handed to a worker and not yet answered", value=figures.in_flight
+        )
         yield GaugeMetricFamily("scapyrpc_queued_requests", "Requests waiting for a worker", value=figures.queued)
-        yield GaugeMetricFamily("scapyrpc_queued_bytes", "Bytes of requests waiting for a worker",
-                                value=figures.queued_bytes)
-        workers = GaugeMetricFamily("scapyrpc_workers", "Workers in the pool (not leaving), local or remote",
-                                    labels=["location"])
+        yield GaugeMetricFamily(
+            "scapyrpc_queued_bytes", "Bytes of requests waiting for a worker", value=figures.queued_bytes
+        )
+        workers = GaugeMetricFamily(
+            "scapyrpc_workers", "Workers in the pool (not leaving), local or remote", labels=["location"]
+        )
         workers.add_metric(["local"], figures.local)
         workers.add_metric(["remote"], figures.remote)
         yield workers
-        restarts = CounterMetricFamily("scapyrpc_worker_restarts", "Local worker processes replaced, by why the "
-                                       "last one ended", labels=["reason"])
+        restarts = CounterMetricFamily(
+            "scapyrpc_worker_restarts", "Local worker processes replaced, by why the last one ended", labels=["reason"]
+        )
         for label, count in sorted((reason.label, count) for reason, count in figures.restarts.items()):
             restarts.add_metric([label], count)
         yield restarts
-        gone = CounterMetricFamily("scapyrpc_workers_gone", "Workers that left the pool, by reason",
-                                   labels=["reason", "location"])
-        for (label, local), count in sorted(((reason.label, local), count)
-                                            for (reason, local), count in figures.gone.items()):
+        gone = CounterMetricFamily(
+            "scapyrpc_workers_gone", "Workers that left the pool, by reason", labels=["reason", "location"]
+        )
+        for (label, local), count in sorted(
+            ((reason.label, local), count) for (reason, local), count in figures.gone.items()
+        ):
             gone.add_metric([label, "local" if local else "remote"], count)
         yield gone
 

@@ -34,8 +34,10 @@ class ServiceStatus:
         if not self.notifier.enabled:
             return
         self._send_status(source.figures())
-        self._tasks = [asyncio.create_task(self.notifier.run_watchdog()),
-                       asyncio.create_task(self._every_few_seconds(source))]
+        self._tasks = [
+            asyncio.create_task(self.notifier.run_watchdog()),
+            asyncio.create_task(self._every_few_seconds(source)),
+        ]
 
     def ready(self, figures: Figures) -> None:
         """Every local worker is warm and every port is open."""
@@ -73,5 +75,7 @@ class ServiceStatus:
             return f"stopping: {figures.in_flight} requests in flight, {figures.queued} queued"
         if not self._ready:
             return f"starting: {figures.local} of {figures.pool_size} local workers ready"
-        return (f"serving: {figures.local + figures.remote} workers, {figures.served} requests served, "
-                f"{figures.queued} queued")
+        return (
+            f"serving: {figures.local + figures.remote} workers, {figures.served} requests served, "
+            f"{figures.queued} queued"
+        )

@@ -223,7 +223,7 @@ def _number_info(fld: Any) -> dict:
     # The GUI checks a min/max range with Integer.valueOf(text): only fields shown
     # in decimal (no hex `X...Field`, no custom repr) may carry one.
     decimal = type(fld).i2repr is F.Field.i2repr
-    if decimal and JAVA_INT_MIN <= lo and hi <= JAVA_INT_MAX:
+    if decimal and lo >= JAVA_INT_MIN and hi <= JAVA_INT_MAX:
         return {"type": "NUMBER", "min": lo, "max": hi}
     return {"type": "NUMBER"}
 
@@ -249,8 +249,9 @@ def _bits(fld: Any) -> list[dict]:
     for position in reversed(range(len(names))):
         mask = 1 << position
         label = str(names[position]) if names[position] else f"bit {position}"
-        bits.append({"name": label, "mask": mask,
-                     "values": [{"name": "Not Set", "value": 0}, {"name": "Set", "value": mask}]})
+        bits.append(
+            {"name": label, "mask": mask, "values": [{"name": "Not Set", "value": 0}, {"name": "Set", "value": mask}]}
+        )
     return bits
 
 
@@ -304,8 +305,10 @@ def _ipv6_followers(cls: type) -> list[type]:
 
 
 def _get_all(reg: dict[str, type]) -> dict:
-    db = {name: [[fld.name, type(declared_field(fld)).__name__, _default_text(fld)] for fld in cls.fields_desc]
-          for name, cls in reg.items()}
+    db = {
+        name: [[fld.name, type(declared_field(fld)).__name__, _default_text(fld)] for fld in cls.fields_desc]
+        for name, cls in reg.items()
+    }
     fields = {kind: "empty" for kind in sorted({row[1] for rows in db.values() for row in rows})}
     # The md5 covers the schema (classes, field names, field classes) but not the
     # defaults: a few contrib layers take defaults from the clock or the RNG at import.

@@ -14,15 +14,14 @@ from typing import Any
 from scapy.fields import _PacketField
 from scapy.packet import NoPayload, Packet, Padding
 
-from scapyrpc.packets.expressions import scapy_dialect
-
 from scapyrpc.packets.definitions import display_name
 from scapyrpc.packets.encoding import encode_base64
 from scapyrpc.packets.exact import exact_dissection, values_rebuild
+from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.model import dissect_frame, frame_bytes
 from scapyrpc.packets.positions import Position, header_bytes, positions
-from scapyrpc.packets.values_out import bytes_value, render
 from scapyrpc.packets.unwrap import layer_list
+from scapyrpc.packets.values_out import bytes_value, render
 
 # ---------------------------------------------------------------- one layer
 
@@ -47,7 +46,7 @@ def _field_entry(layer: Packet, pos: Position) -> dict:
         except Exception:  # a field whose own repr fails still gets a JSON-safe entry
             jvalue = hvalue = _safe_repr(value)
         if isinstance(jvalue, dict) and _too_large_to_read_back(jvalue, pos):
-            jvalue, hvalue = bytes_value(header_bytes(layer)[0][pos.offset:pos.offset + pos.length])
+            jvalue, hvalue = bytes_value(header_bytes(layer)[0][pos.offset : pos.offset + pos.length])
     entry = {"id": name, "value": jvalue, "hvalue": hvalue, "offset": pos.offset, "length": pos.length}
     if pos.bit_length:
         entry["bit_offset"] = pos.bit_offset
@@ -64,8 +63,13 @@ def _too_large_to_read_back(value: dict, pos: Position) -> bool:
     """A list of packets too large for an EXPRESSION (a DNS zone transfer, a BGP update of
     thousands of prefixes) is given as its bytes, which a packet-list field takes as they are."""
     expr = value.get("expr")
-    return (isinstance(expr, str) and len(expr) >= _SHORT_EXPRESSION and pos.length > 0
-            and isinstance(pos.fld, _PacketField) and not scapy_dialect.accepted(expr))
+    return (
+        isinstance(expr, str)
+        and len(expr) >= _SHORT_EXPRESSION
+        and pos.length > 0
+        and isinstance(pos.fld, _PacketField)
+        and not scapy_dialect.accepted(expr)
+    )
 
 
 def layer_fields(layer: Packet) -> tuple[list, int]:

@@ -6,15 +6,14 @@ bytes nobody edited. Scapy decodes a few things lossily: DNS names behind compre
 pointers come back expanded, and malformed records (a label longer than the message,
 counts that do not match) come back as values that encode differently.
 
-`values_rebuild` tells whether a dissection's values alone build its bytes (asking
-only the layers whose classes can decode lossily). For one that does not, `exact_dissection` dissects again and keeps what cannot be decoded exactly
-in the form it had on the wire:
-1. a field whose decoded value encodes differently, but whose wire bytes the field
-   writes back as they are (a DNS name given as its labels and pointer), holds its
-   wire bytes;
+`values_rebuild` tells whether a dissection's values alone build its bytes (asking only the
+layers whose classes can decode lossily). For one that does not, `exact_dissection` dissects
+again and keeps what cannot be decoded exactly in the form it had on the wire:
+1. a field whose decoded value encodes differently, but whose wire bytes the field writes back
+   as they are (a DNS name given as its labels and pointer), holds its wire bytes;
 2. an item of a packet list that still does not rebuild becomes a Raw item of its bytes;
-3. from the deepest layer that still does not rebuild, the rest of the frame is one
-   Raw layer. Nothing is ever dropped.
+3. from the deepest layer that still does not rebuild, the rest of the frame is one Raw layer.
+Nothing is ever dropped.
 """
 
 from __future__ import annotations
@@ -53,9 +52,9 @@ def _layer_rebuilds(layer: Packet) -> bool:
     if not known:
         return False
     plan = plan_for(type(layer))
-    out: Any = header[:plan.rest_offset]
+    out: Any = header[: plan.rest_offset]
     try:
-        for fld in layer.fields_desc[plan.rest:]:
+        for fld in layer.fields_desc[plan.rest :]:
             value = layer.getfieldval(fld.name)
             if isinstance(value, Packet):
                 value.clear_cache()
@@ -130,7 +129,7 @@ def _keep_wire_forms(layer: Packet) -> None:
             continue
         if pos.bit_length or not pos.length:
             continue
-        wire = header[pos.offset:pos.offset + pos.length]
+        wire = header[pos.offset : pos.offset + pos.length]
         if _encodes(layer, pos.fld, value) != wire and _encodes(layer, pos.fld, wire) == wire:
             layer.fields[name] = wire
 

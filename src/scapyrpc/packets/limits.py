@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 
-from scapyrpc.config.options import MiB, Limits
+from scapyrpc.config.options import Limits, MiB
 from scapyrpc.packets.errors import ServiceError
 
-__all__ = ["Limits", "MiB", "current", "configure", "payload_budget", "spend_payload"]
+__all__ = ["Limits", "MiB", "configure", "current", "payload_budget", "spend_payload"]
 
 _current = Limits()
 _spent: ContextVar[list[int] | None] = ContextVar("payload_spent", default=None)
@@ -49,5 +49,6 @@ def spend_payload(size: int, what: str) -> None:
     spent[0] += size
     cap = _current.max_payload_bytes
     if spent[0] > cap:
-        raise ServiceError(f"{what}: the payload generated for this packet, {spent[0]} bytes so far, "
-                           f"exceeds the limit of {cap} bytes")
+        raise ServiceError(
+            f"{what}: the payload generated for this packet, {spent[0]} bytes so far, exceeds the limit of {cap} bytes"
+        )

@@ -19,8 +19,8 @@ from scapy.volatile import VolatileValue
 from scapyrpc.packets import limits
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.registry import layer_class
-from scapyrpc.packets.values_in import RESET, Internal, TotalSize, field_value, total_size_bytes
 from scapyrpc.packets.unwrap import layer_list
+from scapyrpc.packets.values_in import RESET, Internal, TotalSize, field_value, total_size_bytes
 
 RAW_DEFAULT_LOAD = b"dummy"  # reference: a Raw layer without load still shows in the bytes
 
@@ -235,9 +235,7 @@ def _reconstruct(pkt: Packet, layers_model: list) -> tuple[Packet | None, bool]:
             break
         layer = chain[depth]
         if not _same_layer(spec["id"], layer):
-            raise ServiceError(
-                f"layer {depth} is {type(layer).__name__} in the packet, not {spec['id']!r}"
-            )
+            raise ServiceError(f"layer {depth} is {type(layer).__name__} in the packet, not {spec['id']!r}")
         if spec.get("fields"):
             apply_fields(layer, spec["fields"], pending)
             changed = True

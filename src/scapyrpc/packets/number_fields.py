@@ -21,7 +21,7 @@ from typing import Any
 
 from scapy.asn1.asn1 import ASN1_BOOLEAN, ASN1_INTEGER, ASN1_Object
 from scapy.asn1fields import ASN1F_BOOLEAN, ASN1F_INTEGER
-from scapy.fields import _BitField, _PacketField, Field, MultiFlagsField, StrField
+from scapy.fields import Field, MultiFlagsField, StrField, _BitField, _PacketField
 from scapy.packet import Packet
 
 from scapyrpc.packets import limits
@@ -158,8 +158,11 @@ def check_byte_counts(layer: Packet | None, fld: Any, value: Any, where: str) ->
         elif isinstance(item, ASN1_Object) and not isinstance(item, (ASN1_INTEGER, ASN1_BOOLEAN)):
             counts.extend(abs(n) for _, n in _int_paths(item.val) if n)  # an ASN.1 string makes n bytes of n
         elif isinstance(item, int) and not isinstance(item, bool):
-            if item and not takes_integers(owner, owner_fld) and _is_byte_count(
-                    owner, _encoder(owner, owner_fld), "#", lambda n: n, unknown=True):
+            if (
+                item
+                and not takes_integers(owner, owner_fld)
+                and _is_byte_count(owner, _encoder(owner, owner_fld), "#", lambda n: n, unknown=True)
+            ):
                 counts.append(abs(item))
         elif isinstance(item, (list, tuple)):
             _list_counts(owner, owner_fld, item, stack, counts)
@@ -182,8 +185,13 @@ def _list_counts(owner: Packet | None, owner_fld: Any, items: list | tuple, stac
         elif isinstance(item, (list, tuple)):
             shape = _shape(item)
             for path, n in _int_paths(item):
-                if n and _is_byte_count(owner, enc, (shape, path),
-                                        lambda k, item=item, path=path: [_with_ints(item, path, k)], unknown=False):
+                if n and _is_byte_count(
+                    owner,
+                    enc,
+                    (shape, path),
+                    lambda k, item=item, path=path: [_with_ints(item, path, k)],
+                    unknown=False,
+                ):
                     counts.append(abs(n))
             stack.extend((owner, owner_fld, x) for x in item if isinstance(x, (Packet, ASN1_Object)))
 

@@ -24,17 +24,31 @@ from typing import Any
 
 from scapyrpc.packets import schemas
 from scapyrpc.packets.schemas import ref
-from scapyrpc.wire.jsonrpc import (INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, SCAPY_ERROR,
-                                   STANDARD_MESSAGES, SYNTAX_ERROR, UNKNOWN_ERROR)
+from scapyrpc.wire.jsonrpc import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    SCAPY_ERROR,
+    STANDARD_MESSAGES,
+    SYNTAX_ERROR,
+    UNKNOWN_ERROR,
+)
 
 OPENRPC_VERSION = "1.3.2"
 HANDLER_EXTENSION = "x-version-handler"
 
 # The error table of docs/api.md (Envelope and errors), by name; <...> stands for the detail.
 ERRORS: dict[str, dict[str, Any]] = {
-    **{name: {"code": code, "message": STANDARD_MESSAGES[code]} for name, code in (
-        ("ParseError", PARSE_ERROR), ("InvalidRequest", INVALID_REQUEST), ("MethodNotFound", METHOD_NOT_FOUND),
-        ("InvalidParams", INVALID_PARAMS))},
+    **{
+        name: {"code": code, "message": STANDARD_MESSAGES[code]}
+        for name, code in (
+            ("ParseError", PARSE_ERROR),
+            ("InvalidRequest", INVALID_REQUEST),
+            ("MethodNotFound", METHOD_NOT_FOUND),
+            ("InvalidParams", INVALID_PARAMS),
+        )
+    },
     "SyntaxError": {"code": SYNTAX_ERROR, "message": "Syntax Error: <detail>"},
     "ServerError": {"code": SCAPY_ERROR, "message": "Scapy Server: <message>"},
     "UnknownError": {"code": UNKNOWN_ERROR, "message": "Scapy Server: Unknown Error"},
@@ -68,100 +82,165 @@ _MODEL = Param(ref("PacketModel"), "The packet's layers.")
 
 DOCS: dict[str, MethodDoc] = {
     "get_version": MethodDoc(
-        "The API level and the server's version.", Param(ref("Version")),
+        "The API level and the server's version.",
+        Param(ref("Version")),
         description="The first call of the handshake: the client splits `version` at the dot and passes the "
-                    "parts to get_version_handler."),
+        "parts to get_version_handler.",
+    ),
     "get_version_handler": MethodDoc(
-        "The version handler for an API level.", Param(ref("Md5"), "base64(md5(major+minor+major+minor))."),
-        {"client_v_major": Param({"type": ["string", "integer"]}, "The major level, as get_version gave it."),
-         "client_v_minor": Param({"type": ["string", "integer"]}, "The minor level, as get_version gave it.")},
-        "Clients pass the handler as the first parameter of later calls."),
+        "The version handler for an API level.",
+        Param(ref("Md5"), "base64(md5(major+minor+major+minor))."),
+        {
+            "client_v_major": Param({"type": ["string", "integer"]}, "The major level, as get_version gave it."),
+            "client_v_minor": Param({"type": ["string", "integer"]}, "The minor level, as get_version gave it."),
+        },
+        "Clients pass the handler as the first parameter of later calls.",
+    ),
     "supported_methods": MethodDoc(
-        "The methods this server serves.", Param(ref("SupportedMethods")),
+        "The methods this server serves.",
+        Param(ref("SupportedMethods")),
         {"method_name": Param({"type": "string"}, "`all`, or a method name.")},
-        "Parameter counts and names are those of the call without the version handler."),
+        "Parameter counts and names are those of the call without the version handler.",
+    ),
     "rpc.discover": MethodDoc(
-        "This server's OpenRPC document.", Param(ref("OpenrpcDocument")),
+        "This server's OpenRPC document.",
+        Param(ref("OpenrpcDocument")),
         description="Every method with its parameters, and JSON Schemas (draft 7) of what they take and "
-                    "return; fixed for the life of the server."),
+        "return; fixed for the life of the server.",
+    ),
     "build_pkt": MethodDoc(
-        "Build a packet from its layer model.", Param(ref("PacketResult")),
+        "Build a packet from its layer model.",
+        Param(ref("PacketResult")),
         {"pkt_model_descriptor": _MODEL},
-        "The frame is built, dissected back and reported layer by layer, field by field.", ("SyntaxError",)),
+        "The frame is built, dissected back and reported layer by layer, field by field.",
+        ("SyntaxError",),
+    ),
     "build_pkt_ex": MethodDoc(
-        "build_pkt, and compile field-engine instructions for that packet.", Param(ref("PacketResultEx")),
-        {"pkt_model_descriptor": _MODEL,
-         "extra_options": Param({"anyOf": [ref("ExtraOptions"), {"type": "null"}]},
-                                "{field_engine: {instructions, global_parameters}}.")},
+        "build_pkt, and compile field-engine instructions for that packet.",
+        Param(ref("PacketResultEx")),
+        {
+            "pkt_model_descriptor": _MODEL,
+            "extra_options": Param(
+                {"anyOf": [ref("ExtraOptions"), {"type": "null"}]}, "{field_engine: {instructions, global_parameters}}."
+            ),
+        },
         "Problems with the instructions do not fail the call: they are reported in `field_engine.error`.",
-        ("SyntaxError",)),
+        ("SyntaxError",),
+    ),
     "reconstruct_pkt": MethodDoc(
-        "Dissect a frame and apply edits to it.", Param(ref("ReconstructResult")),
-        {"binary_pkt_b64": Param(ref("Base64Input"), "The frame."),
-         "model_descriptor": Param({"anyOf": [ref("PacketModel"), {"type": "array", "maxItems": 0},
-                                              {"type": "null"}]},
-                                   "Edits by depth; its first layer is the class to dissect as.")},
+        "Dissect a frame and apply edits to it.",
+        Param(ref("ReconstructResult")),
+        {
+            "binary_pkt_b64": Param(ref("Base64Input"), "The frame."),
+            "model_descriptor": Param(
+                {"anyOf": [ref("PacketModel"), {"type": "array", "maxItems": 0}, {"type": "null"}]},
+                "Edits by depth; its first layer is the class to dissect as.",
+            ),
+        },
         "The bytes are dissected as the model's first layer (Ether without a model). Then, layer by layer: "
         "fields given are set, `delete: true` cuts the packet there (at depth 0: no packet), layers past the "
-        "end are appended. A layer id that differs from the dissection's is an error.", ("SyntaxError",)),
+        "end are appended. A layer id that differs from the dissection's is an error.",
+        ("SyntaxError",),
+    ),
     "read_pcap": MethodDoc(
-        "Read a pcap or pcapng file.", Param(ref("CapturedPackets")),
+        "Read a pcap or pcapng file.",
+        Param(ref("CapturedPackets")),
         {"pcap_base64": Param(ref("Base64Input"), "The file.")},
-        "Each packet is dissected by its link type and keeps its capture record."),
+        "Each packet is dissected by its link type and keeps its capture record.",
+    ),
     "write_pcap": MethodDoc(
-        "Write packets into a pcap file.", Param(ref("Base64"), "The pcap file."),
-        {"packets_base64": Param({"type": "array", "items": {"anyOf": [ref("Base64Input"), ref("PacketRecord")]}},
-                                 "Frames as base64 text, or with their capture records.")},
-        "All packets must share one link type. Times with more than 6 decimals make a nanosecond file."),
+        "Write packets into a pcap file.",
+        Param(ref("Base64"), "The pcap file."),
+        {
+            "packets_base64": Param(
+                {"type": "array", "items": {"anyOf": [ref("Base64Input"), ref("PacketRecord")]}},
+                "Frames as base64 text, or with their capture records.",
+            )
+        },
+        "All packets must share one link type. Times with more than 6 decimals make a nanosecond file.",
+    ),
     "get_definitions": MethodDoc(
-        "Protocol and field-engine metadata.", Param(ref("Definitions")),
-        {"def_filter": Param({"anyOf": [{"type": "null"}, ref("ClassNames")]},
-                             "Only these classes, in this order; null or []: every class.")},
-        "Computed once per process."),
+        "Protocol and field-engine metadata.",
+        Param(ref("Definitions")),
+        {
+            "def_filter": Param(
+                {"anyOf": [{"type": "null"}, ref("ClassNames")]},
+                "Only these classes, in this order; null or []: every class.",
+            )
+        },
+        "Computed once per process.",
+    ),
     "get_payload_classes": MethodDoc(
-        "The classes that can follow a model's last layer.", Param(ref("ClassNames"), "Most useful first, Raw last."),
-        {"pkt_model_descriptor": Param(ref("PacketModel"), "Only the layer ids are read.")}),
+        "The classes that can follow a model's last layer.",
+        Param(ref("ClassNames"), "Most useful first, Raw last."),
+        {"pkt_model_descriptor": Param(ref("PacketModel"), "Only the layer ids are read.")},
+    ),
     "get_tree": MethodDoc("A suggested layer hierarchy.", Param(ref("Tree"))),
     "get_all": MethodDoc(
-        "Every class with its fields, and the MD5s check_update_of_dbs compares.", Param(ref("ProtocolDatabase")),
-        deprecated=True),
+        "Every class with its fields, and the MD5s check_update_of_dbs compares.",
+        Param(ref("ProtocolDatabase")),
+        deprecated=True,
+    ),
     "check_update_of_dbs": MethodDoc(
-        "Whether a client's copy of get_all is current.", Param({"const": True}),
-        {"db_md5": Param({"type": "string"}, "get_all's db_md5 (a trailing newline is ignored)."),
-         "field_md5": Param({"type": "string"}, "get_all's fields_md5.")},
+        "Whether a client's copy of get_all is current.",
+        Param({"const": True}),
+        {
+            "db_md5": Param({"type": "string"}, "get_all's db_md5 (a trailing newline is ignored)."),
+            "field_md5": Param({"type": "string"}, "get_all's fields_md5."),
+        },
         "Not current: -32098 `Scapy Server: Fields DB is not up to date`, else "
-        "`Scapy Server: Protocol DB is not up to date`."),
+        "`Scapy Server: Protocol DB is not up to date`.",
+    ),
     "get_templates": MethodDoc("The packet templates the server ships.", Param(ref("Templates"))),
     "get_template": MethodDoc(
-        "One template document.", Param(ref("TemplateFile")),
+        "One template document.",
+        Param(ref("TemplateFile")),
         {"template": Param(ref("TemplateRef"), "An id get_templates lists.")},
-        "Only listed ids are found: nothing of the id is used as a file path."),
+        "Only listed ids are found: nothing of the id is used as a file path.",
+    ),
     "load_instruction_parameter_values": MethodDoc(
-        "The choices an editor offers for a field-engine parameter.", Param(ref("ParameterChoices")),
-        {"pkt_model_descriptor": _MODEL,
-         "vm_instructions_model": Param({"anyOf": [ref("ExtraOptions"), ref("FieldEngineModel")]},
-                                        "The instructions so far."),
-         "parameter_id": Param({"type": "string"}, "name, fv_name, pkt_offset or offset; others have none.")},
+        "The choices an editor offers for a field-engine parameter.",
+        Param(ref("ParameterChoices")),
+        {
+            "pkt_model_descriptor": _MODEL,
+            "vm_instructions_model": Param(
+                {"anyOf": [ref("ExtraOptions"), ref("FieldEngineModel")]}, "The instructions so far."
+            ),
+            "parameter_id": Param({"type": "string"}, "name, fv_name, pkt_offset or offset; others have none."),
+        },
         "`name`: Class_field; `fv_name`: the variables the instructions define (Name.ip and Name.port of a "
         "tuple generator); `pkt_offset`: Class.field, or Class:i.field for a class the packet repeats; "
-        "`offset`: IP:i for each IPv4 layer.", ("SyntaxError",)),
+        "`offset`: IP:i for each IPv4 layer.",
+        ("SyntaxError",),
+    ),
     "decompile_vm_raw": MethodDoc(
-        "Turn a compiled program back into field-engine instructions.", Param(ref("DecompiledProgram")),
-        {"pkt_binary_base64": Param(ref("Base64Input"), "The stream's packet (only checked to be base64)."),
-         "vm_raw": Param(ref("VmProgramInput"), "The compiled program.")},
-        "The inverse of build_pkt_ex's field engine: the result compiles to the same program."),
+        "Turn a compiled program back into field-engine instructions.",
+        Param(ref("DecompiledProgram")),
+        {
+            "pkt_binary_base64": Param(ref("Base64Input"), "The stream's packet (only checked to be base64)."),
+            "vm_raw": Param(ref("VmProgramInput"), "The compiled program."),
+        },
+        "The inverse of build_pkt_ex's field engine: the result compiles to the same program.",
+    ),
     "simulate_vm": MethodDoc(
-        "Run a compiled program as TRex's data plane: the packets the stream sends.", Param(ref("Simulation")),
-        {"packet_b64": Param(ref("Base64Input"), "The stream's packet (padded to 60 bytes as TRex pads it)."),
-         "vm_program": Param(ref("VmProgramInput"), "The compiled program, as build_pkt_ex returns it."),
-         "options": Param({"anyOf": [ref("SimulateOptions"), {"type": "null"}]}, "count, cores, random_seed, "
-                          "format, hw_checksum.")},
+        "Run a compiled program as TRex's data plane: the packets the stream sends.",
+        Param(ref("Simulation")),
+        {
+            "packet_b64": Param(ref("Base64Input"), "The stream's packet (padded to 60 bytes as TRex pads it)."),
+            "vm_program": Param(ref("VmProgramInput"), "The compiled program, as build_pkt_ex returns it."),
+            "options": Param(
+                {"anyOf": [ref("SimulateOptions"), {"type": "null"}]}, "count, cores, random_seed, format, hw_checksum."
+            ),
+        },
         "Byte for byte like TRex's simulator (stl-sim) for one stream; a program that writes outside the "
-        "packet or names an unknown variable is refused naming the instruction, packet and offset."),
+        "packet or names an unknown variable is refused naming the instruction, packet and offset.",
+    ),
     "shut_down": MethodDoc(
-        "Stop the server.", Param({"type": "string"}, "An acknowledgement."),
+        "Stop the server.",
+        Param({"type": "string"}, "An acknowledgement."),
         description="The server replies, then stops cleanly. Honoured from this host (loopback or ipc peers); "
-                    "from others only with --allow-remote-shutdown."),
+        "from others only with --allow-remote-shutdown.",
+    ),
 }
 
 
@@ -192,13 +271,15 @@ def _method(name: str, methods: Mapping[str, Callable[..., Any]], handlerless: C
     out: dict[str, Any] = {"name": name, "summary": summary}
     if doc.description:
         out["description"] = doc.description
-    out.update({
-        "params": params,
-        "result": _descriptor("result", doc.result),
-        "errors": [{"$ref": f"#/components/errors/{e}"} for e in (*METHOD_ERRORS, *doc.errors)],
-        "paramStructure": "either",
-        HANDLER_EXTENSION: name not in handlerless,
-    })
+    out.update(
+        {
+            "params": params,
+            "result": _descriptor("result", doc.result),
+            "errors": [{"$ref": f"#/components/errors/{e}"} for e in (*METHOD_ERRORS, *doc.errors)],
+            "paramStructure": "either",
+            HANDLER_EXTENSION: name not in handlerless,
+        }
+    )
     if doc.deprecated:
         out["deprecated"] = True
     return out
@@ -208,13 +289,21 @@ def document(methods: Mapping[str, Callable[..., Any]], handlerless: Collection[
     """The OpenRPC document of a server that serves `methods`; `handlerless` never take the handler."""
     return {
         "openrpc": OPENRPC_VERSION,
-        "info": {"title": "scapyrpc", "version": version,
-                 "description": "A TRex Scapy Server: JSON-RPC 2.0, one request per ZeroMQ REQ/REP frame. "
-                                f"Methods with {HANDLER_EXTENSION} take the version handler as an optional "
-                                "first positional parameter; params may also be an object of named parameters."},
-        "servers": [{"name": "default", "url": "tcp://127.0.0.1:4507",
-                     "description": "ZeroMQ REQ/REP; an HTTP gateway, when enabled, carries the same requests "
-                                    "on POST /rpc and WebSocket /ws."}],
+        "info": {
+            "title": "scapyrpc",
+            "version": version,
+            "description": "A TRex Scapy Server: JSON-RPC 2.0, one request per ZeroMQ REQ/REP frame. "
+            f"Methods with {HANDLER_EXTENSION} take the version handler as an optional "
+            "first positional parameter; params may also be an object of named parameters.",
+        },
+        "servers": [
+            {
+                "name": "default",
+                "url": "tcp://127.0.0.1:4507",
+                "description": "ZeroMQ REQ/REP; an HTTP gateway, when enabled, carries the same requests "
+                "on POST /rpc and WebSocket /ws.",
+            }
+        ],
         "methods": [_method(name, methods, handlerless) for name in methods],
         "components": {"schemas": dict(schemas.schemas()), "errors": dict(ERRORS)},
     }
@@ -262,8 +351,13 @@ def _kind_text(kind: str, schema: Schema) -> str:
         return "{" + ", ".join(f"{key}?" for key in schema["propertyNames"]["enum"]) + "}"
     if "properties" in schema:
         required = schema.get("required", ())
-        return "{" + ", ".join(f"{key}{'' if key in required else '?'}: {type_text(sub)}"
-                               for key, sub in schema["properties"].items()) + "}"
+        return (
+            "{"
+            + ", ".join(
+                f"{key}{'' if key in required else '?'}: {type_text(sub)}" for key, sub in schema["properties"].items()
+            )
+            + "}"
+        )
     if isinstance(schema.get("additionalProperties"), dict):
         return f"object of {type_text(schema['additionalProperties'])}"
     return "object"
@@ -292,9 +386,13 @@ def _schema_entry(name: str, schema: Schema) -> list[str]:
 def _method_entry(method: dict) -> list[str]:
     shown = ["h?"] if method[HANDLER_EXTENSION] else []
     shown += [p["name"] if p["required"] else p["name"] + "?" for p in method["params"]]
-    lines = [f"#### `{method['name']}`", "", f"`{method['name']}({', '.join(shown)})` → "
-             f"{type_text(method['result']['schema'])}", "", method["summary"]
-             + (" Deprecated." if method.get("deprecated") else "")]
+    lines = [
+        f"#### `{method['name']}`",
+        "",
+        f"`{method['name']}({', '.join(shown)})` → {type_text(method['result']['schema'])}",
+        "",
+        method["summary"] + (" Deprecated." if method.get("deprecated") else ""),
+    ]
     if method.get("description"):
         lines[-1] += " " + method["description"]
     lines.append("")

@@ -58,7 +58,7 @@ class Record:
 def _decimal_time(ticks: int, per_second: int) -> str:
     """`ticks` of 1/`per_second` s as exact decimal text (a power of 10 per second) or to the ns."""
     digits = len(str(per_second)) - 1
-    if per_second == 10 ** digits:
+    if per_second == 10**digits:
         seconds, frac = divmod(ticks, per_second)
         return f"{seconds}.{frac:0{digits}d}" if digits else str(seconds)
     return f"{Decimal(ticks) / Decimal(per_second):.9f}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
-from scapy.fields import _BitField, Field
+from scapy.fields import Field, _BitField
 from scapy.packet import NoPayload, Packet, Padding
 
 from scapyrpc.packets.unwrap import encoding_field, unemphasised_field
@@ -136,13 +136,13 @@ def header_bytes(layer: Packet) -> tuple[bytes, bool]:
     """The layer's header bytes, and whether their length is known (else: replay decides)."""
     raw = layer.raw_packet_cache
     if raw is not None:
-        return raw[:_header_length(layer, raw)], True
+        return raw[: _header_length(layer, raw)], True
     # a dissector that changed its own fields afterwards (BOOTP) dropped the cache:
     # the header is what it was dissected from, minus what its payload took
     original = layer.original or b""
     payload = layer.payload
     if not isinstance(payload, (NoPayload, Padding)) and payload.original and len(payload.original) <= len(original):
-        return original[:len(original) - len(payload.original)], True
+        return original[: len(original) - len(payload.original)], True
     return original, False
 
 

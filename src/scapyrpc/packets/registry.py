@@ -20,21 +20,72 @@ if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
 CONTRIB_MODULES = (
-    "mpls", "lldp", "gtp", "gtp_v2", "nsh", "bfd", "ospf",
-    "eigrp", "erspan", "geneve", "bier", "cdp", "rsvp", "ldp", "pim", "lacp",
-    "isis", "bgp", "macsec", "roce", "pfcp", "mac_control", "vqp", "send",
-    "ikev2", "ripng", "dtp", "slowprot", "carp", "oam", "stamp", "coap", "mqtt",
+    "mpls",
+    "lldp",
+    "gtp",
+    "gtp_v2",
+    "nsh",
+    "bfd",
+    "ospf",
+    "eigrp",
+    "erspan",
+    "geneve",
+    "bier",
+    "cdp",
+    "rsvp",
+    "ldp",
+    "pim",
+    "lacp",
+    "isis",
+    "bgp",
+    "macsec",
+    "roce",
+    "pfcp",
+    "mac_control",
+    "vqp",
+    "send",
+    "ikev2",
+    "ripng",
+    "dtp",
+    "slowprot",
+    "carp",
+    "oam",
+    "stamp",
+    "coap",
+    "mqtt",
 )
 
 # The seed document's Ether.type / Dot1Q.type `values_dict`, kept host-independent.
 SEED_ETHER_TYPES = {
-    "ATMMPOA": 34892, "RAW_FR": 25945, "DNA_DL": 24577, "ATMFATE": 34948,
-    "ATALK": 32923, "BPQ": 2303, "X25": 2053, "PPP_DISC": 34915, "DEC": 24576,
-    "n_802_1Q": 33024, "PPP_SES": 34916, "TEB": 25944, "SCA": 24583, "PPP": 34827,
-    "FR_ARP": 2056, "CUST": 24582, "ARP": 2054, "DNA_RC": 24578, "NetBEUI": 33169,
-    "AARP": 33011, "DIAG": 24581, "IPv4": 2048, "DNA_RT": 24579, "IPv6": 34525,
-    "LAT": 24580, "IPX": 33079, "LOOP": 36864,
+    "ATMMPOA": 34892,
+    "RAW_FR": 25945,
+    "DNA_DL": 24577,
+    "ATMFATE": 34948,
+    "ATALK": 32923,
+    "BPQ": 2303,
+    "X25": 2053,
+    "PPP_DISC": 34915,
+    "DEC": 24576,
+    "n_802_1Q": 33024,
+    "PPP_SES": 34916,
+    "TEB": 25944,
+    "SCA": 24583,
+    "PPP": 34827,
+    "FR_ARP": 2056,
+    "CUST": 24582,
+    "ARP": 2054,
+    "DNA_RC": 24578,
+    "NetBEUI": 33169,
+    "AARP": 33011,
+    "DIAG": 24581,
+    "IPv4": 2048,
+    "DNA_RT": 24579,
+    "IPv6": 34525,
+    "LAT": 24580,
+    "IPX": 33079,
+    "LOOP": 36864,
 }
+
 
 @cache
 def load() -> None:
@@ -117,8 +168,9 @@ def _cheaper_ipv4_pseudoheader() -> None:
         routes = [opt for opt in u.options if isinstance(opt, (inet.IPOption_LSRR, inet.IPOption_SSRR))]
         if len(routes) == 1 and len(routes[0].routers):
             dst = routes[0].routers[-1]
-        return struct.pack("!4s4sHH", socket.inet_pton(socket.AF_INET, u.src),
-                           socket.inet_pton(socket.AF_INET, dst), proto, length)
+        return struct.pack(
+            "!4s4sHH", socket.inet_pton(socket.AF_INET, u.src), socket.inet_pton(socket.AF_INET, dst), proto, length
+        )
 
     inet.in4_pseudoheader = in4_pseudoheader
 
@@ -142,7 +194,11 @@ def _pin_ether_types() -> None:
     for cls in packet_subclasses():
         for fld in getattr(cls, "fields_desc", ()):
             field = declared_field(fld)
-            if isinstance(field, EnumField) and isinstance(getattr(field, "i2s", None), dict) and field.i2s.get(0x86DD) == "IPv6":
+            if (
+                isinstance(field, EnumField)
+                and isinstance(getattr(field, "i2s", None), dict)
+                and field.i2s.get(0x86DD) == "IPv6"
+            ):
                 field.i2s.clear()
                 field.i2s.update(fixed)
                 field.s2i.clear()
@@ -173,9 +229,9 @@ def registry() -> dict[str, type[Packet]]:
     by_name: dict[str, type[Packet]] = {}
     candidates = list(conf.layers) + packet_subclasses()
     for cls in sorted(candidates, key=_priority):
-        if not getattr(cls, "fields_desc", None) and cls.__name__ not in ("Raw", "Padding", "NoPayload"):
-            if cls.__name__.startswith("_"):
-                continue
+        fieldless = not getattr(cls, "fields_desc", None) and cls.__name__ not in ("Raw", "Padding", "NoPayload")
+        if fieldless and cls.__name__.startswith("_"):
+            continue
         by_name.setdefault(cls.__name__, cls)
     by_name.pop("NoPayload", None)
     return by_name

@@ -16,9 +16,9 @@ from functools import cache
 from typing import Any
 
 from scapyrpc.packets.field_engine.instructions import CLASSES
-from scapyrpc.packets.pcap import MAX_LINKTYPE, MAX_SECONDS
 from scapyrpc.packets.field_engine.simulate import DEFAULT_COUNT, FORMATS, HW_CHECKSUMS, MAX_CORES
 from scapyrpc.packets.field_engine.vm_program import U32
+from scapyrpc.packets.pcap import MAX_LINKTYPE, MAX_SECONDS
 from scapyrpc.packets.values_in import DEFAULT_SEED, FCS_BYTES
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -36,11 +36,17 @@ def _d(schema: Schema, description: str) -> Schema:
     return {**schema, "description": description}
 
 
-def _obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None, description: str = "",
-         **extra: Any) -> Schema:
+def _obj(
+    required: dict[str, Schema], optional: dict[str, Schema] | None = None, description: str = "", **extra: Any
+) -> Schema:
     """A closed object with `required` and `optional` members."""
-    out: Schema = {"type": "object", "required": list(required),
-                   "properties": {**required, **(optional or {})}, "additionalProperties": False, **extra}
+    out: Schema = {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+        "additionalProperties": False,
+        **extra,
+    }
     if description:
         out["description"] = description
     return out
@@ -69,13 +75,18 @@ NUMBER_OR_TEXT: Schema = {"type": ["integer", "string"]}
 
 def _scalars() -> dict[str, Schema]:
     return {
-        "Base64": {"type": "string", "contentEncoding": "base64",
-                   "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
-                   "description": "Binary data as base64 text (RFC 4648, padded, no line breaks)."},
-        "Base64Input": {"type": "string", "contentEncoding": "base64",
-                        "description": "Binary data as base64 text; white space is ignored."},
-        "Md5": {"type": "string", "pattern": "^[A-Za-z0-9+/]{22}==$",
-                "description": "Base64 of an MD5 digest."},
+        "Base64": {
+            "type": "string",
+            "contentEncoding": "base64",
+            "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+            "description": "Binary data as base64 text (RFC 4648, padded, no line breaks).",
+        },
+        "Base64Input": {
+            "type": "string",
+            "contentEncoding": "base64",
+            "description": "Binary data as base64 text; white space is ignored.",
+        },
+        "Md5": {"type": "string", "pattern": "^[A-Za-z0-9+/]{22}==$", "description": "Base64 of an MD5 digest."},
         "ClassNames": _array(STRING, "Scapy class names.", uniqueItems=True),
     }
 
@@ -86,109 +97,170 @@ def _scalars() -> dict[str, Schema]:
 def _model() -> dict[str, Schema]:
     generators = ["random_bytes", "random_ascii", "template", "template_code"]
     size = _d(NUMBER_OR_TEXT, "Bytes to generate.")
-    total = _d(NUMBER_OR_TEXT, f"Make the whole frame this long, counting the {FCS_BYTES}-byte FCS that is "
-                               "not sent.")
+    total = _d(NUMBER_OR_TEXT, f"Make the whole frame this long, counting the {FCS_BYTES}-byte FCS that is not sent.")
     return {
         "PacketModel": _array(ref("ModelLayer"), "The layers of a packet, outermost first.", minItems=1),
-        "ModelLayer": _obj({"id": _d(STRING, "A Scapy class name: Ether, IP, TCP, ...")},
-                           {"fields": {"type": ["array", "null"], "items": ref("ModelField")},
-                            "delete": _d(BOOLEAN, "reconstruct_pkt: cut the packet here.")},
-                           "One layer: its class and the fields the client sets."),
-        "ModelField": _obj({"id": _d(STRING, "The field's name in its Scapy class.")},
-                           {"value": ref("ModelValue")}, description="A field the client sets."),
+        "ModelLayer": _obj(
+            {"id": _d(STRING, "A Scapy class name: Ether, IP, TCP, ...")},
+            {
+                "fields": {"type": ["array", "null"], "items": ref("ModelField")},
+                "delete": _d(BOOLEAN, "reconstruct_pkt: cut the packet here."),
+            },
+            "One layer: its class and the fields the client sets.",
+        ),
+        "ModelField": _obj(
+            {"id": _d(STRING, "The field's name in its Scapy class.")},
+            {"value": ref("ModelValue")},
+            description="A field the client sets.",
+        ),
         "ModelValue": {
             "description": "A field value: a number, human text (empty text resets), null (reset), "
-                           "a list, or a value object.",
-            "anyOf": [{"type": ["number", "string", "boolean", "null"]},
-                      _array(ref("ModelValue")),
-                      _obj({"vtype": _const("BYTES"), "base64": ref("Base64Input")}, description="Bytes."),
-                      ref("GeneratedBytes"), ref("ExpressionInput"),
-                      _obj({"vtype": {"enum": ["UNDEFINED", "RANDOM"]}},
-                           description="UNDEFINED: Scapy computes the value; RANDOM: a random value."),
-                      _obj({"vtype": _const("OBJECT"), "value": ANY}, description="The JSON value as it is."),
-                      _obj({"vtype": _const("MACHINE"), "base64": ref("Base64Input")},
-                           description="The field's machine form (Scapy's m2i): an address's wire bytes.")],
+            "a list, or a value object.",
+            "anyOf": [
+                {"type": ["number", "string", "boolean", "null"]},
+                _array(ref("ModelValue")),
+                _obj({"vtype": _const("BYTES"), "base64": ref("Base64Input")}, description="Bytes."),
+                ref("GeneratedBytes"),
+                ref("ExpressionInput"),
+                _obj(
+                    {"vtype": {"enum": ["UNDEFINED", "RANDOM"]}},
+                    description="UNDEFINED: Scapy computes the value; RANDOM: a random value.",
+                ),
+                _obj({"vtype": _const("OBJECT"), "value": ANY}, description="The JSON value as it is."),
+                _obj(
+                    {"vtype": _const("MACHINE"), "base64": ref("Base64Input")},
+                    description="The field's machine form (Scapy's m2i): an address's wire bytes.",
+                ),
+            ],
         },
         "GeneratedBytes": _obj(
             {"vtype": _const("BYTES"), "generate": {"enum": generators}},
-            {"size": size, "total_size": total,
-             "seed": _d({"type": ["integer", "string", "null"]}, f"random_*: the seed (default {DEFAULT_SEED})."),
-             "template_base64": _d(ref("Base64Input"), "template: bytes repeated and cut to size."),
-             "template_code": _d(STRING, "template_code: hex digits repeated and cut to size "
-                                         "(spaces and 0x ignored); the size defaults to theirs.")},
+            {
+                "size": size,
+                "total_size": total,
+                "seed": _d({"type": ["integer", "string", "null"]}, f"random_*: the seed (default {DEFAULT_SEED})."),
+                "template_base64": _d(ref("Base64Input"), "template: bytes repeated and cut to size."),
+                "template_code": _d(
+                    STRING,
+                    "template_code: hex digits repeated and cut to size "
+                    "(spaces and 0x ignored); the size defaults to theirs.",
+                ),
+            },
             "Bytes generated by the server.",
-            anyOf=[{"required": ["size"]}, {"required": ["total_size"]},
-                   {"properties": {"generate": _const("template_code")}}]),
-        "ExpressionValue": _obj({"vtype": _const("EXPRESSION"), "expr": STRING},
-                                description="A value JSON cannot carry (options, packet lists), as Python-like text."),
+            anyOf=[
+                {"required": ["size"]},
+                {"required": ["total_size"]},
+                {"properties": {"generate": _const("template_code")}},
+            ],
+        ),
+        "ExpressionValue": _obj(
+            {"vtype": _const("EXPRESSION"), "expr": STRING},
+            description="A value JSON cannot carry (options, packet lists), as Python-like text.",
+        ),
         "ExpressionInput": _obj(
-            {"vtype": _const("EXPRESSION"),
-             "expr": {"anyOf": [STRING, _obj({"base64": ref("Base64Input")})]}},
-            description="An EXPRESSION; `expr` may also be {base64} of UTF-8 text."),
+            {"vtype": _const("EXPRESSION"), "expr": {"anyOf": [STRING, _obj({"base64": ref("Base64Input")})]}},
+            description="An EXPRESSION; `expr` may also be {base64} of UTF-8 text.",
+        ),
     }
 
 
 # ---------------------------------------------------------------- packet results (output)
 
 
-def _packet_result(extra: dict[str, Schema], optional: dict[str, Schema] | None = None,
-                   description: str = "") -> Schema:
-    return _obj({"binary": _d(ref("Base64"), "The frame."),
-                 "data": _array(ref("PacketLayer"), "One entry per layer, outermost first.", minItems=1), **extra},
-                optional, description)
+def _packet_result(
+    extra: dict[str, Schema], optional: dict[str, Schema] | None = None, description: str = ""
+) -> Schema:
+    return _obj(
+        {
+            "binary": _d(ref("Base64"), "The frame."),
+            "data": _array(ref("PacketLayer"), "One entry per layer, outermost first.", minItems=1),
+            **extra,
+        },
+        optional,
+        description,
+    )
 
 
 def _results() -> dict[str, Schema]:
     return {
         "PacketResult": _packet_result({}, description="A packet: its bytes and its layers with their fields."),
-        "PacketResultEx": _packet_result({"field_engine": ref("FieldEngineResult")},
-                                         description="A packet result with the compiled field-engine program."),
-        "ReconstructResult": {"description": "A packet result; with the first layer deleted, no packet.",
-                              "anyOf": [ref("PacketResult"),
-                                        _obj({"binary": {"type": "null"}, "data": _array(ANY, maxItems=0)})]},
-        "PacketLayer": _obj({
-            "id": _d(STRING, "The Scapy class (Padding is shown as Raw)."),
-            "name": _d(STRING, "The protocol's display name."),
-            "offset": _d(COUNT, "Byte offset of the layer in the frame."),
-            "real_id": _d({"type": ["string", "null"]},
-                          "The class found at this depth when the frame is dissected back; null past a mismatch."),
-            "valid_structure": _d(BOOLEAN, "Whether the model still matches the dissection at this depth."),
-            "fields": _array(ref("PacketField"), "In the class's field order."),
-        }, description="One layer of a packet result."),
+        "PacketResultEx": _packet_result(
+            {"field_engine": ref("FieldEngineResult")},
+            description="A packet result with the compiled field-engine program.",
+        ),
+        "ReconstructResult": {
+            "description": "A packet result; with the first layer deleted, no packet.",
+            "anyOf": [ref("PacketResult"), _obj({"binary": {"type": "null"}, "data": _array(ANY, maxItems=0)})],
+        },
+        "PacketLayer": _obj(
+            {
+                "id": _d(STRING, "The Scapy class (Padding is shown as Raw)."),
+                "name": _d(STRING, "The protocol's display name."),
+                "offset": _d(COUNT, "Byte offset of the layer in the frame."),
+                "real_id": _d(
+                    {"type": ["string", "null"]},
+                    "The class found at this depth when the frame is dissected back; null past a mismatch.",
+                ),
+                "valid_structure": _d(BOOLEAN, "Whether the model still matches the dissection at this depth."),
+                "fields": _array(ref("PacketField"), "In the class's field order."),
+            },
+            description="One layer of a packet result.",
+        ),
         "PacketField": _obj(
-            {"id": STRING,
-             "value": ref("PacketFieldValue"),
-             "hvalue": _d(STRING, "Human text, accepted back as a model value for the same bytes."),
-             "offset": _d(COUNT, "Byte offset in the layer (of the first byte, for a bit field)."),
-             "length": _d(COUNT, "Length in bytes; 0 for a bit field.")},
-            {"bit_offset": _d({"type": "integer", "minimum": 0, "maximum": 7},
-                              "Bit fields: first bit in byte `offset`, 0 = most significant."),
-             "bit_length": _d({"type": "integer", "minimum": 1}, "Bit fields: width in bits."),
-             "ignored": _d(_const(True), "The frame does not carry this field.")},
+            {
+                "id": STRING,
+                "value": ref("PacketFieldValue"),
+                "hvalue": _d(STRING, "Human text, accepted back as a model value for the same bytes."),
+                "offset": _d(COUNT, "Byte offset in the layer (of the first byte, for a bit field)."),
+                "length": _d(COUNT, "Length in bytes; 0 for a bit field."),
+            },
+            {
+                "bit_offset": _d(
+                    {"type": "integer", "minimum": 0, "maximum": 7},
+                    "Bit fields: first bit in byte `offset`, 0 = most significant.",
+                ),
+                "bit_length": _d({"type": "integer", "minimum": 1}, "Bit fields: width in bits."),
+                "ignored": _d(_const(True), "The frame does not carry this field."),
+            },
             "A field with its value and its position.",
             dependencies={"bit_offset": ["bit_length"], "bit_length": ["bit_offset"]},
-            **{"if": {"required": ["bit_length"]}, "then": {"properties": {"length": _const(0)}}}),
-        "PacketFieldValue": {"description": "A number, text, null, bytes or an expression.",
-                             "anyOf": [{"type": ["number", "string", "null"]},
-                                       ref("BytesValue"), ref("ExpressionValue")]},
+            **{"if": {"required": ["bit_length"]}, "then": {"properties": {"length": _const(0)}}},
+        ),
+        "PacketFieldValue": {
+            "description": "A number, text, null, bytes or an expression.",
+            "anyOf": [{"type": ["number", "string", "null"]}, ref("BytesValue"), ref("ExpressionValue")],
+        },
         "BytesValue": _obj({"vtype": _const("BYTES"), "base64": ref("Base64")}, description="Bytes."),
         "CapturedPacket": _packet_result(
-            {"time": _d({"type": ["string", "null"], "pattern": r"^[0-9]+(\.[0-9]+)?$"},
-                        "Capture time, seconds since the epoch as exact decimal text."),
-             "linktype": _d({"type": "integer", "minimum": 0, "maximum": MAX_LINKTYPE},
-                            "The link type its bytes were dissected by (1 Ethernet)."),
-             },
-            {"wirelen": _d({"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
-                           "Length on the wire, when the capture cut the packet short.")},
-            "A packet of a capture, with its record."),
+            {
+                "time": _d(
+                    {"type": ["string", "null"], "pattern": r"^[0-9]+(\.[0-9]+)?$"},
+                    "Capture time, seconds since the epoch as exact decimal text.",
+                ),
+                "linktype": _d(
+                    {"type": "integer", "minimum": 0, "maximum": MAX_LINKTYPE},
+                    "The link type its bytes were dissected by (1 Ethernet).",
+                ),
+            },
+            {
+                "wirelen": _d(
+                    {"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
+                    "Length on the wire, when the capture cut the packet short.",
+                )
+            },
+            "A packet of a capture, with its record.",
+        ),
         "CapturedPackets": _array(ref("CapturedPacket"), "Every packet of the capture, in order."),
-        "PacketRecord": _obj({"binary": ref("Base64Input")}, {
-            "time": _d({"type": ["string", "number", "null"]}, "Seconds since the epoch; default: now."),
-            "linktype": _d({"type": "integer", "minimum": 0, "maximum": MAX_LINKTYPE}, "Default 1 (Ethernet)."),
-            "wirelen": _d({"type": ["integer", "null"], "maximum": MAX_SECONDS},
-                          "At least the packet's length."),
-            "data": _d(ANY, "Ignored: a read_pcap result may be sent back as it is."),
-        }, "A packet to write with its capture record."),
+        "PacketRecord": _obj(
+            {"binary": ref("Base64Input")},
+            {
+                "time": _d({"type": ["string", "number", "null"]}, "Seconds since the epoch; default: now."),
+                "linktype": _d({"type": "integer", "minimum": 0, "maximum": MAX_LINKTYPE}, "Default 1 (Ethernet)."),
+                "wirelen": _d({"type": ["integer", "null"], "maximum": MAX_SECONDS}, "At least the packet's length."),
+                "data": _d(ANY, "Ignored: a read_pcap result may be sent back as it is."),
+            },
+            "A packet to write with its capture record.",
+        ),
     }
 
 
@@ -196,8 +268,11 @@ def _results() -> dict[str, Schema]:
 
 
 def _instruction_model(cls: type) -> Schema:
-    params = {"type": "object", "propertyNames": {"enum": list(cls.PARAMS)},
-              "additionalProperties": ref("FeParameterValue")}
+    params = {
+        "type": "object",
+        "propertyNames": {"enum": list(cls.PARAMS)},
+        "additionalProperties": ref("FeParameterValue"),
+    }
     return _obj({"id": _const(cls.ID)}, {"parameters": {"anyOf": [params, {"type": "null"}]}})
 
 
@@ -209,80 +284,180 @@ def _field_engine() -> dict[str, Schema]:
     name, size, unsigned = STRING, {"enum": [1, 2, 4, 8]}, COUNT
     chain = {"next_var": {"type": ["string", "null"]}, "split_to_cores": BOOLEAN}
     return {
-        "ExtraOptions": _obj({}, {"field_engine": ref("FieldEngineModel")},
-                             "build_pkt_ex's options; without field_engine no program is compiled."),
+        "ExtraOptions": _obj(
+            {},
+            {"field_engine": ref("FieldEngineModel")},
+            "build_pkt_ex's options; without field_engine no program is compiled.",
+        ),
         "FieldEngineModel": _obj(
-            {"instructions": _array(ref("FeInstruction"), "In the order the client lists them."),
-             "global_parameters": {"type": ["object", "null"], "additionalProperties": False,
-                                   "properties": {"cache_size": _d({"type": ["number", "string"]},
-                                                                   "Packets TRex caches (0: none).")}}},
-            description="Field-engine instructions as the GUI edits them."),
-        "FeInstruction": {"description": "One instruction: its TRex class and parameters.",
-                          "oneOf": [_instruction_model(cls) for cls in CLASSES.values()]},
-        "FeParameterValue": {"description": "Text as the GUI sends it, a number, a boolean, null, "
-                                            "a list or a value object."},
+            {
+                "instructions": _array(ref("FeInstruction"), "In the order the client lists them."),
+                "global_parameters": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {"cache_size": _d({"type": ["number", "string"]}, "Packets TRex caches (0: none).")},
+                },
+            },
+            description="Field-engine instructions as the GUI edits them.",
+        ),
+        "FeInstruction": {
+            "description": "One instruction: its TRex class and parameters.",
+            "oneOf": [_instruction_model(cls) for cls in CLASSES.values()],
+        },
+        "FeParameterValue": {
+            "description": "Text as the GUI sends it, a number, a boolean, null, a list or a value object."
+        },
         "FieldEngineResult": _obj(
-            {"instructions": ref("VmProgram"),
-             "error": _d({"type": ["string", "null"]}, "Why the program could not be compiled."),
-             "vm_instructions_expressions": _array(ANY, "Always empty.", maxItems=0)},
+            {
+                "instructions": ref("VmProgram"),
+                "error": _d({"type": ["string", "null"]}, "Why the program could not be compiled."),
+                "vm_instructions_expressions": _array(ANY, "Always empty.", maxItems=0),
+            },
             description="The compiled program, or the error and an empty program.",
-            **{"if": {"properties": {"error": STRING}},
-               "then": {"properties": {"instructions": {"properties": {"instructions": {"maxItems": 0}}}}}}),
-        "VmProgram": _obj({"instructions": _array(ref("VmInstruction"), "Flow variables first.")},
-                          {"cache": _d({"type": "integer", "minimum": 1}, "Present when cache_size > 0.")},
-                          "A compiled TRex VM program, as TRex's stream JSON holds it under `vm`."),
+            **{
+                "if": {"properties": {"error": STRING}},
+                "then": {"properties": {"instructions": {"properties": {"instructions": {"maxItems": 0}}}}},
+            },
+        ),
+        "VmProgram": _obj(
+            {"instructions": _array(ref("VmInstruction"), "Flow variables first.")},
+            {"cache": _d({"type": "integer", "minimum": 1}, "Present when cache_size > 0.")},
+            "A compiled TRex VM program, as TRex's stream JSON holds it under `vm`.",
+        ),
         "VmProgramInput": {
             "description": "A VmProgram, or a stream's {vm: VmProgram}.",
-            "anyOf": [{"type": "object", "required": ["instructions"],
-                       "properties": {"instructions": _array({"type": "object", "required": ["type"]}),
-                                      "cache": {"type": ["integer", "null"]}, "split_by_var": ANY}},
-                      _obj({"vm": {"type": "object", "required": ["instructions"]}})]},
-        "SimulateOptions": _obj({}, {
-            "count": _d({"type": "integer", "minimum": 1}, f"Packets in all (default {DEFAULT_COUNT}, at "
-                                                           "most --max-simulated-packets)."),
-            "cores": _d({"type": "integer", "minimum": 1, "maximum": MAX_CORES},
-                        "Data-plane cores whose packets are merged as TRex's simulator writes them (default 1)."),
-            "random_seed": _d({"type": "integer", "minimum": 0, "maximum": U32},
-                              "The stream's random_seed (0: unpredictable, as TRex; the seed drawn is returned)."),
-            "format": _d({"enum": list(FORMATS)}, "packets (default) or pcap."),
-            "hw_checksum": _d({"enum": list(HW_CHECKSUMS)},
-                              "What fix_checksum_hw leaves: as TRex's simulator (default) or as a NIC would."),
-        }, "simulate_vm's options, all optional."),
-        "Simulation": {"description": "The packets TRex sends for the stream, in order.", "oneOf": [
-            _obj({"packets": _array(ref("Base64"), "One base64 packet each."), "random_seed": COUNT},
-                 {"note": _d(STRING, "Says which seed was drawn for random_seed 0.")}),
-            _obj({"pcap": ref("Base64"), "random_seed": COUNT},
-                 {"note": _d(STRING, "Says which seed was drawn for random_seed 0.")}),
-        ]},
-        "VmInstruction": {"description": "One compiled instruction.", "oneOf": [
-            _vm("flow_var", {"name": name, "size": size, "op": {"enum": ["inc", "dec", "random"]}, **chain,
-                             "step": {"type": "integer", "minimum": 1}},
-                {"init_value": unsigned, "min_value": unsigned, "max_value": unsigned,
-                 "value_list": _array(unsigned)},
-                oneOf=[{"required": ["init_value", "min_value", "max_value"]}, {"required": ["value_list"]}]),
-            _vm("flow_var_rand_limit", {"name": name, "size": size, "limit": {"type": "integer", "minimum": 1},
-                                        "seed": INTEGER, "min_value": unsigned, "max_value": unsigned, **chain}),
-            _vm("write_flow_var", {"name": name, "pkt_offset": INTEGER, "add_value": INTEGER,
-                                   "is_big_endian": BOOLEAN}),
-            _vm("write_mask_flow_var", {"name": name, "pkt_offset": INTEGER, "pkt_cast_size": {"enum": [1, 2, 4]},
-                                        "mask": INTEGER, "shift": INTEGER, "add_value": INTEGER,
-                                        "is_big_endian": BOOLEAN}),
-            _vm("fix_checksum_ipv4", {"pkt_offset": INTEGER}),
-            _vm("fix_checksum_hw", {"l2_len": INTEGER, "l3_len": INTEGER, "l4_type": INTEGER}),
-            _vm("fix_checksum_icmpv6", {"l2_len": INTEGER, "l3_len": INTEGER}),
-            _vm("trim_pkt_size", {"name": name}),
-            _vm("tuple_flow_var", {"name": name, "ip_min": INTEGER, "ip_max": INTEGER, "port_min": INTEGER,
-                                   "port_max": INTEGER, "limit_flows": INTEGER, "flags": INTEGER}),
-        ]},
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["instructions"],
+                    "properties": {
+                        "instructions": _array({"type": "object", "required": ["type"]}),
+                        "cache": {"type": ["integer", "null"]},
+                        "split_by_var": ANY,
+                    },
+                },
+                _obj({"vm": {"type": "object", "required": ["instructions"]}}),
+            ],
+        },
+        "SimulateOptions": _obj(
+            {},
+            {
+                "count": _d(
+                    {"type": "integer", "minimum": 1},
+                    f"Packets in all (default {DEFAULT_COUNT}, at most --max-simulated-packets).",
+                ),
+                "cores": _d(
+                    {"type": "integer", "minimum": 1, "maximum": MAX_CORES},
+                    "Data-plane cores whose packets are merged as TRex's simulator writes them (default 1).",
+                ),
+                "random_seed": _d(
+                    {"type": "integer", "minimum": 0, "maximum": U32},
+                    "The stream's random_seed (0: unpredictable, as TRex; the seed drawn is returned).",
+                ),
+                "format": _d({"enum": list(FORMATS)}, "packets (default) or pcap."),
+                "hw_checksum": _d(
+                    {"enum": list(HW_CHECKSUMS)},
+                    "What fix_checksum_hw leaves: as TRex's simulator (default) or as a NIC would.",
+                ),
+            },
+            "simulate_vm's options, all optional.",
+        ),
+        "Simulation": {
+            "description": "The packets TRex sends for the stream, in order.",
+            "oneOf": [
+                _obj(
+                    {"packets": _array(ref("Base64"), "One base64 packet each."), "random_seed": COUNT},
+                    {"note": _d(STRING, "Says which seed was drawn for random_seed 0.")},
+                ),
+                _obj(
+                    {"pcap": ref("Base64"), "random_seed": COUNT},
+                    {"note": _d(STRING, "Says which seed was drawn for random_seed 0.")},
+                ),
+            ],
+        },
+        "VmInstruction": {
+            "description": "One compiled instruction.",
+            "oneOf": [
+                _vm(
+                    "flow_var",
+                    {
+                        "name": name,
+                        "size": size,
+                        "op": {"enum": ["inc", "dec", "random"]},
+                        **chain,
+                        "step": {"type": "integer", "minimum": 1},
+                    },
+                    {
+                        "init_value": unsigned,
+                        "min_value": unsigned,
+                        "max_value": unsigned,
+                        "value_list": _array(unsigned),
+                    },
+                    oneOf=[{"required": ["init_value", "min_value", "max_value"]}, {"required": ["value_list"]}],
+                ),
+                _vm(
+                    "flow_var_rand_limit",
+                    {
+                        "name": name,
+                        "size": size,
+                        "limit": {"type": "integer", "minimum": 1},
+                        "seed": INTEGER,
+                        "min_value": unsigned,
+                        "max_value": unsigned,
+                        **chain,
+                    },
+                ),
+                _vm(
+                    "write_flow_var",
+                    {"name": name, "pkt_offset": INTEGER, "add_value": INTEGER, "is_big_endian": BOOLEAN},
+                ),
+                _vm(
+                    "write_mask_flow_var",
+                    {
+                        "name": name,
+                        "pkt_offset": INTEGER,
+                        "pkt_cast_size": {"enum": [1, 2, 4]},
+                        "mask": INTEGER,
+                        "shift": INTEGER,
+                        "add_value": INTEGER,
+                        "is_big_endian": BOOLEAN,
+                    },
+                ),
+                _vm("fix_checksum_ipv4", {"pkt_offset": INTEGER}),
+                _vm("fix_checksum_hw", {"l2_len": INTEGER, "l3_len": INTEGER, "l4_type": INTEGER}),
+                _vm("fix_checksum_icmpv6", {"l2_len": INTEGER, "l3_len": INTEGER}),
+                _vm("trim_pkt_size", {"name": name}),
+                _vm(
+                    "tuple_flow_var",
+                    {
+                        "name": name,
+                        "ip_min": INTEGER,
+                        "ip_max": INTEGER,
+                        "port_min": INTEGER,
+                        "port_max": INTEGER,
+                        "limit_flows": INTEGER,
+                        "flags": INTEGER,
+                    },
+                ),
+            ],
+        },
         "DecompiledProgram": {
             "description": "A FieldEngineModel that compiles back to the same program.",
-            "allOf": [ref("FieldEngineModel"),
-                      {"required": ["instructions", "global_parameters"],
-                       "properties": {"instructions": _array({"required": ["parameters"]}),
-                                      "global_parameters": {"type": "object",
-                                                            "properties": {"cache_size": INTEGER}}}}]},
-        "ParameterChoices": _obj({"map": {"type": "object", "additionalProperties": STRING}},
-                                 description="Choices for a parameter, each mapped to itself."),
+            "allOf": [
+                ref("FieldEngineModel"),
+                {
+                    "required": ["instructions", "global_parameters"],
+                    "properties": {
+                        "instructions": _array({"required": ["parameters"]}),
+                        "global_parameters": {"type": "object", "properties": {"cache_size": INTEGER}},
+                    },
+                },
+            ],
+        },
+        "ParameterChoices": _obj(
+            {"map": {"type": "object", "additionalProperties": STRING}},
+            description="Choices for a parameter, each mapped to itself.",
+        ),
     }
 
 
@@ -290,56 +465,120 @@ def _field_engine() -> dict[str, Schema]:
 
 
 def _definitions() -> dict[str, Schema]:
-    field_types = ["NUMBER", "ENUM", "BITMASK", "MAC_ADDRESS", "IP_ADDRESS", "BYTES", "EXPRESSION", "STRING",
-                   "IP_OPTIONS", "TCP_OPTIONS"]
+    field_types = [
+        "NUMBER",
+        "ENUM",
+        "BITMASK",
+        "MAC_ADDRESS",
+        "IP_ADDRESS",
+        "BYTES",
+        "EXPRESSION",
+        "STRING",
+        "IP_OPTIONS",
+        "TCP_OPTIONS",
+    ]
     bit = _obj({"name": STRING, "mask": COUNT, "values": _array(_obj({"name": STRING, "value": INTEGER}))})
     return {
-        "Definitions": _obj({
-            "protocols": _array(ref("ProtocolDefinition")),
-            "feInstructions": _array(_obj({"id": {"enum": list(CLASSES)}, "parameters": _array(STRING),
-                                           "help": _d(ref("Base64"), "UTF-8 help text.")})),
-            "feInstructionParameters": _array(_obj(
-                {"id": STRING, "name": STRING, "type": STRING},
-                {"defaultValue": {"type": ["string", "integer"]},
-                 "dict": {"type": "object", "additionalProperties": {"type": ["string", "integer"]}},
-                 "required": BOOLEAN, "editable": BOOLEAN, "autocomplete": BOOLEAN})),
-            "feParameters": _array(_obj({"id": STRING, "name": STRING, "type": STRING},
-                                        {"defaultValue": {"type": ["string", "integer"]}})),
-            "feTemplates": _array(_obj({"id": STRING, "name": STRING,
-                                        "instructionIds": _array({"enum": list(CLASSES)})})),
-        }, description="Protocol and field-engine metadata."),
-        "ProtocolDefinition": _obj({"id": STRING, "name": _d(STRING, "Display name."),
-                                    "fields": _array(ref("FieldDefinition"), "In the class's field order.")},
-                                   description="A Scapy packet class."),
+        "Definitions": _obj(
+            {
+                "protocols": _array(ref("ProtocolDefinition")),
+                "feInstructions": _array(
+                    _obj(
+                        {
+                            "id": {"enum": list(CLASSES)},
+                            "parameters": _array(STRING),
+                            "help": _d(ref("Base64"), "UTF-8 help text."),
+                        }
+                    )
+                ),
+                "feInstructionParameters": _array(
+                    _obj(
+                        {"id": STRING, "name": STRING, "type": STRING},
+                        {
+                            "defaultValue": {"type": ["string", "integer"]},
+                            "dict": {"type": "object", "additionalProperties": {"type": ["string", "integer"]}},
+                            "required": BOOLEAN,
+                            "editable": BOOLEAN,
+                            "autocomplete": BOOLEAN,
+                        },
+                    )
+                ),
+                "feParameters": _array(
+                    _obj(
+                        {"id": STRING, "name": STRING, "type": STRING},
+                        {"defaultValue": {"type": ["string", "integer"]}},
+                    )
+                ),
+                "feTemplates": _array(
+                    _obj({"id": STRING, "name": STRING, "instructionIds": _array({"enum": list(CLASSES)})})
+                ),
+            },
+            description="Protocol and field-engine metadata.",
+        ),
+        "ProtocolDefinition": _obj(
+            {
+                "id": STRING,
+                "name": _d(STRING, "Display name."),
+                "fields": _array(ref("FieldDefinition"), "In the class's field order."),
+            },
+            description="A Scapy packet class.",
+        ),
         "FieldDefinition": _obj(
             {"id": STRING, "name": _d(STRING, "Display name."), "type": {"enum": field_types}},
-            {"auto": _d(BOOLEAN, "true: Scapy computes the value when it is not set."),
-             "min": INTEGER, "max": INTEGER,
-             "regex": STRING,
-             "values_dict": _d({"type": "object", "additionalProperties": {"type": ["integer", "string"]}},
-                               "ENUM: name -> value."),
-             "bits": _d(_array(bit), "BITMASK: one entry per flag, most significant first.")},
-            "A field of a packet class."),
-        "Templates": _array(_obj({"id": _d(STRING, "A path such as IPv4/TCP."),
-                                  "meta": _obj({"name": STRING, "description": STRING})}), "Sorted by id."),
+            {
+                "auto": _d(BOOLEAN, "true: Scapy computes the value when it is not set."),
+                "min": INTEGER,
+                "max": INTEGER,
+                "regex": STRING,
+                "values_dict": _d(
+                    {"type": "object", "additionalProperties": {"type": ["integer", "string"]}}, "ENUM: name -> value."
+                ),
+                "bits": _d(_array(bit), "BITMASK: one entry per flag, most significant first."),
+            },
+            "A field of a packet class.",
+        ),
+        "Templates": _array(
+            _obj({"id": _d(STRING, "A path such as IPv4/TCP."), "meta": _obj({"name": STRING, "description": STRING})}),
+            "Sorted by id.",
+        ),
         "TemplateRef": _obj({"id": STRING}, description="A template by its id."),
-        "TemplateFile": {"type": "string", "contentEncoding": "base64", "contentMediaType": "application/json",
-                         "contentSchema": ref("TemplateDocument"),  # draft 2019-09's keyword; draft 7 ignores it
-                         "description": "Base64 of a TemplateDocument (UTF-8 JSON)."},
-        "TemplateDocument": _obj({
-            "fileType": _const("trex-packet-editor"), "version": STRING,
-            "metadata": _obj({"caption": STRING}, {"description": STRING}),
-            "packet": ref("PacketModel")},
-            {"fePrarameters": _d({"type": "object"}, "Field-engine global parameters (the format's spelling)."),
-             "feInstructions": _array(ref("FeInstruction"))},
-            "A packet editor document (.trp)."),
-        "Tree": {"type": "object", "description": "A suggested layer hierarchy.",
-                 "additionalProperties": {"anyOf": [ref("Tree"), STRING]}},
-        "ProtocolDatabase": _obj({
-            "db": _d({"type": "object", "additionalProperties": _array(_array(STRING, minItems=3, maxItems=3))},
-                     "Class -> [field, field class, (default)]."),
-            "fields": {"type": "object", "additionalProperties": _const("empty")},
-            "db_md5": ref("Md5"), "fields_md5": ref("Md5")}, description="get_all's view (deprecated)."),
+        "TemplateFile": {
+            "type": "string",
+            "contentEncoding": "base64",
+            "contentMediaType": "application/json",
+            "contentSchema": ref("TemplateDocument"),  # draft 2019-09's keyword; draft 7 ignores it
+            "description": "Base64 of a TemplateDocument (UTF-8 JSON).",
+        },
+        "TemplateDocument": _obj(
+            {
+                "fileType": _const("trex-packet-editor"),
+                "version": STRING,
+                "metadata": _obj({"caption": STRING}, {"description": STRING}),
+                "packet": ref("PacketModel"),
+            },
+            {
+                "fePrarameters": _d({"type": "object"}, "Field-engine global parameters (the format's spelling)."),
+                "feInstructions": _array(ref("FeInstruction")),
+            },
+            "A packet editor document (.trp).",
+        ),
+        "Tree": {
+            "type": "object",
+            "description": "A suggested layer hierarchy.",
+            "additionalProperties": {"anyOf": [ref("Tree"), STRING]},
+        },
+        "ProtocolDatabase": _obj(
+            {
+                "db": _d(
+                    {"type": "object", "additionalProperties": _array(_array(STRING, minItems=3, maxItems=3))},
+                    "Class -> [field, field class, (default)].",
+                ),
+                "fields": {"type": "object", "additionalProperties": _const("empty")},
+                "db_md5": ref("Md5"),
+                "fields_md5": ref("Md5"),
+            },
+            description="get_all's view (deprecated).",
+        ),
     }
 
 
@@ -348,13 +587,28 @@ def _definitions() -> dict[str, Schema]:
 
 def _server() -> dict[str, Schema]:
     return {
-        "Version": _obj({"version": _d({"type": "string", "pattern": r"^[0-9]+\.[0-9]+$"},
-                                       "The API level, major.minor."),
-                         "built_by": _d(STRING, "The server and its version.")}, description="get_version's reply."),
+        "Version": _obj(
+            {
+                "version": _d({"type": "string", "pattern": r"^[0-9]+\.[0-9]+$"}, "The API level, major.minor."),
+                "built_by": _d(STRING, "The server and its version."),
+            },
+            description="get_version's reply.",
+        ),
         "SupportedMethods": {
             "description": "All: name -> [parameter count, parameter names]; one name: whether it exists.",
-            "anyOf": [{"type": "object", "additionalProperties": {
-                "type": "array", "minItems": 2, "maxItems": 2, "items": [COUNT, _array(STRING)]}}, BOOLEAN]},
+            "anyOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "minItems": 2,
+                        "maxItems": 2,
+                        "items": [COUNT, _array(STRING)],
+                    },
+                },
+                BOOLEAN,
+            ],
+        },
         "OpenrpcDocument": _openrpc_document(),
     }
 
@@ -366,24 +620,46 @@ def _openrpc_document() -> Schema:
     def closed(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
         return {**_obj(required, optional), "patternProperties": extensions}
 
-    descriptor = closed({"name": {"type": "string", "minLength": 1}, "schema": {"type": ["object", "boolean"]}},
-                        {"summary": STRING, "description": STRING, "required": BOOLEAN, "deprecated": BOOLEAN})
+    descriptor = closed(
+        {"name": {"type": "string", "minLength": 1}, "schema": {"type": ["object", "boolean"]}},
+        {"summary": STRING, "description": STRING, "required": BOOLEAN, "deprecated": BOOLEAN},
+    )
     reference = _obj({"$ref": STRING})
     either = {"anyOf": [reference, descriptor]}
     error = _obj({"code": INTEGER, "message": STRING}, {"data": ANY})
-    method = closed({"name": {"type": "string", "minLength": 1}, "params": _array(either), "result": either},
-                    {"summary": STRING, "description": STRING, "deprecated": BOOLEAN,
-                     "errors": _array({"anyOf": [reference, error]}),
-                     "paramStructure": {"enum": ["by-name", "by-position", "either"]},
-                     "tags": _array(ANY), "examples": _array(ANY), "links": _array(ANY)})
-    return _d(closed(
-        {"openrpc": {"type": "string", "pattern": r"^1\.[23]\.[0-9]+$"},
-         "info": closed({"title": STRING, "version": STRING}, {"description": STRING}),
-         "methods": _array(method)},
-        {"servers": _array(closed({"url": STRING}, {"name": STRING, "description": STRING, "summary": STRING})),
-         "components": closed({}, {"schemas": {"type": "object", "additionalProperties": {"type": "object"}},
-                                   "errors": {"type": "object", "additionalProperties": error}})}),
-        "An OpenRPC document describing this server.")
+    method = closed(
+        {"name": {"type": "string", "minLength": 1}, "params": _array(either), "result": either},
+        {
+            "summary": STRING,
+            "description": STRING,
+            "deprecated": BOOLEAN,
+            "errors": _array({"anyOf": [reference, error]}),
+            "paramStructure": {"enum": ["by-name", "by-position", "either"]},
+            "tags": _array(ANY),
+            "examples": _array(ANY),
+            "links": _array(ANY),
+        },
+    )
+    return _d(
+        closed(
+            {
+                "openrpc": {"type": "string", "pattern": r"^1\.[23]\.[0-9]+$"},
+                "info": closed({"title": STRING, "version": STRING}, {"description": STRING}),
+                "methods": _array(method),
+            },
+            {
+                "servers": _array(closed({"url": STRING}, {"name": STRING, "description": STRING, "summary": STRING})),
+                "components": closed(
+                    {},
+                    {
+                        "schemas": {"type": "object", "additionalProperties": {"type": "object"}},
+                        "errors": {"type": "object", "additionalProperties": error},
+                    },
+                ),
+            },
+        ),
+        "An OpenRPC document describing this server.",
+    )
 
 
 @cache

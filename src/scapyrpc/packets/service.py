@@ -9,22 +9,18 @@ public method table; parameter names are what `supported_methods` reports.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
-from scapyrpc.packets import definitions
-from scapyrpc.packets import dissect
-from scapyrpc.packets import field_engine
-from scapyrpc.packets import model
-from scapyrpc.packets import openrpc
-from scapyrpc.packets.expressions import scapy_dialect
-from scapyrpc.packets import pcap
-from scapyrpc.packets import templates
+from scapyrpc.packets import definitions, dissect, field_engine, model, openrpc, pcap, templates
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
+from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.version import PACKAGE_VERSION
 from scapyrpc.wire import contract
 from scapyrpc.wire.contract import API_VERSION, version_handler
+
 
 def get_version() -> dict:
     return {"version": API_VERSION, "built_by": f"scapyrpc {PACKAGE_VERSION}"}
@@ -81,8 +77,9 @@ def _pcap_record(item: Any, where: str) -> pcap.Record:
     if isinstance(linktype, bool) or not isinstance(linktype, int) or not 0 <= linktype <= pcap.MAX_LINKTYPE:
         raise ServiceError(f"{where}: linktype must be a number from 0 to {pcap.MAX_LINKTYPE}")
     wirelen = item.get("wirelen")
-    if wirelen is not None and (isinstance(wirelen, bool) or not isinstance(wirelen, int)
-                                or not len(data) <= wirelen <= 0xFFFFFFFF):
+    if wirelen is not None and (
+        isinstance(wirelen, bool) or not isinstance(wirelen, int) or not len(data) <= wirelen <= 0xFFFFFFFF
+    ):
         raise ServiceError(f"{where}: wirelen must be a number from the packet's length to {0xFFFFFFFF}")
     stamp = item.get("time")
     if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, (str, int, float))):
@@ -174,7 +171,6 @@ METHODS: dict[str, Callable[..., Any]] = {
     "shut_down": shut_down,
     "rpc.discover": rpc_discover,
 }
-
 
 
 def _params(fn: Callable[..., Any]) -> tuple[str, ...]:

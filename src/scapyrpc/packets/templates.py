@@ -58,8 +58,7 @@ def _load(entry: Traversable) -> _Template:
 
 def list_templates() -> list[dict]:
     """`[{id, meta: {name, description}}]`, sorted by id."""
-    return [{"id": tid, "meta": {"name": t.caption, "description": t.description}}
-            for tid, t in _templates().items()]
+    return [{"id": tid, "meta": {"name": t.caption, "description": t.description}} for tid, t in _templates().items()]
 
 
 def get_template(template: Any) -> str:

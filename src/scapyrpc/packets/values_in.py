@@ -21,9 +21,9 @@ from scapy.fields import Field, IP6Field, IPField
 from scapy.packet import Packet
 
 from scapyrpc.packets import limits
-from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
+from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.number_fields import check_byte_counts, field_holds_number
 from scapyrpc.packets.unwrap import encoding_field
 

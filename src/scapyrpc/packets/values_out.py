@@ -10,15 +10,16 @@ edits imported packets).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
-from scapy.fields import _EnumField, Field, FlagsField, FlagValue
+from scapy.fields import Field, FlagsField, FlagValue, _EnumField
 from scapy.packet import Packet
 
-from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.encoding import encode_base64
 from scapyrpc.packets.errors import ServiceError
+from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.values_in import field_converts_numbers
 
 _NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")
@@ -101,8 +102,11 @@ def _int_hvalue_fn(fld: Any) -> Callable[[Packet, Any, int], str]:
         return _int_hvalue_flags
     if issubclass(ftype, _EnumField):
         return _int_hvalue_enum
-    if (getattr(ftype, "i2repr", None) is Field.i2repr and getattr(ftype, "i2h", None) is Field.i2h
-            and not field_converts_numbers(fld)):
+    if (
+        getattr(ftype, "i2repr", None) is Field.i2repr
+        and getattr(ftype, "i2h", None) is Field.i2h
+        and not field_converts_numbers(fld)
+    ):
         return _int_hvalue_plain
     return _int_hvalue_generic
 

@@ -89,7 +89,7 @@ def _up_to_mount(root: Path, mount_root: str, mount_point: str, path: str) -> li
     """The cgroup's directory under the mount, then each parent up to the mount point."""
     top = root / mount_point.lstrip("/")
     inside = path == mount_root or path.startswith(mount_root.rstrip("/") + "/")
-    relative = path[len(mount_root):] if inside else ""  # else: the mount shows our cgroup itself
+    relative = path[len(mount_root) :] if inside else ""  # else: the mount shows our cgroup itself
     directories = [top]
     for part in (p for p in relative.split("/") if p):
         directories.append(directories[-1] / part)

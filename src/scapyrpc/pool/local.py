@@ -23,8 +23,8 @@ import socket
 import sys
 from typing import Protocol
 
-from scapyrpc.pool import procctl
 from scapyrpc.config.options import LogConfig, WorkerConfig
+from scapyrpc.pool import procctl
 from scapyrpc.pool.zygote import CONTROL_FD, READY
 
 log = logging.getLogger("scapyrpc.pool")
@@ -41,15 +41,31 @@ class PoolEvents(Protocol):
 class LocalPool:
     """Starts, signals and reaps local workers for the broker (Linux: pidfd and a subreaper)."""
 
-    def __init__(self, backend: str, config: WorkerConfig, events: PoolEvents,
-                 curve: tuple[bytes, bytes, bytes] | None = None, log: LogConfig | None = None) -> None:
+    def __init__(
+        self,
+        backend: str,
+        config: WorkerConfig,
+        events: PoolEvents,
+        curve: tuple[bytes, bytes, bytes] | None = None,
+        log: LogConfig | None = None,
+    ) -> None:
         if not procctl.SUPPORTED or not procctl.become_subreaper():
-            raise RuntimeError("local workers need Linux (pidfd_open and PR_SET_CHILD_SUBREAPER); "
-                               "elsewhere serve with --workers 0 and start `scapyrpc worker --connect` processes")
+            raise RuntimeError(
+                "local workers need Linux (pidfd_open and PR_SET_CHILD_SUBREAPER); "
+                "elsewhere serve with --workers 0 and start `scapyrpc worker --connect` processes"
+            )
         self.events = events
-        self.spec = json.dumps({"backend": backend, "config": dataclasses.asdict(config),
-                                "curve": [key.decode() for key in curve] if curve else None,
-                                "log": dataclasses.asdict(log or LogConfig())}).encode() + b"\n"
+        self.spec = (
+            json.dumps(
+                {
+                    "backend": backend,
+                    "config": dataclasses.asdict(config),
+                    "curve": [key.decode() for key in curve] if curve else None,
+                    "log": dataclasses.asdict(log or LogConfig()),
+                }
+            ).encode()
+            + b"\n"
+        )
         self.workers: dict[int, int] = {}  # pid -> pidfd
         self._exited_early: set[int] = set()  # reaped before the zygote told us their pid
         self._zygote: int = 0
@@ -77,8 +93,12 @@ class LocalPool:
             theirs.set_inheritable(True)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
-            pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "scapyrpc.pool.zygote", str(os.getpid())],
-                                 env, file_actions=[(os.POSIX_SPAWN_DUP2, theirs.fileno(), CONTROL_FD)])
+            pid = os.posix_spawn(
+                sys.executable,
+                [sys.executable, "-m", "scapyrpc.pool.zygote", str(os.getpid())],
+                env,
+                file_actions=[(os.POSIX_SPAWN_DUP2, theirs.fileno(), CONTROL_FD)],
+            )
             ours.sendall(self.spec)  # on the socket, not in argv: it may carry keys
         except OSError as exc:
             log.error("cannot start the worker zygote: %s", exc)
@@ -200,8 +220,12 @@ class LocalPool:
         """Collect every child that exited: workers, the zygote, and any stray orphan."""
         for pid, status in procctl.reap():
             if pid == self._zygote:
-                log.log(logging.INFO if self.closing else logging.WARNING, "worker zygote pid %d ended (%s)",
-                        pid, procctl.describe(status))
+                log.log(
+                    logging.INFO if self.closing else logging.WARNING,
+                    "worker zygote pid %d ended (%s)",
+                    pid,
+                    procctl.describe(status),
+                )
                 self._unwatch(self._zygote_fd)
                 self._zygote_fd = None
                 self._zygote_died()

@@ -60,15 +60,17 @@ def main(argv: list[str]) -> int:
 
 def _configure_logging(log: dict) -> None:
     """The broker's logging in this process and the workers it forks; stderr only if the file will not open."""
-    from scapyrpc.ops import logs
     from scapyrpc.config.options import LogConfig, from_mapping
+    from scapyrpc.ops import logs
 
     config = from_mapping(LogConfig, log)
     try:
         logs.configure(config)
     except OSError as exc:
         logs.configure(dataclasses.replace(config, log_file=None))
-        logging.getLogger("scapyrpc.pool").warning("workers log to stderr only: cannot open %s: %s", config.log_file, exc)
+        logging.getLogger("scapyrpc.pool").warning(
+            "workers log to stderr only: cannot open %s: %s", config.log_file, exc
+        )
 
 
 def _fork_worker(broker_pid: int, spec: dict, control: socket.socket) -> bytes:

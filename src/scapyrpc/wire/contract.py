@@ -10,8 +10,16 @@ import json
 from typing import Any
 
 __all__ = [
-    "ACCEPTED_API_VERSIONS", "API_MAJOR", "API_MINOR", "API_VERSION", "HANDLERLESS", "VALID_HANDLERS",
-    "VERSION_REQUEST", "handler_request", "split_version", "version_handler",
+    "ACCEPTED_API_VERSIONS",
+    "API_MAJOR",
+    "API_MINOR",
+    "API_VERSION",
+    "HANDLERLESS",
+    "VALID_HANDLERS",
+    "VERSION_REQUEST",
+    "handler_request",
+    "split_version",
+    "version_handler",
 ]
 
 API_MAJOR = "1"
@@ -46,5 +54,7 @@ def split_version(version: Any) -> tuple[str, str]:
 
 def handler_request(major: str, minor: str, request_id: str = "2") -> bytes:
     """The handshake's second request: get_version_handler(major, minor), both as strings."""
-    return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "get_version_handler",
-                       "params": [major, minor]}, separators=(",", ":")).encode()
+    return json.dumps(
+        {"jsonrpc": "2.0", "id": request_id, "method": "get_version_handler", "params": [major, minor]},
+        separators=(",", ":"),
+    ).encode()

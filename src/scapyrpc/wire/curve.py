@@ -134,8 +134,9 @@ def admission(config: CurveConfig, tcp_backend: bool, local_worker_key: bytes | 
     workers = None
     if tcp_backend:
         if config.curve_workers is None:
-            raise KeyFileError("a tcp --backend with --curve-secret-key needs --curve-workers DIR "
-                               "(the keys of the workers it admits)")
+            raise KeyFileError(
+                "a tcp --backend with --curve-secret-key needs --curve-workers DIR (the keys of the workers it admits)"
+            )
         workers = frozenset(admitted(config.curve_workers)) | ({local_worker_key} if local_worker_key else set())
     return Admission(key_pair(config.curve_secret_key), clients, workers)
 
@@ -149,8 +150,9 @@ def start_authenticator(ctx: zmq.Context, admission: Admission) -> AsyncioAuthen
     return auth
 
 
-def client_keys(server_key: str | os.PathLike[str] | bytes,
-                secret_key: str | os.PathLike[str] | None = None) -> tuple[bytes, bytes, bytes]:
+def client_keys(
+    server_key: str | os.PathLike[str] | bytes, secret_key: str | os.PathLike[str] | None = None
+) -> tuple[bytes, bytes, bytes]:
     """(server's public key, our public key, our secret key) for a CurveZMQ client: `server_key` is the
     server's NAME.key file (or its z85 key); without `secret_key` a throwaway pair is made, which a
     server admitting any client accepts."""

@@ -21,8 +21,8 @@ travel as one frame, so a request or reply costs each side one frame after
 the routing identity. The note names the method (one the worker has, or
 `unknown`, or `invalid` when no request could be read) and the outcome (`ok`,
 or the JSON-RPC error code), so the broker can count replies by method without
-reading JSON; its values are bounded by the worker's method table. A reply whose tag is no longer in flight (its deadline
-passed) is dropped. No frame carries Scapy objects:
+reading JSON; its values are bounded by the worker's method table. A reply whose tag is
+no longer in flight (its deadline passed) is dropped. No frame carries Scapy objects:
 the broker routes bytes and never imports Scapy.
 """
 
@@ -69,8 +69,7 @@ def split_reply(frame: Any) -> tuple[bytes, int, bytes, bytes | memoryview]:
     if len(frame) < 65536:
         data = frame.bytes
         end = HEAD_BYTES + 1 + data[HEAD_BYTES]
-        return data[:1], int.from_bytes(data[1:HEAD_BYTES], "big"), data[HEAD_BYTES + 1:end], data[end:]
+        return data[:1], int.from_bytes(data[1:HEAD_BYTES], "big"), data[HEAD_BYTES + 1 : end], data[end:]
     view = frame.buffer
     end = HEAD_BYTES + 1 + view[HEAD_BYTES]
-    return (bytes(view[:1]), int.from_bytes(view[1:HEAD_BYTES], "big"), bytes(view[HEAD_BYTES + 1:end]),
-            view[end:])
+    return (bytes(view[:1]), int.from_bytes(view[1:HEAD_BYTES], "big"), bytes(view[HEAD_BYTES + 1 : end]), view[end:])

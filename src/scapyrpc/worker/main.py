@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 
 import zmq
 
-from scapyrpc.wire import curve
-from scapyrpc.packets import limits
-from scapyrpc.wire import frames as p
 from scapyrpc.config.options import MiB, WorkerConfig
+from scapyrpc.packets import limits
+from scapyrpc.wire import curve
+from scapyrpc.wire import frames as p
 
 log = logging.getLogger("scapyrpc.worker")
 
@@ -66,8 +66,8 @@ def run(options: WorkerOptions) -> str:
     stop = _StopSignals(options.stop_on_interrupt)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the zygote until now
     limits.configure(options.config.limits)
-    from scapyrpc.worker import rpc
     from scapyrpc.packets import service
+    from scapyrpc.worker import rpc
 
     service.warm_up()
     if options.config.test_methods:
@@ -103,7 +103,7 @@ def run(options: WorkerOptions) -> str:
             head = frame[:1]
             if len(frames) != 1 or head not in (p.REQUEST, p.REMOTE_REQUEST) or len(frame) < p.HEAD_BYTES:
                 continue  # a broker heartbeat
-            reply = rpc.handle(frame[p.HEAD_BYTES:], remote=head == p.REMOTE_REQUEST)
+            reply = rpc.handle(frame[p.HEAD_BYTES :], remote=head == p.REMOTE_REQUEST)
             served += 1
             kind = p.REPLY
             if reply.shutdown:
@@ -152,7 +152,7 @@ def _socket(ctx: zmq.Context, options: WorkerOptions) -> zmq.Socket:
     return sock
 
 
-def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, "_Heartbeats"]:
+def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, _Heartbeats]:
     """Connect a DEALER, announce READY, and start heartbeats on behalf of it."""
     backend = options.backend
     ident = uuid.uuid4().hex.encode()
@@ -175,8 +175,9 @@ class _Heartbeats:
 
     def __init__(self, ctx: zmq.Context, options: WorkerOptions, ident: bytes) -> None:
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat, args=(ctx, options, ident),
-                                        name="scapyrpc-heartbeat", daemon=True)
+        self._thread = threading.Thread(
+            target=self._beat, args=(ctx, options, ident), name="scapyrpc-heartbeat", daemon=True
+        )
         self._thread.start()
 
     def _beat(self, ctx: zmq.Context, options: WorkerOptions, ident: bytes) -> None:
@@ -208,8 +209,10 @@ class _StopSignals:
         self._restore: dict[int, object] = {}
         if threading.current_thread() is threading.main_thread():
             on_interrupt = self._on_signal if interrupt else signal.SIG_IGN
-            self._restore = {signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_signal),
-                             signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt)}
+            self._restore = {
+                signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_signal),
+                signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt),
+            }
 
     def _on_signal(self, signum: int, frame: object) -> None:
         if not self.requested:

@@ -28,16 +28,29 @@ import inspect
 import json
 import logging
 import re
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import orjson
 from jsonrpcserver import Error, Result, Success, dispatch_to_response
 from jsonrpcserver.response import to_serializable_one
 
 from scapyrpc.packets import service
-from scapyrpc.wire import contract
 from scapyrpc.packets.errors import InputSyntaxError, ServiceError
-from scapyrpc.wire.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JSONRPC_INVALID_PARAMS, PARSE_ERROR, SCAPY_ERROR, STANDARD_MESSAGES, SYNTAX_ERROR, UNKNOWN_ERROR, error_body, is_request_id, scapy_error_body
+from scapyrpc.wire import contract
+from scapyrpc.wire.jsonrpc import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    JSONRPC_INVALID_PARAMS,
+    PARSE_ERROR,
+    SCAPY_ERROR,
+    STANDARD_MESSAGES,
+    SYNTAX_ERROR,
+    UNKNOWN_ERROR,
+    error_body,
+    is_request_id,
+    scapy_error_body,
+)
 
 log = logging.getLogger("scapyrpc.worker")
 
@@ -278,13 +291,13 @@ def _reply(response: dict, request_id: Any, method: str) -> Reply:
             raise
         except BaseException:  # noqa: BLE001 - a result JSON cannot carry is our bug, not the client's
             _log_unexpected(f"result of {method} is not JSON-serialisable", request_id)
-            return Reply(error_body(request_id, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE), method=method,
-                         code=UNKNOWN_ERROR)
+            return Reply(
+                error_body(request_id, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE), method=method, code=UNKNOWN_ERROR
+            )
         return Reply(body, shutdown=method == "shut_down", method=method)
     error = response["error"]
     code = INVALID_PARAMS if error["code"] == JSONRPC_INVALID_PARAMS else error["code"]
-    return Reply(error_body(request_id, code, STANDARD_MESSAGES.get(code, error["message"])), method=method,
-                 code=code)
+    return Reply(error_body(request_id, code, STANDARD_MESSAGES.get(code, error["message"])), method=method, code=code)
 
 
 def _dumps(message: dict) -> bytes:

@@ -32,7 +32,9 @@ class UnusualExit(BaseException):
 
 
 _RAISABLE: dict[str, type[BaseException]] = {
-    "RecursionError": RecursionError, "MemoryError": MemoryError, "BaseException": UnusualExit,
+    "RecursionError": RecursionError,
+    "MemoryError": MemoryError,
+    "BaseException": UnusualExit,
 }
 
 

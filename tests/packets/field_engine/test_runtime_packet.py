@@ -7,8 +7,20 @@ against Scapy's own computation, not against ours.
 
 from __future__ import annotations
 
-from fe_runtime import (FIX_IPV4, IP_CHECKSUM, IP_SRC, PKT, SPORT, list_var, run, udp_packet, values, var,
-                        write, write_mask)
+from fe_runtime import (
+    FIX_IPV4,
+    IP_CHECKSUM,
+    IP_SRC,
+    PKT,
+    SPORT,
+    list_var,
+    run,
+    udp_packet,
+    values,
+    var,
+    write,
+    write_mask,
+)
 
 from scapyrpc.packets import registry
 
@@ -54,16 +66,16 @@ def test_writes_add_in_the_variable_width_in_either_byte_order():
     pkts = run([var("v", 250, 252), write("v", OFF, add=10)], 3)
     assert values(pkts, OFF) == [4, 5, 6]
     pkts = run([var("v", 0x1234, 0x1235, size=2), write("v", OFF, add=-0x1235, big=False)], 2)
-    assert [p[OFF:OFF + 2] for p in pkts] == [b"\xff\xff", b"\x00\x00"]
+    assert [p[OFF : OFF + 2] for p in pkts] == [b"\xff\xff", b"\x00\x00"]
     pkts = run([var("v", 1, 2, size=8), write("v", OFF, big=False)], 1)
-    assert pkts[0][OFF:OFF + 8] == (1).to_bytes(8, "little")
+    assert pkts[0][OFF : OFF + 8] == (1).to_bytes(8, "little")
 
 
 def test_masked_writes_shift_and_keep_the_bits_outside_the_mask():
     """vm.cpp:1827 StreamDPOpPktWrMask::wr: value + add_value, shifted left (or right when the shift
     is negative), then (packet & ~mask) | (value & mask) over pkt_cast_size bytes."""
     pkts = run([var("v", 1, 2), write_mask("v", OFF, cast=2, mask=0x0FF0, shift=4, add=1)], 2)
-    assert [p[OFF:OFF + 2] for p in pkts] == [bytes([0x70, 0x28]), bytes([0x70, 0x38])]
+    assert [p[OFF : OFF + 2] for p in pkts] == [bytes([0x70, 0x28]), bytes([0x70, 0x38])]
     pkts = run([var("v", 0x80, 0x81), write_mask("v", OFF, mask=0xFF, shift=-4)], 2)
     assert values(pkts, OFF) == [0x08, 0x08]
 
@@ -72,7 +84,7 @@ def test_a_little_endian_masked_write_touches_the_variable_width():
     """vm.cpp:1877: little-endian, TRex reads and writes as many bytes as the variable has, not
     pkt_cast_size (here a 1-byte variable with cast 2 writes one byte)."""
     pkts = run([var("v", 0x11, 0x12), write_mask("v", OFF, cast=2, mask=0xFFFF, big=False)], 1)
-    assert pkts[0][OFF:OFF + 2] == b"\x11x"
+    assert pkts[0][OFF : OFF + 2] == b"\x11x"
 
 
 def test_a_masked_write_of_an_8_byte_variable_reads_32_bits():
@@ -81,9 +93,9 @@ def test_a_masked_write_of_an_8_byte_variable_reads_32_bits():
     high_low = (0x01020304 << 32) | 0x0A0B0C0D
     spec = var("v", high_low, high_low + 1, size=8)
     pkts = run([spec, write_mask("v", OFF, cast=4, mask=0xFFFFFFFF)], 1)
-    assert pkts[0][OFF:OFF + 4] == bytes.fromhex("01020304")
+    assert pkts[0][OFF : OFF + 4] == bytes.fromhex("01020304")
     pkts = run([spec, write_mask("v", OFF, cast=4, mask=0xFFFFFFFF, big=False)], 1)
-    assert pkts[0][OFF:OFF + 4] == bytes.fromhex("0d0c0b0a")
+    assert pkts[0][OFF : OFF + 4] == bytes.fromhex("0d0c0b0a")
 
 
 def test_ipv4_checksum_over_the_header_length():
@@ -102,7 +114,7 @@ def tcp_packet() -> bytes:
 def pseudo_sum(src: bytes, dst: bytes, proto: int, length: int) -> int:
     """The non-complemented ones'-complement sum of a pseudo-header, written out for the test."""
     words = src + dst
-    total = sum(int.from_bytes(words[i:i + 2], "big") for i in range(0, len(words), 2)) + proto + length
+    total = sum(int.from_bytes(words[i : i + 2], "big") for i in range(0, len(words), 2)) + proto + length
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return total
@@ -116,15 +128,17 @@ def test_hw_checksum_as_the_simulator_writes_it():
     sum (DPDK rte_ipv4_phdr_cksum, not complemented) for the NIC to finish; the simulator has no NIC."""
     pkts = run([var("v", 0x10000001, 0x10000002, size=4), write("v", IP_SRC), HW_TCP], 2, packet=tcp_packet())
     for pkt in pkts:
-        assert pkt[IP_CHECKSUM:IP_CHECKSUM + 2] == b"\x00\x00"
+        assert pkt[IP_CHECKSUM : IP_CHECKSUM + 2] == b"\x00\x00"
         assert int.from_bytes(pkt[50:52], "big") == pseudo_sum(pkt[26:30], pkt[30:34], 6, 20)
 
 
 def test_hw_checksum_as_a_nic_completes_it():
     """With hw_checksum "nic": what an offloading NIC sends, full IPv4 and L4 checksums."""
-    for packet, fix in ((tcp_packet(), HW_TCP),
-                        (PKT, {"type": "fix_checksum_hw", "l2_len": 14, "l3_len": 20, "l4_type": 11}),
-                        (PKT, {"type": "fix_checksum_hw", "l2_len": 14, "l3_len": 0, "l4_type": 17})):
+    for packet, fix in (
+        (tcp_packet(), HW_TCP),
+        (PKT, {"type": "fix_checksum_hw", "l2_len": 14, "l3_len": 20, "l4_type": 11}),
+        (PKT, {"type": "fix_checksum_hw", "l2_len": 14, "l3_len": 0, "l4_type": 17}),
+    ):
         pkts = run([var("v", 1, 2), write("v", IP_SRC + 3), fix], 2, packet=packet, nic=True)
         assert pkts == [correct(p) for p in pkts]
 
@@ -177,8 +191,12 @@ def test_trim_cuts_each_packet_to_the_variable():
     variable's value; vm.cpp:584-597 clamp the variable to [60, packet size]."""
     big = udp_packet(b"x" * 100)
     assert len(big) == 142
-    prog = [var("len", 10, 9000, size=2, init_value=141), {"type": "trim_pkt_size", "name": "len"},
-            write("len", 16, add=-14), FIX_IPV4]
+    prog = [
+        var("len", 10, 9000, size=2, init_value=141),
+        {"type": "trim_pkt_size", "name": "len"},
+        write("len", 16, add=-14),
+        FIX_IPV4,
+    ]
     pkts = run(prog, 4, packet=big)
     assert [len(p) for p in pkts] == [141, 142, 60, 61]
     assert values(pkts, 16, 2) == [127, 128, 46, 47]

@@ -7,8 +7,7 @@ src/stx/stl/trex_stl_stream_vm.h and .cpp. Expected values are worked out by han
 from __future__ import annotations
 
 import pytest
-from fe_runtime import (IP_SRC, PKT, SPORT, lcg, list_var, rand_limit, run, tuple_var, udp_packet, values, var,
-                        write)
+from fe_runtime import IP_SRC, PKT, SPORT, lcg, list_var, rand_limit, run, tuple_var, udp_packet, values, var, write
 
 from scapyrpc.packets.field_engine import fastrand
 
@@ -60,8 +59,10 @@ def test_wide_variables_wrap_in_their_own_width():
 def test_value_list_inc_and_dec_walk_the_list():
     """vm.h:350/367 run_inc/run_dec with a list: the value at the index, then the index moves
     (vm.h:107/115 inc_mod_list, dec_mod_list); dec starts at the last value (vm.h:1487)."""
+
     def walk(**spec):
         return values(run([list_var("v", [10, 20, 30], **spec), write("v", OFF)], 5), OFF)
+
     assert walk() == [10, 20, 30, 10, 20]
     assert walk(op="dec") == [30, 20, 10, 30, 20]
     assert walk(step=2) == [10, 30, 20, 10, 30]
@@ -95,8 +96,16 @@ def test_a_random_variable_draws_from_the_stream_generator():
     list[rand16 % size]. All random variables of a stream share its generator."""
     seed = fastrand.per_core_seed(7, 0)
     draws = lcg(seed, 6)
-    pkts = run([var("r", min_value=1000, max_value=1999, size=2, op="random"), write("r", SPORT, big=True),
-                list_var("l", [5, 6, 7], op="random"), write("l", OFF)], 3, seed=7)
+    pkts = run(
+        [
+            var("r", min_value=1000, max_value=1999, size=2, op="random"),
+            write("r", SPORT, big=True),
+            list_var("l", [5, 6, 7], op="random"),
+            write("l", OFF),
+        ],
+        3,
+        seed=7,
+    )
     assert values(pkts, SPORT, 2) == [1000 + d % 1000 for d in draws[0::2]]
     assert values(pkts, OFF) == [[5, 6, 7][d % 3] for d in draws[1::2]]
 
@@ -122,12 +131,28 @@ def test_repeatable_random_values_of_trex_s_own_unit_tests():
     """src/gtest/trex_stateless_gtest.cpp basic_vm.vm_rand_len1 and vm_rand_len2 (seed 0x1234, limit
     10, the full 2- and 4-byte ranges) list the values TRex's runner writes, read back little-endian
     from the packet: the same ten, twice."""
+
     def read_le(size):
         prog = [rand_limit("r", size=size, limit=10, seed=0x1234, max_value=2 ** (8 * size) - 1), write("r", 15)]
-        return [int.from_bytes(p[15:15 + size], "little") for p in run(prog, 20)]
+        return [int.from_bytes(p[15 : 15 + size], "little") for p in run(prog, 20)]
+
     assert read_le(2) == [0x983B, 0xBD64, 0xB512, 0x715, 0x1410, 0xD664, 0x371, 0x9058, 0x5D3B, 0x884D] * 2
-    assert read_le(4) == [0xBD64983B, 0x715B512, 0xD6641410, 0x90580371, 0x884D5D3B, 0x8E0F8212, 0xF00B2F39,
-                          0xA015EE4E, 0x540B390E, 0xDB778538] * 2
+    assert (
+        read_le(4)
+        == [
+            0xBD64983B,
+            0x715B512,
+            0xD6641410,
+            0x90580371,
+            0x884D5D3B,
+            0x8E0F8212,
+            0xF00B2F39,
+            0xA015EE4E,
+            0x540B390E,
+            0xDB778538,
+        ]
+        * 2
+    )
 
 
 def test_next_var_chains_advance_like_an_odometer():
@@ -137,17 +162,35 @@ def test_next_var_chains_advance_like_an_odometer():
     prog = [var("a", 1, 3, next_var="b"), var("b", 7, 8, split_to_cores=False), write("a", OFF), write("b", OFF + 1)]
     pkts = run(prog, 7)
     assert list(zip(values(pkts, OFF), values(pkts, OFF + 1))) == [
-        (1, 7), (2, 7), (3, 7), (1, 8), (2, 8), (3, 8), (1, 7)]
+        (1, 7),
+        (2, 7),
+        (3, 7),
+        (1, 8),
+        (2, 8),
+        (3, 8),
+        (1, 7),
+    ]
 
 
 def test_a_value_list_or_repeatable_random_head_moves_its_chain_when_it_restarts():
     """vm.h:350 with a list: no jump when the index is below the step (it has just wrapped);
     vm.h:233: a repeatable random variable jumps unless its count is 0 (packet 0 and each restart)."""
-    prog = [list_var("a", [1, 2], next_var="b"), var("b", 0, 2, split_to_cores=False), write("a", OFF),
-            write("b", OFF + 1)]
+    prog = [
+        list_var("a", [1, 2], next_var="b"),
+        var("b", 0, 2, split_to_cores=False),
+        write("a", OFF),
+        write("b", OFF + 1),
+    ]
     pkts = run(prog, 7)
     assert list(zip(values(pkts, OFF), values(pkts, OFF + 1))) == [
-        (1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2), (1, 0)]
+        (1, 0),
+        (2, 0),
+        (1, 1),
+        (2, 1),
+        (1, 2),
+        (2, 2),
+        (1, 0),
+    ]
     prog = [rand_limit("r", limit=2, next_var="b"), var("b", 0, 9, split_to_cores=False), write("b", OFF)]
     assert values(run(prog, 6), OFF) == [0, 0, 1, 1, 2, 2]
 
@@ -158,11 +201,21 @@ def test_tuple_steps_the_ip_then_the_port_when_the_ips_wrap():
     prog = [tuple_var("t", 1, 2, 1025, 2048, limit_flows=10000), write("t.ip", IP_SRC), write("t.port", SPORT)]
     pkts = run(prog, 5)
     assert list(zip(values(pkts, IP_SRC, 4), values(pkts, SPORT, 2))) == [
-        (1, 1025), (2, 1025), (1, 1026), (2, 1026), (1, 1027)]
+        (1, 1025),
+        (2, 1025),
+        (1, 1026),
+        (2, 1026),
+        (1, 1027),
+    ]
     prog[0] = tuple_var("t", 1, 2, 1025, 2048, limit_flows=3)
     pkts = run(prog, 5)
     assert list(zip(values(pkts, IP_SRC, 4), values(pkts, SPORT, 2))) == [
-        (1, 1025), (2, 1025), (1, 1026), (1, 1025), (2, 1025)]
+        (1, 1025),
+        (2, 1025),
+        (1, 1026),
+        (1, 1025),
+        (2, 1025),
+    ]
 
 
 def test_an_unlimited_tuple_counts_ips_by_one_and_ports_from_1025():
@@ -178,8 +231,7 @@ def test_a_split_variable_gives_each_core_a_phase_and_a_longer_step():
     the step is multiplied by the cores. Core c's packet k is the merged packet k·cores + c, so an
     even range reads as on one core; a variable not split repeats on every core."""
     assert values(run([var("v", 0, 9), write("v", OFF)], 6, cores=2), OFF) == [0, 1, 2, 3, 4, 5]
-    assert values(run([var("v", 0, 9, split_to_cores=False), write("v", OFF)], 6, cores=2), OFF) == [
-        0, 0, 1, 1, 2, 2]
+    assert values(run([var("v", 0, 9, split_to_cores=False), write("v", OFF)], 6, cores=2), OFF) == [0, 0, 1, 1, 2, 2]
     assert values(run([var("v", 0, 2), write("v", OFF)], 6, cores=2), OFF) == [0, 1, 2, 0, 1, 2]
 
 
@@ -210,7 +262,13 @@ def test_a_split_tuple_interleaves_the_ips():
     prog = [tuple_var("t", 1, 4, 1025, 2048), write("t.ip", IP_SRC), write("t.port", SPORT)]
     pkts = run(prog, 6, cores=2)
     assert list(zip(values(pkts, IP_SRC, 4), values(pkts, SPORT, 2))) == [
-        (1, 1025), (2, 1025), (3, 1025), (4, 1025), (1, 1026), (2, 1026)]
+        (1, 1025),
+        (2, 1025),
+        (3, 1025),
+        (4, 1025),
+        (1, 1026),
+        (2, 1026),
+    ]
 
 
 def test_a_random_variable_on_two_cores_uses_two_generators():

@@ -7,9 +7,10 @@ import io
 import os
 
 import pytest
-from conftest import ScapyRpcError, ServerProcess
 from fe_runtime import FIX_IPV4, IP_SRC, PKT, var, write
 from scapy.utils import RawPcapReader
+
+from conftest import ScapyRpcError, ServerProcess
 
 B64 = base64.b64encode(PKT).decode()
 PROGRAM = {"instructions": [var("src", 0x10000001, 0x100000FE, size=4), write("src", IP_SRC), FIX_IPV4]}
@@ -23,7 +24,7 @@ def test_packets_by_default(rpc):
     result = rpc("simulate_vm", B64, PROGRAM, {})
     pkts = decoded(result)
     assert len(pkts) == 16 and result["random_seed"] == 0 and "note" not in result
-    assert [int.from_bytes(p[IP_SRC:IP_SRC + 4], "big") for p in pkts] == list(range(0x10000001, 0x10000011))
+    assert [int.from_bytes(p[IP_SRC : IP_SRC + 4], "big") for p in pkts] == list(range(0x10000001, 0x10000011))
     assert rpc("simulate_vm", B64, PROGRAM) == result  # options may be left out
 
 
@@ -51,7 +52,9 @@ def test_a_zero_seed_draws_one_and_says_so(rpc):
 
 def test_several_cores_and_nic_checksums(rpc):
     result = rpc("simulate_vm", B64, PROGRAM, {"count": 6, "cores": 2, "hw_checksum": "nic"})
-    assert [int.from_bytes(p[IP_SRC:IP_SRC + 4], "big") for p in decoded(result)] == list(range(0x10000001, 0x10000007))
+    assert [int.from_bytes(p[IP_SRC : IP_SRC + 4], "big") for p in decoded(result)] == list(
+        range(0x10000001, 0x10000007)
+    )
 
 
 def test_a_count_at_the_limit_passes_and_one_more_is_refused(rpc):
@@ -62,22 +65,29 @@ def test_a_count_at_the_limit_passes_and_one_more_is_refused(rpc):
     assert info.value.message == "Scapy Server: options: count must be an integer from 1 to 100000, got '100001'"
 
 
-@pytest.mark.parametrize("params, message", [
-    ([B64, {"instructions": [var("v"), write("nope", 26)]}, {}],
-     "instructions[1] (write_flow_var): no variable named 'nope' (packet 0, offset 26)"),
-    ([B64, {"instructions": [var("v", size=4), write("v", 58)]}, {}],
-     "instructions[1] (write_flow_var): writes 4 bytes at offset 58, past the end of the 60-byte packet "
-     "(packet 0, offset 58)"),
-    ([B64, {"instructions": [{"type": "nope"}]}, {}], "instructions[0]: unknown type 'nope'"),
-    ([B64, {"instructions": [dict(var("v"), size=-4)]}, {}], "'size' must be one of 1, 2, 4, 8, got -4"),
-    ([B64, {"instructions": [write("v", -26)]}, {}], "'pkt_offset' must be an integer from 0 to 65535, got -26"),
-    ([B64, {"instructions": [dict(var("v"), min_value="16.0.0.1")]}, {}], "'min_value' must be an integer"),
-    ([B64, PROGRAM, {"format": "json"}], "options: format must be 'packets' or 'pcap'"),
-    ([B64, PROGRAM, []], "options must be an object"),
-    ([B64, None, {}], "vm_program must be an object with an 'instructions' list"),
-    (["not base64!", PROGRAM, {}], "packet is not valid base64"),
-    ([{"binary": B64}, PROGRAM, {}], "packet must be base64 text, got dict"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            [B64, {"instructions": [var("v"), write("nope", 26)]}, {}],
+            "instructions[1] (write_flow_var): no variable named 'nope' (packet 0, offset 26)",
+        ),
+        (
+            [B64, {"instructions": [var("v", size=4), write("v", 58)]}, {}],
+            "instructions[1] (write_flow_var): writes 4 bytes at offset 58, past the end of the 60-byte packet "
+            "(packet 0, offset 58)",
+        ),
+        ([B64, {"instructions": [{"type": "nope"}]}, {}], "instructions[0]: unknown type 'nope'"),
+        ([B64, {"instructions": [dict(var("v"), size=-4)]}, {}], "'size' must be one of 1, 2, 4, 8, got -4"),
+        ([B64, {"instructions": [write("v", -26)]}, {}], "'pkt_offset' must be an integer from 0 to 65535, got -26"),
+        ([B64, {"instructions": [dict(var("v"), min_value="16.0.0.1")]}, {}], "'min_value' must be an integer"),
+        ([B64, PROGRAM, {"format": "json"}], "options: format must be 'packets' or 'pcap'"),
+        ([B64, PROGRAM, []], "options must be an object"),
+        ([B64, None, {}], "vm_program must be an object with an 'instructions' list"),
+        (["not base64!", PROGRAM, {}], "packet is not valid base64"),
+        ([{"binary": B64}, PROGRAM, {}], "packet must be base64 text, got dict"),
+    ],
+)
 def test_bad_inputs_are_scapy_server_errors(rpc, params, message):
     with pytest.raises(ScapyRpcError) as info:
         rpc("simulate_vm", *params)
@@ -88,14 +98,20 @@ def test_bad_inputs_are_scapy_server_errors(rpc, params, message):
 def test_the_limits_are_settings():
     """--max-simulated-packets and --max-pcap-bytes bound simulate_vm (and SCAPYRPC_* variables set them)."""
     pcap_of_30 = 24 + 30 * (16 + 60)
-    server = ServerProcess("--max-simulated-packets", "40", workers=1,
-                           env=dict(os.environ, SCAPYRPC_MAX_PCAP_BYTES=str(pcap_of_30)))
+    server = ServerProcess(
+        "--max-simulated-packets", "40", workers=1, env=dict(os.environ, SCAPYRPC_MAX_PCAP_BYTES=str(pcap_of_30))
+    )
     try:
         with server.client() as client:
             assert len(client.call("simulate_vm", B64, PROGRAM, {"count": 30})["packets"]) == 30
-            for count, message in ((31, "31 packets of 60 bytes make a pcap of 2380 bytes, more than the limit "
-                                        "of 2304 bytes (--max-pcap-bytes)"),
-                                   (41, "count must be an integer from 1 to 40")):
+            for count, message in (
+                (
+                    31,
+                    "31 packets of 60 bytes make a pcap of 2380 bytes, more than the limit "
+                    "of 2304 bytes (--max-pcap-bytes)",
+                ),
+                (41, "count must be an integer from 1 to 40"),
+            ):
                 with pytest.raises(ScapyRpcError) as info:
                     client.call("simulate_vm", B64, PROGRAM, {"count": count})
                 assert info.value.code == -32098 and message in info.value.message

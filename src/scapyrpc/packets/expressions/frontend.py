@@ -24,9 +24,9 @@ import gc
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 MAX_SOURCE_CHARS = 64 * 1024
 MAX_DEPTH = 50
@@ -41,7 +41,7 @@ _STRINGS_AND_COMMENTS = re.compile(
     r"""'''(?:[^\\]|\\.|\\\Z)*?(?:'''|\Z)"""
     r'''|"""(?:[^\\]|\\.|\\\Z)*?(?:"""|\Z)'''
     r"""|'(?:[^'\\\n]|\\.|\\\Z)*'?"""
-    r'''|"(?:[^"\\\n]|\\.|\\\Z)*"?'''
+    r"""|"(?:[^"\\\n]|\\.|\\\Z)*"?"""
     r"""|\#[^\n]*""",
     re.DOTALL,
 )
@@ -217,8 +217,7 @@ def check_constant(value: Any) -> None:
 
 def is_signed_number(node: ast.expr) -> bool:
     """`-1`, `+2.5`, `- -3`: the only operators of the core grammar."""
-    return (isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd))
-            and _is_number(node.operand))
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) and _is_number(node.operand)
 
 
 def _is_number(node: ast.expr) -> bool:
@@ -251,7 +250,9 @@ class Builder:
         if isinstance(node, ast.Dict):
             pairs = [(self.build(k), self.build(v)) for k, v in zip(node.keys, node.values)]  # type: ignore[arg-type]
             try:
-                return self.make(lambda: dict(pairs), len(pairs), 1 + sum(self.size(k) + self.size(v) for k, v in pairs))
+                return self.make(
+                    lambda: dict(pairs), len(pairs), 1 + sum(self.size(k) + self.size(v) for k, v in pairs)
+                )
             except TypeError as exc:
                 raise ExpressionError(f"bad dictionary key: {exc}") from None
         if is_signed_number(node):

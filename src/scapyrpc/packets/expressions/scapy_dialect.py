@@ -20,8 +20,8 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from scapyrpc.packets.expressions import frontend
 from scapyrpc.packets.errors import InputSyntaxError, ServiceError
+from scapyrpc.packets.expressions import frontend
 from scapyrpc.packets.expressions.frontend import Builder, Checker, ExpressionError, ExpressionSyntaxError
 from scapyrpc.packets.number_fields import check_byte_counts
 
@@ -51,16 +51,26 @@ _FORBIDDEN = {
 }
 
 _OPERATORS = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.MatMult: "@", ast.Div: "/",
-    ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>",
-    ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.FloorDiv: "//",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.MatMult: "@",
+    ast.Div: "/",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.FloorDiv: "//",
 }
 
 
 @dataclass(frozen=True)
 class _Tables:
-    classes: dict[str, type]            # callable names -> Scapy packet classes
-    asn1: dict[str, type]               # callable names -> ASN.1 value classes (SNMP, X.509)
+    classes: dict[str, type]  # callable names -> Scapy packet classes
+    asn1: dict[str, type]  # callable names -> ASN.1 value classes (SNMP, X.509)
     fields: dict[type, frozenset[str]]  # class -> keyword names it accepts
     tcp_option_names: frozenset[str]
 
@@ -154,8 +164,7 @@ class _PacketDialect(frontend.Dialect):
     def _is_packet(self, node: ast.expr) -> bool:
         if isinstance(node, ast.BinOp):
             return isinstance(node.op, ast.Div)
-        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in self.tables.classes)
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.tables.classes
 
     def _check_call(self, node: ast.Call, checker: Checker, inner: int) -> None:
         if not isinstance(node.func, ast.Name):
@@ -227,8 +236,11 @@ class _PacketDialect(frontend.Dialect):
         ('message-type', 'discover'), whose str values Scapy needs, stay untouched.
         """
         if (
-            isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str)
-            and isinstance(item[0], str) and item[0] in self.tables.tcp_option_names
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[1], str)
+            and isinstance(item[0], str)
+            and item[0] in self.tables.tcp_option_names
         ):
             return (item[0], item[1].encode("utf-8"))
         return item

@@ -45,9 +45,12 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
             _log.exception("field engine compile failed")
             error = "internal error while compiling the field engine program"
     elif extra_options is not None and not isinstance(extra_options, dict):
-        error = "extra_options must be an object like {\"field_engine\": {...}}"
-    return {"instructions": program if error is None else {"instructions": []},
-            "error": error, "vm_instructions_expressions": []}
+        error = 'extra_options must be an object like {"field_engine": {...}}'
+    return {
+        "instructions": program if error is None else {"instructions": []},
+        "error": error,
+        "vm_instructions_expressions": [],
+    }
 
 
 def definitions() -> dict:

@@ -19,10 +19,17 @@ from scapyrpc.packets.expressions.frontend import MAX_INT_BITS, Builder, Checker
 from scapyrpc.packets.field_engine.errors import FEError
 
 _BINOPS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
-    ast.LShift: operator.lshift, ast.RShift: operator.rshift,
-    ast.BitOr: operator.or_, ast.BitAnd: operator.and_, ast.BitXor: operator.xor,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitAnd: operator.and_,
+    ast.BitXor: operator.xor,
 }
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
 _FUNCTIONS = ("range", "list")
@@ -49,8 +56,12 @@ class _ArithmeticDialect(frontend.Dialect):
         elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             checker.check(node.left, inner)
             checker.check(node.right, inner)
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
-              and not node.keywords):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and not node.keywords
+        ):
             for arg in node.args:
                 checker.check(arg, inner)
         else:
@@ -116,5 +127,6 @@ def _list(args: list, builder: Builder) -> list:
     if len(args) != 1 or not isinstance(args[0], (list, tuple, range)):
         raise ExpressionError("list() takes one list, tuple or range")
     items = args[0]
-    return builder.make(lambda: list(items), builder.size(items) - 1 if isinstance(items, range) else len(items),
-                        builder.size(items))
+    return builder.make(
+        lambda: list(items), builder.size(items) - 1 if isinstance(items, range) else len(items), builder.size(items)
+    )

@@ -41,8 +41,13 @@ def ipv4_to_int(text: str) -> int:
 
 
 def _octet(part: str) -> bool:
-    return (part.isascii() and part.isdigit() and 1 <= len(part) <= 3
-            and (part == "0" or not part.startswith("0")) and int(part) <= 255)
+    return (
+        part.isascii()
+        and part.isdigit()
+        and 1 <= len(part) <= 3
+        and (part == "0" or not part.startswith("0"))
+        and int(part) <= 255
+    )
 
 
 def int_to_ipv4(value: int) -> str:

@@ -35,11 +35,11 @@ def ipv4_pseudo_sum(pkt: bytearray, l3: int) -> int:
     """The non-complemented sum of an IPv4 pseudo-header (addresses, protocol, L4 length =
     total length − header length): what TRex writes into the L4 checksum for the NIC to finish."""
     ihl = (pkt[l3] & 0x0F) * 4
-    l4_len = (int.from_bytes(pkt[l3 + 2:l3 + 4], "big") - ihl) & 0xFFFF
-    return fold(ones_sum(pkt[l3 + 12:l3 + 20]) + pkt[l3 + 9] + l4_len)
+    l4_len = (int.from_bytes(pkt[l3 + 2 : l3 + 4], "big") - ihl) & 0xFFFF
+    return fold(ones_sum(pkt[l3 + 12 : l3 + 20]) + pkt[l3 + 9] + l4_len)
 
 
 def ipv6_pseudo_sum(pkt: bytearray, l3: int) -> int:
     """The non-complemented sum of an IPv6 pseudo-header (addresses, payload length, the fixed
     header's next header: extension headers are not followed)."""
-    return fold(ones_sum(pkt[l3 + 8:l3 + 40]) + int.from_bytes(pkt[l3 + 4:l3 + 6], "big") + pkt[l3 + 6])
+    return fold(ones_sum(pkt[l3 + 8 : l3 + 40]) + int.from_bytes(pkt[l3 + 4 : l3 + 6], "big") + pkt[l3 + 6])

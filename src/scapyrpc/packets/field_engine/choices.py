@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from scapyrpc.packets.unwrap import layer_list
 from scapyrpc.packets.field_engine.instructions import FlowVar, FlowVarRepeatableRandom, TupleGen
+from scapyrpc.packets.unwrap import layer_list
 
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet

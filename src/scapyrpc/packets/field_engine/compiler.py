@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from scapyrpc.packets.field_engine.checks import U64_MAX
 from scapyrpc.packets.field_engine.errors import FEError
 from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
 from scapyrpc.packets.field_engine.offsets import Layout
 from scapyrpc.packets.field_engine.params import sanitize
-from scapyrpc.packets.field_engine.checks import U64_MAX
 
 I64_MIN = -(2**63)
 

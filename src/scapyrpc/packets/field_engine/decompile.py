@@ -14,8 +14,18 @@ from collections.abc import Callable
 from typing import Any
 
 from scapyrpc.packets.errors import ServiceError
-from scapyrpc.packets.field_engine.instructions import FixChecksumHw, FixIcmpv6, FixIpv4, FlowVar, FlowVarRepeatableRandom, TrimPktSize, TupleGen, WrFlowVar, WrMaskFlowVar
 from scapyrpc.packets.field_engine.checks import int_to_ipv4
+from scapyrpc.packets.field_engine.instructions import (
+    FixChecksumHw,
+    FixIcmpv6,
+    FixIpv4,
+    FlowVar,
+    FlowVarRepeatableRandom,
+    TrimPktSize,
+    TupleGen,
+    WrFlowVar,
+    WrMaskFlowVar,
+)
 
 Params = dict[str, Any]
 
@@ -109,15 +119,25 @@ def _rand_limit(r: _Reader) -> tuple[str, Params]:
 
 
 def _write(r: _Reader) -> tuple[str, Params]:
-    return WrFlowVar.ID, {"fv_name": r.str("name"), "pkt_offset": r.int("pkt_offset"), "offset_fixup": 0,
-                          "add_val": r.int("add_value", 0), "is_big": r.bool("is_big_endian", True)}
+    return WrFlowVar.ID, {
+        "fv_name": r.str("name"),
+        "pkt_offset": r.int("pkt_offset"),
+        "offset_fixup": 0,
+        "add_val": r.int("add_value", 0),
+        "is_big": r.bool("is_big_endian", True),
+    }
 
 
 def _write_mask(r: _Reader) -> tuple[str, Params]:
     return WrMaskFlowVar.ID, {
-        "fv_name": r.str("name"), "pkt_offset": r.int("pkt_offset"),
-        "pkt_cast_size": r.int("pkt_cast_size"), "mask": r.int("mask"), "shift": r.int("shift"),
-        "add_value": r.int("add_value", 0), "is_big": r.bool("is_big_endian", True)}
+        "fv_name": r.str("name"),
+        "pkt_offset": r.int("pkt_offset"),
+        "pkt_cast_size": r.int("pkt_cast_size"),
+        "mask": r.int("mask"),
+        "shift": r.int("shift"),
+        "add_value": r.int("add_value", 0),
+        "is_big": r.bool("is_big_endian", True),
+    }
 
 
 def _fix_ipv4(r: _Reader) -> tuple[str, Params]:
@@ -147,7 +167,13 @@ def _tuple(r: _Reader) -> tuple[str, Params]:
 
 
 _CONVERTERS: dict[str, Callable[[_Reader], tuple[str, Params]]] = {
-    "flow_var": _flow_var, "flow_var_rand_limit": _rand_limit, "write_flow_var": _write,
-    "write_mask_flow_var": _write_mask, "fix_checksum_ipv4": _fix_ipv4, "fix_checksum_hw": _fix_hw,
-    "fix_checksum_icmpv6": _fix_icmpv6, "trim_pkt_size": _trim, "tuple_flow_var": _tuple,
+    "flow_var": _flow_var,
+    "flow_var_rand_limit": _rand_limit,
+    "write_flow_var": _write,
+    "write_mask_flow_var": _write_mask,
+    "fix_checksum_ipv4": _fix_ipv4,
+    "fix_checksum_hw": _fix_hw,
+    "fix_checksum_icmpv6": _fix_icmpv6,
+    "trim_pkt_size": _trim,
+    "tuple_flow_var": _tuple,
 }

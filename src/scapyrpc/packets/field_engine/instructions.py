@@ -11,9 +11,21 @@ import random
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+from scapyrpc.packets.field_engine.checks import (
+    MAX_BY_SIZE,
+    VALUE_LIST_MAX,
+    check_cycle,
+    check_init,
+    check_min_max,
+    check_not_negative,
+    check_size,
+    check_size_param,
+    convert_val,
+    convert_val_list,
+    require,
+)
 from scapyrpc.packets.field_engine.errors import FEError
 from scapyrpc.packets.field_engine.offsets import Layout
-from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE, VALUE_LIST_MAX, check_cycle, check_init, check_min_max, check_not_negative, check_size, check_size_param, convert_val, convert_val_list, require
 
 REQUIRED = object()
 FLOW_OPS = ("inc", "dec", "random")
@@ -79,8 +91,18 @@ def _check_next_var(name: str, next_var: Any) -> None:
 
 class FlowVar(Instruction):
     ID = "STLVmFlowVar"
-    PARAMS: ClassVar[dict[str, Any]] = {"name": REQUIRED, "init_value": None, "min_value": 0, "max_value": 255, "size": 4, "step": 1,
-              "op": "inc", "value_list": None, "split_to_cores": True, "next_var": None}
+    PARAMS: ClassVar[dict[str, Any]] = {
+        "name": REQUIRED,
+        "init_value": None,
+        "min_value": 0,
+        "max_value": 255,
+        "size": 4,
+        "step": 1,
+        "op": "inc",
+        "value_list": None,
+        "split_to_cores": True,
+        "next_var": None,
+    }
     is_flow_var = True
 
     def setup(self, name, init_value, min_value, max_value, size, step, op, value_list, split_to_cores, next_var):
@@ -118,8 +140,14 @@ class FlowVar(Instruction):
         return (self.name,)
 
     def emit(self, layout: Layout) -> dict[str, Any]:
-        out = {"type": "flow_var", "name": self.name, "size": self.size, "op": self.op,
-               "next_var": self.next_var, "split_to_cores": self.split_to_cores}
+        out = {
+            "type": "flow_var",
+            "name": self.name,
+            "size": self.size,
+            "op": self.op,
+            "next_var": self.next_var,
+            "split_to_cores": self.split_to_cores,
+        }
         if self.value_list is None:
             for key in ("init_value", "min_value", "max_value"):
                 check_not_negative(key, getattr(self, key))
@@ -134,8 +162,16 @@ class FlowVar(Instruction):
 
 class FlowVarRepeatableRandom(Instruction):
     ID = "STLVmFlowVarRepeatableRandom"
-    PARAMS: ClassVar[dict[str, Any]] = {"name": REQUIRED, "size": 4, "limit": 100, "seed": None, "min_value": 0, "max_value": None,
-              "split_to_cores": True, "next_var": None}
+    PARAMS: ClassVar[dict[str, Any]] = {
+        "name": REQUIRED,
+        "size": 4,
+        "limit": 100,
+        "seed": None,
+        "min_value": 0,
+        "max_value": None,
+        "split_to_cores": True,
+        "next_var": None,
+    }
     is_flow_var = True
 
     def setup(self, name, size, limit, seed, min_value, max_value, split_to_cores, next_var):
@@ -163,9 +199,17 @@ class FlowVarRepeatableRandom(Instruction):
         require("seed", self.seed, int)
         check_not_negative("min_value", self.min_value)
         check_not_negative("max_value", self.max_value)
-        return {"type": "flow_var_rand_limit", "name": self.name, "size": self.size, "limit": self.limit,
-                "seed": self.seed, "min_value": self.min_value, "max_value": self.max_value,
-                "split_to_cores": self.split_to_cores, "next_var": self.next_var}
+        return {
+            "type": "flow_var_rand_limit",
+            "name": self.name,
+            "size": self.size,
+            "limit": self.limit,
+            "seed": self.seed,
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "split_to_cores": self.split_to_cores,
+            "next_var": self.next_var,
+        }
 
 
 class _UsesVariable(Instruction):
@@ -189,7 +233,13 @@ class _Write(_UsesVariable):
 
 class WrFlowVar(_Write):
     ID = "STLVmWrFlowVar"
-    PARAMS: ClassVar[dict[str, Any]] = {"fv_name": REQUIRED, "pkt_offset": REQUIRED, "offset_fixup": 0, "add_val": 0, "is_big": True}
+    PARAMS: ClassVar[dict[str, Any]] = {
+        "fv_name": REQUIRED,
+        "pkt_offset": REQUIRED,
+        "offset_fixup": 0,
+        "add_val": 0,
+        "is_big": True,
+    }
 
     def setup(self, fv_name, pkt_offset, offset_fixup, add_val, is_big):
         require("fv_name", fv_name, str)
@@ -200,15 +250,27 @@ class WrFlowVar(_Write):
         self.add_val, self.is_big = add_val, is_big
 
     def emit(self, layout: Layout) -> dict[str, Any]:
-        return {"type": "write_flow_var", "name": self.fv_name,
-                "pkt_offset": self.target(layout),
-                "add_value": self.add_val, "is_big_endian": self.is_big}
+        return {
+            "type": "write_flow_var",
+            "name": self.fv_name,
+            "pkt_offset": self.target(layout),
+            "add_value": self.add_val,
+            "is_big_endian": self.is_big,
+        }
 
 
 class WrMaskFlowVar(_Write):
     ID = "STLVmWrMaskFlowVar"
-    PARAMS: ClassVar[dict[str, Any]] = {"fv_name": REQUIRED, "pkt_offset": REQUIRED, "pkt_cast_size": 1, "mask": 0xFF, "shift": 0,
-              "add_value": 0, "offset_fixup": 0, "is_big": True}
+    PARAMS: ClassVar[dict[str, Any]] = {
+        "fv_name": REQUIRED,
+        "pkt_offset": REQUIRED,
+        "pkt_cast_size": 1,
+        "mask": 0xFF,
+        "shift": 0,
+        "add_value": 0,
+        "offset_fixup": 0,
+        "is_big": True,
+    }
 
     def setup(self, fv_name, pkt_offset, pkt_cast_size, mask, shift, add_value, offset_fixup, is_big):
         require("fv_name", fv_name, str)
@@ -225,10 +287,16 @@ class WrMaskFlowVar(_Write):
         self.offset_fixup, self.is_big = offset_fixup, is_big
 
     def emit(self, layout: Layout) -> dict[str, Any]:
-        return {"type": "write_mask_flow_var", "name": self.fv_name,
-                "pkt_offset": self.target(layout),
-                "pkt_cast_size": self.pkt_cast_size, "mask": self.mask, "shift": self.shift,
-                "add_value": self.add_value, "is_big_endian": self.is_big}
+        return {
+            "type": "write_mask_flow_var",
+            "name": self.fv_name,
+            "pkt_offset": self.target(layout),
+            "pkt_cast_size": self.pkt_cast_size,
+            "mask": self.mask,
+            "shift": self.shift,
+            "add_value": self.add_value,
+            "is_big_endian": self.is_big,
+        }
 
 
 class FixIpv4(Instruction):
@@ -289,14 +357,25 @@ class TrimPktSize(_UsesVariable):
 
 class TupleGen(Instruction):
     ID = "STLVmTupleGen"
-    PARAMS: ClassVar[dict[str, Any]] = {"name": REQUIRED, "ip_min": "0.0.0.1", "ip_max": "0.0.0.10", "port_min": 1025,
-              "port_max": 65535, "limit_flows": 100000, "flags": 0}
+    PARAMS: ClassVar[dict[str, Any]] = {
+        "name": REQUIRED,
+        "ip_min": "0.0.0.1",
+        "ip_max": "0.0.0.10",
+        "port_min": 1025,
+        "port_max": 65535,
+        "limit_flows": 100000,
+        "flags": 0,
+    }
 
     def setup(self, name, ip_min, ip_max, port_min, port_max, limit_flows, flags):
         require("name", name, str)
         ip_min, ip_max = convert_val(ip_min), convert_val(ip_max)
-        for arg, value in (("port_min", port_min), ("port_max", port_max),
-                           ("limit_flows", limit_flows), ("flags", flags)):
+        for arg, value in (
+            ("port_min", port_min),
+            ("port_max", port_max),
+            ("limit_flows", limit_flows),
+            ("flags", flags),
+        ):
             require(arg, value, int)
         self.name, self.ip_min, self.ip_max = name, ip_min, ip_max
         self.port_min, self.port_max, self.limit_flows, self.flags = port_min, port_max, limit_flows, flags
@@ -305,12 +384,29 @@ class TupleGen(Instruction):
         return (f"{self.name}.ip", f"{self.name}.port")
 
     def emit(self, layout: Layout) -> dict[str, Any]:
-        return {"type": "tuple_flow_var", "name": self.name, "ip_min": self.ip_min, "ip_max": self.ip_max,
-                "port_min": self.port_min, "port_max": self.port_max, "limit_flows": self.limit_flows,
-                "flags": self.flags}
+        return {
+            "type": "tuple_flow_var",
+            "name": self.name,
+            "ip_min": self.ip_min,
+            "ip_max": self.ip_max,
+            "port_min": self.port_min,
+            "port_max": self.port_max,
+            "limit_flows": self.limit_flows,
+            "flags": self.flags,
+        }
 
 
 CLASSES: dict[str, type[Instruction]] = {
-    cls.ID: cls for cls in (FlowVar, WrFlowVar, WrMaskFlowVar, FixIpv4, TrimPktSize, TupleGen,
-                            FlowVarRepeatableRandom, FixChecksumHw, FixIcmpv6)
+    cls.ID: cls
+    for cls in (
+        FlowVar,
+        WrFlowVar,
+        WrMaskFlowVar,
+        FixIpv4,
+        TrimPktSize,
+        TupleGen,
+        FlowVarRepeatableRandom,
+        FixChecksumHw,
+        FixIcmpv6,
+    )
 }

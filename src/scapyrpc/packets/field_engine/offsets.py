@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scapyrpc.packets.unwrap import layer_list
 from scapyrpc.packets.field_engine.errors import FEError
+from scapyrpc.packets.unwrap import layer_list
 
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet

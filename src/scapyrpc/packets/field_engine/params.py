@@ -40,8 +40,9 @@ def sanitize(instr_id: str, param_id: str, value: Any) -> Any:
     if isinstance(value, bool) or type(value) is int:
         return value
     if not isinstance(value, str):
-        raise FEError(f"{instr_id}: parameter '{param_id}' must be text, an integer or a boolean, "
-                      f"got {_json_kind(value)}")
+        raise FEError(
+            f"{instr_id}: parameter '{param_id}' must be text, an integer or a boolean, got {_json_kind(value)}"
+        )
     if value in ("None", "none"):
         return None
     if value in ("true", "false"):

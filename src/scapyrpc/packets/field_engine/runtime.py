@@ -39,8 +39,10 @@ def core_counts(count: int, cores: int) -> list[int]:
 
 def computed_packets(program: Program, count: int, cores: int) -> int:
     """How many packets the cores compute for `count` (with a cache, at most its share each)."""
-    return sum(min(n, vm_build.cache_share(program.cache, core, cores) or n)
-               for core, n in enumerate(core_counts(count, cores)))
+    return sum(
+        min(n, vm_build.cache_share(program.cache, core, cores) or n)
+        for core, n in enumerate(core_counts(count, cores))
+    )
 
 
 def run(packet: bytes, program: Program, sim: Simulation) -> list[bytes]:
@@ -90,13 +92,13 @@ def _core_packets(base: bytes, vm: vm_build.CoreVm, count: int) -> list[bytes]:
     k = 0
     try:
         if finish is None:
-            for k in range(computed):
+            for k in range(computed):  # noqa: B007 (k names the packet an OutOfPacket stopped)
                 pkt = bytearray(base)
                 for op in ops:
                     op(pkt)
                 append(bytes(pkt))
         else:
-            for k in range(computed):
+            for k in range(computed):  # noqa: B007 (as above)
                 pkt = bytearray(base)
                 for op in ops:
                     op(pkt)

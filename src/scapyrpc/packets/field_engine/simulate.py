@@ -24,8 +24,10 @@ FORMATS = ("packets", "pcap")
 HW_CHECKSUMS = ("simulator", "nic")
 OPTIONS = ("count", "cores", "random_seed", "format", "hw_checksum")
 MAX_INSTRUCTION_RUNS = 2_000_000  # packets computed × instructions: about 2 s at most, well within the deadline
-UNPREDICTABLE_NOTE = ("random_seed 0 makes TRex seed its random variables from the clock; this run drew "
-                      "random_seed {seed}: pass it to repeat these packets")
+UNPREDICTABLE_NOTE = (
+    "random_seed 0 makes TRex seed its random variables from the clock; this run drew "
+    "random_seed {seed}: pass it to repeat these packets"
+)
 
 
 def simulate(packet_b64: Any, vm_program: Any, options: Any) -> dict[str, Any]:
@@ -59,19 +61,23 @@ def _check_bounds(packet: bytes, program: Program, count: int, cores: int) -> No
     size = len(vm_build.padded(packet))
     total, most = pcap.pcap_size([size] * count), limits.current().max_pcap_bytes
     if total > most:
-        raise ServiceError(f"{count} packets of {size} bytes make a pcap of {total} bytes, more than the "
-                           f"limit of {most} bytes (--max-pcap-bytes): ask for fewer packets")
+        raise ServiceError(
+            f"{count} packets of {size} bytes make a pcap of {total} bytes, more than the "
+            f"limit of {most} bytes (--max-pcap-bytes): ask for fewer packets"
+        )
     runs = runtime.computed_packets(program, count, cores) * len(program.instructions)
     if runs > MAX_INSTRUCTION_RUNS:
-        raise ServiceError(f"the program would run {runs} instructions ({len(program.instructions)} per packet), "
-                           f"more than {MAX_INSTRUCTION_RUNS} in one request: ask for fewer packets or use a cache")
+        raise ServiceError(
+            f"the program would run {runs} instructions ({len(program.instructions)} per packet), "
+            f"more than {MAX_INSTRUCTION_RUNS} in one request: ask for fewer packets or use a cache"
+        )
 
 
 def _options(options: Any) -> dict[str, Any]:
     if options is None:
         options = {}
     if not isinstance(options, dict):
-        raise ServiceError("options must be an object such as {\"count\": 16}")
+        raise ServiceError('options must be an object such as {"count": 16}')
     unknown = [key for key in options if key not in OPTIONS]
     if unknown:
         raise ServiceError(f"options: unknown option {unknown[0]!r}; known: {', '.join(OPTIONS)}")

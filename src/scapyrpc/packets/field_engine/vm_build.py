@@ -16,8 +16,19 @@ from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine import checksum, vm_ops, vm_vars
 from scapyrpc.packets.field_engine.fastrand import FastRand, per_core_seed
 from scapyrpc.packets.field_engine.instructions import L4_TYPE_IP
-from scapyrpc.packets.field_engine.vm_program import (FixHw, FixIcmpv6, FixIpv4, FlowVar, Instruction, Program,
-                                                      RandLimit, Trim, Tuple, Write, WriteMask)
+from scapyrpc.packets.field_engine.vm_program import (
+    FixHw,
+    FixIcmpv6,
+    FixIpv4,
+    FlowVar,
+    Instruction,
+    Program,
+    RandLimit,
+    Trim,
+    Tuple,
+    Write,
+    WriteMask,
+)
 
 MIN_PACKET, MAX_PACKET = 14, 9 * 1024 + 22  # the stream packet sizes TRex accepts
 PADDED_PACKET = 60  # TRex pads a shorter stream packet with zeros
@@ -103,8 +114,11 @@ def plan(packet: bytes, program: Program, cores: int) -> Plan:
     for inst in program.instructions:
         end = _touched(result, inst)
         if end > MAX_TOUCHED_OFFSET:
-            raise refuse(inst, f"changes the packet up to offset {end}; TRex changes only its first "
-                               f"{MAX_TOUCHED_OFFSET} bytes", end)
+            raise refuse(
+                inst,
+                f"changes the packet up to offset {end}; TRex changes only its first {MAX_TOUCHED_OFFSET} bytes",
+                end,
+            )
     if cores > 1 and program.instructions and program.cache > MAX_CACHE_SPLIT:
         raise ServiceError(f"cache {program.cache} is too big to split between cores (at most {MAX_CACHE_SPLIT})")
     return result
@@ -177,21 +191,30 @@ def _trims(plan: Plan) -> None:
         if source.value_list is not None:
             for value in source.value_list:
                 if not MIN_TRIM <= value <= size:
-                    raise refuse(inst, f"packet size {value} in the value_list is not between {MIN_TRIM} and "
-                                       f"the packet's {size} bytes")
+                    raise refuse(
+                        inst,
+                        f"packet size {value} in the value_list is not between {MIN_TRIM} and "
+                        f"the packet's {size} bytes",
+                    )
             continue
         low, high = plan.trim_ranges.get(source.index, (source.min, source.max))
         high, low = min(high, size), min(low, size)
         if low >= high:
-            raise refuse(inst, f"the smallest packet size {low} is not below the largest {high} "
-                               f"(clamped to the packet's {size} bytes)")
+            raise refuse(
+                inst,
+                f"the smallest packet size {low} is not below the largest {high} "
+                f"(clamped to the packet's {size} bytes)",
+            )
         plan.trim_ranges[source.index] = (max(low, MIN_TRIM), high)
 
 
 def _fits(plan: Plan, inst: Instruction, what: str, offset: int, length: int) -> None:
     if offset + length > len(plan.packet):
-        raise refuse(inst, f"{what} {length} bytes at offset {offset}, past the end of the "
-                           f"{len(plan.packet)}-byte packet", offset)
+        raise refuse(
+            inst,
+            f"{what} {length} bytes at offset {offset}, past the end of the {len(plan.packet)}-byte packet",
+            offset,
+        )
 
 
 def _touched(plan: Plan, inst: Instruction) -> int:
@@ -259,8 +282,9 @@ def _hw_fix(plan: Plan, inst: FixHw) -> int:
         elif inst.l4_type == L4_TYPE_UDP:
             fix, header = HwFix(l3, l4, False, l4 + UDP_CHECKSUM, l4 + UDP_CHECKSUM, True), UDP_HEADER
         else:
-            raise refuse(inst, f"l4_type {inst.l4_type} is neither TCP ({L4_TYPE_TCP}) nor UDP ({L4_TYPE_UDP}) "
-                               f"for IPv6", l3)
+            raise refuse(
+                inst, f"l4_type {inst.l4_type} is neither TCP ({L4_TYPE_TCP}) nor UDP ({L4_TYPE_UDP}) for IPv6", l3
+            )
     else:
         raise refuse(inst, f"works on IPv4 or IPv6, and the packet has IP version {version} at l2_len", l3)
     end = inst.l2_len + (0 if is_ip else inst.l3_len) + header
@@ -316,8 +340,9 @@ def core_vm(plan: Plan, core: int, cores: int, stream_seed: int, nic: bool) -> C
     return CoreVm(ops, finish, cache_share(plan.program.cache, core, cores))
 
 
-def _variable_op(plan: Plan, inst: Instruction, vals: list[int], gen: FastRand, phase: int,
-                 cores: int) -> vm_ops.VarOp | None:
+def _variable_op(
+    plan: Plan, inst: Instruction, vals: list[int], gen: FastRand, phase: int, cores: int
+) -> vm_ops.VarOp | None:
     chained = inst.index in plan.chained
     if isinstance(inst, FlowVar):
         slot = plan.vars[inst.name].slot
@@ -335,8 +360,9 @@ def _variable_op(plan: Plan, inst: Instruction, vals: list[int], gen: FastRand, 
         return vm_ops.stepper_op(vals, slot, inst.size, stepper, chained)
     if isinstance(inst, RandLimit):
         var = vm_vars.split_rand_limit(inst, phase, cores) if inst.split and cores > 1 else inst
-        return vm_ops.rand_limit_op(vals, plan.vars[inst.name].slot, inst.size, var.min, var.max, var.limit,
-                                    var.seed, chained)
+        return vm_ops.rand_limit_op(
+            vals, plan.vars[inst.name].slot, inst.size, var.min, var.max, var.limit, var.seed, chained
+        )
     if isinstance(inst, Tuple):
         slot = plan.vars[f"{inst.name}.ip"].slot
         state = vm_vars.TupleState.create(inst)
@@ -353,8 +379,9 @@ def _packet_op(plan: Plan, inst: Instruction, vals: list[int], trim_box: list[in
         return vm_ops.write_op(vals, var.slot, var.size, inst.offset, inst.add, inst.big)
     if isinstance(inst, WriteMask):
         var = plan.vars[inst.name]
-        return vm_ops.mask_op(vals, var.slot, var.size, inst.offset, inst.cast, inst.mask, inst.shift,
-                              inst.add, inst.big)
+        return vm_ops.mask_op(
+            vals, var.slot, var.size, inst.offset, inst.cast, inst.mask, inst.shift, inst.add, inst.big
+        )
     if isinstance(inst, FixIpv4):
         return vm_ops.ipv4_fix_op(inst.offset, inst.where)
     if isinstance(inst, FixHw):
@@ -381,11 +408,15 @@ def _finish(plan: Plan, trim: tuple[list[int], str] | None, nic: bool) -> Callab
         if trim_box[0]:
             size, trim_box[0] = trim_box[0], 0
             if size > len(pkt):
-                raise vm_ops.OutOfPacket(trim_where, f"the packet-size variable is {size}, longer than the "
-                                                     f"{len(pkt)}-byte packet (TRex would send memory past it)",
-                                         len(pkt))
+                raise vm_ops.OutOfPacket(
+                    trim_where,
+                    f"the packet-size variable is {size}, longer than the "
+                    f"{len(pkt)}-byte packet (TRex would send memory past it)",
+                    len(pkt),
+                )
             del pkt[size:]
         if offload is not None:
             offload(pkt)
         return pkt
+
     return finish

@@ -46,6 +46,7 @@ def stepper_op(vals: list[int], slot: int, size: int, var: Stepper, chained: boo
     # TRex compares "room left" in int for 1- and 2-byte variables and in the unsigned width otherwise
     room_mask = None if size <= 2 else mask
     if var.op == "inc":
+
         def advance(pkt: bytearray) -> bool:
             cur = vals[slot]
             room = high - cur if room_mask is None else (high - cur) & room_mask
@@ -53,12 +54,14 @@ def stepper_op(vals: list[int], slot: int, size: int, var: Stepper, chained: boo
             vals[slot] = ((cur + step) if step <= left else (low + step - left - 1)) & mask
             return chained and room >= step
     else:
+
         def advance(pkt: bytearray) -> bool:
             cur = vals[slot]
             room = cur - low if room_mask is None else (cur - low) & room_mask
             left = (cur - low) & U64
             vals[slot] = ((cur - step) if step <= left else (high - (step - left - 1))) & mask
             return chained and room >= step
+
     return advance
 
 
@@ -70,6 +73,7 @@ def list_op(vals: list[int], slot: int, size: int, var: Stepper, values: tuple[i
     table = [v & mask for v in values]
     index = var.init & 0xFFFF
     if var.op == "inc":
+
         def advance(pkt: bytearray) -> bool:
             nonlocal index
             skip = chained and index >= step
@@ -77,17 +81,20 @@ def list_op(vals: list[int], slot: int, size: int, var: Stepper, values: tuple[i
             index = index + step - count if index + step >= count else index + step
             return skip
     else:
+
         def advance(pkt: bytearray) -> bool:
             nonlocal index
             skip = chained and index + step < count
             vals[slot] = table[index]
             index = index - step if index >= step else count + index - step
             return skip
+
     return advance
 
 
-def random_op(vals: list[int], slot: int, size: int, var: Stepper, values: tuple[int, ...] | None,
-              gen: FastRand) -> VarOp:
+def random_op(
+    vals: list[int], slot: int, size: int, var: Stepper, values: tuple[int, ...] | None, gen: FastRand
+) -> VarOp:
     """A random variable drawing from the stream's generator on this core (it never skips)."""
     mask = MASKS[size]
     if values is not None:
@@ -97,6 +104,7 @@ def random_op(vals: list[int], slot: int, size: int, var: Stepper, values: tuple
         def advance(pkt: bytearray) -> bool:
             vals[slot] = table[gen.rand16() % count]
             return False
+
         return advance
     low, span = var.low & mask, ((var.high & mask) - (var.low & mask) + 1) & U64
     draw = _draw(gen, size)
@@ -104,6 +112,7 @@ def random_op(vals: list[int], slot: int, size: int, var: Stepper, values: tuple
     def advance(pkt: bytearray) -> bool:
         vals[slot] = (low + draw() % span) & mask
         return False
+
     return advance
 
 
@@ -112,8 +121,9 @@ def _draw(gen: FastRand, size: int) -> Callable[[], int]:
     return gen.rand16 if size <= 2 else gen.rand32 if size == 4 else gen.rand64
 
 
-def rand_limit_op(vals: list[int], slot: int, size: int, low: int, high: int, limit: int, seed: int,
-                  chained: bool) -> VarOp:
+def rand_limit_op(
+    vals: list[int], slot: int, size: int, low: int, high: int, limit: int, seed: int, chained: bool
+) -> VarOp:
     """A repeatable random variable: its own generator, restarted from `seed` every `limit` values."""
     mask = MASKS[size]
     low, high = low & mask, high & mask
@@ -130,6 +140,7 @@ def rand_limit_op(vals: list[int], slot: int, size: int, low: int, high: int, li
         vals[slot] = draw() if full else (low + draw() % span) & mask
         count += 1
         return skip
+
     return advance
 
 
@@ -148,6 +159,7 @@ def tuple_op(vals: list[int], slot: int, state: TupleState) -> VarOp:
                 vals[slot + 1] = next_port or UNLIMITED_MIN_PORT
             vals[slot] = cur
             return False
+
         return advance_unlimited
     ip_step, port_step = ip.step & U32, port.step & 0xFFFF
     limit, ip_init, port_init = state.limit_flows, ip.init & U32, port.init & 0xFFFF
@@ -164,6 +176,7 @@ def tuple_op(vals: list[int], slot: int, state: TupleState) -> VarOp:
             vals[slot + 2] = flow
         vals[slot], vals[slot + 1] = cur_ip & U32, cur_port
         return False
+
     return advance
 
 
@@ -176,6 +189,7 @@ def chain_op(members: list[VarOp]) -> PktOp:
         for advance in members:
             if advance(pkt):
                 return
+
     return run
 
 
@@ -186,13 +200,16 @@ def write_op(vals: list[int], slot: int, size: int, offset: int, add: int, big: 
     """The variable plus `add_value`, in its width, at `offset` (big- or little-endian)."""
     mask = MASKS[size]
     if size == 1:
+
         def write_byte(pkt: bytearray) -> None:
             pkt[offset] = (vals[slot] + add) & 0xFF
+
         return write_byte
     pack = (_BIG if big else _LITTLE)[size].pack_into
 
     def write(pkt: bytearray) -> None:
         pack(pkt, offset, (vals[slot] + add) & mask)
+
     return write
 
 
@@ -204,8 +221,9 @@ def mask_read(size: int, big: bool) -> tuple[int, int]:
     return size, 0
 
 
-def mask_op(vals: list[int], slot: int, size: int, offset: int, cast: int, mask: int, shift: int,
-            add: int, big: bool) -> PktOp:
+def mask_op(
+    vals: list[int], slot: int, size: int, offset: int, cast: int, mask: int, shift: int, add: int, big: bool
+) -> PktOp:
     """Read-modify-write of `cast` bytes (little-endian: of the variable's width, as TRex does):
     the packet's bits outside `mask` kept, those inside from (variable + add_value) shifted."""
     width, var_shift = mask_read(size, big)
@@ -223,13 +241,16 @@ def mask_op(vals: list[int], slot: int, size: int, offset: int, cast: int, mask:
         val = ((val << left) & U32) >> right
         old = int.from_bytes(pkt[offset:end], order)
         pkt[offset:end] = (((old & inverse) | (val & mask)) & keep_mask).to_bytes(pkt_width, order)
+
     return write_masked
 
 
 def trim_op(vals: list[int], slot: int, box: list[int]) -> PktOp:
     """Records the packet's new length (the 2-byte variable's value); applied after the program."""
+
     def trim(pkt: bytearray) -> None:
         box[0] = vals[slot]
+
     return trim
 
 
@@ -245,9 +266,11 @@ def ipv4_fix_op(offset: int, where: str) -> PktOp:
         first = pkt[offset]
         length = 20 if first == 0x45 else (first & 0x0F) * 4
         if offset + length > len(pkt):
-            raise OutOfPacket(where, f"its IPv4 header of {length} bytes (IHL) runs past the {len(pkt)}-byte packet",
-                              offset)
-        pack(pkt, offset + 10, ~checksum.ones_sum(pkt[offset:offset + length]) & 0xFFFF)
+            raise OutOfPacket(
+                where, f"its IPv4 header of {length} bytes (IHL) runs past the {len(pkt)}-byte packet", offset
+            )
+        pack(pkt, offset + 10, ~checksum.ones_sum(pkt[offset : offset + length]) & 0xFFFF)
+
     return fix
 
 
@@ -258,12 +281,17 @@ def icmpv6_fix_op(l3: int, l4: int, where: str) -> PktOp:
 
     def fix(pkt: bytearray) -> None:
         pkt[l4 + 2] = pkt[l4 + 3] = 0
-        length = int.from_bytes(pkt[l3 + 4:l3 + 6], "big")
+        length = int.from_bytes(pkt[l3 + 4 : l3 + 6], "big")
         if l4 + length > len(pkt):
-            raise OutOfPacket(where, f"the IPv6 payload length {length} makes it read past the {len(pkt)}-byte "
-                                     "packet (TRex would sum whatever memory follows)", l4)
-        total = checksum.ipv6_pseudo_sum(pkt, l3) + checksum.ones_sum(pkt[l4:l4 + length])
+            raise OutOfPacket(
+                where,
+                f"the IPv6 payload length {length} makes it read past the {len(pkt)}-byte "
+                "packet (TRex would sum whatever memory follows)",
+                l4,
+            )
+        total = checksum.ipv6_pseudo_sum(pkt, l3) + checksum.ones_sum(pkt[l4 : l4 + length])
         pack(pkt, l4 + 2, ~checksum.fold(total) & 0xFFFF)
+
     return fix
 
 
@@ -278,10 +306,13 @@ def hw_fix_op(l3: int, l4_checksum: int | None, ipv4: bool) -> PktOp:
             pkt[l3 + 10] = pkt[l3 + 11] = 0
         if l4_checksum is not None:
             pack(pkt, l4_checksum, pseudo(pkt, l3))
+
     return fix
 
 
-def nic_finish(l3: int, l4: int, l4_checksum: int | None, ipv4_checksum: bool, udp: bool) -> Callable[[bytearray], None]:
+def nic_finish(
+    l3: int, l4: int, l4_checksum: int | None, ipv4_checksum: bool, udp: bool
+) -> Callable[[bytearray], None]:
     """What a NIC with checksum offload puts on the wire: the IPv4 header checksum, and the L4
     checksum over the pseudo-header sum TRex left there and every byte from the L4 header to the
     frame's end, complemented (a UDP checksum of 0 sent as 0xFFFF)."""
@@ -291,8 +322,9 @@ def nic_finish(l3: int, l4: int, l4_checksum: int | None, ipv4_checksum: bool, u
         if ipv4_checksum and l3 + checksum.IPV4_HEADER <= len(pkt):
             length = (pkt[l3] & 0x0F) * 4
             pkt[l3 + 10] = pkt[l3 + 11] = 0
-            pack(pkt, l3 + 10, ~checksum.ones_sum(pkt[l3:l3 + length]) & 0xFFFF)
+            pack(pkt, l3 + 10, ~checksum.ones_sum(pkt[l3 : l3 + length]) & 0xFFFF)
         if l4_checksum is not None and l4_checksum + 2 <= len(pkt):  # a trimmed frame may end before it
             value = ~checksum.ones_sum(pkt[l4:] + (b"\0" if (len(pkt) - l4) & 1 else b"")) & 0xFFFF
             pack(pkt, l4_checksum, 0xFFFF if udp and value == 0 else value)
+
     return finish

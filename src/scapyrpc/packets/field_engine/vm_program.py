@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from scapyrpc.packets.errors import ServiceError
-from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE, VALID_SIZES as VAR_SIZES
+from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE
+from scapyrpc.packets.field_engine.checks import VALID_SIZES as VAR_SIZES
 
 U16, U32, U64 = MAX_BY_SIZE[2], MAX_BY_SIZE[4], MAX_BY_SIZE[8]
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
@@ -248,7 +249,9 @@ def _pad_range(f: _Fields, op: str, low: int, high: int, step: int) -> tuple[int
     grow = step - pad
     if op == "inc":
         if U64 - high < grow:
-            raise f.fail("could not pad the range to a whole number of steps: (max_value - min_value + 1) % step must be 0")
+            raise f.fail(
+                "could not pad the range to a whole number of steps: (max_value - min_value + 1) % step must be 0"
+            )
         return low, high + grow
     if low < grow:
         raise f.fail("could not pad the range to a whole number of steps: (max_value - min_value + 1) % step must be 0")
@@ -318,10 +321,18 @@ def _trim(index: int, f: _Fields) -> Trim:
 
 
 _READERS: dict[str, Callable[[int, _Fields], Instruction]] = {
-    cls.KIND: reader for cls, reader in (
-        (FlowVar, _flow_var), (RandLimit, _rand_limit), (Tuple, _tuple), (Write, _write),
-        (WriteMask, _write_mask), (FixIpv4, _fix_ipv4), (FixHw, _fix_hw), (FixIcmpv6, _fix_icmpv6),
-        (Trim, _trim))
+    cls.KIND: reader
+    for cls, reader in (
+        (FlowVar, _flow_var),
+        (RandLimit, _rand_limit),
+        (Tuple, _tuple),
+        (Write, _write),
+        (WriteMask, _write_mask),
+        (FixIpv4, _fix_ipv4),
+        (FixHw, _fix_hw),
+        (FixIcmpv6, _fix_icmpv6),
+        (Trim, _trim),
+    )
 }
 
 
@@ -345,6 +356,7 @@ def _instruction(index: int, entry: Any) -> Instruction:
         raise ServiceError(f"instructions[{index}] must be an object with a string 'type'")
     reader = _READERS.get(entry["type"])
     if reader is None:
-        raise ServiceError(f"instructions[{index}]: unknown type {_shown(entry['type'])}; "
-                           f"known types: {', '.join(_READERS)}")
+        raise ServiceError(
+            f"instructions[{index}]: unknown type {_shown(entry['type'])}; known types: {', '.join(_READERS)}"
+        )
     return reader(index, _Fields(where(index, entry["type"]), entry))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from scapyrpc.packets.field_engine import fastrand
 from scapyrpc.packets.field_engine.vm_program import U32, U64, FlowVar, RandLimit, Tuple
+
 UNLIMITED_FLOWS = 1  # tuple_flow_var flags bit: no flow limit, ports advance when the IPs wrap
 
 
