@@ -23,6 +23,7 @@ import zmq
 
 from scapyrpc.config.options import MiB, WorkerConfig
 from scapyrpc.packets import limits
+from scapyrpc.version import answers_version
 from scapyrpc.wire import curve
 from scapyrpc.wire import frames as p
 
@@ -70,6 +71,7 @@ def run(options: WorkerOptions) -> str:
     from scapyrpc.worker import rpc
 
     service.warm_up()
+    version = answers_version()
     if options.config.test_methods:
         rpc.enable_test_methods()
         if os.environ.get(FAIL_START_ENV):  # a worker that cannot start, for the back-off test
@@ -79,7 +81,7 @@ def run(options: WorkerOptions) -> str:
     ctx = zmq.Context()
     served = 0
     silence_limit = p.HEARTBEAT_INTERVAL * p.HEARTBEAT_LIVENESS
-    dealer, beats = _join(ctx, options)
+    dealer, beats = _join(ctx, options, version)
     broker_seen = time.monotonic()
     linger = 1000
     try:
@@ -95,7 +97,7 @@ def run(options: WorkerOptions) -> str:
                 log.warning("broker silent; worker %d rejoins %s", os.getpid(), options.backend)
                 beats.stop()
                 dealer.close(linger=0)
-                dealer, beats = _join(ctx, options)
+                dealer, beats = _join(ctx, options, version)
                 broker_seen = time.monotonic()
                 continue
             broker_seen = time.monotonic()
@@ -110,7 +112,7 @@ def run(options: WorkerOptions) -> str:
                 kind = p.SHUTDOWN
             elif stop.requested or reply.exhausted or _should_retire(options, served):
                 kind = p.RETIRE  # the broker requeues anything else it had handed this worker
-            dealer.send(p.reply(kind, frame, p.note(reply.method, reply.code), reply.body))
+            dealer.send(p.reply(kind, frame, p.note(reply.method, reply.code, reply.cacheable), reply.body))
             if kind == p.RETIRE:
                 return "stopped" if stop.requested else "retired"
         try:  # told to stop while idle: the broker forgets this worker now, not after missed heartbeats
@@ -152,8 +154,9 @@ def _socket(ctx: zmq.Context, options: WorkerOptions) -> zmq.Socket:
     return sock
 
 
-def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, _Heartbeats]:
-    """Connect a DEALER, announce READY, and start heartbeats on behalf of it."""
+def _join(ctx: zmq.Context, options: WorkerOptions, version: str) -> tuple[zmq.Socket, _Heartbeats]:
+    """Connect a DEALER, announce READY (with `version`, what this worker's answers depend on), and
+    start heartbeats on behalf of it."""
     backend = options.backend
     ident = uuid.uuid4().hex.encode()
     dealer = _socket(ctx, options)
@@ -161,7 +164,9 @@ def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, _Heartb
     dealer.setsockopt(zmq.LINGER, 1000)
     dealer.setsockopt(zmq.RCVTIMEO, WAKE_MS)
     dealer.connect(backend)
-    dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode(), p.VERSION])
+    dealer.send_multipart(
+        [p.READY, str(os.getpid()).encode(), socket.gethostname().encode(), p.VERSION, version.encode()[:255]]
+    )
     return dealer, _Heartbeats(ctx, options, ident)
 
 
