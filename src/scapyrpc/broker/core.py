@@ -85,6 +85,7 @@ from scapyrpc.broker.actions import (
 from scapyrpc.broker.fairqueue import FairQueue
 from scapyrpc.broker.figures import Figures, Traffic
 from scapyrpc.broker.reasons import Departure, Refusal, Restart
+from scapyrpc.broker.replycache import CacheFigures
 from scapyrpc.broker.states import Job, JobState, Process, ProcessState, Worker, WorkerState, move
 from scapyrpc.config.options import BrokerConfig
 
@@ -111,6 +112,7 @@ class Scheduler:
         self.local_workers = local_workers
         self.queue: FairQueue[Job] = FairQueue()
         self.workers: dict[bytes, Worker] = {}  # every worker not GONE, by identity
+        self.versions: dict[str, int] = {}  # SERVING workers by version (the reply cache serves these)
         self.idle: deque[Worker] = deque()  # least recently used first; may hold stale entries
         self.inflight: dict[int, Job] = {}  # EARLY and RUNNING jobs by tag
         self.procs: dict[int, Process] = {}  # local processes not EXITED, by pid
@@ -185,13 +187,15 @@ class Scheduler:
 
     # ---- workers -------------------------------------------------------------------------
 
-    def ready(self, ident: bytes, pid: int, host: str, this_host: bool, now: float) -> None:
-        """Worker `ident` (process `pid` on `host`, this host or not) joined and is idle."""
+    def ready(self, ident: bytes, pid: int, host: str, this_host: bool, now: float, version: str = "") -> None:
+        """Worker `ident` (process `pid` on `host`, this host or not; of `version`, opaque here)
+        joined and is idle."""
         old = self.workers.get(ident)
         if old is not None:
             self._lose(old, now, Departure.REREGISTERED)
-        worker = Worker(ident, pid, host, this_host, now, now)
+        worker = Worker(ident, pid, host, this_host, now, now, version=version)
         self.workers[ident] = worker
+        self.versions[version] = self.versions.get(version, 0) + 1
         proc = self.procs.get(pid) if this_host else None
         if proc is not None:
             self._adopt(proc, worker, now)
@@ -232,7 +236,11 @@ class Scheduler:
         if jobs and jobs[0].tag == tag:
             job = jobs.popleft()
             self.served += 1
-            answer = ToClient(job.route, body, job.accepted, note, worker.pid) if job.route is not None else None
+            answer = (
+                ToClient(job.route, body, job.accepted, note, worker.pid, job.body, worker.version)
+                if job.route is not None
+                else None
+            )
             self._finish(job, JobState.ANSWERED, now, answer)
             if jobs:  # the request handed early starts now
                 move(jobs[0], JobState.RUNNING, now)
@@ -357,8 +365,9 @@ class Scheduler:
 
     # ---- queries -------------------------------------------------------------------------
 
-    def figures(self, traffic: Traffic) -> Figures:
-        """The core now, with the shell's `traffic` (a copy); safe to call from another thread."""
+    def figures(self, traffic: Traffic, reply_cache: CacheFigures | None = None) -> Figures:
+        """The core now, with the shell's `traffic` and `reply_cache` (copies); safe to call from
+        another thread."""
         local, remote = self._in_pool()
         queue = self.queue
         return Figures(
@@ -374,6 +383,7 @@ class Scheduler:
             restarts=self.restarts.copy(),
             gone=self.gone.copy(),
             traffic=traffic,
+            reply_cache=reply_cache or CacheFigures(),
         )
 
     def check(self) -> None:
@@ -401,6 +411,11 @@ class Scheduler:
             assert proc.worker is None or (proc.worker.local and self.workers.get(proc.worker.ident) is proc.worker)
         assert set(self.inflight) == seen - {job.tag for job in self.queue}
         assert self.queue.count == sum(1 for _ in self.queue)
+        versions: dict[str, int] = {}
+        for worker in self.workers.values():
+            if worker.state is WorkerState.SERVING:
+                versions[worker.version] = versions.get(worker.version, 0) + 1
+        assert self.versions == versions, (self.versions, versions)
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -513,6 +528,7 @@ class Scheduler:
             worker.why = why
         state = worker.state
         if state is WorkerState.SERVING:
+            self._unserve(worker)
             move(worker, WorkerState.EXITING if until_exit else WorkerState.LEAVING, now)
         elif state is WorkerState.EXITING and not until_exit:
             move(worker, WorkerState.LEAVING, now)
@@ -525,6 +541,8 @@ class Scheduler:
         del self.workers[worker.ident]
         reason = worker.why = worker.why or why
         assert reason is not None
+        if worker.state is WorkerState.SERVING:
+            self._unserve(worker)
         move(worker, WorkerState.GONE, now)
         key = (reason, worker.local)
         self.gone[key] = self.gone.get(key, 0) + 1
@@ -537,6 +555,14 @@ class Scheduler:
             if proc.worker is worker:
                 proc.worker = None
         self._dispatch(now)
+
+    def _unserve(self, worker: Worker) -> None:
+        """`worker` leaves SERVING: one fewer of its version in the pool."""
+        left = self.versions[worker.version] - 1
+        if left:
+            self.versions[worker.version] = left
+        else:
+            del self.versions[worker.version]
 
     def _backoff(self) -> float:
         """Delay before starting a worker after `_start_failures` consecutive failed starts."""

@@ -140,6 +140,7 @@ class Worker:
     entered: float  # when it entered its state (SERVING: when it said READY)
     last_seen: float
     local: bool = False  # a process of our pool (we can kill it, its exit is reported)
+    version: str = ""  # what its answers depend on (from READY; opaque to the core)
     state: WorkerState = WorkerState.SERVING
     why: Departure | None = None  # why it is leaving (the first reason given): None while SERVING
     jobs: deque[Job] = field(default_factory=deque)  # RUNNING first, then EARLY

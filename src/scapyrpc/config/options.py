@@ -161,6 +161,15 @@ class BrokerConfig:
     allow_remote_shutdown: bool = option(
         False, "honour shut_down from peers beyond this host (loopback and ipc peers always may)"
     )
+    reply_cache_mb: int = option(
+        64,
+        "memory for replies the broker gives itself: answers a worker marks as fixed for its "
+        "version (get_version, get_definitions, ...), kept per request and worker version, least "
+        "recently used dropped first (0: off)",
+        metavar="MB",
+        minimum=0,
+        maximum=64 * 1024,
+    )
     # tuning constants: not on the command line
     prefetch_window: float = option(
         0.05, "a busy worker is handed its next request early only while its current one is this young (s)", flag=False
