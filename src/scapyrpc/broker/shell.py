@@ -118,6 +118,8 @@ class Broker:
         self.endpoints = (frontend, backend)
         self._core = Scheduler(config, local_workers)
         self._cache = ReplyCache(config.reply_cache_mb * MiB)
+        self._methods: set[str] = set()  # method names workers answered: a request's label if it is one
+        self._notes: set[bytes] = set()  # notes seen, so each is looked at once
         self._traffic = Traffic()
         self.gate: ConnectionGate | None = None
         self.worker_gate: ConnectionGate | None = None  # logs refused workers on a CurveZMQ backend
@@ -233,8 +235,11 @@ class Broker:
         traffic.requests += 1
         traffic.bytes_in += len(body)
         now = time.monotonic()
-        if not self._answered(reply, body, len(body), now):
-            self._core.request(client, reply, body, len(body), now, remote and not self.config.allow_remote_shutdown)
+        label = self._answer_or_label(reply, body, len(body), now)
+        if label is not None:
+            self._core.request(
+                client, reply, body, len(body), now, remote and not self.config.allow_remote_shutdown, label
+            )
         self.pump()
 
     def disconnect(self, client: bytes) -> None:
@@ -386,27 +391,27 @@ class Broker:
                 self._warn_once(client, f"dropped requests of peer {client.hex()}: it does not read its replies")
                 continue
             size = sum(map(len, frames))
-            if self._answered(envelope, body, size, now):
-                continue  # from the reply cache
+            label = self._answer_or_label(envelope, body, size, now)
+            if label is None:
+                continue  # answered from the reply cache
             remote = check_peer and self._from_afar(frames[-1])
-            request(client, envelope, body, size, now, remote)
+            request(client, envelope, body, size, now, remote, label)
 
-    def _answered(self, route: actions.Route, body: bytes, size: int, now: float) -> bool:
-        """Answer the request from the reply cache, if it holds the reply a worker in the pool
-        would make."""
-        core = self._core
-        if not (self._cache.enabled and core.versions and size <= self.config.max_request_bytes and not core.stopping):
-            return False
+    def _answer_or_label(self, route: actions.Route, body: bytes, size: int, now: float) -> str | None:
+        """Answer the request from the reply cache (None), or say what kind it is for the core:
+        its method, if a worker has answered that method before (else "")."""
         call = read(body)
         if call is None:
-            return False
-        reply = self._cache.answer(call, core.versions)
-        if reply is None:
-            return False
-        self._deliver(route, reply)
-        if self._log_requests:
-            self._log_request(call.method, reply, "ok", time.monotonic() - now, None, "cache")
-        return True
+            return ""
+        core = self._core
+        if self._cache.enabled and core.versions and size <= self.config.max_request_bytes and not core.stopping:
+            reply = self._cache.answer(call, core.versions)
+            if reply is not None:
+                self._deliver(route, reply)
+                if self._log_requests:
+                    self._log_request(call.method, reply, "ok", time.monotonic() - now, None, "cache")
+                return None
+        return call.method if call.method in self._methods else ""
 
     def _from_afar(self, frame: zmq.Frame) -> bool:
         """Whether a message came from beyond this host (its worker then refuses shut_down; the
@@ -541,6 +546,8 @@ class Broker:
     def _to_client(self, a: actions.ToClient) -> None:
         self._deliver(a.route, a.body)
         note, keep = p.cacheable(a.note)
+        if note not in self._notes:
+            self._learn(note)
         if keep:
             self._cache.fill(a.version, note.partition(b" ")[0].decode("ascii", "replace"), a.request, a.body)
         if self._observing:
@@ -550,6 +557,13 @@ class Broker:
             if self._log_requests:
                 method, _, outcome = note.decode("ascii", "replace").partition(" ")
                 self._log_request(method, a.body, outcome, seconds, a.pid)
+
+    def _learn(self, note: bytes) -> None:
+        """A note not seen before: its method is one a worker has (requests of it get it as their
+        label). Bounded: a worker's notes are few, but a worker is not trusted with memory."""
+        if len(self._notes) < 10_000:
+            self._notes.add(note)
+            self._methods.add(note.partition(b" ")[0].decode("ascii", "replace"))
 
     def _deliver(self, route: actions.Route, body: bytes | memoryview) -> None:
         if type(route) is list:

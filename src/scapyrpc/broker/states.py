@@ -124,6 +124,7 @@ class Job:
     size: int
     accepted: float  # when the request arrived
     remote: bool = False  # from a peer beyond this host (opaque here: the worker acts on it)
+    label: str = ""  # what kind of request (the shell's: its method), for how long such ran lately
     state: JobState = JobState.QUEUED
     entered: float = 0.0  # when it entered its state (QUEUED: `accepted`)
     worker: Worker | None = None  # while EARLY or RUNNING

@@ -174,6 +174,15 @@ class BrokerConfig:
     prefetch_window: float = option(
         0.05, "a busy worker is handed its next request early only while its current one is this young (s)", flag=False
     )
+    prefetch_cheap: float = option(
+        0.002,
+        "... and only when its current request and the next are of methods that ran at most this long "
+        "lately (s; inf: whatever they are)",
+        flag=False,
+    )
+    fair_share_halflife: float = option(
+        10.0, "seconds after which a client's worker time counts half, when the queue picks who is next", flag=False
+    )
     heartbeat_interval: float = option(
         frames.HEARTBEAT_INTERVAL,
         "seconds between the broker's heartbeats, and "
