@@ -182,5 +182,13 @@ class ScapyClient:
     def decompile_vm_raw(self, packet_b64: str, vm_raw: dict) -> dict:
         return self.call("decompile_vm_raw", packet_b64, vm_raw)
 
+    def export_profile(self, streams: list, fmt: str) -> str:
+        """The streams as a TRex profile in `fmt` (python, json or yaml): its text."""
+        return self.call("export_profile", streams, {"format": fmt})["text"]
+
+    def import_profile(self, text: str, fmt: str | None = None) -> list:
+        """The streams of a JSON or YAML TRex profile (its format detected unless given)."""
+        return self.call("import_profile", text, None if fmt is None else {"format": fmt})
+
     def shut_down(self) -> str:
         return self.request("shut_down")
