@@ -116,7 +116,7 @@ def _call(args: argparse.Namespace) -> int:
 def _payload(result: Any) -> bytes:
     """What --out writes: a result's `text`, or its file as base64 (the result itself, or its `pcap`)."""
     if isinstance(result, dict) and isinstance(result.get("text"), str):
-        return result["text"].encode("utf-8")
+        return str(result["text"]).encode("utf-8")
     encoded = result.get("pcap") if isinstance(result, dict) else result
     if isinstance(encoded, str):
         try:

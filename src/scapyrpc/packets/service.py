@@ -204,5 +204,6 @@ def warm_up() -> None:
     definitions.warm_up()
     templates.warm_up()
     field_engine.warm_up()
+    profiles.warm_up()
     rpc_discover()
     build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}, {"id": "Raw"}])

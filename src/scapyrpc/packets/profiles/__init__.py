@@ -8,7 +8,13 @@ JSON or YAML profiles back in (`import_profile`); docs/api.md, Profiles.
 
 from __future__ import annotations
 
+from scapyrpc.packets.profiles import trex_scapy
 from scapyrpc.packets.profiles.export import export_profile
 from scapyrpc.packets.profiles.importer import import_profile
 
-__all__ = ["export_profile", "import_profile"]
+__all__ = ["export_profile", "import_profile", "warm_up"]
+
+
+def warm_up() -> None:
+    """Read the catalogue of TRex's Scapy once per process."""
+    trex_scapy.catalogue()

@@ -53,9 +53,9 @@ class Built:
 
     settings: Stream
     packet: Packet
-    result: dict  # the packet result
+    result: dict[str, Any]  # the packet result
     binary: bytes
-    program: dict  # the compiled program, as build_pkt_ex's field_engine.instructions
+    program: dict[str, Any]  # the compiled program, as build_pkt_ex's field_engine.instructions
 
 
 def export_profile(streams: Any, options: Any) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def export_profile(streams: Any, options: Any) -> dict[str, Any]:
     return {**result, "notes": notes} if notes else result
 
 
-def _loader_notes(program: dict, where: str) -> list[str]:
+def _loader_notes(program: dict[str, Any], where: str) -> list[str]:
     """What TRex's JSON and YAML loader (STLPktBuilder.from_json) does not read back of a program:
     the Python profile keeps all of it."""
     notes = []
@@ -120,7 +120,7 @@ def build(item: Any, where: str) -> Built:
         result = dissect.packet_result(pkt)
     binary = base64.b64decode(result["binary"])
     packet_size(binary, member(where, "model"))
-    program: dict = {"instructions": []}
+    program: dict[str, Any] = {"instructions": []}
     if item.get("field_engine") is not None:
         fe_where = member(where, "field_engine")
         compiled = field_engine.compile_for_packet(pkt, result, {"field_engine": item["field_engine"]})
@@ -151,7 +151,7 @@ def _macs_set(pkt: Packet) -> tuple[bool, bool]:
     return "src" in pkt.fields, "dst" in pkt.fields
 
 
-def _stream_json(built: Built) -> dict:
+def _stream_json(built: Built) -> dict[str, Any]:
     return stream_json.write(built.settings, built.binary, built.program, _flags(built))
 
 

@@ -19,7 +19,7 @@ from scapyrpc.packets.profiles.streams import check_links, check_stream_count, f
 MAX_TEXT_CHARS = 16 * 1024 * 1024  # characters of profile text (a request is bounded too)
 
 
-def import_profile(text: Any, options: Any = None) -> list[dict]:
+def import_profile(text: Any, options: Any = None) -> list[dict[str, Any]]:
     """The streams of a profile, in order, as the editor takes them back."""
     options = {} if options is None else obj(options, "options")
     known_keys(options, ("format",), "options")
@@ -41,7 +41,7 @@ def import_profile(text: Any, options: Any = None) -> list[dict]:
     return [_editor_stream(stream) for stream in read]
 
 
-def _editor_stream(stream: stream_json.ReadStream) -> dict:
+def _editor_stream(stream: stream_json.ReadStream) -> dict[str, Any]:
     pkt, _ = model.reconstruct_packet(stream.binary, [])
     assert pkt is not None  # only a model that deletes the first layer gives no packet
     layers = dissect.packet_result(pkt, dissection=True, exact=True)["data"]

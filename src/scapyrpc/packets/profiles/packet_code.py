@@ -33,6 +33,9 @@ _EMPTY: tuple[Any, ...] = ([], b"", "")
 _COPIED = (list, dict, set, RandField, Packet)
 
 
+_Imports = dict[tuple[str, str], None]  # (module, class name), in the order first needed
+
+
 class _NotExpressible(Exception):
     """Why a layer cannot be written as an expression for TRex's Scapy."""
 
@@ -49,7 +52,8 @@ class LayerCode:
         return f"{self.cls.__name__}({', '.join(f'{k}={v}' for k, v in self.texts.items())})"
 
     def build(self) -> Packet:
-        return self.cls(**{k: copy.deepcopy(v) for k, v in self.values.items()})
+        layer: Packet = self.cls(**{k: copy.deepcopy(v) for k, v in self.values.items()})
+        return layer
 
 
 @dataclass(frozen=True)
@@ -65,14 +69,14 @@ class PacketCode:
         return " / ".join(self.layers)
 
 
-def packet_code(pkt: Packet, binary: bytes, result: dict) -> PacketCode:
+def packet_code(pkt: Packet, binary: bytes, result: dict[str, Any]) -> PacketCode:
     """The expression of `pkt`, whose frame is `binary` and packet result `result`."""
     layers = layer_list(pkt)
     frame = layer_list(dissect_frame(binary, type(pkt)))
     offsets = [entry["offset"] for entry in result["data"]]
     table = catalogue()
     codes: list[LayerCode] = []
-    imports: dict[tuple[str, str], None] = {}
+    imports: _Imports = {}
     note = None
     for depth, layer in enumerate(layers):
         seen = frame[depth] if depth < len(frame) and type(frame[depth]) is type(layer) else None
@@ -100,7 +104,7 @@ def packet_code(pkt: Packet, binary: bytes, result: dict) -> PacketCode:
     raise AssertionError("the frame as bytes always builds")  # pragma: no cover - cut 0 is Raw(binary)
 
 
-def _layer_code(layer: Packet, seen: Packet | None, absent: set[str], table: Catalogue, imports: dict) -> LayerCode:
+def _layer_code(layer: Packet, seen: Packet | None, absent: set[str], table: Catalogue, imports: _Imports) -> LayerCode:
     """The layer's fields to write: `seen` is the layer dissected from the frame (None when the
     frame does not dissect back to this class here), `absent` the fields the frame does not carry."""
     cls = type(layer)
@@ -129,6 +133,10 @@ def _layer_code(layer: Packet, seen: Packet | None, absent: set[str], table: Cat
             value = _as_built(seen, name, fname)
             if value is None or (theirs.defaults[fname] is None and value in _EMPTY):
                 continue
+        if isinstance(value, list) and fname in theirs.defaults and fname not in theirs.lists:
+            if not value:
+                continue  # nothing, which the field holds by default there
+            value = _one_value(value, name, fname)
         code.values[fname] = value
         try:
             code.texts[fname] = scapy_dialect.render(value)
@@ -136,6 +144,19 @@ def _layer_code(layer: Packet, seen: Packet | None, absent: set[str], table: Cat
             raise _NotExpressible(f"{name}.{fname} has no expression form") from None
     _check_calls(code.text(), cls, table, imports)
     return code
+
+
+def _one_value(values: list[Any], name: str, fname: str) -> Any:
+    """A list for a field that holds one value in TRex's Scapy: its packet, or its packets chained
+    (Scapy 2.4.3's form of DNS records)."""
+    if len(values) == 1:
+        return values[0]
+    if all(isinstance(v, Packet) for v in values):
+        chain = values[0].copy()
+        for item in values[1:]:
+            chain = chain / item
+        return chain
+    raise _NotExpressible(f"TRex's Scapy (2.4.3) takes no list in {name}.{fname}")
 
 
 def _as_built(seen: Packet | None, name: str, fname: str) -> Any:
@@ -153,7 +174,7 @@ def _called(text: str) -> list[str]:
     ]
 
 
-def _check_calls(text: str, outer: type, table: Catalogue, imports: dict) -> None:
+def _check_calls(text: str, outer: type, table: Catalogue, imports: _Imports) -> None:
     """Every class the layer's text calls (itself, and packets inside its values) exists in
     TRex's Scapy with the fields given; the modules to import them from are collected."""
     for node in ast.walk(ast.parse(text, mode="eval")):

@@ -31,9 +31,9 @@ class PythonStream:
 
     settings: Stream
     packet: PacketCode
-    field_engine: dict  # decompile()'s {"instructions": [...], "global_parameters": {...}}
+    field_engine: dict[str, Any]  # decompile()'s {"instructions": [...], "global_parameters": {...}}
     flags: int
-    layers: list[dict]  # the packet result's layers, to name offsets
+    layers: list[dict[str, Any]]  # the packet result's layers, to name offsets
 
 
 def write(streams: list[PythonStream]) -> str:
@@ -122,7 +122,7 @@ def _mode(mode: Mode) -> str:
     return f"{_MODE_CLASSES[mode.type]}({text})"
 
 
-def _named(layers: list[dict], offset: int, as_field: bool) -> str | None:
+def _named(layers: list[dict[str, Any]], offset: int, as_field: bool) -> str | None:
     """`IP.src` (or `IP:1.src` for the second IP) for a field's offset, `IP` for a layer's."""
     seen: dict[str, int] = {}
     for layer in layers:

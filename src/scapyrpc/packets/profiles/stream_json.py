@@ -27,7 +27,7 @@ def flags(stream: Stream, src_set: bool, dst_set: bool) -> int:
     return (MAC_SRC_BIT if src else 0) | (dst & MAC_DST_MASK) << MAC_DST_SHIFT
 
 
-def write(stream: Stream, binary: bytes, program: dict, stream_flags: int) -> dict[str, Any]:
+def write(stream: Stream, binary: bytes, program: dict[str, Any], stream_flags: int) -> dict[str, Any]:
     """The stream as TRex's JSON."""
     out: dict[str, Any] = {
         "flags": stream_flags,
@@ -59,13 +59,14 @@ class ReadStream:
 
     settings: Stream
     binary: bytes
-    vm: dict
+    vm: dict[str, Any]
     vm_where: str
     dropped: tuple[str, ...]
 
 
 # TRex's stream keys with their defaults, which this project does not carry.
 _NOT_CARRIED = {"enabled": True, "action_count": 0, "core_id": -1, "start_paused": False}
+DROPPABLE = (*_NOT_CARRIED, "flow_stats", "dummy_stream")  # what `dropped` may list
 
 
 def read(item: Any, where: str) -> ReadStream:

@@ -43,16 +43,16 @@ def check_stream_count(count: int, where: str) -> None:
 def packet_size(binary: bytes, where: str) -> None:
     if not MIN_PACKET <= len(binary) <= MAX_PACKET:
         sizes = f"{MIN_PACKET} to {MAX_PACKET} bytes"
-        raise fail(where, f"the packet is {len(binary)} bytes; TRex sends packets of {sizes}")
+        raise fail(where, f"the packet's length is {len(binary)}; TRex sends packets of {sizes}")
 
 
-def obj(value: Any, where: str) -> dict:
+def obj(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise fail(where, "must be an object")
     return value
 
 
-def known_keys(value: dict, allowed: tuple[str, ...] | frozenset[str], where: str) -> None:
+def known_keys(value: dict[str, Any], allowed: tuple[str, ...] | frozenset[str], where: str) -> None:
     for key in value:
         if key not in allowed:
             raise fail(where, f"unknown key {key!r} (known: {', '.join(sorted(allowed))})")
@@ -126,9 +126,9 @@ class Mode:
         else:
             rate_where = member(where, "rate")
             rate_obj = obj(value.get("rate", {"type": "pps", "value": 1}), rate_where)
-            rate_type = rate_obj.get("type")
-            if rate_type not in RATE_TYPES:
+            if rate_obj.get("type") not in RATE_TYPES:
                 raise fail(member(rate_where, "type"), f"must be one of {', '.join(RATE_TYPES)}")
+            rate_type = rate_obj["type"]
             rate = rate_obj.get("value")
             rate_where = member(rate_where, "value")
         maximum = 100 if rate_type == "percentage" else None
@@ -148,7 +148,7 @@ class Mode:
         return BURST_KEYS.get(self.type, ())
 
 
-def _burst(value: dict, kind: str, where: str) -> dict[str, Any]:
+def _burst(value: dict[str, Any], kind: str, where: str) -> dict[str, Any]:
     """The burst settings of a mode of type `kind` (those of other types are not read)."""
     out: dict[str, Any] = {}
     for key in BURST_KEYS.get(kind, ()):
@@ -175,7 +175,7 @@ class Stream:
     mac_dst_override_mode: int | None = None
 
     @classmethod
-    def read(cls, value: dict, where: str | Path, trex_form: bool = False) -> Stream:
+    def read(cls, value: dict[str, Any], where: str | Path, trex_form: bool = False) -> Stream:
         """The settings among `value`'s keys (each optional); `where` is the object's path, or
         a function giving each member's; `trex_form`: the mode is TRex's."""
         at: Path = (lambda key: member(where, key)) if isinstance(where, str) else where

@@ -32,11 +32,12 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def dump(streams: list[dict], fmt: str) -> str:
+def dump(streams: list[dict[str, Any]], fmt: str) -> str:
     """TRex's stream list as JSON (indented as TRex's stl-sim prints it) or YAML."""
     if fmt == "json":
         return json.dumps(streams, indent=4) + "\n"
-    return yaml.dump(streams, Dumper=_SAFE_DUMPER, default_flow_style=False, sort_keys=False)
+    text: str = yaml.dump(streams, Dumper=_SAFE_DUMPER, default_flow_style=False, sort_keys=False)
+    return text
 
 
 def looks_like_python(text: str) -> bool:
