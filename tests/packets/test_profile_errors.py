@@ -116,6 +116,13 @@ EXPORT_ERRORS = [
         "streams[0].mode.count: must be an integer from 0 to 4294967295",
     ),
     (streams_with(isg=-5), {"format": "json"}, "streams[0].isg: must not be negative"),
+    (streams_with(isg=-(10**400)), {"format": "json"}, "streams[0].isg: must not be negative"),
+    (
+        [{**OK, "next": "b" * 5000, "mode": {"type": "single_burst"}}],
+        {"format": "json"},
+        "streams[0].next: no stream is named '" + "b" * 56 + "...",
+    ),
+    (streams_with(**{"k" * 5000: 1}), {"format": "json"}, "streams[0]: unknown key '" + "k" * 56 + "... (known: "),
     (streams_with(isg=None), {"format": "json"}, "streams[0].isg: must be a number"),
     (streams_with(self_start="yes"), {"format": "json"}, "streams[0].self_start: must be true or false"),
     (

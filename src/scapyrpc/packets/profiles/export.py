@@ -29,6 +29,7 @@ from scapyrpc.packets.profiles.streams import (
     member,
     obj,
     packet_size,
+    shown,
 )
 
 MAX_CACHE = 0xFFFF  # TRex's server reads a program's cache size as 16 bits
@@ -92,13 +93,13 @@ def _loader_notes(program: dict[str, Any], where: str) -> list[str]:
             start = inst["max_value"] if inst["op"] == "dec" else inst["min_value"]
             if inst["init_value"] != start:
                 notes.append(
-                    f"{where}: TRex's JSON and YAML loader starts variable {inst['name']!r} at {start}, "
+                    f"{where}: TRex's JSON and YAML loader starts variable {shown(inst['name'])} at {start}, "
                     f"not at its init_value {inst['init_value']} (the Python profile keeps it)"
                 )
         elif kind == "tuple_flow_var" and inst["flags"]:
             notes.append(
                 f"{where}: TRex's JSON and YAML loader drops the flags {inst['flags']} of tuple generator "
-                f"{inst['name']!r} (the Python profile keeps them)"
+                f"{shown(inst['name'])} (the Python profile keeps them)"
             )
         elif kind == "fix_checksum_hw" and inst["l3_len"] == 0:
             notes.append(

@@ -126,9 +126,7 @@ def _layer_code(layer: Packet, seen: Packet | None, absent: set[str], table: Cat
                     continue  # not in the frame, or our default: TRex's Scapy makes the same bytes without it
                 raise _NotExpressible(f"TRex's Scapy (2.4.3) has no field '{fname}' in {name}")
         elif fname in absent or fname not in theirs.defaults or same_default(ours, theirs.defaults[fname]):
-            continue
-        elif ours is None and theirs.defaults[fname] is None:
-            continue  # computed by both
+            continue  # the same default there (None: computed by both)
         else:
             value = _as_built(seen, name, fname)
             if value is None or (theirs.defaults[fname] is None and value in _EMPTY):
@@ -200,8 +198,11 @@ def _pin_overloads(layer: Packet, code: LayerCode) -> None:
     """Fields the next layer set on `layer` (IP's proto under UDP), kept when that layer is bytes."""
     for fname, value in (layer.overloaded_fields or {}).items():
         if fname not in layer.fields and fname not in code.values:
+            try:
+                code.texts[fname] = scapy_dialect.render(value)
+            except ServiceError:  # then the bytes will differ, and start one layer earlier
+                continue
             code.values[fname] = value
-            code.texts[fname] = scapy_dialect.render(value)
 
 
 def _builds(codes: list[LayerCode], tail: bytes, binary: bytes) -> bool:

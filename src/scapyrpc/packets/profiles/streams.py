@@ -30,6 +30,12 @@ def fail(where: str, message: str) -> ServiceError:
     return ServiceError(f"{where}: {message}")
 
 
+def shown(value: Any) -> str:
+    """A client's value in a message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def member(where: str, key: str | int) -> str:
     """The path of a member: `streams[2]` + `mode` -> `streams[2].mode`; + 0 -> `streams[2][0]`."""
     return f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}"
@@ -55,12 +61,14 @@ def obj(value: Any, where: str) -> dict[str, Any]:
 def known_keys(value: dict[str, Any], allowed: tuple[str, ...] | frozenset[str], where: str) -> None:
     for key in value:
         if key not in allowed:
-            raise fail(where, f"unknown key {key!r} (known: {', '.join(sorted(allowed))})")
+            raise fail(where, f"unknown key {shown(key)} (known: {', '.join(sorted(allowed))})")
 
 
 def number(value: Any, where: str, *, positive: bool = False, maximum: float | None = None) -> int | float:
     """A JSON number (not a boolean), finite, at least 0 (above 0 when `positive`)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise fail(where, "must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
         raise fail(where, "must be a number")
     if value < 0 or (positive and value == 0):
         raise fail(where, "must be more than 0" if positive else "must not be negative")
@@ -220,7 +228,7 @@ def check_links(streams: list[Stream], where: str = "streams") -> None:
         if stream.name is not None:
             if stream.name in names:
                 at = member(member(where, index), "name")
-                raise fail(at, f"{stream.name!r} is also the name of stream {names[stream.name]}")
+                raise fail(at, f"{shown(stream.name)} is also the name of stream {names[stream.name]}")
             names[stream.name] = index
     for index, stream in enumerate(streams):
         if stream.next is None:
@@ -229,4 +237,4 @@ def check_links(streams: list[Stream], where: str = "streams") -> None:
         if stream.mode.type == "continuous":
             raise fail(at, "a continuous stream never ends, so it cannot have a next stream")
         if stream.next not in names:
-            raise fail(at, f"no stream is named {stream.next!r}")
+            raise fail(at, f"no stream is named {shown(stream.next)}")
