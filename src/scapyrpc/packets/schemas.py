@@ -312,6 +312,15 @@ def _field_engine() -> dict[str, Schema]:
                 "instructions": ref("VmProgram"),
                 "error": _d({"type": ["string", "null"]}, "Why the program could not be compiled."),
                 "vm_instructions_expressions": _array(ANY, "Always empty.", maxItems=0),
+                "warnings": _array(
+                    _obj(
+                        {
+                            "instruction": _d(COUNT, "The instruction's index in the request's list."),
+                            "message": _d(STRING, "What it will do wrong on TRex, naming the field it touches."),
+                        }
+                    ),
+                    "Pre-flight warnings; empty with an error.",
+                ),
             },
             description="The compiled program, or the error and an empty program.",
             **{

@@ -2,7 +2,8 @@
 
 Public surface (used by service.py): `compile_for_packet`, `definitions`,
 `parameter_values`, `decompile`, `simulate`, `warm_up`. Input problems in a build never
-fail the call: they are reported in `field_engine.error`. `simulate` runs a compiled
+fail the call: they are reported in `field_engine.error`, and what the program will do
+wrong on TRex in `field_engine.warnings` (`preflight`). `simulate` runs a compiled
 program as TRex's data plane does (`runtime`).
 """
 
@@ -36,9 +37,10 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
     """
     program: dict[str, Any] = {"instructions": []}
     error = None
+    notes: list[dict[str, Any]] = []
     if isinstance(extra_options, dict) and "field_engine" in extra_options:
         try:
-            program = compile_request(extra_options["field_engine"], Layout(pkt, result))
+            program = compile_request(extra_options["field_engine"], Layout(pkt, result), notes)
         except FEError as exc:
             error = exc.message
         except Exception:  # noqa: BLE001 - a bug of ours must not cost the client its packet
@@ -50,6 +52,7 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
         "instructions": program if error is None else {"instructions": []},
         "error": error,
         "vm_instructions_expressions": [],
+        "warnings": notes if error is None else [],
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scapyrpc.packets.field_engine import preflight
 from scapyrpc.packets.field_engine.checks import U64_MAX
 from scapyrpc.packets.field_engine.errors import FEError
 from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
@@ -18,8 +19,9 @@ from scapyrpc.packets.field_engine.params import sanitize
 I64_MIN = -(2**63)
 
 
-def compile_request(field_engine: Any, layout: Layout) -> dict[str, Any]:
-    """The program object `{"instructions": [...], "cache"?: N}` for a `field_engine` request."""
+def compile_request(field_engine: Any, layout: Layout, notes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The program object `{"instructions": [...], "cache"?: N}` for a `field_engine` request
+    (pre-flight warnings appended to `notes` when given)."""
     if not isinstance(field_engine, dict):
         raise FEError("field_engine must be an object with 'instructions' and 'global_parameters'")
     if "instructions" not in field_engine:
@@ -31,7 +33,7 @@ def compile_request(field_engine: Any, layout: Layout) -> dict[str, Any]:
     if "global_parameters" not in field_engine:
         raise FEError("field_engine.global_parameters is missing")
     cache = cache_size(field_engine["global_parameters"])
-    return compile_program(program, cache, layout)
+    return compile_program(program, cache, layout, notes)
 
 
 def build_instruction(index: int, entry: Any) -> Instruction:
@@ -66,7 +68,10 @@ def cache_size(global_parameters: Any) -> int | None:
     raise FEError("Cache size must be a number")
 
 
-def compile_program(program: list[Instruction], cache: int | None, layout: Layout) -> dict[str, Any]:
+def compile_program(
+    program: list[Instruction], cache: int | None, layout: Layout, notes: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The compiled program; its pre-flight warnings are appended to `notes` when given."""
     check_variables(program)
     ordered = order_flow_vars(program)
     final = ordered + [inst for inst in program if not inst.is_flow_var]
@@ -75,6 +80,8 @@ def compile_program(program: list[Instruction], cache: int | None, layout: Layou
         check_json_ints(emitted)
     if cache is not None and cache > 0:
         result["cache"] = cache
+    if notes is not None:
+        notes.extend(preflight.warnings(program, final, result["instructions"], layout))
     return result
 
 
