@@ -348,15 +348,84 @@ def test_field_engine_template_on_ip_src_compiles(page) -> None:  # noqa: ANN001
     expect(page.locator("#fe-0-name")).to_have_value("IP_src")
     expect(page.locator("#fe-1-pkt_offset")).to_have_value("IP.src")
     expect(page.locator("#fe-0-init_value")).to_have_value("16.0.0.1")
-    set_field(page, "#fe-0-min_value", "16.0.0.1")
-    set_field(page, "#fe-0-max_value", "16.0.0.254")
+    expect(page.locator("#fe-0-min_value")).to_have_value("16.0.0.1")  # valid from the start, as text
+    expect(page.locator("#fe-0-max_value")).to_have_value("16.0.1.0")
     compiled = page.locator("#fe-compiled")
-    expect(compiled).to_contain_text('"max_value": 268435710')
+    expect(compiled).to_contain_text('"max_value": 268435712')
     expect(page.locator("#fe-error")).to_have_count(0)
     program = json.loads(compiled.inner_text())
     assert [i["type"] for i in program["instructions"]] == ["flow_var", "write_flow_var"]
     set_field(page, "#fe-0-max_value", "1.0.0.1")  # below min: the compiler's message inline
     expect(page.locator("#fe-error")).to_contain_text("lower than min")
+
+
+def compiled_program(page) -> dict:  # noqa: ANN001
+    compiled = page.locator("#fe-compiled")
+    expect(compiled).to_contain_text("instructions")
+    return json.loads(compiled.inner_text())
+
+
+@pytest.mark.parametrize(
+    "field, template, expected",
+    [
+        (
+            "#Ether-IP-TCP-sport",
+            "Simple variable",
+            [
+                {"type": "flow_var", "size": 2, "min_value": 0, "max_value": 255, "init_value": 20},
+                {"type": "write_flow_var", "pkt_offset": 34},
+            ],
+        ),
+        (
+            "#Ether-IP-TCP-sport",
+            "Repeatable random",
+            [
+                {"type": "flow_var_rand_limit", "size": 2, "min_value": 0, "max_value": 65535},
+                {"type": "write_flow_var", "pkt_offset": 34},
+            ],
+        ),
+        (
+            "#Ether-src",
+            "Simple variable",  # a MAC: its low 4 bytes, written 2 bytes into the field
+            [{"type": "flow_var", "size": 4}, {"type": "write_flow_var", "pkt_offset": 8}],
+        ),
+        (
+            "#Ether-IP-ttl",
+            "Simple variable",
+            [{"type": "flow_var", "size": 1, "init_value": 64}, {"type": "write_flow_var", "pkt_offset": 22}],
+        ),
+        (
+            "#Ether-IP-version",
+            "Simple variable",  # 4 bits: a masked write of its byte
+            [
+                {"type": "flow_var", "size": 1, "min_value": 0, "max_value": 15, "init_value": 4},
+                {"type": "write_mask_flow_var", "pkt_offset": 14, "pkt_cast_size": 1, "mask": 0xF0, "shift": 4},
+            ],
+        ),
+    ],
+    ids=["port", "repeatable random port", "mac", "ttl", "bit field"],
+)
+def test_field_engine_templates_fit_the_field_and_start_valid(
+    page, field: str, template: str, expected: list[dict]
+) -> None:  # noqa: ANN001
+    """A template opened on a field makes a variable of that field's width (a write that spills into
+    no other field), a range valid from the start, and the compiled program has no warning about it."""
+    new_tcp_packet(page)
+    page.click(f"{field}-menu")
+    page.click(f"text=Field engine: {template}")
+    program = compiled_program(page)
+    expect(page.locator("#fe-error")).to_have_count(0)
+    instructions = program["instructions"]
+    assert len(instructions) == len(expected)
+    for got, want in zip(instructions, expected):
+        assert {key: got[key] for key in want} == want, got
+    if template == "Repeatable random":
+        assert page.locator("#fe-0-seed").input_value().isdigit()  # a seed, shown, not "None"
+    warnings = page.evaluate(
+        "() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value]"
+        ".result.value.field_engine.warnings.map((w) => w.message)"
+    )
+    assert not [w for w in warnings if "overwrites" in w or "never changes" in w or "past" in w], warnings
 
 
 def test_field_engine_instructions_added_removed_and_vm_imported(page) -> None:  # noqa: ANN001

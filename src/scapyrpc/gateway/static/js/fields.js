@@ -256,7 +256,7 @@ function FieldMenu({ tab, index, meta, built, id, close }) {
   };
   const feTemplate = (template) => {
     close();
-    S.addFieldTemplate(tab, index, meta.id, template, built ? shownValue(built, undefined) : "0");
+    S.addFieldTemplate(tab, index, meta.id, template, built, meta);
   };
   const onKeyDown = (e) => {
     if (e.key === "Escape") {

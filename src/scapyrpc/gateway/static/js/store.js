@@ -247,8 +247,8 @@ export function removeInstruction(tab, index) {
 }
 
 /** A field-engine template on a field: its instructions are appended and the field engine is shown. */
-export function addFieldTemplate(tab, index, fieldId, template, initValue) {
-  const added = D.templateInstructions(tab.doc.value, index, fieldId, template, app.defs.value, initValue);
+export function addFieldTemplate(tab, index, fieldId, template, built, meta) {
+  const added = D.templateInstructions(tab.doc.value, index, fieldId, template, app.defs.value, built, meta);
   const done = appendInstructions(tab, added);
   showView(tab, "fe");
   return done;
