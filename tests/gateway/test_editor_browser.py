@@ -9,101 +9,28 @@ import base64
 import json
 import os
 import re
-import shutil
 import statistics
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ServerProcess
+from editor_browser import (  # noqa: F401 (fixtures)
+    CAPTURES,
+    ROOT,
+    append_layer,
+    browser,
+    editor_url,
+    expect,
+    has_class,
+    hex_byte,
+    menu,
+    new_tcp_packet,
+    page,
+    set_field,
+    tab_state,
+)
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ROOT = Path(__file__).resolve().parents[2]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    pytest.skip(
-        f"browser tests skipped: no chromium at {CHROMIUM} (make test installs it with apt when root)",
-        allow_module_level=True,
-    )
-
-expect = sync_api.expect
 HTTP_SEQ = 951057939  # the desktop editor's http.pcap scenario: TCP seq shown after opening
-
-
-@pytest.fixture(scope="module")
-def editor_url() -> Iterator[str]:
-    srv = ServerProcess("--http", "0", "--test-methods", workers=2)
-    try:
-        url = next(line.split(" ", 1)[1] for line in srv.banner if line.startswith("Editor: "))
-        yield url
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, editor_url):  # noqa: ANN001, ANN201 (playwright objects)
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(editor_url)
-    page.wait_for_selector("body[data-ready=true]")
-    yield page
-    context.close()
-    assert not errors, f"errors in the page: {errors}"
-
-
-def set_field(page, selector: str, text: str) -> None:  # noqa: ANN001
-    field = page.locator(selector)
-    field.click()
-    field.fill(text)
-    field.press("Enter")
-
-
-def append_layer(page, protocol: str) -> None:  # noqa: ANN001
-    count = page.locator("section.layer").count()
-    page.fill("#append-protocol-combobox", protocol)
-    page.click("#append-protocol-button")
-    expect(page.locator("section.layer")).to_have_count(count + 1)
-
-
-def menu(page, menu_id: str, item: str) -> None:  # noqa: ANN001
-    """Open a toolbar menu and pick an item by its exact text (or by `#id`)."""
-    page.click(f"#{menu_id} > summary")
-    page.click(item if item.startswith("#") else f'#{menu_id} .menu-items >> text="{item}"')
-
-
-def new_tcp_packet(page) -> None:  # noqa: ANN001
-    append_layer(page, "IP")
-    append_layer(page, "TCP")
-    expect(page.locator("#Ether-IP-TCP-seq")).to_have_value("0")
-
-
-def has_class(css_class: str) -> re.Pattern:
-    return re.compile(rf"(^|\s){re.escape(css_class)}(\s|$)")
-
-
-def hex_byte(page, offset: int) -> str:  # noqa: ANN001
-    return page.locator(f"#hex-{offset}").inner_text()
 
 
 # ---- the desktop editor's scenarios ---------------------------------------------------------
@@ -557,13 +484,6 @@ def test_element_ids_follow_the_naming_rule(page) -> None:  # noqa: ANN001
 
 
 # ---- real captures (tests/captures): opened, edited and saved byte for byte -------------------
-
-CAPTURES = ROOT / "tests" / "captures"
-
-
-def tab_state(page, what: str) -> object:  # noqa: ANN001
-    """A value of the active tab's state, e.g. `result.value.binary`."""
-    return page.evaluate(f"() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].{what}")
 
 
 def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:

@@ -5,6 +5,7 @@ import { html } from "./html.js";
 import * as S from "./store.js";
 import { app, ErrorKey } from "./store.js";
 import { base64ToText } from "./bytes.js";
+import { StreamPreview } from "./preview.js";
 
 function ParamInput({ tab, index, pid, value, onCommit }) {
   const meta = app.defs.value.feParams.get(pid) || { id: pid, name: pid };
@@ -33,7 +34,7 @@ function ParamInput({ tab, index, pid, value, onCommit }) {
   return html`<div class="fe-param"><label for=${id}>${meta.name || pid}${meta.required ? " *" : ""}</label>${control}</div>`;
 }
 
-function Instruction({ tab, index, instruction }) {
+function Instruction({ tab, index, instruction, warnings }) {
   const meta = app.defs.value.feInstructions.get(instruction.id);
   const params = meta ? meta.parameters : Object.keys(instruction.parameters);
   const commit = (pid, value) => S.setInstructionParameter(tab, index, pid, value);
@@ -45,6 +46,8 @@ function Instruction({ tab, index, instruction }) {
     ${meta && meta.help ? html`<details class="fe-help"><summary>Help</summary><pre>${base64ToText(meta.help)}</pre></details>` : null}
     <div class="fe-params">${params.map((pid) => html`<${ParamInput} key=${pid} tab=${tab} index=${index} pid=${pid}
         value=${instruction.parameters[pid]} onCommit=${commit} />`)}</div>
+    ${warnings.length ? html`<ul class="fe-warnings" id=${`fe-${index}-warnings`} aria-label="Warnings">
+        ${warnings.map((w) => html`<li class="warning">${w.message}</li>`)}</ul>` : null}
   </li>`;
 }
 
@@ -66,7 +69,8 @@ export function FieldEngineTab({ tab }) {
     </div>
     <h2 class="panel-title">Instructions</h2>
     ${problem ? html`<p class="error" role="alert" id="fe-error">${problem}</p>` : null}
-    <ol class="fe-instructions">${doc.fe.instructions.map((ins, i) => html`<${Instruction} key=${i} tab=${tab} index=${i} instruction=${ins} />`)}</ol>
+    <ol class="fe-instructions">${doc.fe.instructions.map((ins, i) => html`<${Instruction} key=${i} tab=${tab} index=${i}
+        instruction=${ins} warnings=${((fe && fe.warnings) || []).filter((w) => w.instruction === i)} />`)}</ol>
     <div class="fe-add">
       <label for="append-instruction-select">New instruction</label>
       <select id="append-instruction-select" value=${adding} onChange=${(e) => setAdding(e.currentTarget.value)}>
@@ -74,6 +78,7 @@ export function FieldEngineTab({ tab }) {
       </select>
       <button type="button" id="append-instruction-button" onClick=${() => S.addInstruction(tab, adding)}>Add instruction</button>
     </div>
+    <${StreamPreview} tab=${tab} />
     <h2 class="panel-title">Compiled program</h2>
     <pre id="fe-compiled" class="fe-compiled">${fe && fe.instructions ? JSON.stringify(fe.instructions, null, 1) : ""}</pre>
     <h2 class="panel-title">Import a raw VM</h2>

@@ -6,6 +6,7 @@ import { errorText } from "./rpc.js";
 import { toBase64, fromBase64, base64ToText } from "./bytes.js";
 import { loadDefinitions } from "./definitions.js";
 import * as D from "./document.js";
+import { summarize } from "./summary.js";
 
 export const app = {
   rpc: null,
@@ -44,6 +45,7 @@ function makeTab(name, doc) {
     past: [],
     future: [],
     pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
+    preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
     revision: signal(0),
@@ -445,6 +447,41 @@ export async function savePcap(tab, all) {
   } catch (err) {
     app.notice.value = `Cannot write the pcap: ${errorText(err)}`;
   }
+}
+
+/** Preview the stream: the first `count` packets TRex will send (simulate_vm), dissected (read_pcap of
+ * the simulation's pcap) and summarized by the fields that vary. */
+export async function previewStream(tab, count) {
+  const result = tab.result.value;
+  const program = result && result.field_engine && result.field_engine.instructions;
+  const revision = tab.revision.value;
+  if (!program || !program.instructions.length) {
+    tab.preview.value = { count, packets: [], columns: [], rows: [], selected: 0, error: "the field engine has no instruction to run" };
+    return false;
+  }
+  try {
+    const simulated = await app.rpc.call("simulate_vm", result.binary, program, { count, format: "pcap" });
+    const results = await app.rpc.call("read_pcap", simulated.pcap);
+    const { columns, rows } = summarize(results);
+    tab.preview.value = {
+      count, columns, rows, selected: 0, pcap: simulated.pcap, note: simulated.note || "",
+      packets: results.map((r) => r.binary), revision,
+    };
+    return true;
+  } catch (err) {
+    tab.preview.value = { count, packets: [], columns: [], rows: [], selected: 0, error: errorText(err), revision };
+    return false;
+  }
+}
+
+export function selectPreview(tab, index) {
+  const preview = tab.preview.value;
+  if (preview && index >= 0 && index < preview.packets.length) tab.preview.value = { ...preview, selected: index };
+}
+
+export function savePreview(tab) {
+  const preview = tab.preview.value;
+  if (preview && preview.pcap) download(`${baseName(tab)}-preview.pcap`, fromBase64(preview.pcap), "application/vnd.tcpdump.pcap");
 }
 
 export function showScapyCode(tab) {
