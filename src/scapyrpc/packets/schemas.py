@@ -321,6 +321,23 @@ def _field_engine() -> dict[str, Schema]:
                     ),
                     "Pre-flight warnings; empty with an error.",
                 ),
+                "error_detail": _d(
+                    {
+                        "oneOf": [
+                            {"type": "null"},
+                            _obj(
+                                {
+                                    "instruction": _d(
+                                        {"type": ["integer", "null"], "minimum": 0},
+                                        "The index in the request's list of the instruction at fault, if one is.",
+                                    ),
+                                    "message": _d(STRING, "The error said for a reader (`error` keeps TRex's words)."),
+                                }
+                            ),
+                        ]
+                    },
+                    "With an error: where it is and what it means; null without one.",
+                ),
             },
             description="The compiled program, or the error and an empty program.",
             **{

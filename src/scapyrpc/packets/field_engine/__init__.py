@@ -37,22 +37,27 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
     """
     program: dict[str, Any] = {"instructions": []}
     error = None
+    detail = None
     notes: list[dict[str, Any]] = []
     if isinstance(extra_options, dict) and "field_engine" in extra_options:
         try:
             program = compile_request(extra_options["field_engine"], Layout(pkt, result), notes)
         except FEError as exc:
             error = exc.message
+            detail = exc.explained()
         except Exception:  # noqa: BLE001 - a bug of ours must not cost the client its packet
             _log.exception("field engine compile failed")
             error = "internal error while compiling the field engine program"
     elif extra_options is not None and not isinstance(extra_options, dict):
         error = 'extra_options must be an object like {"field_engine": {...}}'
+    if error is not None and detail is None:
+        detail = FEError(error).explained()
     return {
         "instructions": program if error is None else {"instructions": []},
         "error": error,
         "vm_instructions_expressions": [],
         "warnings": notes if error is None else [],
+        "error_detail": detail,
     }
 
 

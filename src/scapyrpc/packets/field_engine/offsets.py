@@ -137,12 +137,19 @@ class Layout:
         """`Layer[:i].field` -> absolute byte offset; the layer matches by class or display name."""
         parts = desc.split(".")
         if len(parts) != 2:
-            raise FEError(BAD_FIELD_DESC)
+            raise FEError(
+                BAD_FIELD_DESC,
+                detail=f"'{desc}' is not a field: write Layer.field (IP.src), or IP:1.src for the second IP",
+            )
         layer_part, field_name = parts
         name, index = _split_index(layer_part.replace("|", "."), desc)
         layer = self._find(name, index, by_class=True)
         if field_name not in layer.fields:
-            raise FEError(f"No layer {field_name}-{index}.")
+            fields = ", ".join(layer.fields)
+            raise FEError(
+                f"No layer {field_name}-{index}.",
+                detail=f"{layer_part} has no field '{field_name}' (its fields: {fields})",
+            )
         return layer.offset + layer.fields[field_name]
 
     def layer_offset(self, desc: str) -> int:
@@ -157,7 +164,9 @@ class Layout:
                 if count == index:
                     return layer
                 count += 1
-        raise FEError(f"no layer {name}-{index}")
+        names = ", ".join(layer.class_name for layer in self.layers)
+        which = f"a layer {name}" if index == 0 else f"{index + 1} layers {name}"
+        raise FEError(f"no layer {name}-{index}", detail=f"the packet has no {which} (its layers: {names})")
 
 
 def _split_index(text: str, desc: str) -> tuple[str, int]:
