@@ -132,8 +132,9 @@ def _result(pkt: Packet, frame: Packet, binary: bytes) -> dict:
     model = layer_list(pkt)
     structure = _structure(model, layer_list(frame))
     placed = _placed_fields(model, frame, binary)
-    data = [
-        {
+    data = []
+    for layer, (real_id, valid), (offset, fields) in zip(model, structure, placed):
+        entry = {
             "id": _shown_id(layer),
             "name": _shown_name(layer),
             "offset": offset,
@@ -141,8 +142,9 @@ def _result(pkt: Packet, frame: Packet, binary: bytes) -> dict:
             "valid_structure": valid,
             "fields": fields,
         }
-        for layer, (real_id, valid), (offset, fields) in zip(model, structure, placed)
-    ]
+        if isinstance(layer, Padding):
+            entry["padding"] = True  # reported as Raw, as the GUI expects; this tells it apart
+        data.append(entry)
     return {"binary": encode_base64(binary), "data": data}
 
 

@@ -204,6 +204,7 @@ def _results() -> dict[str, Schema]:
                 "valid_structure": _d(BOOLEAN, "Whether the model still matches the dissection at this depth."),
                 "fields": _array(ref("PacketField"), "In the class's field order."),
             },
+            {"padding": _d({"const": True}, "Present on a Padding layer (its id is Raw, as the GUI expects).")},
             description="One layer of a packet result.",
         ),
         "PacketField": _obj(

@@ -69,7 +69,7 @@ function Toolbar({ tab }) {
       <${Menu} label="Action" id="action-menu">
         ${item("menu-expand-all", "Expand all", () => S.collapseAll(tab, false))}
         ${item("menu-collapse-all", "Collapse all", () => S.collapseAll(tab, true))}
-        ${item("menu-recalculate", "Recalculate auto-values", () => S.recalculateAutoValues(tab))}
+        ${item("menu-recalculate", "Recalculate lengths and checksums", () => S.recalculateAutoValues(tab))}
         ${item("menu-copy-scapy", "Copy as Scapy code", () => S.showScapyCode(tab))}
         ${item("menu-copy-link", "Copy link to this packet", S.copyLink)}
       <//>
@@ -139,11 +139,27 @@ function AppendPane({ tab }) {
   </section>`;
 }
 
+/** What the field styles mean, and the one-click recalculation of computed fields. */
+function FieldLegend({ tab }) {
+  const stale = Object.keys(tab.stale.value).length;
+  return html`<div class="field-legend" id="field-legend">
+    <span class="legend-title">Values:</span>
+    <span class="legend-item field-value-set">set by you</span>
+    <span class="legend-item field-value-auto">computed by Scapy</span>
+    <span class="legend-item field-value-default">default</span>
+    <span class="legend-item field-value-stale">stale: Scapy computes another</span>
+    <button type="button" id="recalculate-button" class=${stale ? "attention" : ""}
+            title="Let Scapy compute every length, checksum and count again (addresses stay)"
+            onClick=${() => S.recalculateAutoValues(tab)}>Recalculate${stale ? ` (${stale} stale)` : ""}</button>
+  </div>`;
+}
+
 function PacketView({ tab }) {
   const doc = tab.doc.value;
   return html`<div class="packet-view">
     <section class="layers-panel" aria-label="Layers" id="layers-panel">
       <${Breadcrumb} tab=${tab} />
+      <${FieldLegend} tab=${tab} />
       ${tab.errors.value[ErrorKey.document] ? html`<p class="error" role="alert" id="document-error">${tab.errors.value[ErrorKey.document]}</p>` : null}
       ${doc.layers.map((_, i) => html`<${LayerPane} key=${`${i}:${doc.layers[i].id}`} tab=${tab} index=${i} />`)}
       <${AppendPane} tab=${tab} />

@@ -5,7 +5,7 @@ import * as S from "./store.js";
 import { app, ErrorKey } from "./store.js";
 import { fieldKind } from "./definitions.js";
 import { checkField } from "./validate.js";
-import { layerPath, isPrimitive, builtLayer, builtField } from "./document.js";
+import { layerPath, isPrimitive, builtLayer, builtField, realId } from "./document.js";
 import { PayloadEditor } from "./payload.js";
 
 const EXPRESSION_KINDS = new Set(["EXPRESSION", "TCP_OPTIONS", "IP_OPTIONS"]);
@@ -19,6 +19,7 @@ function builtAs(built, vtype) {
 function shownValue(built, value) {
   if (built) {
     if (builtAs(built, "EXPRESSION")) return built.value.expr;
+    if (built.hvalue === "" && typeof built.value === "number") return String(built.value); // flags at 0
     return built.hvalue ?? String(built.value ?? "");
   }
   if (value === undefined) return "";
@@ -38,10 +39,20 @@ function position(layerResult, built) {
 
 export function layerTitle(meta, layer, layerResult) {
   const name = meta ? meta.name : layer.id;
+  const real = layerResult && realId(layerResult);
   if (!layerResult) return `${name} as Payload`;
-  if (!layerResult.valid_structure) return `${name} as ${layerResult.real_id || "Payload"}`;
-  if (layerResult.real_id && layerResult.real_id !== layer.id) return `${name} as ${layerResult.real_id}`;
+  if (!layerResult.valid_structure) return `${name} as ${real || "Payload"}`;
+  if (real && real !== layer.id) return `${name} as ${real}`;
   return name;
+}
+
+/** Why a layer is shown "as" another: it cannot follow the layer before it in Scapy's dissection. */
+function misplacedNote(meta, layer, layerResult, doc, index) {
+  const name = meta ? meta.name : layer.id;
+  const before = doc.layers[index - 1].id;
+  const real = layerResult && realId(layerResult);
+  const readAs = real ? `as ${real}` : "as the payload of an earlier layer";
+  return `${name} cannot follow ${before} here: the packet is sent as built, but its bytes read back ${readAs}.`;
 }
 
 export function LayerPane({ tab, index }) {
@@ -53,7 +64,8 @@ export function LayerPane({ tab, index }) {
   const path = layerPath(doc, index);
   const collapsed = !!tab.collapsed.value[path];
   const title = layerTitle(meta, layer, layerResult);
-  const invalid = layerResult ? !layerResult.valid_structure || (layerResult.real_id && layerResult.real_id !== layer.id) : true;
+  const real = layerResult && realId(layerResult);
+  const invalid = layerResult ? !layerResult.valid_structure || (real && real !== layer.id) : true;
   const fields = meta ? meta.fields : (layerResult ? layerResult.fields.map((f) => ({ id: f.id, name: f.id })) : []);
   const error = tab.errors.value[ErrorKey.layer(index)];
   return html`
@@ -77,6 +89,7 @@ export function LayerPane({ tab, index }) {
           </span>` : null}
       </h3>
       ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+      ${invalid && index > 0 ? html`<p class="note" role="note" id=${`${path}-note`}>${misplacedNote(meta, layer, layerResult, doc, index)}</p>` : null}
       <div id=${`${path}-fields`} class="fields" hidden=${collapsed}>
         ${fields.map((fmeta) => html`<${FieldRow} key=${fmeta.id} tab=${tab} index=${index} meta=${fmeta}
                                         path=${path} layerResult=${layerResult} />`)}
@@ -91,7 +104,9 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
   const value = layer.fields[meta.id];
   const isSet = value !== undefined;
   const kind = fieldKind(meta);
-  const state = isSet ? "field-value-set" : meta.auto ? "field-value-auto" : "field-value-default";
+  const stale = tab.stale.value[`${index}:${meta.id}`];
+  const state = stale !== undefined ? "field-value-stale"
+    : isSet ? "field-value-set" : meta.auto ? "field-value-auto" : "field-value-default";
   const selection = tab.selection.value;
   const selected = selection && selection.layer === index && selection.field === meta.id;
   const error = tab.errors.value[ErrorKey.field(index, meta.id)];
@@ -130,6 +145,10 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
                 aria-haspopup="menu" aria-expanded=${menu} id=${`${id}-menu`} onClick=${() => setMenu(!menu)}>⋮</button>
         ${menu ? html`<${FieldMenu} tab=${tab} index=${index} meta=${meta} built=${built} id=${id} close=${() => setMenu(false)} />` : null}
       </span>
+      ${stale !== undefined ? html`<p class="stale-note" id=${`${id}-stale`}>
+        Scapy computes ${stale} for this packet
+        <button type="button" id=${`${id}-fix`} aria-label=${`Set ${meta.name || meta.id} to the computed ${stale}`}
+                onClick=${() => S.fixStale(tab, index, meta.id)}>Use ${stale}</button></p>` : null}
       ${error ? html`<p class="error field-error" id=${`${id}-error`} role="alert">${error}</p>` : null}
       ${payloadOpen ? html`<${PayloadEditor} tab=${tab} index=${index} fieldId=${meta.id} value=${value} built=${built}
                               close=${() => setPayloadOpen(false)} id=${id} />` : null}
@@ -178,6 +197,12 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
     ${options ? html`<datalist id=${`${id}-values`}>${options.map((o) => html`<option value=${o} />`)}</datalist>` : null}`;
 }
 
+/** A flag's checkbox label: what checking it sets ("Don't fragment"), else the flag's name. */
+function bitLabel(bit) {
+  const on = bit.values[1].name.replace(/\s*\(1\)$/, "");
+  return /^(set|on|yes)$/i.test(on) ? bit.name : on;
+}
+
 function BitRows({ tab, index, meta, id, built }) {
   const [pending, setPending] = useState(null); // the value asked for, shown until the server answers
   const current = pending ?? (built && typeof built.value === "number" ? built.value : 0);
@@ -197,7 +222,7 @@ function BitRows({ tab, index, meta, id, built }) {
           const on = (current & bit.mask) === values[1].value;
           return html`<div class="sub-row"><span class="field-position">${mask}</span>
             <label class="bit-label"><input type="checkbox" id=${bitId} checked=${on}
-              onChange=${(e) => set(bit.mask, e.currentTarget.checked ? values[1].value : 0)} /> ${bit.name}</label></div>`;
+              onChange=${(e) => set(bit.mask, e.currentTarget.checked ? values[1].value : 0)} /> ${bitLabel(bit)}</label></div>`;
         }
         return html`<div class="sub-row"><span class="field-position">${mask}</span>
           <label class="bit-label" for=${bitId}>${bit.name}</label>

@@ -45,6 +45,15 @@ export function fieldAt(result, offset) {
   return null;
 }
 
+const hex4 = (n) => n.toString(16).padStart(4, "0");
+
+/** A byte span as the field rows show positions: hex offsets, the length in bytes. */
+export function spanText(range) {
+  if (range.length === 0) return `${hex4(range.start)} (0 bytes)`;
+  const end = range.start + range.length - 1;
+  return `${hex4(range.start)}${range.length > 1 ? `–${hex4(end)}` : ""} (${range.length} byte${range.length > 1 ? "s" : ""})`;
+}
+
 export function HexView({ tab }) {
   const result = tab.result.value;
   const bytes = useMemo(() => (result ? fromBase64(result.binary) : new Uint8Array()), [result]);
@@ -72,8 +81,12 @@ export function HexView({ tab }) {
     const next = bytes.slice();
     next[caret] = parseInt(nibble + digit, 16);
     setNibble(null);
-    const at = caret;
-    if (await setPacketBytes(tab, next)) setCaret(Math.min(at + 1, next.length - 1));
+    const at = Math.min(caret + 1, next.length - 1);
+    if (await setPacketBytes(tab, next)) {
+      setCaret(at);
+      const target = fieldAt(tab.result.value, at); // the highlight follows the caret
+      select(tab, target ? { ...target, fromHex: true } : { start: at });
+    }
   };
   const onKeyDown = (e) => {
     const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -ROW, ArrowDown: ROW, Home: -caret, End: bytes.length - 1 - caret };
@@ -126,7 +139,7 @@ export function HexView({ tab }) {
         <div class="hex-spacer" style=${`height:${rows * ROW_HEIGHT}px`}>${rowViews}</div>
       </div>
       ${bits}
-      <p class="hex-status" role="status">${range ? `selected: bytes ${range.start}–${range.start + range.length - 1}` : ""}
+      <p class="hex-status" role="status">${range ? `selected: ${spanText(range)}` : ""}
         ${` · ${byteLength(result?.binary)} bytes`}</p>
       ${error ? html`<p class="error" role="alert" id="hex-error">${error}</p>` : null}
     </section>`;

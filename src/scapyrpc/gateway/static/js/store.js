@@ -4,7 +4,7 @@
 import { signal, batch } from "@preact/signals";
 import { errorText } from "./rpc.js";
 import { toBase64, fromBase64, base64ToText } from "./bytes.js";
-import { loadDefinitions } from "./definitions.js";
+import { loadDefinitions, computedField } from "./definitions.js";
 import * as D from "./document.js";
 import { summarize } from "./summary.js";
 
@@ -30,6 +30,15 @@ export const ErrorKey = {
 };
 
 let tabKeys = 0;
+let notices = 0; // how many notices were given: an action clears on success only those given before it
+
+/** A message for the whole app (an error that belongs to no field, or a confirmation). */
+export function notify(text) {
+  app.notice.value = text;
+  notices++;
+}
+
+const docNames = new WeakMap(); // a document of an undo history -> the tab's name while it was current
 
 function makeTab(name, doc) {
   return {
@@ -46,6 +55,7 @@ function makeTab(name, doc) {
     future: [],
     pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
     preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
+    stale: signal({}), // "layer:field" -> the value Scapy computes, for computed fields set to another value
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
     revision: signal(0),
@@ -69,6 +79,7 @@ async function build(doc) {
 
 function remember(tab, doc) {
   if (tab.doc.value === doc) return;
+  docNames.set(tab.doc.value, tab.name.value);
   tab.past.push(tab.doc.value);
   if (tab.past.length > 500) tab.past.shift();
   tab.future = [];
@@ -87,11 +98,13 @@ function show(tab, doc, result) {
   if (tab === activeTab()) updateFragment(tab);
   tab.stack = null;
   refreshSuggestions(tab);
+  checkStale(tab);
 }
 
 /** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
 function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) {
   const run = async () => {
+    const noticesBefore = notices;
     let built;
     try {
       built = await build(doc);
@@ -103,10 +116,11 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
       if (history) remember(tab, doc);
       tab.doc.value = doc;
       tab.result.value = built;
-      setError(tab, errorKey, null);
-      if (errorKey !== ErrorKey.document) setError(tab, ErrorKey.document, null);
+      tab.errors.value = {}; // the messages of earlier actions are out of date once one succeeds
+      if (notices === noticesBefore) app.notice.value = "";
       tab.revision.value++;
     });
+    checkStale(tab);
     if (tab === activeTab()) updateFragment(tab);
     const stack = doc.layers.map((l) => l.id).join("/");
     if (stack !== tab.stack) {
@@ -159,8 +173,11 @@ async function travel(tab, from, to) {
   if (!from.length) return;
   const target = from.pop();
   const current = tab.doc.value;
-  if (await apply(tab, target, { history: false })) to.push(current);
-  else from.push(target);
+  docNames.set(current, tab.name.value);
+  if (await apply(tab, target, { history: false })) {
+    to.push(current);
+    if (docNames.has(target)) tab.name.value = docNames.get(target); // the name follows the document
+  } else from.push(target);
 }
 
 export const undo = (tab) => travel(tab, tab.past, tab.future);
@@ -168,9 +185,11 @@ export const redo = (tab) => travel(tab, tab.future, tab.past);
 
 /** Append the protocol named by `text` (its id or its name). */
 export function appendLayer(tab, text) {
-  const protocol = app.defs.value.protocol(text.trim());
+  const defs = app.defs.value;
+  const protocol = defs.protocol(text.trim());
   if (!protocol) {
-    setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'`);
+    const near = defs.similar(text.trim(), tab.suggestions.value);
+    setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'${near.length ? `: did you mean ${near.join(", ")}?` : ""}`);
     return Promise.resolve(false);
   }
   const doc = tab.doc.value;
@@ -191,18 +210,59 @@ export function deleteLayer(tab, index) {
   return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
 }
 
-/** "Recalculate auto-values": unset every field Scapy computes (lengths, checksums). */
-export function recalculateAutoValues(tab) {
+/** The document with every field Scapy computes from the content (lengths, checksums, counts) unset;
+ * addresses stay as they are. */
+function recalculated(doc) {
   const defs = app.defs.value;
-  const layers = tab.doc.value.layers.map((layer) => {
+  const layers = doc.layers.map((layer) => {
     const fields = {};
     for (const [fid, value] of Object.entries(layer.fields)) {
-      const meta = defs.field(layer.id, fid);
-      if (!(meta && meta.auto)) fields[fid] = value;
+      if (!computedField(defs.field(layer.id, fid))) fields[fid] = value;
     }
     return { ...layer, fields };
   });
-  return apply(tab, D.withLayers(tab.doc.value, layers));
+  return D.withLayers(doc, layers);
+}
+
+/** "Recalculate": let Scapy compute every length, checksum and count again. */
+export function recalculateAutoValues(tab) {
+  return apply(tab, recalculated(tab.doc.value));
+}
+
+/** One stale field fixed: unset, so Scapy computes it. */
+export function fixStale(tab, index, fieldId) {
+  return editField(tab, index, fieldId, undefined);
+}
+
+/** Flag the computed fields whose value (from a capture, the hex view, or typed) differs from what
+ * Scapy computes for the packet: `tab.stale` gets the computed value of each. */
+async function checkStale(tab) {
+  const doc = tab.doc.value;
+  const result = tab.result.value;
+  const revision = tab.revision.value;
+  const defs = app.defs.value;
+  const set = [];
+  doc.layers.forEach((layer, i) => {
+    for (const fid of Object.keys(layer.fields)) if (computedField(defs.field(layer.id, fid))) set.push([i, fid]);
+  });
+  if (!set.length || !result) {
+    if (Object.keys(tab.stale.value).length) tab.stale.value = {};
+    return;
+  }
+  let computed;
+  try {
+    computed = await app.rpc.call("build_pkt", D.toModel(recalculated(doc)));
+  } catch {
+    computed = null; // the flags are a hint: without the server's answer there are none
+  }
+  if (tab.revision.value !== revision) return;
+  const stale = {};
+  for (const [i, fid] of set) {
+    const now = D.builtField(D.builtLayer(doc, result, i), fid);
+    const want = computed && D.builtField(D.builtLayer(doc, computed, i), fid);
+    if (now && want && JSON.stringify(now.value) !== JSON.stringify(want.value)) stale[`${i}:${fid}`] = want.hvalue;
+  }
+  tab.stale.value = stale;
 }
 
 /** The model that makes reconstruct_pkt dissect bytes as this document's first layer (its link type). */
@@ -348,9 +408,9 @@ export function clearDocument(tab) {
 export async function openTemplate(tab, id) {
   try {
     const text = base64ToText(await app.rpc.call("get_template", { id }));
-    await loadDocument(tab, D.fromTrp(JSON.parse(text)), id.split("/").pop());
+    await loadDocument(tab, D.fromTrp(JSON.parse(text)), id); // "IPv4/UDP", not "UDP": both families have one
   } catch (err) {
-    app.notice.value = `Cannot load template ${id}: ${errorText(err)}`;
+    notify(`Cannot load template ${id}: ${errorText(err)}`);
   }
 }
 
@@ -371,7 +431,7 @@ export async function openFile(tab, file) {
     const doc = D.fromTrp(JSON.parse(new TextDecoder().decode(bytes)));
     return loadDocument(tab, doc, file.name);
   } catch (err) {
-    app.notice.value = `Cannot open ${file.name}: ${err.message}`;
+    notify(`Cannot open ${file.name}: ${err.message}`);
     return false;
   }
 }
@@ -381,11 +441,11 @@ async function openPcap(tab, bytes, name) {
   try {
     results = await app.rpc.call("read_pcap", toBase64(bytes));
   } catch (err) {
-    app.notice.value = `Cannot open ${name}: ${errorText(err)}`;
+    notify(`Cannot open ${name}: ${errorText(err)}`);
     return false;
   }
   if (!results.length) {
-    app.notice.value = `${name} holds no packet`;
+    notify(`${name} holds no packet`);
     return false;
   }
   const records = results.map(({ binary, time, linktype, wirelen }) => ({ binary, time, linktype, wirelen }));
@@ -445,7 +505,7 @@ export async function savePcap(tab, all) {
   try {
     download(`${baseName(tab)}.pcap`, await pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
   } catch (err) {
-    app.notice.value = `Cannot write the pcap: ${errorText(err)}`;
+    notify(`Cannot write the pcap: ${errorText(err)}`);
   }
 }
 
@@ -495,9 +555,9 @@ export function closeDialog() {
 export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);
-    app.notice.value = "Copied";
+    notify("Copied");
   } catch {
-    app.notice.value = "Select the text and copy it";
+    notify("Select the text and copy it");
   }
 }
 
@@ -505,7 +565,7 @@ export async function copyText(text) {
 export async function copyLink() {
   try {
     await navigator.clipboard.writeText(location.href);
-    app.notice.value = "Link copied";
+    notify("Link copied");
   } catch {
     app.dialog.value = { kind: "code", code: location.href, title: "Link to this packet" };
   }
@@ -516,20 +576,22 @@ export async function copyLink() {
 export async function start(rpc, hash) {
   app.rpc = rpc;
   let doc = D.newDocument();
+  let problem = ""; // said once the first document is built (a success clears older messages)
   try {
     doc = D.decodeFragment(hash) || doc;
   } catch (err) {
-    app.notice.value = `The link holds no readable document (${err.message}); a new one was opened`;
+    problem = `The link holds no readable document (${err.message}); a new one was opened`;
   }
   for (let attempt = 0; !app.defs.value; attempt++) {
     try {
       app.defs.value = await loadDefinitions();
     } catch (err) {
-      app.notice.value = `Cannot load protocol definitions (${err.message}); retrying…`;
+      notify(`Cannot load protocol definitions (${err.message}); retrying…`);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
     }
   }
   const built = openTab("Untitled", doc);
   app.rpc.call("get_templates").then((t) => (app.templates.value = t), () => {});
   await built;
+  if (problem) notify(problem);
 }
