@@ -9,6 +9,8 @@
 2. Each single-stream case goes through simulate_vm (in this process, or with --wire over ZeroMQ
    to a `scapyrpc serve` started for the run) with the simulator's count, cores and seed, and its
    packets are compared byte for byte with the golden pcap (`profile_runs.py`).
+3. The Field Engine programs of TRex's C++ gtests (`src/gtest/trex_stateless_gtest.cpp`) whose
+   outputs are in `scripts/exp` get the same treatment (`gtest_runs.py`).
 
 Each case prints one line (verdict.py explains the words); the summary gives cases compared,
 packets, bytes and matches. Exit status 0 when nothing FAILs or ERRORs, 1 when something does,
@@ -31,7 +33,9 @@ from typing import Any
 import scapyrpc
 
 import backends
+import gtest_runs
 import profile_runs
+from gtest_programs import Unreadable, gtest_cases
 from trex_checkout import CheckoutError, TrexCheckout, locate
 from verdict import Verdict
 
@@ -93,6 +97,21 @@ def run(checkout: TrexCheckout, simulate: backends.Simulate, filters: list[str])
         if selected(profile_runs.case_name(c), filters)
     ]
     parts["profiles of stl_basic_tests.py"] = run_part("profiles TRex's regression simulates", profiles)
+    if checkout.gtest_source is None:
+        print(f"\n== gtests: skipped, {checkout.root}/src/gtest is not in the checkout (a release package has no src/)")
+        return parts
+    try:
+        programs = gtest_cases(checkout.gtest_source.read_text())
+    except Unreadable as exc:
+        print(f"ERROR {checkout.gtest_source}: {exc}")
+        parts["programs of trex_stateless_gtest.cpp"] = [Verdict("ERROR", str(exc))]
+        return parts
+    gtests = [
+        (case.name, lambda case=case: gtest_runs.run_case(case, checkout.scripts, simulate))
+        for case in programs
+        if selected(case.name, filters)
+    ]
+    parts["programs of trex_stateless_gtest.cpp"] = run_part("programs of TRex's C++ gtests (basic_vm)", gtests)
     return parts
 
 
