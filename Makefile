@@ -7,7 +7,7 @@ HTTP_PORT ?= 8507
 ARGS   ?=
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test bench install install-test constraints browser clean corpus
+.PHONY: serve test bench install install-test constraints browser clean corpus holdout
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,17 @@ test: install-test browser
 
 bench: install-test
 	$(PY) -m scapyrpc.bench $(ARGS)
+
+# simulate_vm against the pcaps TRex's own simulator wrote, in process and then over the wire to a
+# server of its own; reads a trex-core checkout (tests/holdout/README.md says how to get one).
+# Exits non-zero on any mismatch. ARGS narrows it to cases whose name contains a word.
+TREX ?= $(TREX_CORE)
+holdout: install
+	@if [ -z "$(TREX)" ]; then echo "make holdout: give TREX=/path/to/trex-core (tests/holdout/README.md)"; exit 2; fi
+	@rc=0; \
+	$(PY) tests/holdout/holdout.py --trex "$(TREX)" $(ARGS) || rc=$$?; \
+	$(PY) tests/holdout/holdout.py --trex "$(TREX)" --wire $(ARGS) || rc=$$?; \
+	exit $$rc
 
 # Re-record tests/captures/*.pcap from real programs in throwaway network namespaces.
 # Root only (as in CI); the Debian packages it needs are installed when missing.
