@@ -53,7 +53,7 @@ class Setting:
     """One setting: where its value goes in the configuration and what it accepts."""
 
     dest: str  # flattened path, as argparse stores it: broker__max_queue
-    field: dataclasses.Field
+    field: dataclasses.Field[Any]
     kind: type  # int, float, str or bool
 
     @property
