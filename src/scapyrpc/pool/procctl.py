@@ -23,7 +23,8 @@ SUPPORTED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
 def _prctl(option: int, value: int | bytes) -> bool:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(option, value, 0, 0, 0) == 0
+        status: int = libc.prctl(option, value, 0, 0, 0)
+        return status == 0
     except (OSError, AttributeError):
         return False
 
@@ -56,7 +57,7 @@ def pidfd(pid: int) -> int | None:
 
 def reap() -> list[tuple[int, int]]:
     """Every child that has exited, as (pid, wait status), without blocking."""
-    out = []
+    out: list[tuple[int, int]] = []
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
