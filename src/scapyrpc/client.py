@@ -42,7 +42,7 @@ class ScapyClient:
         endpoint: str = "tcp://127.0.0.1:4507",
         timeout_ms: int = 5000,
         handshake: bool = True,
-        context: zmq.Context[Any] | None = None,
+        context: zmq.SyncContext | None = None,
         curve_server_key: str | os.PathLike[str] | bytes | None = None,
         curve_secret_key: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -57,7 +57,7 @@ class ScapyClient:
         self.timeout_ms = timeout_ms
         self._ctx = context or zmq.Context.instance()
         self._ids = itertools.count(1)
-        self._sock: zmq.Socket[bytes] | None = None
+        self._sock: zmq.SyncSocket | None = None
         self.handler: str | None = None
         self.server_version: str | None = None
         self._handshake = handshake
