@@ -11,7 +11,7 @@ from typing import Any
 
 from scapyrpc.packets.field_engine.checks import U64_MAX
 from scapyrpc.packets.field_engine.errors import FEError
-from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
+from scapyrpc.packets.field_engine.instructions import CLASSES, FlowVariable, Instruction
 from scapyrpc.packets.field_engine.offsets import Layout
 from scapyrpc.packets.field_engine.params import sanitize
 
@@ -106,7 +106,7 @@ def order_flow_vars(program: list[Instruction]) -> list[Instruction]:
 
     A chained variable's split_to_cores is forced to false, as in TRex.
     """
-    by_name: dict[str, Any] = {inst.name: inst for inst in program if inst.is_flow_var}
+    by_name: dict[str, Any] = {inst.name: inst for inst in program if isinstance(inst, FlowVariable)}
     for var in by_name.values():
         if var.next_var is not None and var.next_var not in by_name:
             raise FEError(f"Variable {var.next_var} does not exist  ")

@@ -12,7 +12,7 @@ reference, a bit field's offset is the byte holding its first bit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scapyrpc.packets.field_engine.errors import FEError
 from scapyrpc.packets.unwrap import layer_list
@@ -31,7 +31,7 @@ class LayerInfo:
     fields: dict[str, int]  # first field of each name -> offset in the layer
 
 
-def layer_table(pkt: Packet, result: dict) -> list[LayerInfo]:
+def layer_table(pkt: Packet, result: dict[str, Any]) -> list[LayerInfo]:
     """One LayerInfo per layer of `pkt`, outside-in, from `result` (its packet result);
     a trailing Padding layer is not offered."""
     infos = []
@@ -48,7 +48,7 @@ def layer_table(pkt: Packet, result: dict) -> list[LayerInfo]:
 class Layout:
     """Resolves descriptors against one packet and its packet result."""
 
-    def __init__(self, pkt: Packet, result: dict) -> None:
+    def __init__(self, pkt: Packet, result: dict[str, Any]) -> None:
         self.layers = layer_table(pkt, result)
 
     def field_offset(self, desc: str) -> int:

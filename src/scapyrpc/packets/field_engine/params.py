@@ -74,7 +74,7 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
-def _value_object(instr_id: str, param_id: str, obj: dict) -> Any:
+def _value_object(instr_id: str, param_id: str, obj: dict[str, Any]) -> Any:
     vtype = obj.get("vtype")
     if vtype is None:
         raise FEError(f"{instr_id}: parameter '{param_id}' is an object without 'vtype'")

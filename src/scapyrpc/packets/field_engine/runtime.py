@@ -59,8 +59,8 @@ def run(packet: bytes, program: Program, sim: Simulation) -> list[bytes]:
         except _Failed as failed:  # the merged list's first failing packet is the one to name
             failures.append((merged_index(failed.k, core, sim.cores, counts), failed.cause))
     if failures:
-        packet, cause = min(failures, key=lambda failure: failure[0])
-        raise ServiceError(f"{cause.where}: {cause.message} (packet {packet}, offset {cause.offset})")
+        index, cause = min(failures, key=lambda failure: failure[0])
+        raise ServiceError(f"{cause.where}: {cause.message} (packet {index}, offset {cause.offset})")
     if sim.cores == 1:
         return per_core[0]
     return merge(per_core)

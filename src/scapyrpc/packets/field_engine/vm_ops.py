@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import Literal
 
 from scapyrpc.packets.field_engine import checksum
 from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE as MASKS
@@ -101,11 +102,11 @@ def random_op(
         table = [v & mask for v in values]
         count = len(table)
 
-        def advance(pkt: bytearray) -> bool:
+        def advance_listed(pkt: bytearray) -> bool:
             vals[slot] = table[gen.rand16() % count]
             return False
 
-        return advance
+        return advance_listed
     low, span = var.low & mask, ((var.high & mask) - (var.low & mask) + 1) & U64
     draw = _draw(gen, size)
 
@@ -233,7 +234,7 @@ def mask_op(
     pkt_width = cast if big else width
     keep_mask = MASKS[pkt_width]
     inverse = ~mask & U32
-    order = "big" if big else "little"
+    order: Literal["big", "little"] = "big" if big else "little"
     end = offset + pkt_width
 
     def write_masked(pkt: bytearray) -> None:
