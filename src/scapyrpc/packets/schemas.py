@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from scapyrpc.packets.field_engine.instructions import CLASSES
+from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
 from scapyrpc.packets.field_engine.simulate import DEFAULT_COUNT, FORMATS, HW_CHECKSUMS, MAX_CORES
 from scapyrpc.packets.field_engine.vm_program import U32
 from scapyrpc.packets.pcap import MAX_LINKTYPE, MAX_SECONDS
@@ -267,7 +267,7 @@ def _results() -> dict[str, Schema]:
 # ---------------------------------------------------------------- field engine
 
 
-def _instruction_model(cls: type) -> Schema:
+def _instruction_model(cls: type[Instruction]) -> Schema:
     params = {
         "type": "object",
         "propertyNames": {"enum": list(cls.PARAMS)},

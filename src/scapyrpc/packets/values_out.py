@@ -28,7 +28,7 @@ _NUMBER_TEXT = re.compile(r"[+-]?(\d+|0[xX][0-9a-fA-F]+)\Z")
 # ---------------------------------------------------------------- values
 
 
-def bytes_value(data: bytes) -> tuple[dict, str]:
+def bytes_value(data: bytes) -> tuple[dict[str, Any], str]:
     """A BYTES value object and its hvalue: the text when printable, else `<binary>`."""
     hvalue = "<binary>" if _NOT_TEXT.search(data) else data.decode("ascii")
     return {"vtype": "BYTES", "base64": encode_base64(data)}, hvalue
