@@ -8,7 +8,7 @@ __all__ = ["ScapyClient", "ScapyRpcError", "ScapyServer", "Scapy_server"]
 
 if TYPE_CHECKING:  # what __getattr__ hands out, for type checkers
     from scapyrpc.client import ScapyClient, ScapyRpcError
-    from scapyrpc.server import ScapyServer, Scapy_server
+    from scapyrpc.server import Scapy_server, ScapyServer
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing the package must not import Scapy or zmq

@@ -16,6 +16,8 @@ import zmq
 
 from scapyrpc.wire.contract import HANDLERLESS, split_version
 
+__all__ = ["ScapyClient", "ScapyRpcError", "ScapyTimeout"]
+
 
 class ScapyRpcError(Exception):
     """An error reply: `code` and `message` as the server sent them."""

@@ -20,6 +20,8 @@ import threading
 import time
 from typing import Any
 
+__all__ = ["LaunchError", "ManagedServer"]
+
 
 class LaunchError(RuntimeError):
     """The server did not start: it exited, or printed no banner in time."""

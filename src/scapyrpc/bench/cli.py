@@ -22,6 +22,8 @@ from scapyrpc.cli.client_options import add_curve_options
 from scapyrpc.testing import LaunchError, ManagedServer
 from scapyrpc.wire.curve import KeyFileError, client_keys
 
+__all__ = ["main"]
+
 CPUS = os.cpu_count() or 1
 
 

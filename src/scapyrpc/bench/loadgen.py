@@ -23,6 +23,18 @@ import orjson
 
 from scapyrpc.wire import contract
 
+__all__ = [
+    "TIMEOUT_KIND",
+    "BenchError",
+    "ClientResult",
+    "Plan",
+    "RunResult",
+    "classify",
+    "connect",
+    "run_clients",
+    "timed_loop",
+]
+
 HANDSHAKE_TIMEOUT_MS = 5000
 BIG_REPLY = 64 * 1024  # error replies are small: a bigger reply is a result, not parsed
 TIMEOUT_KIND = "no reply (client timeout)"

@@ -11,6 +11,8 @@ from typing import Any
 
 from scapyrpc.bench.loadgen import RunResult
 
+__all__ = ["Progress", "Row", "percentile", "ratios", "render", "summarise", "to_json"]
+
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
 
 

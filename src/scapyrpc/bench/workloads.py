@@ -15,6 +15,17 @@ from typing import Any
 
 import orjson
 
+__all__ = [
+    "DESCRIPTIONS",
+    "HOLD_SECONDS",
+    "MIXED_WEIGHTS",
+    "NEEDS_TEST_METHODS",
+    "WORKLOADS",
+    "mixed_order",
+    "pcap_file",
+    "prepare",
+]
+
 VARIANTS = 1000  # distinct frames per workload (more than any cache would keep per request shape)
 PAYLOAD = bytes(range(64))  # the 64-byte payload of the build workload
 PAYLOAD_B64 = base64.b64encode(PAYLOAD).decode("ascii")

@@ -21,6 +21,8 @@ from scapyrpc.cli.client_options import (
     seconds,
 )
 
+__all__ = ["add_parser"]
+
 
 class _ExamplesFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Defaults in the help, and the examples' lines kept as written."""

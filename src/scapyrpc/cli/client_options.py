@@ -8,6 +8,17 @@ import sys
 from collections.abc import Callable
 from typing import TypedDict
 
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "CurveOptions",
+    "HelpFormatter",
+    "add_curve_options",
+    "answered",
+    "curve_options",
+    "fail",
+    "seconds",
+]
+
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:4507"
 
 

@@ -6,6 +6,8 @@ import base64
 import binascii
 from typing import Any
 
+__all__ = ["annotated_hexdump"]
+
 ROW = 16
 
 

@@ -15,6 +15,8 @@ from scapyrpc.config.options import RemoteWorkerConfig, ServerConfig
 from scapyrpc.ops import logs
 from scapyrpc.version import VersionAction
 
+__all__ = ["main"]
+
 
 class _Parser(argparse.ArgumentParser):
     """A usage error is one line (the usage of `serve` alone is a screenful), exit status 2."""

@@ -20,6 +20,8 @@ from scapyrpc.cli.client_options import (
     seconds,
 )
 
+__all__ = ["add_parser"]
+
 
 def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     parser = sub.add_parser(

@@ -21,6 +21,28 @@ from typing import Any
 from scapyrpc.pool.cpus import usable_cpus
 from scapyrpc.wire import endpoints, frames
 
+__all__ = [
+    "BrokerConfig",
+    "CurveConfig",
+    "HttpConfig",
+    "Limits",
+    "LogConfig",
+    "MetricsConfig",
+    "MiB",
+    "RemoteWorkerConfig",
+    "ServerConfig",
+    "WorkerConfig",
+    "add_options",
+    "default",
+    "from_mapping",
+    "from_values",
+    "leaves",
+    "name",
+    "plain",
+    "required",
+    "shown",
+]
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 

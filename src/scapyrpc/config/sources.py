@@ -36,6 +36,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+__all__ = ["NOT_SETTINGS", "Resolved", "SettingsError", "add_arguments", "render", "resolve", "settings_of"]
+
 ENV_PREFIX = "SCAPYRPC_"
 CONFIG_ENV = "SCAPYRPC_CONFIG"
 NOT_SETTINGS = frozenset({"SCAPYRPC_ARGS", CONFIG_ENV})  # the unit's extra arguments; the file itself

@@ -31,6 +31,8 @@ from scapyrpc.gateway.budget import LogOnce, Reason
 from scapyrpc.wire.endpoints import is_loopback
 
 __all__ = [
+    "SECURITY_HEADERS",
+    "SERVER_NAME",
     "ConnectionTable",
     "QuietRequestHandler",
     "Served",

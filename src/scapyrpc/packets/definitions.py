@@ -24,6 +24,8 @@ from scapyrpc.packets.unwrap import declared_field
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["check_update", "display_name", "get_all", "get_definitions", "get_tree", "payload_classes", "warm_up"]
+
 # The GUI parses min/max as Java `Integer` (a wider value would break the whole
 # definitions load) and only enforces a range when both ends are present.
 JAVA_INT_MIN, JAVA_INT_MAX = -(2**31), 2**31 - 1

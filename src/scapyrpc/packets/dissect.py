@@ -23,6 +23,8 @@ from scapyrpc.packets.positions import Position, header_bytes, positions
 from scapyrpc.packets.unwrap import layer_list
 from scapyrpc.packets.values_out import bytes_value, render
 
+__all__ = ["packet_result", "warm_up"]
+
 # ---------------------------------------------------------------- one layer
 
 

@@ -29,6 +29,8 @@ from scapy.packet import Packet
 from scapyrpc.packets.positions import header_bytes, plan_for, positions
 from scapyrpc.packets.unwrap import layer_list, unemphasised_field
 
+__all__ = ["exact_dissection", "values_rebuild"]
+
 
 @cache
 def _fixed_or_plain(cls: type[Packet]) -> bool:

@@ -22,6 +22,8 @@ from scapyrpc.packets.registry import layer_class
 from scapyrpc.packets.unwrap import layer_list
 from scapyrpc.packets.values_in import RESET, Internal, TotalSize, field_value, total_size_bytes
 
+__all__ = ["build_packet", "dissect_frame", "frame_bytes", "last_layer_class", "reconstruct_packet"]
+
 RAW_DEFAULT_LOAD = b"dummy"  # reference: a Raw layer without load still shows in the bytes
 
 Pending = list[tuple[Packet, str, TotalSize]]

@@ -28,6 +28,8 @@ from scapyrpc.packets import limits
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.unwrap import declared_field, encoding_field
 
+__all__ = ["check_byte_counts", "field_holds_number"]
+
 _NUMBER_FORMATS = frozenset("bBhHiIlLqQfd")  # struct formats of integer and float fields
 
 # Two probe numbers whose difference is a multiple of any field's alignment padding.

@@ -35,6 +35,8 @@ from scapyrpc.wire.jsonrpc import (
     UNKNOWN_ERROR,
 )
 
+__all__ = ["DOCS", "ERRORS", "HANDLER_EXTENSION", "MethodDoc", "Param", "Schema", "document", "replace_reference"]
+
 OPENRPC_VERSION = "1.3.2"
 HANDLER_EXTENSION = "x-version-handler"
 

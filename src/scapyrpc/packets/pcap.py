@@ -24,6 +24,17 @@ from scapyrpc.packets import limits
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.model import dissect_frame
 
+__all__ = [
+    "DLT_EN10MB",
+    "MAX_LINKTYPE",
+    "MAX_SECONDS",
+    "Record",
+    "pcap_size",
+    "read_pcap",
+    "write_one_per_second",
+    "write_pcap",
+]
+
 DLT_EN10MB = 1  # Ethernet: the link type of packets that do not say
 MAX_LINKTYPE = 0xFFFF
 MAX_SECONDS = 0xFFFFFFFF  # a pcap record's seconds are 32 bits

@@ -19,6 +19,8 @@ from scapyrpc.packets.errors import ServiceError
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["SEED_ETHER_TYPES", "layer_class", "load", "registry"]
+
 CONTRIB_MODULES = (
     "mpls",
     "lldp",

@@ -21,6 +21,8 @@ from scapyrpc.packets.field_engine.vm_program import U32
 from scapyrpc.packets.pcap import MAX_LINKTYPE, MAX_SECONDS
 from scapyrpc.packets.values_in import DEFAULT_SEED, FCS_BYTES
 
+__all__ = ["Schema", "ref", "schemas"]
+
 DRAFT = "http://json-schema.org/draft-07/schema#"
 PREFIX = "#/components/schemas/"
 

@@ -21,6 +21,32 @@ from scapyrpc.version import PACKAGE_VERSION
 from scapyrpc.wire import contract
 from scapyrpc.wire.contract import API_VERSION, version_handler
 
+__all__ = [
+    "METHODS",
+    "METHOD_PARAMS",
+    "build_pkt",
+    "build_pkt_ex",
+    "check_update_of_dbs",
+    "decompile_vm_raw",
+    "get_all",
+    "get_definitions",
+    "get_payload_classes",
+    "get_template",
+    "get_templates",
+    "get_tree",
+    "get_version",
+    "get_version_handler",
+    "load_instruction_parameter_values",
+    "read_pcap",
+    "reconstruct_pkt",
+    "rpc_discover",
+    "shut_down",
+    "simulate_vm",
+    "supported_methods",
+    "warm_up",
+    "write_pcap",
+]
+
 
 def get_version() -> dict[str, Any]:
     return {"version": API_VERSION, "built_by": f"scapyrpc {PACKAGE_VERSION}"}

@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     else:
         from importlib.abc import Traversable
 
+__all__ = ["get_template", "list_templates", "warm_up"]
+
 SUFFIX = ".trp"
 
 

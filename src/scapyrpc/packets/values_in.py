@@ -27,6 +27,17 @@ from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.number_fields import check_byte_counts, field_holds_number
 from scapyrpc.packets.unwrap import encoding_field
 
+__all__ = [
+    "DEFAULT_SEED",
+    "FCS_BYTES",
+    "RESET",
+    "Internal",
+    "TotalSize",
+    "field_converts_numbers",
+    "field_value",
+    "total_size_bytes",
+]
+
 DEFAULT_SEED = 12345
 FCS_BYTES = 4  # the Ethernet FCS Scapy does not emit but `total_size` counts
 

@@ -22,6 +22,8 @@ from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.values_in import field_converts_numbers
 
+__all__ = ["bytes_value", "render"]
+
 _NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+|0[xX][0-9a-fA-F]+)\Z")
 

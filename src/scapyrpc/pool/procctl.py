@@ -13,6 +13,8 @@ import os
 import signal
 import sys
 
+__all__ = ["SUPPORTED", "become_subreaper", "describe", "die_with_parent", "pidfd", "reap", "set_name"]
+
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
 _PR_SET_CHILD_SUBREAPER = 36

@@ -28,6 +28,8 @@ from typing import Any
 
 from scapyrpc.pool import procctl
 
+__all__ = ["CONTROL_FD", "READY"]
+
 CONTROL_FD = 3
 READY = b"ready\n"
 

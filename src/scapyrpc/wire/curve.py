@@ -22,6 +22,21 @@ from zmq.utils import z85
 
 from scapyrpc.config.options import CurveConfig
 
+__all__ = [
+    "CLIENTS",
+    "WORKERS",
+    "Admission",
+    "KeyFileError",
+    "admission",
+    "as_client",
+    "as_server",
+    "client_keys",
+    "key_pair",
+    "keygen",
+    "public_key",
+    "start_authenticator",
+]
+
 
 class KeyFileError(ValueError):
     """A key file or directory that cannot be used, with the reason."""

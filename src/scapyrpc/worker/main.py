@@ -29,6 +29,8 @@ from scapyrpc.packets import limits
 from scapyrpc.wire import curve
 from scapyrpc.wire import frames as p
 
+__all__ = ["FAIL_START_ENV", "WorkerOptions", "run"]
+
 log = logging.getLogger("scapyrpc.worker")
 _Handler: TypeAlias = "Callable[[int, FrameType | None], Any] | int | signal.Handlers | None"  # signal.signal's
 

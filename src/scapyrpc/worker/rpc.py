@@ -52,6 +52,8 @@ from scapyrpc.wire.jsonrpc import (
     scapy_error_body,
 )
 
+__all__ = ["WRONG_HANDLER_MESSAGE", "Reply", "enable_test_methods", "handle"]
+
 log = logging.getLogger("scapyrpc.worker")
 
 UNKNOWN_ERROR_MESSAGE = "Scapy Server: Unknown Error"

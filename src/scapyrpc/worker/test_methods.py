@@ -10,6 +10,8 @@ import os
 import time
 from collections.abc import Callable
 
+__all__ = ["METHODS", "UnusualExit", "test_allocate", "test_pid", "test_raise", "test_sleep"]
+
 
 def test_sleep(seconds: float) -> int:
     """Hold the worker for `seconds` (bounded to 60), then return its pid."""

@@ -28,6 +28,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+__all__ = [
+    "MAX_ELEMENTS",
+    "MAX_INT_BITS",
+    "Builder",
+    "Checker",
+    "Dialect",
+    "ExpressionError",
+    "ExpressionSyntaxError",
+    "accepts",
+    "evaluate",
+]
+
 MAX_SOURCE_CHARS = 64 * 1024
 MAX_DEPTH = 50
 MAX_NODES = 5_000

@@ -28,6 +28,8 @@ from scapyrpc.packets.number_fields import check_byte_counts
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["accepted", "evaluate", "render", "warm_up"]
+
 MAX_PACKETS = 1_000
 
 # What to tell a client about the constructs it most often tries.

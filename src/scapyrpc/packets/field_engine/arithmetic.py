@@ -19,6 +19,8 @@ from scapyrpc.packets.expressions import frontend
 from scapyrpc.packets.expressions.frontend import MAX_INT_BITS, Builder, Checker, ExpressionError, ExpressionSyntaxError
 from scapyrpc.packets.field_engine.errors import FEError
 
+__all__ = ["evaluate"]
+
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,

@@ -11,6 +11,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+__all__ = ["data", "definitions"]
+
 
 @cache
 def data() -> dict[str, Any]:

@@ -15,6 +15,8 @@ from scapyrpc.packets.field_engine.instructions import CLASSES, FlowVariable, In
 from scapyrpc.packets.field_engine.offsets import Layout
 from scapyrpc.packets.field_engine.params import sanitize
 
+__all__ = ["compile_request"]
+
 I64_MIN = -(2**63)
 
 

@@ -28,6 +28,8 @@ from scapyrpc.packets.field_engine.instructions import (
     WrMaskFlowVar,
 )
 
+__all__ = ["decompile"]
+
 Params = dict[str, Any]
 
 

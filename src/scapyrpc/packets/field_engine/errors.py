@@ -1,5 +1,7 @@
 """The one failure inside the field engine: an input problem reported in `field_engine.error`."""
 
+__all__ = ["FEError"]
+
 
 class FEError(Exception):
     """A field-engine input problem; `str(exc)` is the exact text the client sees."""

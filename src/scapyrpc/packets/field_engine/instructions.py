@@ -27,6 +27,22 @@ from scapyrpc.packets.field_engine.checks import (
 from scapyrpc.packets.field_engine.errors import FEError
 from scapyrpc.packets.field_engine.offsets import Layout
 
+__all__ = [
+    "CLASSES",
+    "L4_TYPE_IP",
+    "FixChecksumHw",
+    "FixIcmpv6",
+    "FixIpv4",
+    "FlowVar",
+    "FlowVarRepeatableRandom",
+    "FlowVariable",
+    "Instruction",
+    "TrimPktSize",
+    "TupleGen",
+    "WrFlowVar",
+    "WrMaskFlowVar",
+]
+
 REQUIRED = object()
 FLOW_OPS = ("inc", "dec", "random")
 CAST_SIZES = (1, 2, 4)

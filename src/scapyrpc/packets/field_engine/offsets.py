@@ -20,6 +20,8 @@ from scapyrpc.packets.unwrap import layer_list
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["Layout"]
+
 BAD_FIELD_DESC = "Field desription should be layer:cnt.field Example: IP.src or IP:1.src"
 
 

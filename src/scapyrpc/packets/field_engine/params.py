@@ -18,6 +18,8 @@ from typing import Any
 from scapyrpc.packets.field_engine import arithmetic
 from scapyrpc.packets.field_engine.errors import FEError
 
+__all__ = ["sanitize"]
+
 ETHER_SHORTCUTS = {"Ether.dst": 0, "Ether.src": 6, "Ether.type": 12}
 _MAC = re.compile(r"[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
 

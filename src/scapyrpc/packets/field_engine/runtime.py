@@ -18,6 +18,8 @@ from scapyrpc.packets.field_engine import vm_build
 from scapyrpc.packets.field_engine.vm_ops import OutOfPacket
 from scapyrpc.packets.field_engine.vm_program import Program
 
+__all__ = ["Simulation", "computed_packets", "run"]
+
 
 @dataclass(frozen=True)
 class Simulation:

@@ -18,6 +18,8 @@ from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine import runtime, vm_build
 from scapyrpc.packets.field_engine.vm_program import U32, Program, read_program
 
+__all__ = ["DEFAULT_COUNT", "FORMATS", "HW_CHECKSUMS", "MAX_CORES", "simulate"]
+
 DEFAULT_COUNT = 16
 MAX_CORES = 255  # TRex counts data-plane cores in a byte
 FORMATS = ("packets", "pcap")

@@ -21,6 +21,27 @@ from scapyrpc.packets.field_engine.fastrand import FastRand
 from scapyrpc.packets.field_engine.vm_program import U32, U64
 from scapyrpc.packets.field_engine.vm_vars import Stepper, TupleState, inc_mod
 
+__all__ = [
+    "MASKS",
+    "OutOfPacket",
+    "PktOp",
+    "VarOp",
+    "chain_op",
+    "hw_fix_op",
+    "icmpv6_fix_op",
+    "ipv4_fix_op",
+    "list_op",
+    "mask_op",
+    "mask_read",
+    "nic_finish",
+    "rand_limit_op",
+    "random_op",
+    "stepper_op",
+    "trim_op",
+    "tuple_op",
+    "write_op",
+]
+
 PktOp = Callable[[bytearray], object]
 VarOp = Callable[[bytearray], bool]  # a packet operation too: it ignores the packet
 

@@ -16,6 +16,23 @@ from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE
 from scapyrpc.packets.field_engine.checks import VALID_SIZES as VAR_SIZES
 
+__all__ = [
+    "U32",
+    "U64",
+    "FixHw",
+    "FixIcmpv6",
+    "FixIpv4",
+    "FlowVar",
+    "Instruction",
+    "Program",
+    "RandLimit",
+    "Trim",
+    "Tuple",
+    "Write",
+    "WriteMask",
+    "read_program",
+]
+
 U16, U32, U64 = MAX_BY_SIZE[2], MAX_BY_SIZE[4], MAX_BY_SIZE[8]
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
 FLOW_OPS = ("inc", "dec", "random")
