@@ -15,11 +15,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from scapyrpc.packets.field_engine.instructions import CLASSES
+from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
 from scapyrpc.packets.field_engine.simulate import DEFAULT_COUNT, FORMATS, HW_CHECKSUMS, MAX_CORES
 from scapyrpc.packets.field_engine.vm_program import U32
 from scapyrpc.packets.pcap import MAX_LINKTYPE, MAX_SECONDS
 from scapyrpc.packets.values_in import DEFAULT_SEED, FCS_BYTES
+
+__all__ = ["Schema", "ref", "schemas"]
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 PREFIX = "#/components/schemas/"
@@ -268,7 +270,7 @@ def _results() -> dict[str, Schema]:
 # ---------------------------------------------------------------- field engine
 
 
-def _instruction_model(cls: type) -> Schema:
+def _instruction_model(cls: type[Instruction]) -> Schema:
     params = {
         "type": "object",
         "propertyNames": {"enum": list(cls.PARAMS)},

@@ -28,7 +28,7 @@ __all__ = ["compile_for_packet", "decompile", "definitions", "parameter_values",
 _log = logging.getLogger("scapyrpc.packets")
 
 
-def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) -> dict:
+def compile_for_packet(pkt: Packet, result: dict[str, Any], extra_options: dict[str, Any] | None) -> dict[str, Any]:
     """The `field_engine` object of a `build_pkt_ex` result for `pkt`, whose packet
     result `result` gives the offsets that symbolic descriptors resolve to.
 
@@ -61,7 +61,7 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
     }
 
 
-def definitions() -> dict:
+def definitions() -> dict[str, Any]:
     """`feInstructions`, `feInstructionParameters`, `feParameters`, `feTemplates` for get_definitions."""
     return dict(catalogue.definitions())
 

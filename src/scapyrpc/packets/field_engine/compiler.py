@@ -12,9 +12,11 @@ from typing import Any
 from scapyrpc.packets.field_engine import preflight
 from scapyrpc.packets.field_engine.checks import U64_MAX
 from scapyrpc.packets.field_engine.errors import FEError
-from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
+from scapyrpc.packets.field_engine.instructions import CLASSES, FlowVariable, Instruction
 from scapyrpc.packets.field_engine.offsets import Layout
 from scapyrpc.packets.field_engine.params import sanitize
+
+__all__ = ["compile_request"]
 
 I64_MIN = -(2**63)
 
@@ -133,7 +135,7 @@ def order_flow_vars(program: list[Instruction], index: dict[int, int] | None = N
     (by id) to its place in the client's list, for the errors.
     """
     index = index or {}
-    by_name: dict[str, Any] = {inst.name: inst for inst in program if inst.is_flow_var}
+    by_name: dict[str, Any] = {inst.name: inst for inst in program if isinstance(inst, FlowVariable)}
     for var in by_name.values():
         if var.next_var is not None and var.next_var not in by_name:
             raise FEError(

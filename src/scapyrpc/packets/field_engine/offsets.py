@@ -21,6 +21,8 @@ from scapyrpc.packets.unwrap import layer_list
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["Layout"]
+
 BAD_FIELD_DESC = "Field desription should be layer:cnt.field Example: IP.src or IP:1.src"
 
 
@@ -45,7 +47,7 @@ class LayerInfo:
     values: dict[str, Any] = field(default_factory=dict)  # first field of each name -> its value
 
 
-def layer_table(pkt: Packet, result: dict) -> list[LayerInfo]:
+def layer_table(pkt: Packet, result: dict[str, Any]) -> list[LayerInfo]:
     """One LayerInfo per layer of `pkt`, outside-in, from `result` (its packet result);
     a trailing Padding layer is not offered."""
     entries = list(zip(layer_list(pkt), result["data"]))
@@ -93,7 +95,7 @@ class Layout:
     """Resolves descriptors against one packet and its packet result, and says which fields
     a byte range touches (for pre-flight warnings)."""
 
-    def __init__(self, pkt: Packet, result: dict) -> None:
+    def __init__(self, pkt: Packet, result: dict[str, Any]) -> None:
         self.layers = layer_table(pkt, result)
         self.frame_length = frame_length_of(result)
 
