@@ -7,7 +7,7 @@ HTTP_PORT ?= 8507
 ARGS   ?=
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test bench install install-test constraints browser clean corpus holdout
+.PHONY: serve test lint bench install install-test constraints browser clean corpus holdout
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,13 @@ browser:
 	  else echo "no $(CHROMIUM) and not root: the browser tests will be skipped"; fi; \
 	fi
 
-test: install-test browser
+# The checks every commit runs: lint, format and types (also the pre-commit hook).
+lint: install-test
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+test: install-test browser lint
 	$(PY) -m pytest $(ARGS)
 
 bench: install-test
