@@ -6,6 +6,7 @@ import { app, ErrorKey } from "./store.js";
 import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
+import { PasteBox } from "./pastebox.js";
 import { byteLength } from "./bytes.js";
 
 function templateTree(templates) {
@@ -55,6 +56,7 @@ function Toolbar({ tab }) {
         ${item("menu-new", "New", () => S.clearDocument(tab))}
         ${item("menu-new-tab", "New tab", () => S.openTab())}
         ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click())}
+        ${item("menu-paste", "Paste packet…", S.showPasteBox)}
         ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab))}
         ${item("menu-save-pcap", "Save packet as pcap", () => S.savePcap(tab, false))}
         ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !tab.pcap.value || tab.pcap.value.records.length < 2)}
@@ -173,6 +175,7 @@ function Dialog() {
   if (!d) return null;
   const close = S.closeDialog;
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
+  if (d.kind === "paste") return html`<${PasteBox} dialog=${d} />`;
   if (d.kind === "pcap") {
     return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="pcap-title" onKeyDown=${onKeyDown}>
       <h2 id="pcap-title">${d.name}: ${d.results.length} packets — pick one</h2>

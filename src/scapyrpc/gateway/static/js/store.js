@@ -7,6 +7,7 @@ import { toBase64, fromBase64, base64ToText } from "./bytes.js";
 import { loadDefinitions, computedField } from "./definitions.js";
 import * as D from "./document.js";
 import { summarize } from "./summary.js";
+import { parsePacketText, firstLayer } from "./paste.js";
 
 export const app = {
   rpc: null,
@@ -462,6 +463,41 @@ export async function choosePcapPacket(tab, results, records, index, name) {
     show(tab, doc, results[index]);
     tab.pcap.value = { records, index };
     tab.name.value = results.length > 1 ? `${name} #${index + 1}` : name;
+  });
+  collapseAll(tab, true, doc.layers.length - 1);
+  return true;
+}
+
+/** File > Paste packet…: the paste box, empty. */
+export function showPasteBox() {
+  app.dialog.value = { kind: "paste", text: "", error: "" };
+}
+
+/** Pasted text (paste.js reads it) becomes a packet in a new tab, dissected from its first layer
+ * (Ethernet, or IPv4/IPv6 without a link header) and shown with exactly the pasted bytes, as a
+ * capture's packet is. Text that is no packet leaves the paste box open with it and the reason. */
+export async function openPastedText(text) {
+  const parsed = parsePacketText(text);
+  const refuse = (error) => {
+    app.dialog.value = { kind: "paste", text, error };
+    return false;
+  };
+  if (parsed.error) return refuse(parsed.error);
+  const layer = firstLayer(parsed.bytes);
+  let result;
+  try {
+    result = await app.rpc.call("reconstruct_pkt", toBase64(parsed.bytes), [{ id: layer }]);
+  } catch (err) {
+    return refuse(`the server cannot read these ${parsed.bytes.length} bytes (${parsed.format}) as ${layer}: ${errorText(err)}`);
+  }
+  closeDialog();
+  const doc = D.fromPacket(result);
+  const tab = makeTab(`Pasted ${layer}`, doc);
+  batch(() => {
+    app.tabs.value = [...app.tabs.value, tab];
+    app.active.value = app.tabs.value.length - 1;
+    show(tab, doc, result);
+    app.notice.value = `Pasted ${parsed.bytes.length} bytes (${parsed.format}), read from ${layer}`;
   });
   collapseAll(tab, true, doc.layers.length - 1);
   return true;
