@@ -7,6 +7,7 @@ import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
 import { byteLength } from "./bytes.js";
+import { Menu, Folder } from "./menu.js";
 
 function templateTree(templates) {
   const root = { children: new Map(), items: [] };
@@ -24,24 +25,16 @@ function templateTree(templates) {
 
 function TemplateMenu({ node, onPick }) {
   return html`${[...node.children.entries()].map(([name, child]) => html`
-      <details class="submenu"><summary>${name}</summary><${TemplateMenu} node=${child} onPick=${onPick} /></details>`)}
+      <${Folder} name=${name}><${TemplateMenu} node=${child} onPick=${onPick} /><//>`)}
     ${node.items.map((item) => html`<button type="button" role="menuitem" class="menu-item" data-template=${item.id}
-      onClick=${() => onPick(item.id)}>${item.label}</button>`)}`;
-}
-
-function Menu({ label, id, children }) {
-  const ref = useRef(null);
-  const close = () => ref.current && ref.current.removeAttribute("open");
-  return html`<details class="menu" id=${id} ref=${ref}
-      onClick=${(e) => { if (e.target.closest(".menu-item")) close(); }}
-      onKeyDown=${(e) => { if (e.key === "Escape") { close(); ref.current.querySelector("summary").focus(); } }}>
-    <summary>${label}</summary><div class="menu-items" role="menu">${children}</div></details>`;
+      tabindex="-1" onClick=${() => onPick(item.id)}>${item.label}</button>`)}`;
 }
 
 function Toolbar({ tab }) {
   const fileInput = useRef(null);
   const item = (id, label, action, disabled = false) =>
-    html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} onClick=${action}>${label}</button>`;
+    html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} tabindex="-1"
+      onClick=${action}>${label}</button>`;
   const state = app.rpc.state.value;
   tab.revision.value; // re-render when the history changes (undo/redo availability)
   const stateText = {

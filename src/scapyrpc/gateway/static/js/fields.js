@@ -7,6 +7,7 @@ import { fieldKind } from "./definitions.js";
 import { checkField } from "./validate.js";
 import { layerPath, isPrimitive, builtLayer, builtField } from "./document.js";
 import { PayloadEditor } from "./payload.js";
+import { menuItems, moveAmong, useDismiss } from "./menu.js";
 
 const EXPRESSION_KINDS = new Set(["EXPRESSION", "TCP_OPTIONS", "IP_OPTIONS"]);
 
@@ -243,15 +244,22 @@ function OptionRows({ expr, id }) {
     })}</ul>`;
 }
 
+/** A field's actions: Up/Down/Home/End move, Escape gives the focus back to the field's input, a click
+ * or the focus elsewhere closes it. */
 function FieldMenu({ tab, index, meta, built, id, close }) {
-  const first = useRef(null);
-  useLayoutEffect(() => first.current && first.current.focus(), []);
-  const generate = () => {
+  const popup = useRef(null);
+  useLayoutEffect(() => menuItems(popup.current)[0]?.focus(), []);
+  useDismiss(popup, close, () => document.getElementById(`${id}-menu`));
+  const backToField = () => {
     close();
+    document.getElementById(id)?.focus();
+  };
+  const generate = () => {
+    backToField();
     S.generateField(tab, index, meta.id);
   };
   const reset = () => {
-    close();
+    backToField();
     S.editField(tab, index, meta.id, undefined);
   };
   const feTemplate = (template) => {
@@ -260,14 +268,16 @@ function FieldMenu({ tab, index, meta, built, id, close }) {
   };
   const onKeyDown = (e) => {
     if (e.key === "Escape") {
-      close();
-      document.getElementById(id)?.focus();
+      e.preventDefault();
+      backToField();
+    } else if (moveAmong(menuItems(popup.current), e.target, e.key)) {
+      e.preventDefault();
     }
   };
-  return html`<div class="menu-popup" role="menu" aria-label=${`${meta.id} actions`} onKeyDown=${onKeyDown}>
-    <button type="button" role="menuitem" ref=${first} onClick=${generate}>Generate</button>
-    <button type="button" role="menuitem" onClick=${reset}>Set to default</button>
-    ${app.defs.value.feTemplates.map((t) => html`<button type="button" role="menuitem" onClick=${() => feTemplate(t)}>
+  return html`<div class="menu-popup" role="menu" aria-label=${`${meta.id} actions`} ref=${popup} onKeyDown=${onKeyDown}>
+    <button type="button" role="menuitem" tabindex="-1" onClick=${generate}>Generate</button>
+    <button type="button" role="menuitem" tabindex="-1" onClick=${reset}>Set to default</button>
+    ${app.defs.value.feTemplates.map((t) => html`<button type="button" role="menuitem" tabindex="-1" onClick=${() => feTemplate(t)}>
       Field engine: ${t.name}</button>`)}
   </div>`;
 }

@@ -4,6 +4,7 @@ import { html } from "./html.js";
 import { App } from "./app.js";
 import { Rpc } from "./rpc.js";
 import { app, start, activeTab, undo, redo } from "./store.js";
+import { installMenus } from "./menu.js";
 
 function shortcuts(event) {
   if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
@@ -30,6 +31,7 @@ async function main() {
   root.textContent = "";
   render(html`<${App} />`, root);
   document.addEventListener("keydown", shortcuts);
+  installMenus(document);
   await started;
   performance.mark("editable");
   document.body.dataset.ready = "true";
