@@ -8,6 +8,8 @@ import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
 import { byteLength } from "./bytes.js";
 import { Menu, Folder } from "./menu.js";
+import { keysOf, openHelp } from "./keys.js";
+import { HelpOverlay } from "./overlay.js";
 
 function templateTree(templates) {
   const root = { children: new Map(), items: [] };
@@ -32,9 +34,12 @@ function TemplateMenu({ node, onPick }) {
 
 function Toolbar({ tab }) {
   const fileInput = useRef(null);
-  const item = (id, label, action, disabled = false) =>
-    html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} tabindex="-1"
-      onClick=${action}>${label}</button>`;
+  const item = (id, label, action, disabled = false, shortcut = null) => {
+    const keys = shortcut && keysOf(shortcut);
+    return html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} tabindex="-1"
+      aria-keyshortcuts=${keys || undefined} onClick=${action}><span>${label}</span>${keys ? html`<kbd>${keys}</kbd>` : null}</button>`;
+  };
+  const saveAll = tab.pcap.value && tab.pcap.value.records.length > 1; // what Ctrl+S saves
   const state = app.rpc.state.value;
   tab.revision.value; // re-render when the history changes (undo/redo availability)
   const stateText = {
@@ -45,19 +50,19 @@ function Toolbar({ tab }) {
     <h1 class="app-title">scapyrpc packet editor</h1>
     <nav class="menus" aria-label="Menus">
       <${Menu} label="File" id="file-menu">
-        ${item("menu-new", "New", () => S.clearDocument(tab))}
-        ${item("menu-new-tab", "New tab", () => S.openTab())}
-        ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click())}
-        ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab))}
+        ${item("menu-new", "New", () => S.clearDocument(tab), false, "file-new")}
+        ${item("menu-new-tab", "New tab", () => S.openTab(), false, "tab-new")}
+        ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click(), false, "file-open")}
+        ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab), false, saveAll ? null : "file-save")}
         ${item("menu-save-pcap", "Save packet as pcap", () => S.savePcap(tab, false))}
-        ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !tab.pcap.value || tab.pcap.value.records.length < 2)}
+        ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !saveAll, saveAll ? "file-save" : null)}
       <//>
       <${Menu} label="Templates" id="templates-menu">
         <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => S.openTemplate(tab, id)} />
       <//>
       <${Menu} label="Edit" id="edit-menu">
-        ${item("menu-undo", "Undo (Ctrl+Z)", () => S.undo(tab), !tab.past.length)}
-        ${item("menu-redo", "Redo (Ctrl+Shift+Z)", () => S.redo(tab), !tab.future.length)}
+        ${item("menu-undo", "Undo", () => S.undo(tab), !tab.past.length, "edit-undo")}
+        ${item("menu-redo", "Redo", () => S.redo(tab), !tab.future.length, "edit-redo")}
       <//>
       <${Menu} label="Action" id="action-menu">
         ${item("menu-expand-all", "Expand all", () => S.collapseAll(tab, false))}
@@ -65,6 +70,9 @@ function Toolbar({ tab }) {
         ${item("menu-recalculate", "Recalculate auto-values", () => S.recalculateAutoValues(tab))}
         ${item("menu-copy-scapy", "Copy as Scapy code", () => S.showScapyCode(tab))}
         ${item("menu-copy-link", "Copy link to this packet", S.copyLink)}
+      <//>
+      <${Menu} label="Help" id="help-menu">
+        ${item("menu-shortcuts", "Keyboard shortcuts", openHelp, false, "help")}
       <//>
     </nav>
     <input type="file" ref=${fileInput} id="open-file-input" class="visually-hidden" tabindex="-1"
@@ -148,6 +156,7 @@ function PacketView({ tab }) {
 function Dialog() {
   const d = app.dialog.value;
   if (!d) return null;
+  if (d.kind === "help") return html`<${HelpOverlay} />`;
   const close = S.closeDialog;
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
   if (d.kind === "pcap") {

@@ -11,6 +11,10 @@ import { menuItems, moveAmong, useDismiss } from "./menu.js";
 
 const EXPRESSION_KINDS = new Set(["EXPRESSION", "TCP_OPTIONS", "IP_OPTIONS"]);
 
+/** A field is one Tab stop, its input: the "⋮" actions open from it by these keys (keys.js). */
+const MENU_KEYS = "Shift+F10 Alt+Enter";
+const MENU_HINT = "Actions: Shift+F10, the menu key or Alt+Enter";
+
 /** Whether the server gave the field's value as a value object of `vtype` (BYTES, EXPRESSION). */
 function builtAs(built, vtype) {
   return !!built && !isPrimitive(built.value) && built.value.vtype === vtype;
@@ -113,9 +117,9 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
   if (kind === "BYTES" || builtAs(built, "BYTES")) {
     editor = html`<input id=${id} class=${`field-input payload-value ${state}`} readonly value=${shownValue(built, value)}
                          aria-describedby=${error ? `${id}-error` : undefined} aria-haspopup="dialog"
-                         title="Enter or click to edit the payload"
+                         title=${`Enter or click to edit the payload. ${MENU_HINT}`} aria-keyshortcuts=${MENU_KEYS}
                          onFocus=${select} onClick=${() => setPayloadOpen(true)}
-                         onKeyDown=${(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); setPayloadOpen(true); } }} />`;
+                         onKeyDown=${(e) => { if ((e.key === "Enter" && !e.altKey) || e.key === " ") { e.preventDefault(); setPayloadOpen(true); } }} />`;
   } else {
     editor = html`<${TextEditor} tab=${tab} index=${index} meta=${meta} id=${id} kind=${kind} built=${built}
                                  value=${value} state=${state} error=${error} onFocus=${select} />`;
@@ -128,7 +132,8 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
       <span class="field-editor">
         ${editor}
         <button type="button" class="field-menu-button" aria-label=${`Actions for ${meta.name || meta.id}`}
-                aria-haspopup="menu" aria-expanded=${menu} id=${`${id}-menu`} onClick=${() => setMenu(!menu)}>⋮</button>
+                aria-haspopup="menu" aria-expanded=${menu} id=${`${id}-menu`} tabindex="-1" title=${MENU_HINT}
+                onClick=${() => setMenu(!menu)}>⋮</button>
         ${menu ? html`<${FieldMenu} tab=${tab} index=${index} meta=${meta} built=${built} id=${id} close=${() => setMenu(false)} />` : null}
       </span>
       ${error ? html`<p class="error field-error" id=${`${id}-error`} role="alert">${error}</p>` : null}
@@ -157,7 +162,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
     if (await S.editField(tab, index, meta.id, newValue)) setDirty(false);
   };
   const onKeyDown = (event) => {
-    if (event.key === "Enter") {
+    if (event.key === "Enter" && !event.altKey) {
       event.preventDefault();
       commit(event.currentTarget.value);
     } else if (event.key === "Escape") {
@@ -170,7 +175,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   const options = kind === "ENUM" && meta.values_dict ? Object.keys(meta.values_dict) : null;
   return html`
     <input id=${id} class=${`field-input ${state}`} value=${text} spellcheck=${false} autocomplete="off"
-           data-dirty=${dirty ? "true" : "false"}
+           data-dirty=${dirty ? "true" : "false"} title=${MENU_HINT} aria-keyshortcuts=${MENU_KEYS}
            list=${options ? `${id}-values` : undefined} aria-invalid=${error ? "true" : "false"}
            aria-describedby=${error ? `${id}-error` : undefined}
            onInput=${(e) => { setText(e.currentTarget.value); setDirty(true); }}

@@ -319,11 +319,21 @@ export function activateTab(index) {
   updateFragment(activeTab());
 }
 
+/** The tab `delta` away from the active one, round the row. */
+export function nextTab(delta) {
+  const count = app.tabs.value.length;
+  activateTab((app.active.value + delta + count) % count);
+}
+
 export function closeTab(index) {
+  if (index < 0 || index >= app.tabs.value.length) return;
   const tabs = app.tabs.value.filter((_, i) => i !== index);
   if (!tabs.length) tabs.push(makeTab("Untitled", D.newDocument()));
-  app.tabs.value = tabs;
-  app.active.value = Math.min(app.active.value, tabs.length - 1);
+  const active = app.active.value;
+  batch(() => {
+    app.tabs.value = tabs;
+    app.active.value = Math.min(index < active ? active - 1 : active, tabs.length - 1); // the same tab stays active
+  });
   const tab = activeTab();
   if (!tab.result.value) apply(tab, tab.doc.value, { history: false });
   else updateFragment(tab);
@@ -447,6 +457,13 @@ export async function savePcap(tab, all) {
   } catch (err) {
     app.notice.value = `Cannot write the pcap: ${errorText(err)}`;
   }
+}
+
+/** Save (Ctrl+S): a packet of a capture of several is saved with them, as that capture (pcap);
+ * anything else as its document (.trp). */
+export function save(tab) {
+  const capture = tab.pcap.value;
+  return capture && capture.records.length > 1 ? savePcap(tab, true) : saveTrp(tab);
 }
 
 /** Preview the stream: the first `count` packets TRex will send (simulate_vm), dissected (read_pcap of
