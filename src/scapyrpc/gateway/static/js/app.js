@@ -9,7 +9,7 @@ import { FieldEngineTab } from "./fieldengine.js";
 import { byteLength } from "./bytes.js";
 import { Menu, Folder } from "./menu.js";
 import { keysOf, openHelp } from "./keys.js";
-import { HelpOverlay } from "./overlay.js";
+import { HelpOverlay, ConfirmDialog } from "./overlay.js";
 
 function templateTree(templates) {
   const root = { children: new Map(), items: [] };
@@ -87,8 +87,8 @@ function Tabs() {
   return html`<div class="doc-tabs" role="tablist" aria-label="Documents">
     ${tabs.map((t, i) => html`<span class=${`doc-tab ${i === app.active.value ? "active" : ""}`} key=${t.key}>
       <button type="button" role="tab" id=${`doc-tab-${i}`} aria-selected=${i === app.active.value}
-              onClick=${() => S.activateTab(i)}>${t.name.value}</button>
-      <button type="button" class="close" aria-label=${`Close ${t.name.value}`} onClick=${() => S.closeTab(i)}>×</button></span>`)}
+              onClick=${() => S.activateTab(i)}>${S.isUnsaved(t) ? html`<span class="unsaved-mark" title="Unsaved changes">• </span>` : null}${t.name.value}</button>
+      <button type="button" class="close" aria-label=${`Close ${t.name.value}`} onClick=${() => S.requestCloseTab(i)}>×</button></span>`)}
     <button type="button" id="new-tab-button" aria-label="New document tab"
             onClick=${() => S.openTab()}>+</button>
   </div>`;
@@ -157,6 +157,7 @@ function Dialog() {
   const d = app.dialog.value;
   if (!d) return null;
   if (d.kind === "help") return html`<${HelpOverlay} />`;
+  if (d.kind === "confirm") return html`<${ConfirmDialog} d=${d} />`;
   const close = S.closeDialog;
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
   if (d.kind === "pcap") {

@@ -1,5 +1,5 @@
-// Start-up: connect, render, install the keyboard shortcuts and the menus' behaviour; the store loads
-// definitions, templates and the document.
+// Start-up: connect, bring back the tabs of before a reload, render, install the keyboard shortcuts and
+// the menus' behaviour; the store loads definitions, templates and the documents.
 import { render } from "preact";
 import { html } from "./html.js";
 import { App } from "./app.js";
@@ -7,10 +7,11 @@ import { Rpc } from "./rpc.js";
 import { app, start } from "./store.js";
 import { installShortcuts, shortcuts } from "./keys.js";
 import { installMenus } from "./menu.js";
+import { loadTabs, keepTabs } from "./persist.js";
 
 async function main() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const started = start(new Rpc(`${scheme}://${location.host}/ws`), location.hash);
+  const started = start(new Rpc(`${scheme}://${location.host}/ws`), location.hash, loadTabs());
   window.scapyrpcEditor = app; // for the browser tests and the console
   window.scapyrpcShortcuts = shortcuts;
   const root = document.getElementById("app");
@@ -19,6 +20,7 @@ async function main() {
   installShortcuts(document);
   installMenus(document);
   await started;
+  keepTabs();
   performance.mark("editable");
   document.body.dataset.ready = "true";
 }

@@ -1,5 +1,5 @@
-// The editor's small dialogs (app.dialog kind "help"): the keyboard shortcuts, listed from the table
-// of keys.js. Each takes the focus when it opens, keeps Tab
+// The editor's small dialogs (app.dialog kinds "help" and "confirm"): the keyboard shortcuts, listed
+// from the table of keys.js, and "close without saving?". Each takes the focus when it opens, keeps Tab
 // inside, closes on Escape, and gives the focus back to where it was.
 import { useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "./html.js";
@@ -42,5 +42,19 @@ export function HelpOverlay() {
         <td class="shortcut-keys">${r.keys.map((k, i) => html`${i ? " or " : ""}<kbd data-keys=${k}>${keyLabel(k)}</kbd>`)}</td>
         <td>${r.label}</td></tr>`)}</tbody></table>`)}
     <div class="dialog-buttons"><button type="button" id="help-close-button" onClick=${closeDialog}>Close</button></div>
+  <//>`;
+}
+
+/** `d`: {title, message, confirm (the button's text), onConfirm}; Cancel has the focus. */
+export function ConfirmDialog({ d }) {
+  const confirm = () => {
+    closeDialog();
+    d.onConfirm();
+  };
+  return html`<${Modal} id="confirm-dialog" title=${d.title} onClose=${closeDialog}>
+    <p>${d.message}</p>
+    <div class="dialog-buttons">
+      <button type="button" id="confirm-discard-button" onClick=${confirm}>${d.confirm}</button>
+      <button type="button" id="confirm-cancel-button" data-autofocus onClick=${closeDialog}>Cancel</button></div>
   <//>`;
 }

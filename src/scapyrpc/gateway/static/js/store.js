@@ -46,6 +46,8 @@ function makeTab(name, doc) {
     future: [],
     pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
     preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
+    saved: signal(doc), // the document as opened, loaded or saved last: the tab is unsaved while it shows another
+    exact: null, // the bytes (base64) of a result shown as read, not rebuilt (a capture's packet): kept over a reload
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
     revision: signal(0),
@@ -54,6 +56,16 @@ function makeTab(name, doc) {
 
 export function activeTab() {
   return app.tabs.value[app.active.value];
+}
+
+/** Whether the tab's document changed since it was opened, loaded or saved (undoing back to that
+ * document makes it saved again). */
+export function isUnsaved(tab) {
+  return tab.doc.value !== tab.saved.value;
+}
+
+function markSaved(tab) {
+  tab.saved.value = tab.doc.value;
 }
 
 function setError(tab, key, message) {
@@ -81,6 +93,7 @@ function show(tab, doc, result) {
     remember(tab, doc);
     tab.doc.value = doc;
     tab.result.value = result;
+    tab.exact = result.binary;
     tab.errors.value = {};
     tab.revision.value++;
   });
@@ -103,6 +116,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
       if (history) remember(tab, doc);
       tab.doc.value = doc;
       tab.result.value = built;
+      tab.exact = null;
       setError(tab, errorKey, null);
       if (errorKey !== ErrorKey.document) setError(tab, ErrorKey.document, null);
       tab.revision.value++;
@@ -339,11 +353,22 @@ export function closeTab(index) {
   else updateFragment(tab);
 }
 
+/** Close tab `index`; one with unsaved changes asks first (the editor's confirm dialog). */
+export function requestCloseTab(index) {
+  const tab = app.tabs.value[index];
+  if (!tab || !isUnsaved(tab)) return closeTab(index);
+  app.dialog.value = {
+    kind: "confirm", title: `Close ${tab.name.value}?`, message: "Its changes are not saved: they will be lost.",
+    confirm: "Close without saving", onConfirm: () => closeTab(app.tabs.value.indexOf(tab)),
+  };
+}
+
 /** Replace a tab's document by a loaded one (file, template, pcap); undoable like any edit. */
 async function loadDocument(tab, doc, name) {
   const ok = await apply(tab, doc);
   if (ok) {
     tab.pcap.value = null;
+    tab.saved.value = doc;
     if (name) tab.name.value = name;
     collapseAll(tab, false);
   }
@@ -411,6 +436,7 @@ export async function choosePcapPacket(tab, results, records, index, name) {
   batch(() => {
     show(tab, doc, results[index]);
     tab.pcap.value = { records, index };
+    tab.saved.value = doc;
     tab.name.value = results.length > 1 ? `${name} #${index + 1}` : name;
   });
   collapseAll(tab, true, doc.layers.length - 1);
@@ -449,11 +475,14 @@ function baseName(tab) {
 
 export function saveTrp(tab) {
   download(`${baseName(tab)}.trp`, JSON.stringify(D.toTrp(tab.doc.value), null, 2), "application/json");
+  markSaved(tab);
 }
 
 export async function savePcap(tab, all) {
   try {
+    const doc = tab.doc.value;
     download(`${baseName(tab)}.pcap`, await pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
+    tab.saved.value = doc;
   } catch (err) {
     app.notice.value = `Cannot write the pcap: ${errorText(err)}`;
   }
@@ -528,13 +557,43 @@ export async function copyLink() {
   }
 }
 
-/** Start-up: the definitions (retried until the server gives them), then the link's document (or a
- * new one) in a first tab; resolves once it is built. */
-export async function start(rpc, hash) {
+/** A tab brought back after a reload (persist.js): its document, history, views and capture; its
+ * packet is built again, or shown again from its exact bytes (reconstruct_pkt, as a capture's packet
+ * was shown from read_pcap) when it was shown as read. */
+function restoreTab(saved) {
+  const tab = makeTab(saved.name, saved.doc);
+  tab.past = saved.past;
+  tab.future = saved.future;
+  tab.saved.value = saved.saved;
+  tab.view.value = saved.view;
+  tab.collapsed.value = saved.collapsed;
+  tab.pcap.value = saved.pcap;
+  return { tab, built: () => rebuild(tab, saved.exact) };
+}
+
+async function rebuild(tab, exact) {
+  const doc = tab.doc.value;
+  if (exact) {
+    try {
+      const result = await app.rpc.call("reconstruct_pkt", exact, linkLayer(doc));
+      if (result.binary !== exact) throw new Error("other bytes");
+      if (tab.doc.value === doc && !tab.result.value) show(tab, doc, result); // unless edited meanwhile
+      return true;
+    } catch {
+      // built from the document below, as any other
+    }
+  }
+  return apply(tab, doc, { history: false });
+}
+
+/** Start-up: the definitions (retried until the server gives them), then the tabs of before a reload
+ * (`restored`, from persist.js) or else a first tab; the link's document (or a new one) opens in a tab
+ * unless it is the restored active tab's. Resolves once the tabs are built. */
+export async function start(rpc, hash, restored = null) {
   app.rpc = rpc;
-  let doc = D.newDocument();
+  let doc = null;
   try {
-    doc = D.decodeFragment(hash) || doc;
+    doc = D.decodeFragment(hash);
   } catch (err) {
     app.notice.value = `The link holds no readable document (${err.message}); a new one was opened`;
   }
@@ -546,7 +605,18 @@ export async function start(rpc, hash) {
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
     }
   }
-  const built = openTab("Untitled", doc);
+  const builds = [];
+  if (restored && restored.tabs.length) {
+    const made = restored.tabs.map(restoreTab);
+    batch(() => {
+      app.tabs.value = made.map((m) => m.tab);
+      app.active.value = restored.active;
+    });
+    builds.push(...made.map((m) => m.built()));
+    if (doc && D.encodeFragment(doc) !== D.encodeFragment(activeTab().doc.value)) builds.push(openTab("Untitled", doc));
+  } else {
+    builds.push(openTab("Untitled", doc || D.newDocument()));
+  }
   app.rpc.call("get_templates").then((t) => (app.templates.value = t), () => {});
-  await built;
+  await Promise.all(builds);
 }
