@@ -7,8 +7,13 @@ import { fieldKind } from "./definitions.js";
 import { checkField } from "./validate.js";
 import { layerPath, isPrimitive, builtLayer, builtField, realId } from "./document.js";
 import { PayloadEditor } from "./payload.js";
+import { menuItems, moveAmong, useDismiss } from "./menu.js";
 
 const EXPRESSION_KINDS = new Set(["EXPRESSION", "TCP_OPTIONS", "IP_OPTIONS"]);
+
+/** A field is one Tab stop, its input: the "⋮" actions open from it by these keys (keys.js). */
+const MENU_KEYS = "Shift+F10 Alt+Enter";
+const MENU_HINT = "Actions: Shift+F10, the menu key or Alt+Enter";
 
 /** Whether the server gave the field's value as a value object of `vtype` (BYTES, EXPRESSION). */
 function builtAs(built, vtype) {
@@ -127,9 +132,9 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
   if (kind === "BYTES" || builtAs(built, "BYTES")) {
     editor = html`<input id=${id} class=${`field-input payload-value ${state}`} readonly value=${shownValue(built, value)}
                          aria-describedby=${error ? `${id}-error` : undefined} aria-haspopup="dialog"
-                         title="Enter or click to edit the payload"
+                         title=${`Enter or click to edit the payload. ${MENU_HINT}`} aria-keyshortcuts=${MENU_KEYS}
                          onFocus=${select} onClick=${() => setPayloadOpen(true)}
-                         onKeyDown=${(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); setPayloadOpen(true); } }} />`;
+                         onKeyDown=${(e) => { if ((e.key === "Enter" && !e.altKey) || e.key === " ") { e.preventDefault(); setPayloadOpen(true); } }} />`;
   } else {
     editor = html`<${TextEditor} tab=${tab} index=${index} meta=${meta} id=${id} kind=${kind} built=${built}
                                  value=${value} state=${state} error=${error} onFocus=${select} />`;
@@ -142,7 +147,8 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
       <span class="field-editor">
         ${editor}
         <button type="button" class="field-menu-button" aria-label=${`Actions for ${meta.name || meta.id}`}
-                aria-haspopup="menu" aria-expanded=${menu} id=${`${id}-menu`} onClick=${() => setMenu(!menu)}>⋮</button>
+                aria-haspopup="menu" aria-expanded=${menu} id=${`${id}-menu`} tabindex="-1" title=${MENU_HINT}
+                onClick=${() => setMenu(!menu)}>⋮</button>
         ${menu ? html`<${FieldMenu} tab=${tab} index=${index} meta=${meta} built=${built} id=${id} close=${() => setMenu(false)} />` : null}
       </span>
       ${stale !== undefined ? html`<p class="stale-note" id=${`${id}-stale`}>
@@ -175,7 +181,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
     if (await S.editField(tab, index, meta.id, newValue)) setDirty(false);
   };
   const onKeyDown = (event) => {
-    if (event.key === "Enter") {
+    if (event.key === "Enter" && !event.altKey) {
       event.preventDefault();
       commit(event.currentTarget.value);
     } else if (event.key === "Escape") {
@@ -188,7 +194,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   const options = kind === "ENUM" && meta.values_dict ? Object.keys(meta.values_dict) : null;
   return html`
     <input id=${id} class=${`field-input ${state}`} value=${text} spellcheck=${false} autocomplete="off"
-           data-dirty=${dirty ? "true" : "false"}
+           data-dirty=${dirty ? "true" : "false"} title=${MENU_HINT} aria-keyshortcuts=${MENU_KEYS}
            list=${options ? `${id}-values` : undefined} aria-invalid=${error ? "true" : "false"}
            aria-describedby=${error ? `${id}-error` : undefined}
            onInput=${(e) => { setText(e.currentTarget.value); setDirty(true); }}
@@ -268,15 +274,22 @@ function OptionRows({ expr, id }) {
     })}</ul>`;
 }
 
+/** A field's actions: Up/Down/Home/End move, Escape gives the focus back to the field's input, a click
+ * or the focus elsewhere closes it. */
 function FieldMenu({ tab, index, meta, built, id, close }) {
-  const first = useRef(null);
-  useLayoutEffect(() => first.current && first.current.focus(), []);
-  const generate = () => {
+  const popup = useRef(null);
+  useLayoutEffect(() => menuItems(popup.current)[0]?.focus(), []);
+  useDismiss(popup, close, () => document.getElementById(`${id}-menu`));
+  const backToField = () => {
     close();
+    document.getElementById(id)?.focus();
+  };
+  const generate = () => {
+    backToField();
     S.generateField(tab, index, meta.id);
   };
   const reset = () => {
-    close();
+    backToField();
     S.editField(tab, index, meta.id, undefined);
   };
   const feTemplate = (template) => {
@@ -285,14 +298,16 @@ function FieldMenu({ tab, index, meta, built, id, close }) {
   };
   const onKeyDown = (e) => {
     if (e.key === "Escape") {
-      close();
-      document.getElementById(id)?.focus();
+      e.preventDefault();
+      backToField();
+    } else if (moveAmong(menuItems(popup.current), e.target, e.key)) {
+      e.preventDefault();
     }
   };
-  return html`<div class="menu-popup" role="menu" aria-label=${`${meta.id} actions`} onKeyDown=${onKeyDown}>
-    <button type="button" role="menuitem" ref=${first} onClick=${generate}>Generate</button>
-    <button type="button" role="menuitem" onClick=${reset}>Set to default</button>
-    ${app.defs.value.feTemplates.map((t) => html`<button type="button" role="menuitem" onClick=${() => feTemplate(t)}>
+  return html`<div class="menu-popup" role="menu" aria-label=${`${meta.id} actions`} ref=${popup} onKeyDown=${onKeyDown}>
+    <button type="button" role="menuitem" tabindex="-1" onClick=${generate}>Generate</button>
+    <button type="button" role="menuitem" tabindex="-1" onClick=${reset}>Set to default</button>
+    ${app.defs.value.feTemplates.map((t) => html`<button type="button" role="menuitem" tabindex="-1" onClick=${() => feTemplate(t)}>
       Field engine: ${t.name}</button>`)}
   </div>`;
 }

@@ -67,9 +67,24 @@ export function HexView({ tab }) {
   const last = Math.min(rows, first + VISIBLE_ROWS + 10);
   const error = tab.errors.value[ErrorKey.hex];
 
+  /** Scroll the byte at `offset` into view. */
+  const reveal = (offset) => {
+    const el = box.current;
+    if (!el) return;
+    const top = Math.floor(offset / ROW) * ROW_HEIGHT;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
+  };
+  /** The caret to `offset`, the selection kept (the jump key from a field, keys.js). */
+  const moveCaret = (offset) => {
+    setCaret(Math.max(0, Math.min(bytes.length - 1, offset)));
+    setNibble(null);
+    reveal(offset);
+  };
   const pick = (offset) => {
     setCaret(offset);
     setNibble(null);
+    reveal(offset);
     const target = fieldAt(result, offset);
     select(tab, target ? { ...target, fromHex: true } : { start: offset });
   };
@@ -134,7 +149,8 @@ export function HexView({ tab }) {
     <section class="hex-panel" aria-label="Hex view">
       <h2 class="panel-title">Bytes <span class="hint">(click a byte, type hex digits to edit)</span></h2>
       <div id="hex-view" class="hex-view" tabindex="0" ref=${box} role="textbox" aria-multiline="true"
-           aria-label=${`Packet bytes, caret at byte ${caret}`} onKeyDown=${onKeyDown}
+           aria-label=${`Packet bytes, caret at byte ${caret}`} aria-keyshortcuts="Alt+H" data-caret=${caret}
+           onKeyDown=${onKeyDown} onhexcaret=${(e) => moveCaret(e.detail)}
            onScroll=${(e) => setScroll(e.currentTarget.scrollTop)}>
         <div class="hex-spacer" style=${`height:${rows * ROW_HEIGHT}px`}>${rowViews}</div>
       </div>

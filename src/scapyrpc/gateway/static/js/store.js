@@ -57,6 +57,8 @@ function makeTab(name, doc) {
     pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
     preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
     stale: signal({}), // "layer:field" -> the value Scapy computes, for computed fields set to another value
+    saved: signal(doc), // the document as opened, loaded or saved last: the tab is unsaved while it shows another
+    exact: null, // the bytes (base64) of a result shown as read, not rebuilt (a capture's packet): kept over a reload
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
     revision: signal(0),
@@ -65,6 +67,16 @@ function makeTab(name, doc) {
 
 export function activeTab() {
   return app.tabs.value[app.active.value];
+}
+
+/** Whether the tab's document changed since it was opened, loaded or saved (undoing back to that
+ * document makes it saved again). */
+export function isUnsaved(tab) {
+  return tab.doc.value !== tab.saved.value;
+}
+
+function markSaved(tab) {
+  tab.saved.value = tab.doc.value;
 }
 
 function setError(tab, key, message) {
@@ -93,6 +105,7 @@ function show(tab, doc, result) {
     remember(tab, doc);
     tab.doc.value = doc;
     tab.result.value = result;
+    tab.exact = result.binary;
     tab.errors.value = {};
     tab.revision.value++;
   });
@@ -119,6 +132,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
       tab.result.value = built;
       tab.errors.value = {}; // the messages of earlier actions are out of date once one succeeds
       if (notices === noticesBefore) app.notice.value = "";
+      tab.exact = null;
       tab.revision.value++;
     });
     checkStale(tab);
@@ -380,14 +394,34 @@ export function activateTab(index) {
   updateFragment(activeTab());
 }
 
+/** The tab `delta` away from the active one, round the row. */
+export function nextTab(delta) {
+  const count = app.tabs.value.length;
+  activateTab((app.active.value + delta + count) % count);
+}
+
 export function closeTab(index) {
+  if (index < 0 || index >= app.tabs.value.length) return;
   const tabs = app.tabs.value.filter((_, i) => i !== index);
   if (!tabs.length) tabs.push(makeTab("Untitled", D.newDocument()));
-  app.tabs.value = tabs;
-  app.active.value = Math.min(app.active.value, tabs.length - 1);
+  const active = app.active.value;
+  batch(() => {
+    app.tabs.value = tabs;
+    app.active.value = Math.min(index < active ? active - 1 : active, tabs.length - 1); // the same tab stays active
+  });
   const tab = activeTab();
   if (!tab.result.value) apply(tab, tab.doc.value, { history: false });
   else updateFragment(tab);
+}
+
+/** Close tab `index`; one with unsaved changes asks first (the editor's confirm dialog). */
+export function requestCloseTab(index) {
+  const tab = app.tabs.value[index];
+  if (!tab || !isUnsaved(tab)) return closeTab(index);
+  app.dialog.value = {
+    kind: "confirm", title: `Close ${tab.name.value}?`, message: "Its changes are not saved: they will be lost.",
+    confirm: "Close without saving", onConfirm: () => closeTab(app.tabs.value.indexOf(tab)),
+  };
 }
 
 /** Replace a tab's document by a loaded one (file, template, pcap); undoable like any edit. */
@@ -395,6 +429,7 @@ async function loadDocument(tab, doc, name) {
   const ok = await apply(tab, doc);
   if (ok) {
     tab.pcap.value = null;
+    tab.saved.value = doc;
     if (name) tab.name.value = name;
     collapseAll(tab, false);
   }
@@ -462,6 +497,7 @@ export async function choosePcapPacket(tab, results, records, index, name) {
   batch(() => {
     show(tab, doc, results[index]);
     tab.pcap.value = { records, index };
+    tab.saved.value = doc;
     tab.name.value = results.length > 1 ? `${name} #${index + 1}` : name;
   });
   collapseAll(tab, true, doc.layers.length - 1);
@@ -535,14 +571,24 @@ function baseName(tab) {
 
 export function saveTrp(tab) {
   download(`${baseName(tab)}.trp`, JSON.stringify(D.toTrp(tab.doc.value), null, 2), "application/json");
+  markSaved(tab);
 }
 
 export async function savePcap(tab, all) {
   try {
+    const doc = tab.doc.value;
     download(`${baseName(tab)}.pcap`, await pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
+    tab.saved.value = doc;
   } catch (err) {
     notify(`Cannot write the pcap: ${errorText(err)}`);
   }
+}
+
+/** Save (Ctrl+S): a packet of a capture of several is saved with them, as that capture (pcap);
+ * anything else as its document (.trp). */
+export function save(tab) {
+  const capture = tab.pcap.value;
+  return capture && capture.records.length > 1 ? savePcap(tab, true) : saveTrp(tab);
 }
 
 /** Preview the stream: the first `count` packets TRex will send (simulate_vm), dissected (read_pcap of
@@ -607,14 +653,44 @@ export async function copyLink() {
   }
 }
 
-/** Start-up: the definitions (retried until the server gives them), then the link's document (or a
- * new one) in a first tab; resolves once it is built. */
-export async function start(rpc, hash) {
+/** A tab brought back after a reload (persist.js): its document, history, views and capture; its
+ * packet is built again, or shown again from its exact bytes (reconstruct_pkt, as a capture's packet
+ * was shown from read_pcap) when it was shown as read. */
+function restoreTab(saved) {
+  const tab = makeTab(saved.name, saved.doc);
+  tab.past = saved.past;
+  tab.future = saved.future;
+  tab.saved.value = saved.saved;
+  tab.view.value = saved.view;
+  tab.collapsed.value = saved.collapsed;
+  tab.pcap.value = saved.pcap;
+  return { tab, built: () => rebuild(tab, saved.exact) };
+}
+
+async function rebuild(tab, exact) {
+  const doc = tab.doc.value;
+  if (exact) {
+    try {
+      const result = await app.rpc.call("reconstruct_pkt", exact, linkLayer(doc));
+      if (result.binary !== exact) throw new Error("other bytes");
+      if (tab.doc.value === doc && !tab.result.value) show(tab, doc, result); // unless edited meanwhile
+      return true;
+    } catch {
+      // built from the document below, as any other
+    }
+  }
+  return apply(tab, doc, { history: false });
+}
+
+/** Start-up: the definitions (retried until the server gives them), then the tabs of before a reload
+ * (`restored`, from persist.js) or else a first tab; the link's document (or a new one) opens in a tab
+ * unless it is the restored active tab's. Resolves once the tabs are built. */
+export async function start(rpc, hash, restored = null) {
   app.rpc = rpc;
-  let doc = D.newDocument();
+  let doc = null;
   let problem = ""; // said once the first document is built (a success clears older messages)
   try {
-    doc = D.decodeFragment(hash) || doc;
+    doc = D.decodeFragment(hash);
   } catch (err) {
     problem = `The link holds no readable document (${err.message}); a new one was opened`;
   }
@@ -626,8 +702,19 @@ export async function start(rpc, hash) {
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
     }
   }
-  const built = openTab("Untitled", doc);
+  const builds = [];
+  if (restored && restored.tabs.length) {
+    const made = restored.tabs.map(restoreTab);
+    batch(() => {
+      app.tabs.value = made.map((m) => m.tab);
+      app.active.value = restored.active;
+    });
+    builds.push(...made.map((m) => m.built()));
+    if (doc && D.encodeFragment(doc) !== D.encodeFragment(activeTab().doc.value)) builds.push(openTab("Untitled", doc));
+  } else {
+    builds.push(openTab("Untitled", doc || D.newDocument()));
+  }
   app.rpc.call("get_templates").then((t) => (app.templates.value = t), () => {});
-  await built;
+  await Promise.all(builds);
   if (problem) notify(problem);
 }
