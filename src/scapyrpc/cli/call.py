@@ -27,12 +27,14 @@ from scapyrpc.cli.client_options import (
     seconds,
 )
 
+__all__ = ["add_parser"]
+
 
 class _ExamplesFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Defaults in the help, and the examples' lines kept as written."""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     parser = sub.add_parser(
         "call",
         help="call one method and print its result",

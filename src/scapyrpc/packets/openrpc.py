@@ -36,6 +36,8 @@ from scapyrpc.wire.jsonrpc import (
     UNKNOWN_ERROR,
 )
 
+__all__ = ["DOCS", "ERRORS", "HANDLER_EXTENSION", "MethodDoc", "Param", "Schema", "document", "replace_reference"]
+
 OPENRPC_VERSION = "1.3.2"
 HANDLER_EXTENSION = "x-version-handler"
 
@@ -281,7 +283,7 @@ def _alias_of(name: str, methods: Mapping[str, Callable[..., Any]]) -> str | Non
     return None
 
 
-def _descriptor(name: str, param: Param, **extra: Any) -> dict:
+def _descriptor(name: str, param: Param, **extra: Any) -> dict[str, Any]:
     """An OpenRPC content descriptor."""
     out: dict[str, Any] = {"name": name}
     if param.description:
@@ -289,7 +291,7 @@ def _descriptor(name: str, param: Param, **extra: Any) -> dict:
     return {**out, **extra, "schema": param.schema}
 
 
-def _method(name: str, methods: Mapping[str, Callable[..., Any]], handlerless: Collection[str]) -> dict:
+def _method(name: str, methods: Mapping[str, Callable[..., Any]], handlerless: Collection[str]) -> dict[str, Any]:
     alias = None if name in DOCS else _alias_of(name, methods)
     doc = DOCS.get(alias or name) or MethodDoc("", Param({}))
     summary = f"Alias of {alias}: {doc.summary}" if alias else doc.summary
@@ -314,7 +316,7 @@ def _method(name: str, methods: Mapping[str, Callable[..., Any]], handlerless: C
     return out
 
 
-def document(methods: Mapping[str, Callable[..., Any]], handlerless: Collection[str], version: str) -> dict:
+def document(methods: Mapping[str, Callable[..., Any]], handlerless: Collection[str], version: str) -> dict[str, Any]:
     """The OpenRPC document of a server that serves `methods`; `handlerless` never take the handler."""
     return {
         "openrpc": OPENRPC_VERSION,
@@ -412,7 +414,7 @@ def _schema_entry(name: str, schema: Schema) -> list[str]:
     return lines + [""]
 
 
-def _method_entry(method: dict) -> list[str]:
+def _method_entry(method: dict[str, Any]) -> list[str]:
     shown = ["h?"] if method[HANDLER_EXTENSION] else []
     shown += [p["name"] if p["required"] else p["name"] + "?" for p in method["params"]]
     lines = [
@@ -434,7 +436,7 @@ def _method_entry(method: dict) -> list[str]:
     return lines + [""]
 
 
-def markdown(doc: dict) -> str:
+def markdown(doc: dict[str, Any]) -> str:
     """The method and schema reference of docs/api.md, between its markers."""
     lines = [BEGIN, "", "### Methods", ""]
     for method in doc["methods"]:
@@ -445,7 +447,7 @@ def markdown(doc: dict) -> str:
     return "\n".join(lines).rstrip("\n") + "\n\n" + END
 
 
-def replace_reference(text: str, doc: dict) -> str:
+def replace_reference(text: str, doc: dict[str, Any]) -> str:
     """`text` (docs/api.md) with its generated reference brought up to date."""
     pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(text):

@@ -15,12 +15,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from scapyrpc.packets.field_engine.instructions import CLASSES
+from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
 from scapyrpc.packets.field_engine.simulate import DEFAULT_COUNT, FORMATS, HW_CHECKSUMS, MAX_CORES
 from scapyrpc.packets.field_engine.vm_program import U32
 from scapyrpc.packets.pcap import MAX_LINKTYPE, MAX_SECONDS
 from scapyrpc.packets.profiles import export, stream_json, streams, text_formats
 from scapyrpc.packets.values_in import DEFAULT_SEED, FCS_BYTES
+
+__all__ = ["Schema", "ref", "schemas"]
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 PREFIX = "#/components/schemas/"
@@ -205,6 +207,7 @@ def _results() -> dict[str, Schema]:
                 "valid_structure": _d(BOOLEAN, "Whether the model still matches the dissection at this depth."),
                 "fields": _array(ref("PacketField"), "In the class's field order."),
             },
+            {"padding": _d({"const": True}, "Present on a Padding layer (its id is Raw, as the GUI expects).")},
             description="One layer of a packet result.",
         ),
         "PacketField": _obj(
@@ -268,7 +271,7 @@ def _results() -> dict[str, Schema]:
 # ---------------------------------------------------------------- field engine
 
 
-def _instruction_model(cls: type) -> Schema:
+def _instruction_model(cls: type[Instruction]) -> Schema:
     params = {
         "type": "object",
         "propertyNames": {"enum": list(cls.PARAMS)},
@@ -313,6 +316,32 @@ def _field_engine() -> dict[str, Schema]:
                 "instructions": ref("VmProgram"),
                 "error": _d({"type": ["string", "null"]}, "Why the program could not be compiled."),
                 "vm_instructions_expressions": _array(ANY, "Always empty.", maxItems=0),
+                "warnings": _array(
+                    _obj(
+                        {
+                            "instruction": _d(COUNT, "The instruction's index in the request's list."),
+                            "message": _d(STRING, "What it will do wrong on TRex, naming the field it touches."),
+                        }
+                    ),
+                    "Pre-flight warnings; empty with an error.",
+                ),
+                "error_detail": _d(
+                    {
+                        "oneOf": [
+                            {"type": "null"},
+                            _obj(
+                                {
+                                    "instruction": _d(
+                                        {"type": ["integer", "null"], "minimum": 0},
+                                        "The index in the request's list of the instruction at fault, if one is.",
+                                    ),
+                                    "message": _d(STRING, "The error said for a reader (`error` keeps TRex's words)."),
+                                }
+                            ),
+                        ]
+                    },
+                    "With an error: where it is and what it means; null without one.",
+                ),
             },
             description="The compiled program, or the error and an empty program.",
             **{
