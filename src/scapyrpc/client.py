@@ -203,6 +203,14 @@ class ScapyClient:
         result: dict[str, Any] = self.call("decompile_vm_raw", packet_b64, vm_raw)
         return result
 
+    def export_profile(self, streams: list, fmt: str) -> str:
+        """The streams as a TRex profile in `fmt` (python, json or yaml): its text."""
+        return self.call("export_profile", streams, {"format": fmt})["text"]
+
+    def import_profile(self, text: str, fmt: str | None = None) -> list:
+        """The streams of a JSON or YAML TRex profile (its format detected unless given)."""
+        return self.call("import_profile", text, None if fmt is None else {"format": fmt})
+
     def shut_down(self) -> str:
         result: str = self.request("shut_down")
         return result

@@ -154,7 +154,8 @@ def _fill_total_sizes(top: Packet, pending: Pending) -> None:
         layer.setfieldval(name, total_size_bytes(request, len(frame_bytes(top))))
 
 
-def _is_implicit(value: Any, fld: Any) -> bool:
+def is_implicit(value: Any, fld: Any) -> bool:
+    """Whether a field value is random or a set of values: each build picks one."""
     return isinstance(value, (VolatileValue, Gen)) or (isinstance(value, list) and not fld.islist)
 
 
@@ -165,9 +166,9 @@ def _has_implicit_defaults(cls: type[Packet]) -> bool:
     try:
         layer = cls()
     except Exception:  # a class that cannot be made with defaults: its declared fields
-        return any(_is_implicit(fld.default, fld) for fld in cls.fields_desc)
+        return any(is_implicit(fld.default, fld) for fld in cls.fields_desc)
     fieldtype = layer.fieldtype
-    return any(_is_implicit(v, fieldtype[k]) for k, v in layer.default_fields.items() if k in fieldtype)
+    return any(is_implicit(v, fieldtype[k]) for k, v in layer.default_fields.items() if k in fieldtype)
 
 
 def _mark_explicit(top: Packet) -> None:
@@ -181,7 +182,7 @@ def _mark_explicit(top: Packet) -> None:
         if layer.explicit or _has_implicit_defaults(type(layer)):
             continue
         fieldtype = layer.fieldtype
-        if not any(_is_implicit(v, fieldtype[k]) for k, v in layer.fields.items() if k in fieldtype):
+        if not any(is_implicit(v, fieldtype[k]) for k, v in layer.fields.items() if k in fieldtype):
             layer.explicit = 1
 
 

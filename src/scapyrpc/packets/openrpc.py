@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scapyrpc.packets import schemas
+from scapyrpc.packets.profiles.streams import MAX_STREAMS
 from scapyrpc.packets.schemas import ref
 from scapyrpc.wire.jsonrpc import (
     INVALID_PARAMS,
@@ -236,6 +237,34 @@ DOCS: dict[str, MethodDoc] = {
         },
         "Byte for byte like TRex's simulator (stl-sim) for one stream; a program that writes outside the "
         "packet or names an unknown variable is refused naming the instruction, packet and offset.",
+    ),
+    "export_profile": MethodDoc(
+        "The editor's streams as a TRex STL profile: Python, JSON or YAML.",
+        Param(ref("ExportedProfile")),
+        {
+            "streams": Param(
+                {"type": "array", "items": ref("ProfileStream"), "maxItems": MAX_STREAMS},
+                "The streams, in order: each a packet model, its Field Engine and TRex's stream settings.",
+            ),
+            "options": Param(ref("ExportOptions"), "{format: python, json or yaml}."),
+        },
+        "Each packet is built and its program compiled as build_pkt_ex does. JSON and YAML are TRex's stream "
+        "format (STLProfile.to_json; load_json, load_yaml); Python is a profile TRex runs with its own Scapy "
+        "(load_py). `notes` says what TRex will not load as written.",
+        ("SyntaxError",),
+    ),
+    "import_profile": MethodDoc(
+        "The streams of a TRex STL profile in JSON or YAML.",
+        Param(ref("ImportedStreams")),
+        {
+            "text": Param({"type": "string"}, "The profile's text."),
+            "options": Param(
+                {"anyOf": [ref("ImportOptions"), {"type": "null"}]}, "{format: json or yaml}; detected without it."
+            ),
+        },
+        "TRex's flat stream list or the stateless GUI's form (each stream under `stream:`). Packets are "
+        "dissected as reconstruct_pkt does, programs decompiled as decompile_vm_raw does. Python profiles are "
+        "code and are refused, with how to convert one.",
     ),
     "shut_down": MethodDoc(
         "Stop the server.",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from scapyrpc.packets import definitions, dissect, field_engine, model, openrpc, pcap, templates
+from scapyrpc.packets import definitions, dissect, field_engine, model, openrpc, pcap, profiles, templates
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.expressions import scapy_dialect
@@ -162,6 +162,14 @@ def simulate_vm(packet_b64: str, vm_program: dict[str, Any], options: dict[str, 
     return field_engine.simulate(packet_b64, vm_program, options)
 
 
+def export_profile(streams: list, options: dict) -> dict:
+    return profiles.export_profile(streams, options)
+
+
+def import_profile(text: str, options: dict | None = None) -> list:
+    return profiles.import_profile(text, options)
+
+
 @cache
 def rpc_discover() -> dict[str, Any]:
     """The OpenRPC document of this server, built from `METHODS` once per process."""
@@ -194,6 +202,8 @@ METHODS: dict[str, Callable[..., Any]] = {
     "load_instruction_parameter_values": load_instruction_parameter_values,
     "decompile_vm_raw": decompile_vm_raw,
     "simulate_vm": simulate_vm,
+    "export_profile": export_profile,
+    "import_profile": import_profile,
     "shut_down": shut_down,
     "rpc.discover": rpc_discover,
 }
@@ -220,5 +230,6 @@ def warm_up() -> None:
     definitions.warm_up()
     templates.warm_up()
     field_engine.warm_up()
+    profiles.warm_up()
     rpc_discover()
     build_pkt([{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}, {"id": "Raw"}])
