@@ -39,7 +39,7 @@ def open_frame(page, tmp_path: Path, frame: bytes, name: str = "one.pcap") -> No
     header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
     path.write_bytes(header + struct.pack("<IIII", 1700000000, 0, len(frame), len(frame)) + frame)
     page.set_input_files("#open-file-input", str(path))
-    expect(page.locator("#doc-tab-0")).to_have_text(name)
+    expect(page.locator("#doc-tab-0 .tab-name")).to_have_text(name)
     assert shown_bytes(page) == frame
 
 
@@ -238,7 +238,7 @@ def test_tab_names_follow_the_document_through_undo(page) -> None:  # noqa: ANN0
         page.click(f"[data-template='{folder}/{item}']")
 
     template("IPv4", "UDP")
-    tab = page.locator("#doc-tab-0")
+    tab = page.locator("#doc-tab-0 .tab-name")
     expect(tab).to_have_text("IPv4/UDP")
     template("IPv6", "UDP")
     expect(tab).to_have_text("IPv6/UDP")  # the two UDP templates are told apart

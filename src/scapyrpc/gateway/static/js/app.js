@@ -89,7 +89,7 @@ function Tabs() {
   return html`<div class="doc-tabs" role="tablist" aria-label="Documents">
     ${tabs.map((t, i) => html`<span class=${`doc-tab ${i === app.active.value ? "active" : ""}`} key=${t.key}>
       <button type="button" role="tab" id=${`doc-tab-${i}`} aria-selected=${i === app.active.value}
-              onClick=${() => S.activateTab(i)}>${S.isUnsaved(t) ? html`<span class="unsaved-mark" title="Unsaved changes">• </span>` : null}${t.name.value}</button>
+              onClick=${() => S.activateTab(i)}>${S.isUnsaved(t) ? html`<span class="unsaved-mark" title="Unsaved changes">• </span>` : null}<span class="tab-name">${t.name.value}</span></button>
       <button type="button" class="close" aria-label=${`Close ${t.name.value}`} onClick=${() => S.requestCloseTab(i)}>×</button></span>`)}
     <button type="button" id="new-tab-button" aria-label="New document tab"
             onClick=${() => S.openTab()}>+</button>
