@@ -6,6 +6,8 @@ import argparse
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
+__all__ = ["PACKAGE_VERSION", "VersionAction", "answers_version"]
+
 
 def distribution_version(name: str) -> str:
     try:

@@ -15,6 +15,7 @@ import psutil
 import pytest
 import zmq
 
+from scapyrpc.broker.connections import LISTEN_BACKLOG, RESERVED_FDS
 from scapyrpc.testing import ManagedServer
 
 from conftest import GUI_HANDLER, ServerProcess, wait_for, zmq_socket
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from connection_flood import flood  # noqa: E402
 
 VERSION = orjson.dumps({"jsonrpc": "2.0", "id": "v", "method": "get_version"})
+FLOOD = 1000  # connection attempts, 500 in flight at once
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +125,14 @@ def test_connections_beyond_the_limit_are_refused_without_spinning(server: Serve
     regular = zmq_socket(zmq.REQ, server.endpoint)  # connected before the flood
     regular.send(VERSION)
     regular.recv()
-    conns, refused = flood(server.port, 300, timeout=1.0, greet=True)
+    conns, refused = flood(server.port, FLOOD, timeout=1.0, greet=True)
     try:
-        # the limit (60) plus what the kernel completed in the listen backlog (100) before the filter
-        assert len(conns) <= 60 + 100 + 20 and refused == 300 - len(conns)
+        # past the limit (60) get in: the listen backlog the kernel completed before the filter, and
+        # what libzmq accepted before the broker's next turn counted them (on a loaded 2-core machine,
+        # up to about 260); the descriptors kept aside (RESERVED_FDS) are there for them
+        assert refused == FLOOD - len(conns)
+        assert len(conns) <= 60 + LISTEN_BACKLOG + RESERVED_FDS, len(conns)
+        assert refused >= FLOOD // 2  # the rest were dropped by the kernel
         broker = psutil.Process(server.pid)
         broker.cpu_percent()
         time.sleep(1.0)

@@ -9,101 +9,28 @@ import base64
 import json
 import os
 import re
-import shutil
 import statistics
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ServerProcess
+from editor_browser import (  # noqa: F401 (fixtures)
+    CAPTURES,
+    ROOT,
+    append_layer,
+    browser,
+    editor_url,
+    expect,
+    has_class,
+    hex_byte,
+    menu,
+    new_tcp_packet,
+    page,
+    set_field,
+    tab_state,
+)
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ROOT = Path(__file__).resolve().parents[2]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    pytest.skip(
-        f"browser tests skipped: no chromium at {CHROMIUM} (make test installs it with apt when root)",
-        allow_module_level=True,
-    )
-
-expect = sync_api.expect
 HTTP_SEQ = 951057939  # the desktop editor's http.pcap scenario: TCP seq shown after opening
-
-
-@pytest.fixture(scope="module")
-def editor_url() -> Iterator[str]:
-    srv = ServerProcess("--http", "0", "--test-methods", workers=2)
-    try:
-        url = next(line.split(" ", 1)[1] for line in srv.banner if line.startswith("Editor: "))
-        yield url
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, editor_url):  # noqa: ANN001, ANN201 (playwright objects)
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(editor_url)
-    page.wait_for_selector("body[data-ready=true]")
-    yield page
-    context.close()
-    assert not errors, f"errors in the page: {errors}"
-
-
-def set_field(page, selector: str, text: str) -> None:  # noqa: ANN001
-    field = page.locator(selector)
-    field.click()
-    field.fill(text)
-    field.press("Enter")
-
-
-def append_layer(page, protocol: str) -> None:  # noqa: ANN001
-    count = page.locator("section.layer").count()
-    page.fill("#append-protocol-combobox", protocol)
-    page.click("#append-protocol-button")
-    expect(page.locator("section.layer")).to_have_count(count + 1)
-
-
-def menu(page, menu_id: str, item: str) -> None:  # noqa: ANN001
-    """Open a toolbar menu and pick an item by its exact text (or by `#id`)."""
-    page.click(f"#{menu_id} > summary")
-    page.click(item if item.startswith("#") else f'#{menu_id} .menu-items >> text="{item}"')
-
-
-def new_tcp_packet(page) -> None:  # noqa: ANN001
-    append_layer(page, "IP")
-    append_layer(page, "TCP")
-    expect(page.locator("#Ether-IP-TCP-seq")).to_have_value("0")
-
-
-def has_class(css_class: str) -> re.Pattern:
-    return re.compile(rf"(^|\s){re.escape(css_class)}(\s|$)")
-
-
-def hex_byte(page, offset: int) -> str:  # noqa: ANN001
-    return page.locator(f"#hex-{offset}").inner_text()
 
 
 # ---- the desktop editor's scenarios ---------------------------------------------------------
@@ -348,15 +275,85 @@ def test_field_engine_template_on_ip_src_compiles(page) -> None:  # noqa: ANN001
     expect(page.locator("#fe-0-name")).to_have_value("IP_src")
     expect(page.locator("#fe-1-pkt_offset")).to_have_value("IP.src")
     expect(page.locator("#fe-0-init_value")).to_have_value("16.0.0.1")
-    set_field(page, "#fe-0-min_value", "16.0.0.1")
-    set_field(page, "#fe-0-max_value", "16.0.0.254")
+    expect(page.locator("#fe-0-min_value")).to_have_value("16.0.0.1")  # valid from the start, as text
+    expect(page.locator("#fe-0-max_value")).to_have_value("16.0.1.0")
     compiled = page.locator("#fe-compiled")
-    expect(compiled).to_contain_text('"max_value": 268435710')
+    expect(compiled).to_contain_text('"max_value": 268435712')
     expect(page.locator("#fe-error")).to_have_count(0)
     program = json.loads(compiled.inner_text())
     assert [i["type"] for i in program["instructions"]] == ["flow_var", "write_flow_var"]
     set_field(page, "#fe-0-max_value", "1.0.0.1")  # below min: the compiler's message inline
     expect(page.locator("#fe-error")).to_contain_text("lower than min")
+
+
+def compiled_program(page) -> dict:  # noqa: ANN001
+    """The program once the template's instructions are compiled (its writes are the last to come)."""
+    compiled = page.locator("#fe-compiled")
+    expect(compiled).to_contain_text("write_")
+    return json.loads(compiled.inner_text())
+
+
+@pytest.mark.parametrize(
+    "field, template, expected",
+    [
+        (
+            "#Ether-IP-TCP-sport",
+            "Simple variable",
+            [
+                {"type": "flow_var", "size": 2, "min_value": 0, "max_value": 255, "init_value": 20},
+                {"type": "write_flow_var", "pkt_offset": 34},
+            ],
+        ),
+        (
+            "#Ether-IP-TCP-sport",
+            "Repeatable random",
+            [
+                {"type": "flow_var_rand_limit", "size": 2, "min_value": 0, "max_value": 65535},
+                {"type": "write_flow_var", "pkt_offset": 34},
+            ],
+        ),
+        (
+            "#Ether-src",
+            "Simple variable",  # a MAC: its low 4 bytes, written 2 bytes into the field
+            [{"type": "flow_var", "size": 4}, {"type": "write_flow_var", "pkt_offset": 8}],
+        ),
+        (
+            "#Ether-IP-ttl",
+            "Simple variable",
+            [{"type": "flow_var", "size": 1, "init_value": 64}, {"type": "write_flow_var", "pkt_offset": 22}],
+        ),
+        (
+            "#Ether-IP-version",
+            "Simple variable",  # 4 bits: a masked write of its byte
+            [
+                {"type": "flow_var", "size": 1, "min_value": 0, "max_value": 15, "init_value": 4},
+                {"type": "write_mask_flow_var", "pkt_offset": 14, "pkt_cast_size": 1, "mask": 0xF0, "shift": 4},
+            ],
+        ),
+    ],
+    ids=["port", "repeatable random port", "mac", "ttl", "bit field"],
+)
+def test_field_engine_templates_fit_the_field_and_start_valid(
+    page, field: str, template: str, expected: list[dict]
+) -> None:  # noqa: ANN001
+    """A template opened on a field makes a variable of that field's width (a write that spills into
+    no other field), a range valid from the start, and the compiled program has no warning about it."""
+    new_tcp_packet(page)
+    page.click(f"{field}-menu")
+    page.click(f"text=Field engine: {template}")
+    program = compiled_program(page)
+    expect(page.locator("#fe-error")).to_have_count(0)
+    instructions = program["instructions"]
+    assert len(instructions) == len(expected)
+    for got, want in zip(instructions, expected):
+        assert {key: got[key] for key in want} == want, got
+    if template == "Repeatable random":
+        assert page.locator("#fe-0-seed").input_value().isdigit()  # a seed, shown, not "None"
+    warnings = page.evaluate(
+        "() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value]"
+        ".result.value.field_engine.warnings.map((w) => w.message)"
+    )
+    assert not [w for w in warnings if "overwrites" in w or "never changes" in w or "past" in w], warnings
 
 
 def test_field_engine_instructions_added_removed_and_vm_imported(page) -> None:  # noqa: ANN001
@@ -488,13 +485,6 @@ def test_element_ids_follow_the_naming_rule(page) -> None:  # noqa: ANN001
 
 
 # ---- real captures (tests/captures): opened, edited and saved byte for byte -------------------
-
-CAPTURES = ROOT / "tests" / "captures"
-
-
-def tab_state(page, what: str) -> object:  # noqa: ANN001
-    """A value of the active tab's state, e.g. `result.value.binary`."""
-    return page.evaluate(f"() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].{what}")
 
 
 def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:

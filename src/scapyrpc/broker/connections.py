@@ -29,6 +29,8 @@ from zmq.utils.monitor import parse_monitor_message
 
 from scapyrpc.wire import endpoints
 
+__all__ = ["RESERVED_FDS", "ConnectionGate", "ListenerDoor", "listening_socket", "raise_fd_limit"]
+
 log = logging.getLogger("scapyrpc.broker")
 
 _SO_ATTACH_FILTER = 26
@@ -36,7 +38,8 @@ _SO_DETACH_FILTER = 27
 _DROP_ALL = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0))  # BPF_RET|BPF_K 0: drop
 _DROP_PROGRAM = struct.pack("HL", 1, ctypes.addressof(_DROP_ALL))  # struct sock_fprog
 _REFUSED = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH
-RESERVED_FDS = 256  # descriptors kept for workers, pidfds, logs and ZeroMQ's own
+RESERVED_FDS = 256  # descriptors kept for workers, pidfds, logs, ZeroMQ's own and the limit's overshoot
+LISTEN_BACKLOG = 100
 
 
 def raise_fd_limit() -> int:
@@ -64,7 +67,7 @@ def listening_socket(endpoint: str) -> socket.socket | None:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((address, 0 if parsed.port == "*" else int(parsed.port)))
-        sock.listen(100)
+        sock.listen(LISTEN_BACKLOG)
     except OSError:
         sock.close()
         raise

@@ -89,6 +89,8 @@ from scapyrpc.broker.replycache import CacheFigures
 from scapyrpc.broker.states import Job, JobState, Process, ProcessState, Worker, WorkerState, move
 from scapyrpc.config.options import BrokerConfig
 
+__all__ = ["ReplyKind", "Scheduler"]
+
 PREFETCH = 1  # requests a busy worker may hold beyond the one it runs
 LEARNING = 0.25  # weight of the latest duration in a method's running average (`recent`)
 FORGET_EVERY = 1.0  # seconds between sweeps of what the queue keeps about clients gone quiet

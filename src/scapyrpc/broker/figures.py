@@ -15,6 +15,8 @@ from typing import Protocol
 from scapyrpc.broker.reasons import Departure, Refusal, Restart
 from scapyrpc.broker.replycache import CacheFigures
 
+__all__ = ["BrokerListener", "Figures", "FiguresSource", "ReplyObserver", "Traffic"]
+
 
 @dataclass(slots=True)
 class Traffic:

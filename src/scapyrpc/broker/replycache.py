@@ -34,6 +34,8 @@ import orjson
 
 from scapyrpc.wire.jsonrpc import LONG_INTEGER, RESULT_HEAD, RESULT_MID, id_json, is_request_id, maybe_rounded
 
+__all__ = ["CacheFigures", "Call", "ReplyCache", "read"]
+
 log = logging.getLogger("scapyrpc.broker")
 
 KEY_BYTES = 16 * 1024  # larger requests are neither looked up nor kept

@@ -9,6 +9,32 @@ from typing import Any
 
 import orjson
 
+__all__ = [
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "JSONRPC_INVALID_PARAMS",
+    "LONG_INTEGER",
+    "METHOD_NOT_FOUND",
+    "PARSE_ERROR",
+    "PEEK_PARSE_BYTES",
+    "RESULT_HEAD",
+    "RESULT_MID",
+    "SCAPY_ERROR",
+    "STANDARD_MESSAGES",
+    "SYNTAX_ERROR",
+    "UNKNOWN_ERROR",
+    "error_body",
+    "id_json",
+    "is_request_id",
+    "maybe_rounded",
+    "peek_id",
+    "peek_method",
+    "reply_id",
+    "result_body",
+    "scapy_error_body",
+    "value_json",
+]
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601

@@ -35,8 +35,15 @@ def fe(instructions, global_parameters=None, pkt=None):
 
 
 def compile_for(pkt, extra_options):
-    """`field_engine.compile_for_packet` with the packet result build_pkt_ex would pass."""
-    return field_engine.compile_for_packet(pkt, dissect.packet_result(pkt), extra_options)
+    """`field_engine.compile_for_packet` with the packet result build_pkt_ex would pass, as the
+    reference server answered it: the pre-flight `warnings` the reference did not have are taken
+    off here (test_preflight checks them), and are none after an error."""
+    result = field_engine.compile_for_packet(pkt, dissect.packet_result(pkt), extra_options)
+    warnings = result.pop("warnings")
+    assert isinstance(warnings, list) and (result["error"] is None or warnings == [])
+    detail = result.pop("error_detail")
+    assert (detail is None) == (result["error"] is None)
+    return result
 
 
 def Ins(id_, **params):

@@ -21,10 +21,21 @@ export function layerPath(doc, index) {
   return doc.layers.slice(0, index + 1).map((l) => l.id).join("-");
 }
 
+/** The class a result layer stands for: the server sends Padding as Raw, with `padding` set. */
+export function resultId(layerResult) {
+  return layerResult.padding ? "Padding" : layerResult.id;
+}
+
+/** The class found at a result layer's depth when dissected back (`real_id`), Padding told apart. */
+export function realId(layerResult) {
+  const padding = layerResult.padding && layerResult.valid_structure && layerResult.real_id === "Raw";
+  return padding ? "Padding" : layerResult.real_id;
+}
+
 /** The server's dissection of layer `index`, or null when the built packet has another layer there. */
 export function builtLayer(doc, result, index) {
   const layer = result && result.data[index];
-  return layer && layer.id === doc.layers[index].id ? layer : null;
+  return layer && resultId(layer) === doc.layers[index].id ? layer : null;
 }
 
 /** A field of a dissected layer (`layerResult` may be null), or null. */
@@ -77,10 +88,19 @@ export function withInstructions(doc, instructions) {
   return withFe(doc, { ...doc.fe, instructions });
 }
 
+/** Parameter `pid` of instruction `index` set to `value` (undefined or "": no value, its default). */
 export function withInstructionParameter(doc, index, pid, value) {
-  return withInstructions(doc, doc.fe.instructions.map((ins, i) =>
-    i === index ? { ...ins, parameters: { ...ins.parameters, [pid]: value } } : ins));
+  return withInstructions(doc, doc.fe.instructions.map((ins, i) => {
+    if (i !== index) return ins;
+    const parameters = { ...ins.parameters };
+    if (value === undefined || value === "") delete parameters[pid];
+    else parameters[pid] = value;
+    return { ...ins, parameters };
+  }));
 }
+
+/** Defaults in TRex's definitions that mean "no value" ("None", "Not defined"): never shown or sent. */
+export const UNSET_VALUES = new Set(["None", "Not defined"]);
 
 /** The field engine of a decompiled raw VM (decompile_vm_raw): its instructions, parameters as text,
  * and the global parameters of `fe` with the VM's cache size. */
@@ -134,7 +154,7 @@ export function fromPacket(result, fe) {
       else if (f.value.vtype === "BYTES") fields[f.id] = { vtype: "BYTES", base64: f.value.base64 };
       else if (f.value.vtype === "EXPRESSION") fields[f.id] = { vtype: "EXPRESSION", expr: f.value.expr };
     }
-    return { id: layer.id, fields };
+    return { id: resultId(layer), fields };
   });
   return { ...newDocument([]), layers, fe: fe || newFe() };
 }
@@ -172,14 +192,105 @@ export function decodeFragment(hash) {
   return fromTrp(JSON.parse(base64ToText(b64 + "=".repeat((4 - (b64.length % 4)) % 4))));
 }
 
-/** Parameters a field-engine template puts on a field (as the desktop editor does). */
-export function templateInstructions(doc, index, fieldId, template, defs, initValue) {
+/** Parameters a field-engine template puts on a field: a variable sized to the field (a write that
+ * never spills into the next field, a masked write for a bit field), a range that is valid from the
+ * start and begins at the field's current value, values shown as the field shows them (addresses
+ * as text), and a seed for a repeatable random variable. */
+export function templateInstructions(doc, index, fieldId, template, defs, built, meta) {
   const layer = doc.layers[index];
   const same = doc.layers.slice(0, index).filter((l) => l.id === layer.id).length;
   const tag = same > 0 ? `:${same}` : "";
   const varName = `${layer.id}${tag}_${fieldId}`;
-  const preset = { name: varName, fv_name: varName, pkt_offset: `${layer.id}${tag}.${fieldId}`, init_value: String(initValue ?? "0") };
-  return template.instructionIds.map((id) => newInstruction(id, defs, preset));
+  const fit = fieldVariable(built, meta);
+  const preset = { name: varName, fv_name: varName, pkt_offset: `${layer.id}${tag}.${fieldId}`, ...fit.preset };
+  return template.instructionIds.map((id) => {
+    if (id === "STLVmFlowVarRepeatableRandom") return newInstruction(id, defs, { ...preset, ...fit.random });
+    return newInstruction(fit.bits && id === "STLVmWrFlowVar" ? "STLVmWrMaskFlowVar" : id, defs, preset);
+  });
+}
+
+const SIZES = [1, 2, 4, 8];
+const HELP_RANGE = 255n; // "Default 0..255", as STLVmFlowVar's help says
+
+function toBigInt(value) {
+  try {
+    return typeof value === "number" || typeof value === "bigint" || /^(0x[0-9a-f]+|\d+)$/i.test(String(value)) ? BigInt(value) : null;
+  } catch {
+    return null;
+  }
+}
+
+function ipv4ToInt(text) {
+  const parts = String(text).split(".");
+  if (parts.length !== 4 || parts.some((p) => !/^\d+$/.test(p) || Number(p) > 255)) return null;
+  return parts.reduce((acc, p) => (acc << 8n) + BigInt(p), 0n);
+}
+
+function intToIpv4(n) {
+  return [24n, 16n, 8n, 0n].map((shift) => String((n >> shift) & 255n)).join(".");
+}
+
+/** The low `size` bytes of a MAC or IPv6 address, as a number. */
+function lowBytes(text, size) {
+  const hex = String(text).includes(":") && !String(text).includes("::") && String(text).split(":").length === 6
+    ? String(text).replace(/:/g, "")
+    : null;
+  if (hex === null || !/^[0-9a-f]{12}$/i.test(hex)) return null;
+  return BigInt("0x" + hex) & ((1n << BigInt(8 * size)) - 1n);
+}
+
+const hexText = (n, size) => "0x" + n.toString(16).padStart(2 * size, "0");
+
+/** How a variable fits the field `built` (its packet-result entry) of metadata `meta`. */
+export function fieldVariable(built, meta) {
+  if (!built || built.offset === undefined) return { preset: {}, random: {}, bits: null };
+  if (built.bit_length) {
+    const bits = built.bit_length;
+    const castSize = [1, 2, 4].find((n) => n * 8 >= built.bit_offset + bits) || 4;
+    const shift = castSize * 8 - built.bit_offset - bits;
+    const top = (1n << BigInt(bits)) - 1n;
+    const size = bits <= 8 ? 1 : bits <= 16 ? 2 : 4;
+    const current = toBigInt(built.value) ?? 0n;
+    return {
+      bits: true,
+      preset: {
+        size: String(size), min_value: "0", max_value: String(top < HELP_RANGE ? top : HELP_RANGE),
+        init_value: String(current <= top ? current : 0n), pkt_cast_size: String(castSize),
+        mask: hexText(top << BigInt(shift), castSize), shift: String(shift), seed: seedText(),
+      },
+      random: { min_value: "0", max_value: String(top) },
+    };
+  }
+  const length = built.length || 1;
+  const size = SIZES.includes(length) ? length : length > 4 ? 4 : length >= 2 ? 2 : 1;
+  const fixup = SIZES.includes(length) ? 0 : length - size;
+  const top = (1n << BigInt(8 * size)) - 1n;
+  const kind = meta ? meta.type : "";
+  let current = toBigInt(built.value);
+  let show = (n) => String(n);
+  if (kind === "IP_ADDRESS" && size === 4 && ipv4ToInt(built.value) !== null) {
+    current = ipv4ToInt(built.value);
+    show = intToIpv4;
+  } else if (fixup > 0 || kind === "MAC_ADDRESS") {
+    current = lowBytes(built.value, size) ?? 0n;
+    show = (n) => hexText(n, size);
+  }
+  current = current === null || current > top ? 0n : current;
+  const low = current <= HELP_RANGE ? 0n : current;
+  const high = low + HELP_RANGE < top ? low + HELP_RANGE : top;
+  return {
+    bits: null,
+    preset: {
+      size: String(size), min_value: show(low), max_value: show(high), init_value: show(current),
+      offset_fixup: String(fixup), seed: seedText(),
+    },
+    random: { min_value: show(0n), max_value: show(top) }, // "0 up to the largest value of the size"
+  };
+}
+
+/** A seed for a repeatable random variable: shown, so the sequence can be repeated. */
+function seedText() {
+  return String(1 + Math.floor(Math.random() * 0x7fffffff));
 }
 
 /** Instruction `id` with the `preset` values of its parameters, the others at their defaults. */
@@ -189,7 +300,9 @@ export function newInstruction(id, defs, preset = {}) {
   for (const pid of meta ? meta.parameters : []) {
     const pmeta = defs.feParams.get(pid) || {};
     if (preset[pid] !== undefined) parameters[pid] = preset[pid];
-    else if (pmeta.defaultValue !== undefined) parameters[pid] = String(pmeta.defaultValue);
+    else if (pmeta.defaultValue !== undefined && !UNSET_VALUES.has(String(pmeta.defaultValue))) {
+      parameters[pid] = String(pmeta.defaultValue);
+    }
   }
   return { id, parameters };
 }

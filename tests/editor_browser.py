@@ -1,0 +1,107 @@
+"""The editor in a real browser, for the tests: one server with the editor per test module, headless
+Debian chromium driven by Playwright, and the helpers that act on the page as a user does. Importing
+this module skips the importing test module when Playwright or chromium is missing."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ServerProcess
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[1]
+CAPTURES = ROOT / "tests" / "captures"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+    pytest.skip(
+        f"browser tests skipped: no chromium at {CHROMIUM} (make test installs it with apt when root)",
+        allow_module_level=True,
+    )
+
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def editor_url() -> Iterator[str]:
+    srv = ServerProcess("--http", "0", "--test-methods", workers=2)
+    try:
+        url = next(line.split(" ", 1)[1] for line in srv.banner if line.startswith("Editor: "))
+        yield url
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, editor_url):  # noqa: ANN001, ANN201 (playwright objects)
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(editor_url)
+    page.wait_for_selector("body[data-ready=true]")
+    yield page
+    context.close()
+    assert not errors, f"errors in the page: {errors}"
+
+
+def set_field(page, selector: str, text: str) -> None:  # noqa: ANN001
+    field = page.locator(selector)
+    field.click()
+    field.fill(text)
+    field.press("Enter")
+
+
+def append_layer(page, protocol: str) -> None:  # noqa: ANN001
+    count = page.locator("section.layer").count()
+    page.fill("#append-protocol-combobox", protocol)
+    page.click("#append-protocol-button")
+    expect(page.locator("section.layer")).to_have_count(count + 1)
+
+
+def menu(page, menu_id: str, item: str) -> None:  # noqa: ANN001
+    """Open a toolbar menu and pick an item by its exact text (or by `#id`)."""
+    page.click(f"#{menu_id} > summary")
+    page.click(item if item.startswith("#") else f'#{menu_id} .menu-items >> text="{item}"')
+
+
+def new_tcp_packet(page) -> None:  # noqa: ANN001
+    append_layer(page, "IP")
+    append_layer(page, "TCP")
+    expect(page.locator("#Ether-IP-TCP-seq")).to_have_value("0")
+
+
+def has_class(css_class: str) -> re.Pattern:
+    return re.compile(rf"(^|\s){re.escape(css_class)}(\s|$)")
+
+
+def hex_byte(page, offset: int) -> str:  # noqa: ANN001
+    return page.locator(f"#hex-{offset}").inner_text()
+
+
+def tab_state(page, what: str) -> object:  # noqa: ANN001
+    """`what` of the active tab's state (a JavaScript expression on the tab), as JSON."""
+    return page.evaluate(f"() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].{what}")
