@@ -6,7 +6,8 @@ Worker -> broker (after the ROUTER's identity frame):
                                              speaking another frame layout is not given work);
                                              `version` (ASCII, at most 255 bytes) names what its
                                              answers depend on besides the request: scapyrpc's and
-                                             Scapy's versions (the broker keeps replies per version)
+                                             Scapy's versions, its layers and settings (the broker
+                                             keeps replies per version)
     HEARTBEAT [b"H", ident]                  worker `ident` is alive: sent every HEARTBEAT_INTERVAL,
                                              busy or not, from the worker's heartbeat socket
     REPLY     [kind + tag + n + note + body] kind is REPLY (stay), RETIRE (leaving after this

@@ -10,6 +10,7 @@ which then waits in its socket.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import os
 import signal
@@ -77,7 +78,7 @@ def run(options: WorkerOptions) -> str:
     from scapyrpc.worker import rpc
 
     service.warm_up()
-    version = answers_version()
+    version = _answers(options.config, service.get_all())
     if options.config.test_methods:
         rpc.enable_test_methods()
         if os.environ.get(FAIL_START_ENV):  # a worker that cannot start, for the back-off test
@@ -158,6 +159,14 @@ def _socket(ctx: zmq.SyncContext, options: WorkerOptions) -> zmq.SyncSocket:
         server, public, secret = options.curve
         curve.as_client(sock, server, (public, secret))
     return sock
+
+
+def _answers(config: WorkerConfig, everything: dict[str, Any]) -> str:
+    """What this worker's answers depend on besides the request (READY's `version`; the broker
+    keeps the replies it may give again under it): scapyrpc's and Scapy's versions, the layers it
+    serves (`get_all`'s digest) and the settings that change answers (limits, test methods)."""
+    settings = hashlib.sha256(repr((config.limits, config.test_methods)).encode()).hexdigest()[:8]
+    return f"{answers_version()} layers {str(everything.get('db_md5'))[:8]} settings {settings}"
 
 
 def _join(ctx: zmq.SyncContext, options: WorkerOptions, version: str) -> tuple[zmq.SyncSocket, _Heartbeats]:
