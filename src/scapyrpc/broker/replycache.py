@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from scapyrpc.wire.jsonrpc import LONG_INTEGER, RESULT_HEAD, RESULT_MID, id_json, is_request_id, maybe_rounded
+from scapyrpc.wire.jsonrpc import RESULT_HEAD, RESULT_MID, id_json, is_request_id, long_integer_in, maybe_rounded
 
 __all__ = ["CacheFigures", "Call", "ReplyCache", "read"]
 
@@ -73,7 +73,7 @@ def read(body: bytes) -> Call | None:
         return None
     if type(request) is not dict:
         return None
-    exact = bool(LONG_INTEGER.search(body)) or maybe_rounded(request.get("id"))
+    exact = long_integer_in(body) or maybe_rounded(request.get("id"))
     if exact:
         try:  # orjson took it, so it is UTF-8 without NaN or lone surrogates: only numbers differ
             request = json.loads(body)

@@ -13,7 +13,6 @@ __all__ = [
     "INVALID_PARAMS",
     "INVALID_REQUEST",
     "JSONRPC_INVALID_PARAMS",
-    "LONG_INTEGER",
     "METHOD_NOT_FOUND",
     "PARSE_ERROR",
     "PEEK_PARSE_BYTES",
@@ -26,6 +25,7 @@ __all__ = [
     "error_body",
     "id_json",
     "is_request_id",
+    "long_integer_in",
     "maybe_rounded",
     "peek_id",
     "peek_method",
@@ -108,10 +108,17 @@ def result_body(request_id: Any, result: Any) -> bytes:
         return RESULT_HEAD + id_json(request_id) + RESULT_MID + value_json(result) + b"}"
 
 
-# 19 digits or more: maybe an integer past 64 bits, which orjson reads as a float (inside a string
-# too, which only costs an exact reading). The worker (`worker/rpc`) and the broker's reply cache
-# read a request exactly, with the standard library, when this matches or its id may be rounded.
-LONG_INTEGER = re.compile(rb"\d{19}")
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))  # each digit "0", all else " "
+_LONG_RUN = b"0" * 19
+
+
+def long_integer_in(body: bytes) -> bool:
+    """19 digits or more in a row: maybe an integer past 64 bits, which orjson reads as a float
+    (inside a string too, which only costs an exact reading). The worker (`worker/rpc`) and the
+    broker's reply cache read a request exactly, with the standard library, when this holds or
+    its id may be rounded. (Digits mapped by `bytes.translate` and searched: a tenth of what the
+    regular expression \\d{19} costs, which the broker would pay on every request.)"""
+    return _LONG_RUN in body.translate(_DIGITS)
 
 
 def maybe_rounded(value: Any) -> bool:

@@ -41,7 +41,6 @@ from scapyrpc.wire.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     JSONRPC_INVALID_PARAMS,
-    LONG_INTEGER,
     PARSE_ERROR,
     SCAPY_ERROR,
     STANDARD_MESSAGES,
@@ -49,6 +48,7 @@ from scapyrpc.wire.jsonrpc import (
     UNKNOWN_ERROR,
     error_body,
     is_request_id,
+    long_integer_in,
     maybe_rounded,
     result_body,
     scapy_error_body,
@@ -222,7 +222,7 @@ def _parse(raw: bytes) -> Any:
         if "depth limit" in str(exc):
             raise _Refused(SCAPY_ERROR, scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
         return _parse_exactly(raw)
-    if LONG_INTEGER.search(raw) or (isinstance(value, dict) and maybe_rounded(value.get("id"))):
+    if long_integer_in(raw) or (isinstance(value, dict) and maybe_rounded(value.get("id"))):
         return _parse_exactly(raw)
     return value
 
