@@ -197,9 +197,10 @@ class BrokerConfig:
         0.05, "a busy worker is handed its next request early only while its current one is this young (s)", flag=False
     )
     prefetch_cheap: float = option(
-        0.002,
+        0.01,
         "... and only when its current request and the next are of methods that ran at most this long "
-        "lately (s; inf: whatever they are)",
+        "lately, send to reply (s; inf: whatever they are): what a newcomer may wait beyond the rest of "
+        "one running request",
         flag=False,
     )
     fair_share_halflife: float = option(
