@@ -93,6 +93,7 @@ __all__ = ["ReplyKind", "Scheduler"]
 
 PREFETCH = 1  # requests a busy worker may hold beyond the one it runs
 LEARNING = 0.25  # weight of the latest duration in a method's running average (`recent`)
+OUTLIER = 2.0  # a duration counts in `recent` as at most this many times prefetch_cheap (one slow run is not a trend)
 FORGET_EVERY = 1.0  # seconds between sweeps of what the queue keeps about clients gone quiet
 
 
@@ -246,7 +247,7 @@ class Scheduler:
             job = jobs.popleft()
             self.served += 1
             if job.label:
-                ran, seen = now - job.entered, self.recent.get(job.label)
+                ran, seen = min(now - job.entered, OUTLIER * self.config.prefetch_cheap), self.recent.get(job.label)
                 self.recent[job.label] = ran if seen is None else seen + LEARNING * (ran - seen)
             answer = (
                 ToClient(job.route, body, job.accepted, note, worker.pid, job.body, worker.version)
