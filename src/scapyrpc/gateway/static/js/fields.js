@@ -167,6 +167,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   const shown = shownValue(built, value);
   const [text, setText] = useState(shown);
   const [dirty, setDirty] = useState(false);
+  const [committing, setCommitting] = useState(false); // sent with Enter: the page's undo applies, not the text's
   useEffect(() => {
     if (!dirty) setText(shown);
   }, [shown, dirty]);
@@ -178,7 +179,12 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
       return;
     }
     let newValue = typed.trim() === "" ? undefined : expression ? { vtype: "EXPRESSION", expr: typed } : typed.trim();
-    if (await S.editField(tab, index, meta.id, newValue)) setDirty(false);
+    setCommitting(true);
+    try {
+      if (await S.editField(tab, index, meta.id, newValue)) setDirty(false);
+    } finally {
+      setCommitting(false);
+    }
   };
   const onKeyDown = (event) => {
     if (event.key === "Enter" && !event.altKey) {
@@ -194,7 +200,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   const options = kind === "ENUM" && meta.values_dict ? Object.keys(meta.values_dict) : null;
   return html`
     <input id=${id} class=${`field-input ${state}`} value=${text} spellcheck=${false} autocomplete="off"
-           data-dirty=${dirty ? "true" : "false"} title=${MENU_HINT} aria-keyshortcuts=${MENU_KEYS}
+           data-dirty=${dirty && !committing ? "true" : "false"} title=${MENU_HINT} aria-keyshortcuts=${MENU_KEYS}
            list=${options ? `${id}-values` : undefined} aria-invalid=${error ? "true" : "false"}
            aria-describedby=${error ? `${id}-error` : undefined}
            onInput=${(e) => { setText(e.currentTarget.value); setDirty(true); }}

@@ -184,19 +184,25 @@ export async function generateField(tab, index, fieldId) {
 }
 
 /** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current. */
-async function travel(tab, from, to) {
+async function travel(tab, back) {
+  // After the edits (and other undos) already queued: they are in the history before this one moves.
+  for (let pending = null; pending !== tab.queue; ) {
+    pending = tab.queue;
+    await pending;
+  }
+  const from = back ? tab.past : tab.future; // read now: an edit replaces the redo list
   if (!from.length) return;
   const target = from.pop();
   const current = tab.doc.value;
   docNames.set(current, tab.name.value);
   if (await apply(tab, target, { history: false })) {
-    to.push(current);
+    (back ? tab.future : tab.past).push(current);
     if (docNames.has(target)) tab.name.value = docNames.get(target); // the name follows the document
   } else from.push(target);
 }
 
-export const undo = (tab) => travel(tab, tab.past, tab.future);
-export const redo = (tab) => travel(tab, tab.future, tab.past);
+export const undo = (tab) => travel(tab, true);
+export const redo = (tab) => travel(tab, false);
 
 /** Append the protocol named by `text` (its id or its name). */
 export function appendLayer(tab, text) {
