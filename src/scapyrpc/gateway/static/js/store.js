@@ -504,7 +504,8 @@ async function openProfile(text, name, options) {
     return false;
   }
   const made = streams.map((s, i) => {
-    const doc = D.fromPacket({ data: s.model }, D.feFromVm(s.field_engine, D.newFe()));
+    // the file's cache size, or none (not the editor's default for a new document): the same program
+    const doc = D.fromPacket({ data: s.model }, D.feFromVm(s.field_engine, { instructions: [], global: { cache_size: "" } }));
     const tab = makeTab(s.name === null || s.name === "" ? `${name} #${i + 1}` : String(s.name), doc);
     tab.stream.value = Object.fromEntries(STREAM_SETTINGS.filter((k) => k in s).map((k) => [k, s[k]]));
     return tab;
