@@ -15,7 +15,10 @@ export function Modal({ id, title, onClose, children }) {
     const before = document.activeElement;
     (box.current.querySelector("[data-autofocus]") || box.current.querySelector("button"))?.focus();
     return () => {
-      if (before && before !== document.body && before.isConnected) before.focus();
+      if (!before || before === document.body || !before.isConnected) return;
+      const menu = before.closest("details.menu"); // opened from a menu item: the menu is closed now
+      if (menu && !menu.open) menu.querySelector(":scope > summary").focus();
+      else before.focus();
     };
   }, []);
   const onKeyDown = (e) => {

@@ -73,7 +73,7 @@ export function ExportProfileDialog({ dialog }) {
     setDone(null);
   };
   const run = async () => {
-    if (busy) return;
+    if (busy) return; // not disabled meanwhile: the focus stays on the button, in the dialog
     setBusy(true);
     setError(null);
     setDone(null);
@@ -111,7 +111,7 @@ export function ExportProfileDialog({ dialog }) {
     ${done ? html`<div id="export-notes" role="status"><p>Saved ${done.file}. TRex will not load all of it as written:</p>
         <ul>${done.notes.map((n) => html`<li>${n}</li>`)}</ul></div>` : null}
     <div class="dialog-buttons">
-      <button type="button" id="export-profile-button" disabled=${busy} onClick=${run}>${busy ? "Exporting…" : "Export"}</button>
+      <button type="button" id="export-profile-button" aria-disabled=${busy ? "true" : "false"} onClick=${run}>${busy ? "Exporting…" : "Export"}</button>
       <button type="button" id="export-cancel-button" onClick=${S.closeDialog}>${done ? "Close" : "Cancel"}</button></div>
   <//>`;
 }
