@@ -532,3 +532,24 @@ def test_the_export_dialog_from_the_keyboard(page) -> None:  # noqa: ANN001
     text = Path(info.value.path()).read_text()
     assert yaml.safe_load(text)[0]["mode"] == {"rate": {"type": "pps", "value": 100}, "type": "continuous"}
     assert imported(text, "yaml") == [shown(page)]
+
+
+def test_a_streams_settings_survive_a_reload(page, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(FLAT_JSON))
+    open_file(page, path)
+    expect(page.locator(".doc-tab")).to_have_count(3)
+    page.wait_for_function("() => (sessionStorage.getItem('scapyrpc-editor') || '').includes('multi_burst')")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert tab_names(page) == ["Untitled", "dns-query", "ping"]
+    page.click("#doc-tab-2")
+    open_export(page)
+    expect(page.locator("#export-stream-0-name")).to_have_value("ping")
+    expect(page.locator("#export-stream-0-type")).to_have_value("multi_burst")
+    expect(page.locator("#export-stream-0-count")).to_have_value("5")
+    name, text = export(page, "yaml")
+    (stream,) = yaml.safe_load(text)
+    assert name == "ping.yaml"
+    assert stream["self_start"] is False and "next" not in stream
+    assert base64.b64decode(stream["packet"]["binary"]) == VLAN_PING
