@@ -553,3 +553,19 @@ def test_a_streams_settings_survive_a_reload(page, tmp_path: Path) -> None:  # n
     assert name == "ping.yaml"
     assert stream["self_start"] is False and "next" not in stream
     assert base64.b64decode(stream["packet"]["binary"]) == VLAN_PING
+
+
+def test_numbered_streams_keep_their_numbers(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """TRex's pcap profiles name streams by number, and `next` names them so: they go out as numbers."""
+    numbered = [dict(FLAT_JSON[0], name=1, next=2), dict(FLAT_JSON[1], name=2)]
+    path = tmp_path / "numbered.json"
+    path.write_text(json.dumps(numbered))
+    open_file(page, path)
+    expect(page.locator(".doc-tab")).to_have_count(3)
+    assert tab_names(page) == ["Untitled", "1", "2"]
+    open_export(page)
+    page.check("#export-scope-all")
+    expect(page.locator("#export-stream-1-name")).to_have_value("1")
+    page.fill("#export-stream-0-name", "idle")
+    name, text = export(page, "json")
+    assert [(s["name"], s.get("next")) for s in json.loads(text)] == [("idle", None), (1, 2), (2, None)]

@@ -692,7 +692,10 @@ function profileStream(form, alone) {
   const doc = form.tab.doc.value;
   const mode = { type: form.type, [form.rateType]: typedNumber(form.rate) };
   for (const key of BURST_KEYS[form.type]) mode[key] = typedNumber(form[key]);
-  const stream = { name: form.name.trim() || null, model: D.toModel(doc), field_engine: D.feOptions(doc).field_engine, mode };
+  const named = form.name.trim();
+  const kept = form.tab.stream.value && form.tab.stream.value.name; // a number (TRex's pcap profiles) stays one
+  const name = kept !== null && kept !== undefined && String(kept) === named ? kept : named || null;
+  const stream = { name, model: D.toModel(doc), field_engine: D.feOptions(doc).field_engine, mode };
   for (const [key, value] of Object.entries(form.extra)) if (!(alone && key === "next")) stream[key] = value;
   return stream;
 }
