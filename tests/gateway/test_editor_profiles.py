@@ -384,6 +384,17 @@ def test_a_stateless_gui_yaml_profile_opens_one_tab_per_stream(page, tmp_path: P
     expect(page.locator("#fe-1-mask")).to_have_value("4095")
 
 
+def test_a_trex_flat_yaml_profile_opens_one_tab_per_stream(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """TRex's own YAML (`stl-sim --yaml`, `start -f profile.yaml`): the flat list, as YAML."""
+    text = "# dns from random sources, then a VLAN ping\n" + yaml.safe_dump(FLAT_JSON, sort_keys=False)
+    path = tmp_path / "dns-then-ping.yaml"
+    path.write_text(text)
+    open_file(page, path)
+    expect(page.locator("#notice")).to_have_text("Opened 2 streams of dns-then-ping.yaml")
+    wanted = check_opened(page, text, "yaml", ["dns-query", "ping"], [DNS_QUERY, VLAN_PING])
+    assert wanted == imported(json.dumps(FLAT_JSON), "json")
+
+
 def test_a_python_profile_is_refused_with_the_servers_message(page, tmp_path: Path) -> None:  # noqa: ANN001
     path = tmp_path / "udp_1pkt.py"
     udp = [{"model": [{"id": "Ether"}, {"id": "IP"}, {"id": "UDP"}]}]
