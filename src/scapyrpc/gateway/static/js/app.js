@@ -7,6 +7,7 @@ import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
 import { PasteBox } from "./pastebox.js";
+import { ExportProfileDialog } from "./profiles.js";
 import { byteLength } from "./bytes.js";
 import { Menu, Folder } from "./menu.js";
 import { keysOf, openHelp } from "./keys.js";
@@ -53,11 +54,12 @@ function Toolbar({ tab }) {
       <${Menu} label="File" id="file-menu">
         ${item("menu-new", "New", () => S.clearDocument(tab), false, "file-new")}
         ${item("menu-new-tab", "New tab", () => S.openTab(), false, "tab-new")}
-        ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click(), false, "file-open")}
+        ${item("menu-open", "Open… (.trp, pcap, TRex profile)", () => fileInput.current.click(), false, "file-open")}
         ${item("menu-paste", "Paste packet…", S.showPasteBox)}
         ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab), false, saveAll ? null : "file-save")}
         ${item("menu-save-pcap", "Save packet as pcap", () => S.savePcap(tab, false))}
         ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !saveAll, saveAll ? "file-save" : null)}
+        ${item("menu-export-profile", "Export as TRex profile…", () => S.showExportProfile(tab))}
       <//>
       <${Menu} label="Templates" id="templates-menu">
         <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => S.openTemplate(tab, id)} />
@@ -78,7 +80,7 @@ function Toolbar({ tab }) {
       <//>
     </nav>
     <input type="file" ref=${fileInput} id="open-file-input" class="visually-hidden" tabindex="-1"
-           aria-label="Open a document or pcap" accept=".trp,.json,.pcap,.pcapng,.cap"
+           aria-label="Open a document, a pcap or a TRex profile" accept=".trp,.json,.yaml,.yml,.py,.pcap,.pcapng,.cap"
            onChange=${async (e) => { const f = e.currentTarget.files[0]; e.currentTarget.value = ""; if (f) await S.openFile(tab, f); }} />
     <span id="connection-state" class=${`connection ${state}`} role="status">${stateText}</span>
   </header>`;
@@ -179,6 +181,7 @@ function Dialog() {
   const close = S.closeDialog;
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
   if (d.kind === "paste") return html`<${PasteBox} dialog=${d} />`;
+  if (d.kind === "export-profile") return html`<${ExportProfileDialog} dialog=${d} />`;
   if (d.kind === "pcap") {
     return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="pcap-title" onKeyDown=${onKeyDown}>
       <h2 id="pcap-title">${d.name}: ${d.results.length} packets — pick one</h2>

@@ -159,7 +159,7 @@ function switchView(tab) {
 
 const ROWS = [
   { id: "file-new", keys: ["Alt+N"], group: "File", label: "New document in this tab (undoable)", action: (tab) => S.clearDocument(tab) },
-  { id: "file-open", keys: ["Ctrl+O"], group: "File", label: "Open a document (.trp) or a capture (pcap)",
+  { id: "file-open", keys: ["Ctrl+O"], group: "File", label: "Open a document (.trp), a capture (pcap) or a TRex profile (JSON, YAML)",
     action: () => document.getElementById("open-file-input")?.click() },
   { id: "file-save", keys: ["Ctrl+S"], group: "File",
     label: "Save: the capture as pcap when the tab is a packet of a capture of several, else the document (.trp)", action: save },

@@ -1,7 +1,8 @@
 // Nothing lost on reload: every tab (its document, undo/redo history, name, view, collapsed layers,
-// whether it is saved, the capture it came from, the exact bytes of a packet shown as read) is written
-// to the browser's storage shortly after each change and when the page goes away, and read back at
-// start-up (store.start). Leaving the page with an unsaved tab asks first (beforeunload).
+// whether it is saved, the capture it came from, the exact bytes of a packet shown as read, its TRex
+// stream settings) is written to the browser's storage shortly after each change and when the page
+// goes away, and read back at start-up (store.start). Leaving the page with an unsaved tab asks first
+// (beforeunload).
 //
 // sessionStorage, not localStorage: it belongs to this browser tab and lives as long as it (reloads,
 // back and forward, a tab the browser reopens), which is what "nothing lost on reload" needs; two
@@ -44,7 +45,7 @@ function snapshot(limit, captures, exact) {
     else if (capture) pcap = { capture: captureRef([capture.records[capture.index]]), index: 0 };
     return {
       name: tab.name.value, view: tab.view.value, collapsed: tab.collapsed.value, doc: tab.doc.value, past, future,
-      saved: savedAt, exact: exact ? tab.exact : null, pcap,
+      saved: savedAt, exact: exact ? tab.exact : null, pcap, stream: tab.stream.value,
     };
   });
   return { v: VERSION, active: app.active.value, captures: stored, tabs };
@@ -109,6 +110,7 @@ export function loadTabs() {
       name: String(t.name || "Untitled"), view: t.view === "fe" ? "fe" : "packet", collapsed: t.collapsed || {},
       doc: t.doc, past, future, saved, exact: typeof t.exact === "string" ? t.exact : null,
       pcap: Array.isArray(records) && records[t.pcap.index] ? { records, index: t.pcap.index } : null,
+      stream: t.stream && typeof t.stream === "object" && !Array.isArray(t.stream) ? t.stream : null,
     };
   });
   if (!tabs.length) return null;
@@ -127,6 +129,7 @@ export function keepTabs() {
       tab.collapsed.value;
       tab.saved.value;
       tab.pcap.value;
+      tab.stream.value;
       tab.revision.value; // every document change and history step
     }
     clearTimeout(timer);

@@ -56,6 +56,7 @@ function makeTab(name, doc) {
     future: [],
     pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
     preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
+    stream: signal(null), // the TRex stream settings of a profile's stream (mode, isg, ...), as imported or last exported
     stale: signal({}), // "layer:field" -> the value Scapy computes, for computed fields set to another value
     saved: signal(doc), // the document as opened, loaded or saved last: the tab is unsaved while it shows another
     exact: null, // the bytes (base64) of a result shown as read, not rebuilt (a capture's packet): kept over a reload
@@ -464,18 +465,69 @@ export async function fileBase64(file) {
   return toBase64(await fileBytes(file));
 }
 
-/** A `.trp` document (JSON) or a capture, told apart by the name or the first byte. */
+/** A `.trp` document (JSON), a TRex profile (JSON, YAML; a Python one is refused by the server) or
+ * a capture, told apart by the name, then the first byte, then the JSON's shape. */
 export async function openFile(tab, file) {
   const bytes = await fileBytes(file);
-  const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b;
+  if (/\.(ya?ml|py)$/i.test(file.name)) {
+    return openProfile(new TextDecoder().decode(bytes), file.name, /\.py$/i.test(file.name) ? {} : { format: "yaml" });
+  }
+  const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b || bytes[0] === 0x5b; // `{` or `[`
   if (!looksJson) return openPcap(tab, bytes, file.name);
+  const text = new TextDecoder().decode(bytes);
   try {
-    const doc = D.fromTrp(JSON.parse(new TextDecoder().decode(bytes)));
-    return loadDocument(tab, doc, file.name);
+    const data = JSON.parse(text);
+    if (isProfile(data)) return openProfile(text, file.name, { format: "json" });
+    return loadDocument(tab, D.fromTrp(data), file.name);
   } catch (err) {
     notify(`Cannot open ${file.name}: ${err.message}`);
     return false;
   }
+}
+
+/** Whether JSON data is a TRex profile rather than a `.trp` document: TRex's stream list, or an
+ * object with a stream's keys (TRex's `packet: {binary}`, the stateless GUI's `stream`) and no
+ * document's `packet` list. */
+function isProfile(data) {
+  if (Array.isArray(data)) return true;
+  if (!data || typeof data !== "object" || data.fileType !== undefined || Array.isArray(data.packet)) return false;
+  return (data.packet !== null && typeof data.packet === "object") || ["stream", "vm", "mode"].some((k) => k in data);
+}
+
+/** A TRex profile (import_profile): one new tab per stream, named after it, with its packet and its
+ * Field Engine; the first one is shown. The server's message when it refuses the file (a Python
+ * profile: how to have TRex convert it). */
+async function openProfile(text, name, options) {
+  let streams;
+  try {
+    streams = await app.rpc.call("import_profile", text, options);
+  } catch (err) {
+    notify(`Cannot open ${name}: ${errorText(err)}`);
+    return false;
+  }
+  if (!streams.length) {
+    notify(`${name} holds no stream`);
+    return false;
+  }
+  const made = streams.map((s, i) => {
+    // the file's cache size, or none (not the editor's default for a new document): the same program
+    const doc = D.fromPacket({ data: s.model }, D.feFromVm(s.field_engine, { instructions: [], global: { cache_size: "" } }));
+    const tab = makeTab(s.name === null || s.name === "" ? `${name} #${i + 1}` : String(s.name), doc);
+    tab.stream.value = Object.fromEntries(STREAM_SETTINGS.filter((k) => k in s).map((k) => [k, s[k]]));
+    return tab;
+  });
+  batch(() => {
+    app.tabs.value = [...app.tabs.value, ...made];
+    app.active.value = app.tabs.value.length - made.length;
+  });
+  await Promise.all(made.map((tab) => apply(tab, tab.doc.value, { history: false })));
+  const said = [`Opened ${made.length} stream${made.length === 1 ? "" : "s"} of ${name}`];
+  const other = made.filter((tab, i) => !tab.result.value || tab.result.value.binary !== streams[i].binary);
+  if (other.length) said.push(`not the file's bytes: ${other.map((t) => t.name.value).join(", ")}`);
+  const dropped = [...new Set(streams.flatMap((s) => s.dropped || []))];
+  if (dropped.length) said.push(`not carried over: ${dropped.join(", ")}`);
+  notify(said.join("; "));
+  return true;
 }
 
 async function openPcap(tab, bytes, name) {
@@ -572,7 +624,7 @@ function download(name, bytes, type) {
 }
 
 function baseName(tab) {
-  return (tab.name.value || "packet").replace(/\.(trp|pcap|pcapng|json)( #\d+)?$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
+  return (tab.name.value || "packet").replace(/\.(trp|pcap|pcapng|json|ya?ml|py)( #\d+)?$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
 }
 
 export function saveTrp(tab) {
@@ -595,6 +647,83 @@ export async function savePcap(tab, all) {
 export function save(tab) {
   const capture = tab.pcap.value;
   return capture && capture.records.length > 1 ? savePcap(tab, true) : saveTrp(tab);
+}
+
+// ---- TRex profiles: File > Export as TRex profile… (the dialog: profiles.js) ------------------------
+
+/** A stream's settings besides its packet and program, as export_profile takes them. */
+const STREAM_SETTINGS = ["name", "mode", "isg", "next", "self_start", "random_seed", "mac_src_override_by_pkt", "mac_dst_override_mode"];
+export const MODE_TYPES = ["continuous", "single_burst", "multi_burst"];
+export const RATE_TYPES = ["pps", "bps_L1", "bps_L2", "percentage"];
+const BURST_KEYS = { continuous: [], single_burst: ["total_pkts"], multi_burst: ["pkts_per_burst", "ibg", "count"] };
+const PROFILE_FILES = { python: [".py", "text/x-python"], json: [".json", "application/json"], yaml: [".yaml", "application/yaml"] };
+
+/** The export form of a tab's stream (every value as text): its settings as imported or last
+ * exported, else TRex's defaults (continuous, 1 packet per second); `name` when it has none. */
+function streamForm(tab, name) {
+  const settings = tab.stream.value || {};
+  const mode = settings.mode || {};
+  const rateType = RATE_TYPES.find((k) => k in mode) || "pps";
+  const text = (value, otherwise) => String(value ?? otherwise);
+  const extra = {};
+  for (const key of STREAM_SETTINGS.slice(2)) if (settings[key] !== undefined && settings[key] !== null) extra[key] = settings[key];
+  return {
+    tab, name: text(settings.name, name), type: MODE_TYPES.includes(mode.type) ? mode.type : "continuous", rateType,
+    rate: text(mode[rateType], 1), total_pkts: text(mode.total_pkts, 1), pkts_per_burst: text(mode.pkts_per_burst, 1),
+    ibg: text(mode.ibg, 0), count: text(mode.count, 1), extra,
+  };
+}
+
+/** File > Export as TRex profile…: a form for every tab's stream (the dialog shows this tab's, or all). */
+export function showExportProfile(tab) {
+  const used = new Set();
+  const forms = app.tabs.value.map((t) => {
+    let name = t.name.value;
+    for (let n = 2; used.has(name); n++) name = `${t.name.value} (${n})`; // names are unique in a profile
+    used.add(name);
+    return streamForm(t, name);
+  });
+  app.dialog.value = { kind: "export-profile", tab, forms };
+}
+
+/** A number typed in the form, or the text as typed (the server says why it is no number). */
+function typedNumber(text) {
+  const t = String(text).trim();
+  return t !== "" && Number.isFinite(Number(t)) ? Number(t) : t;
+}
+
+/** The stream export_profile takes for a form: the tab's document (as build_pkt_ex builds it) and the
+ * form's settings; alone in the profile (`alone`), a stream has no next one. */
+function profileStream(form, alone) {
+  const doc = form.tab.doc.value;
+  const mode = { type: form.type, [form.rateType]: typedNumber(form.rate) };
+  for (const key of BURST_KEYS[form.type]) mode[key] = typedNumber(form[key]);
+  const named = form.name.trim();
+  const kept = form.tab.stream.value && form.tab.stream.value.name; // a number (TRex's pcap profiles) stays one
+  const name = kept !== null && kept !== undefined && String(kept) === named ? kept : named || null;
+  const stream = { name, model: D.toModel(doc), field_engine: D.feOptions(doc).field_engine, mode };
+  for (const [key, value] of Object.entries(form.extra)) if (!(alone && key === "next")) stream[key] = value;
+  return stream;
+}
+
+/** Export `forms` (in order) as a TRex profile in `format` and download it: `{file, notes}`, or
+ * `{error}` with the server's message (it names the stream and the value: `streams[1].mode.pps`). */
+export async function exportProfile(forms, format) {
+  await Promise.all(forms.map((f) => f.tab.queue)); // edits still being built go in
+  const streams = forms.map((f) => profileStream(f, forms.length === 1));
+  let reply;
+  try {
+    reply = await app.rpc.call("export_profile", streams, { format });
+  } catch (err) {
+    return { error: errorText(err) };
+  }
+  forms.forEach((f, i) => (f.tab.stream.value = { ...f.extra, name: streams[i].name, mode: streams[i].mode }));
+  const [extension, type] = PROFILE_FILES[format];
+  const file = `${forms.length === 1 ? baseName(forms[0].tab) : "profile"}${extension}`;
+  download(file, reply.text, type);
+  const notes = reply.notes || [];
+  notify(`Exported ${forms.length} stream${forms.length === 1 ? "" : "s"} as ${file}${notes.length ? ` (${notes.length} note${notes.length === 1 ? "" : "s"})` : ""}`);
+  return { file, notes };
 }
 
 /** Preview the stream: the first `count` packets TRex will send (simulate_vm), dissected (read_pcap of
@@ -670,6 +799,7 @@ function restoreTab(saved) {
   tab.view.value = saved.view;
   tab.collapsed.value = saved.collapsed;
   tab.pcap.value = saved.pcap;
+  tab.stream.value = saved.stream || null;
   return { tab, built: () => rebuild(tab, saved.exact) };
 }
 
