@@ -67,8 +67,12 @@ def simple_variable(page, field: str) -> None:  # noqa: ANN001
     count = len(tab_state(page, "doc.value.fe.instructions"))
     page.click(f"#{field}-menu")
     page.click("text=Field engine: Simple variable")
+    page.wait_for_function(
+        "(n) => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].doc.value.fe.instructions.length"
+        " === n",
+        arg=count + 2,
+    )
     expect(page.locator("#fe-compiled")).to_contain_text("write_flow_var")
-    assert len(tab_state(page, "doc.value.fe.instructions")) == count + 2
     page.click("#view-packet")
 
 
