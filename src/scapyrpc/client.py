@@ -152,6 +152,9 @@ class ScapyClient:
     def read_pcap(self, pcap_b64: str) -> list:
         return self.call("read_pcap", pcap_b64)
 
+    def read_pcap_summaries(self, pcap_b64: str) -> list:
+        return self.call("read_pcap_summaries", pcap_b64)
+
     def write_pcap(self, packets_b64: list[str]) -> str:
         return self.call("write_pcap", packets_b64)
 
