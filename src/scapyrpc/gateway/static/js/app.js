@@ -6,6 +6,7 @@ import { app, ErrorKey } from "./store.js";
 import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
+import { PacketList } from "./packetlist.js";
 import { byteLength } from "./bytes.js";
 
 function templateTree(templates) {
@@ -57,7 +58,7 @@ function Toolbar({ tab }) {
         ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click())}
         ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab))}
         ${item("menu-save-pcap", "Save packet as pcap", () => S.savePcap(tab, false))}
-        ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !tab.pcap.value || tab.pcap.value.records.length < 2)}
+        ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !tab.pcap.value || tab.pcap.value.rows.length < 2)}
       <//>
       <${Menu} label="Templates" id="templates-menu">
         <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => S.openTemplate(tab, id)} />
@@ -157,14 +158,6 @@ function Dialog() {
   if (!d) return null;
   const close = S.closeDialog;
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
-  if (d.kind === "pcap") {
-    return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="pcap-title" onKeyDown=${onKeyDown}>
-      <h2 id="pcap-title">${d.name}: ${d.results.length} packets — pick one</h2>
-      <ol class="pcap-list">${d.results.map((r, i) => html`<li><button type="button" id=${`pcap-packet-${i}`}
-          onClick=${() => S.choosePcapPacket(d.tab, d.results, d.records, i, d.name)}>
-          #${i + 1} ${r.data.map((l) => l.id).join("/")} (${byteLength(r.binary)} bytes)</button></li>`)}</ol>
-      <button type="button" onClick=${close}>Cancel</button></div></div>`;
-  }
   return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="code-title" onKeyDown=${onKeyDown}>
     <h2 id="code-title">${d.title || "Scapy code"}</h2>
     <label for="scapy-code" class="visually-hidden">Code</label>
@@ -189,6 +182,7 @@ export function App() {
         Field Engine${tab.doc.value.fe.instructions.length ? ` (${tab.doc.value.fe.instructions.length})` : ""}</button>
       <span id="notice" class="notice" role="status">${app.notice.value}</span>
     </div>
+    ${tab.pcap.value ? html`<${PacketList} key=${tab.key} tab=${tab} />` : null}
     <main class="content">${view === "fe" ? html`<${FieldEngineTab} tab=${tab} />` : html`<${PacketView} tab=${tab} />`}</main>
     <${Dialog} />
   </div>`;

@@ -7,6 +7,7 @@ import { toBase64, fromBase64, base64ToText } from "./bytes.js";
 import { loadDefinitions } from "./definitions.js";
 import * as D from "./document.js";
 import { summarize } from "./summary.js";
+import { openCapture, captureRecords, packetRecord } from "./capture.js";
 
 export const app = {
   rpc: null,
@@ -44,10 +45,11 @@ function makeTab(name, doc) {
     suggestions: signal([]),
     past: [],
     future: [],
-    pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
+    pcap: signal(null), // after opening a capture: its packet list and the packets edited (capture.js)
     preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
+    generation: 0, // counts the documents shown with their own history (the packets of a capture)
     revision: signal(0),
   };
 }
@@ -75,10 +77,17 @@ function remember(tab, doc) {
 }
 
 /** Make `doc` the tab's document with `result` as its bytes, as the server read them (no rebuild):
- * a packet from a capture keeps the file's bytes until the user edits it. */
-function show(tab, doc, result) {
+ * a packet from a capture keeps the file's bytes until the user edits it. With `history` ({past,
+ * future}), that becomes the tab's undo history (each packet of a capture has its own). */
+export function show(tab, doc, result, history = null) {
   batch(() => {
-    remember(tab, doc);
+    if (history) {
+      tab.past = history.past;
+      tab.future = history.future;
+      tab.generation++;
+    } else {
+      remember(tab, doc);
+    }
     tab.doc.value = doc;
     tab.result.value = result;
     tab.errors.value = {};
@@ -89,9 +98,18 @@ function show(tab, doc, result) {
   refreshSuggestions(tab);
 }
 
+/** Run `run` after the tab's pending edits and loads, one at a time; resolves to what it resolves to. */
+export function enqueue(tab, run) {
+  const next = tab.queue.then(run, run);
+  tab.queue = next.catch(() => false);
+  return next;
+}
+
 /** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
 function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) {
+  const generation = tab.generation;
   const run = async () => {
+    if (tab.generation !== generation) return false; // made from a document another one replaced since
     let built;
     try {
       built = await build(doc);
@@ -115,9 +133,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
     }
     return true;
   };
-  const next = tab.queue.then(run, run);
-  tab.queue = next.catch(() => false);
-  return next;
+  return enqueue(tab, run);
 }
 
 function updateFragment(tab) {
@@ -364,9 +380,10 @@ export async function fileBase64(file) {
 
 /** A `.trp` document (JSON) or a capture, told apart by the name or the first byte. */
 export async function openFile(tab, file) {
+  performance.mark("open-file");
   const bytes = await fileBytes(file);
   const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b;
-  if (!looksJson) return openPcap(tab, bytes, file.name);
+  if (!looksJson) return openCapture(tab, bytes, file.name);
   try {
     const doc = D.fromTrp(JSON.parse(new TextDecoder().decode(bytes)));
     return loadDocument(tab, doc, file.name);
@@ -376,46 +393,13 @@ export async function openFile(tab, file) {
   }
 }
 
-async function openPcap(tab, bytes, name) {
-  let results;
-  try {
-    results = await app.rpc.call("read_pcap", toBase64(bytes));
-  } catch (err) {
-    app.notice.value = `Cannot open ${name}: ${errorText(err)}`;
-    return false;
-  }
-  if (!results.length) {
-    app.notice.value = `${name} holds no packet`;
-    return false;
-  }
-  const records = results.map(({ binary, time, linktype, wirelen }) => ({ binary, time, linktype, wirelen }));
-  if (results.length === 1) return choosePcapPacket(tab, results, records, 0, name);
-  app.dialog.value = { kind: "pcap", tab, results, records, name };
-  return true;
-}
-
-/** Open packet `index` of a capture as it was read: its bytes are the file's until the user edits it. */
-export async function choosePcapPacket(tab, results, records, index, name) {
-  closeDialog();
-  const doc = D.fromPacket(results[index]);
-  batch(() => {
-    show(tab, doc, results[index]);
-    tab.pcap.value = { records, index };
-    tab.name.value = results.length > 1 ? `${name} #${index + 1}` : name;
-  });
-  collapseAll(tab, true, doc.layers.length - 1);
-  return true;
-}
-
 /** The capture records to save: the current packet (as built now) alone, or in place among all the
  * packets read with it; each keeps its time and link type, unedited ones their bytes as read. */
 function pcapRecords(tab, all) {
   const current = tab.result.value.binary;
   const capture = tab.pcap.value;
-  if (!capture) return [current];
-  const read = capture.records[capture.index];
-  const here = read.binary === current ? read : { time: read.time, linktype: read.linktype, binary: current };
-  return all ? capture.records.map((r, i) => (i === capture.index ? here : r)) : [here];
+  if (!capture || capture.shown < 0) return [current];
+  return all ? captureRecords(tab) : [packetRecord(capture.rows[capture.shown], current)];
 }
 
 async function pcapBytes(tab, all) {
