@@ -7,7 +7,7 @@ HTTP_PORT ?= 8507
 ARGS   ?=
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test bench install install-test constraints browser clean corpus
+.PHONY: serve test lint bench install install-test constraints browser clean corpus holdout
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,11 +41,28 @@ browser:
 	  else echo "no $(CHROMIUM) and not root: the browser tests will be skipped"; fi; \
 	fi
 
-test: install-test browser
+# The checks every commit runs: lint, format and types (also the pre-commit hook).
+lint: install-test
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+test: install-test browser lint
 	$(PY) -m pytest $(ARGS)
 
 bench: install-test
 	$(PY) -m scapyrpc.bench $(ARGS)
+
+# simulate_vm against the pcaps TRex's own simulator wrote, in process and then over the wire to a
+# server of its own; reads a trex-core checkout (tests/holdout/README.md says how to get one).
+# Exits non-zero on any mismatch. ARGS narrows it to cases whose name contains a word.
+TREX ?= $(TREX_CORE)
+holdout: install
+	@if [ -z "$(TREX)" ]; then echo "make holdout: give TREX=/path/to/trex-core (tests/holdout/README.md)"; exit 2; fi
+	@rc=0; \
+	$(PY) tests/holdout/holdout.py --trex "$(TREX)" $(ARGS) || rc=$$?; \
+	$(PY) tests/holdout/holdout.py --trex "$(TREX)" --wire $(ARGS) || rc=$$?; \
+	exit $$rc
 
 # Re-record tests/captures/*.pcap from real programs in throwaway network namespaces.
 # Root only (as in CI); the Debian packages it needs are installed when missing.

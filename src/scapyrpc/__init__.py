@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __all__ = ["ScapyClient", "ScapyRpcError", "ScapyServer", "Scapy_server"]
 
+if TYPE_CHECKING:  # what __getattr__ hands out, for type checkers
+    from scapyrpc.client import ScapyClient, ScapyRpcError
+    from scapyrpc.server import Scapy_server, ScapyServer
 
-def __getattr__(name: str):  # lazy: importing the package must not import Scapy or zmq
+
+def __getattr__(name: str) -> Any:  # lazy: importing the package must not import Scapy or zmq
     if name in ("ScapyServer", "Scapy_server"):
         from scapyrpc.server import ScapyServer
 

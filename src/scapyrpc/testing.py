@@ -18,6 +18,9 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Any
+
+__all__ = ["LaunchError", "ManagedServer"]
 
 
 class LaunchError(RuntimeError):
@@ -126,14 +129,15 @@ class ManagedServer:
     def stderr_tail(self, chars: int = 1500) -> str:
         return self.stderr_text()[-chars:].strip()
 
-    def descendants(self) -> list:
+    def descendants(self) -> list[Any]:
         """The live processes below the server (the zygote, workers), via psutil when available."""
         try:
             import psutil
         except ImportError:  # psutil is optional: then only the server itself is stopped
             return []
         try:
-            return psutil.Process(self.pid).children(recursive=True)
+            children: list[Any] = psutil.Process(self.pid).children(recursive=True)
+            return children
         except psutil.Error:
             return []
 

@@ -6,6 +6,8 @@ import argparse
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
+__all__ = ["PACKAGE_VERSION", "VersionAction"]
+
 
 def distribution_version(name: str) -> str:
     try:

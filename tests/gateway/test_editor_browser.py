@@ -289,8 +289,9 @@ def test_field_engine_template_on_ip_src_compiles(page) -> None:  # noqa: ANN001
 
 
 def compiled_program(page) -> dict:  # noqa: ANN001
+    """The program once the template's instructions are compiled (its writes are the last to come)."""
     compiled = page.locator("#fe-compiled")
-    expect(compiled).to_contain_text("instructions")
+    expect(compiled).to_contain_text("write_")
     return json.loads(compiled.inner_text())
 
 

@@ -327,17 +327,8 @@ def test_tens_of_thousands_of_packets_open_scroll_and_save(page, tmp_path: Path)
     wait_shown(page, last - 1)
     assert shows_file_bytes(page, records[last - 1][3])
 
-    log = []
-    page.on("request", lambda r: log.append(("req", r.method, r.url, time.time())))
-    page.on("requestfinished", lambda r: log.append(("fin", r.url, time.time())))
-    page.on("requestfailed", lambda r: log.append(("failed", r.url, r.failure)))
-    page.on("console", lambda m: log.append(("console", m.text)))
-    log.append(("start", time.time()))
-    try:
-        with page.expect_request(lambda r: r.url.endswith("/rpc") and r.method == "POST", timeout=60000):
-            saved = saved_records(page, tmp_path)
-    finally:
-        print("NOTICE", page.locator("#notice").inner_text(), log)
+    with page.expect_request(lambda r: r.url.endswith("/rpc") and r.method == "POST", timeout=60000):
+        saved = saved_records(page, tmp_path)
     assert saved == records
 
 

@@ -114,7 +114,7 @@ def test_a_thousand_packet_preview_of_a_real_udp_datagram(page, tmp_path: Path) 
     expect(page.locator("#fe-compiled")).to_contain_text("write_flow_var")
     page.fill("#preview-count", "1000")
     page.locator("#preview-count").press("Tab")
-    expect(page.locator("#preview-table tbody tr")).to_have_count(1000)
+    expect(page.locator("#preview-table tbody tr")).to_have_count(1000, timeout=30000)
     expect(page.locator("#preview-more-button")).to_have_count(0)  # at the most the editor asks for
 
     sent = saved_preview(page, tmp_path)

@@ -52,6 +52,30 @@ def test_padding_is_shown_as_raw(api):
     assert (last["id"], last["real_id"], last["offset"]) == ("Raw", "Raw", 42)
     assert fields(last)["load"]["value"] == {"vtype": "BYTES", "base64": b64(b"\x00" * 10)}
     assert fields(last)["load"]["hvalue"] == "<binary>" and fields(last)["load"]["length"] == 10
+    assert last["padding"] is True  # told apart from a payload, which has no such key
+    assert all("padding" not in layer for layer in res["data"][:-1])
+
+
+def test_padding_after_a_payload_is_marked_and_built_back_from_its_id(api):
+    """Ether/IP/UDP/Raw/Padding: two layers with id Raw, the second marked; a model naming it
+    Padding builds the same bytes and marks it again."""
+    frame = bytes(Ether() / IP(len=30) / UDP(len=10) / Raw(b"ab") / Padding(b"\x00" * 16))
+    read = api.reconstruct_pkt(b64(frame), [])
+    assert [(layer["id"], layer.get("padding", False)) for layer in read["data"][-2:]] == [
+        ("Raw", False),
+        ("Raw", True),
+    ]
+    rebuilt = api.build_pkt(
+        [
+            {"id": "Ether"},
+            {"id": "IP", "fields": [{"id": "len", "value": "30"}]},
+            {"id": "UDP", "fields": [{"id": "len", "value": "10"}]},
+            {"id": "Raw", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": b64(b"ab")}}]},
+            {"id": "Padding", "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": b64(bytes(16))}}]},
+        ]
+    )
+    assert base64.b64decode(rebuilt["binary"])[14:] == frame[14:]
+    assert rebuilt["data"][-1]["padding"] is True
 
 
 def test_ignored_fields_are_flagged(api):

@@ -416,6 +416,25 @@ def cases() -> list[tuple[str, str, list]]:
         ("packets", "simulate_vm", [ref_binary, program, {"count": 40, "cores": 2, "random_seed": 7}]),
         ("pcap", "simulate_vm", [ref_binary, {"vm": program}, {"format": "pcap", "hw_checksum": "nic"}]),
     ]
+    streams = [
+        {"name": "s0", "model": REF, **PROGRAMS["ip_src"][1], "mode": {"type": "single_burst"}, "next": "s1"},
+        {"name": "s1", "model": V6, "self_start": False, "mode": {"type": "multi_burst", "percentage": 5}},
+        {
+            "model": M("Ether", "IP", "UDP", "VXLAN"),
+            **PROGRAMS["tuple"][1],
+            "random_seed": 7,
+            "mac_dst_override_mode": 2,
+        },
+    ]
+    for fmt in ("python", "json", "yaml"):
+        out.append((fmt, "export_profile", [streams, {"format": fmt}]))
+        text = service.export_profile(streams, {"format": fmt})["text"]
+        if fmt != "python":
+            out.append((fmt, "import_profile", [text]))
+            out.append((f"{fmt}_named", "import_profile", [text, {"format": fmt}]))
+    gui = [{"name": "l1", "stream": {"packet": {"binary": ref_binary}, "flow_stats": {"enabled": True}}}]
+    out.append(("gui_form", "import_profile", [orjson.dumps(gui).decode(), None]))
+    out.append(("empty", "export_profile", [[], {"format": "yaml"}]))
     options = PROGRAMS["tuple"][1]
     for parameter in ("name", "fv_name", "pkt_offset", "offset", "l3_offset"):
         out.append((parameter, "load_instruction_parameter_values", [REF, options, parameter]))

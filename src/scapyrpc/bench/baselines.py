@@ -18,6 +18,8 @@ from typing import Any
 
 from scapyrpc.bench.loadgen import BenchError, ClientResult, Plan, RunResult, timed_loop
 
+__all__ = ["bare_rep", "run_inprocess"]
+
 
 def _load_service() -> Callable[[bytes], Any]:
     from scapyrpc.packets import registry, service

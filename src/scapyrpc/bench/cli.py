@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scapyrpc.bench import workloads
 from scapyrpc.bench.baselines import bare_rep, run_inprocess
@@ -20,6 +21,8 @@ from scapyrpc.bench.report import Progress, Row, ratios, render, summarise, to_j
 from scapyrpc.cli.client_options import add_curve_options
 from scapyrpc.testing import LaunchError, ManagedServer
 from scapyrpc.wire.curve import KeyFileError, client_keys
+
+__all__ = ["main"]
 
 CPUS = os.cpu_count() or 1
 
@@ -154,7 +157,7 @@ class Runner:
         """Run the clients; for a server we started, also its CPU seconds (broker, workers) in the window."""
         handler = connect(endpoint, curve=self._keys(endpoint))
         tick = self._tick(label)
-        before: list = []
+        before: list[tuple[float, float] | None] = []
 
         def on_progress(done: int, elapsed: float) -> None:
             if server is not None and not before:
@@ -193,10 +196,11 @@ def machine_busy(seconds: float = 0.5) -> float:
         import psutil
     except ImportError:
         return os.getloadavg()[0] / CPUS
-    return psutil.cpu_percent(interval=seconds) / 100
+    busy: float = psutil.cpu_percent(interval=seconds)
+    return busy / 100
 
 
-def metadata(args: argparse.Namespace, load_at_start: float) -> dict:
+def metadata(args: argparse.Namespace, load_at_start: float) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     def dist(name: str) -> str:

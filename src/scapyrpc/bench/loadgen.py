@@ -14,13 +14,26 @@ import threading
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import orjson
 
 from scapyrpc.wire import contract
+
+__all__ = [
+    "TIMEOUT_KIND",
+    "BenchError",
+    "ClientResult",
+    "Plan",
+    "RunResult",
+    "classify",
+    "connect",
+    "run_clients",
+    "timed_loop",
+]
 
 HANDSHAKE_TIMEOUT_MS = 5000
 BIG_REPLY = 64 * 1024  # error replies are small: a bigger reply is a result, not parsed
@@ -58,9 +71,9 @@ class ClientResult:
 
     sent: int = 0
     received: int = 0
-    latencies: array = field(default_factory=lambda: array("d"))
-    errors: Counter = field(default_factory=Counter)
-    fe_errors: Counter = field(default_factory=Counter)
+    latencies: array[float] = field(default_factory=lambda: array("d"))
+    errors: Counter[str] = field(default_factory=Counter)
+    fe_errors: Counter[str] = field(default_factory=Counter)
     start: float = 0.0
     end: float = 0.0
     cpu: float = 0.0
@@ -193,7 +206,7 @@ def client_main(plan: Plan, share: int, barrier: Any, progress: Any, slot: int, 
                 sock.send(plan.frames[(slot * 7 + k) % len(plan.frames)])
                 sock.recv()
         except (BenchError, zmq.ZMQError) as exc:
-            reason = exc
+            reason: Exception | str = exc
             if isinstance(exc, zmq.Again):
                 reason = f"no reply within {plan.timeout_ms / 1000:g} s during warm-up"
             result.failure = f"client {slot}: {reason}"
@@ -251,7 +264,8 @@ def _requester(sock: Any, ctx: Any, plan: Plan) -> Callable[[bytes], bytes | Non
     def call(body: bytes) -> bytes | None:
         current[0].send(body)
         try:
-            return current[0].recv()
+            reply: bytes = current[0].recv()
+            return reply
         except zmq.Again:
             current[0].close(linger=0)
             current[0] = _socket(ctx, plan.endpoint, plan.timeout_ms, plan.curve)
@@ -326,7 +340,7 @@ def _drain(out: Any) -> list[ClientResult]:
             return got
 
 
-def _collect(out: Any, procs: list, timeout: float) -> list[ClientResult]:
+def _collect(out: Any, procs: Sequence[BaseProcess], timeout: float) -> list[ClientResult]:
     end = time.monotonic() + timeout
     got: list[ClientResult] = []
     while len(got) < len(procs) and time.monotonic() < end:

@@ -11,6 +11,8 @@ from typing import Any
 
 from scapyrpc.bench.loadgen import RunResult
 
+__all__ = ["Progress", "Row", "percentile", "ratios", "render", "summarise", "to_json"]
+
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
 
 
@@ -55,8 +57,8 @@ def summarise(
 ) -> Row:
     """Merge the clients' measurements: throughput over the common window, percentiles over all latencies."""
     latencies = sorted(x for r in run.results for x in r.latencies)
-    errors: Counter = Counter()
-    fe_errors: Counter = Counter()
+    errors: Counter[str] = Counter()
+    fe_errors: Counter[str] = Counter()
     for r in run.results:
         errors.update(r.errors)
         fe_errors.update(r.fe_errors)
@@ -124,24 +126,24 @@ def ratios(rows: list[Row], workers: int, hold: float | None = None) -> list[tup
                 )
             )
     base = inproc.cpu_ms_per_request if inproc else None
-    for row in (one, many):
-        cost = row.cpu_ms_per_request if row else None
-        if base and cost and base["service"]:
+    for candidate in (one, many):
+        cost = candidate.cpu_ms_per_request if candidate else None
+        if candidate and base and cost and base["service"]:
             out.append(
                 (
-                    f"{row.label}: worker CPU per request / in-process",
+                    f"{candidate.label}: worker CPU per request / in-process",
                     cost["service"] / base["service"],
                     "what a request costs a worker beyond the service call",
                 )
             )
     if rep and rep.throughput:
-        for row in (one, many):
-            if row:
-                out.append((f"{row.label} / bare REP", row.throughput / rep.throughput, "broker hop cost"))
+        for candidate in (one, many):
+            if candidate:
+                out.append((f"{candidate.label} / bare REP", candidate.throughput / rep.throughput, "broker hop cost"))
     return out
 
 
-def to_json(rows: list[Row], ratio_list: list[tuple[str, float, str]]) -> dict:
+def to_json(rows: list[Row], ratio_list: list[tuple[str, float, str]]) -> dict[str, Any]:
     """One workload's rows and ratios, JSON-ready."""
     return {
         "runs": [asdict(r) for r in rows],

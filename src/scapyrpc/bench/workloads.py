@@ -15,6 +15,17 @@ from typing import Any
 
 import orjson
 
+__all__ = [
+    "DESCRIPTIONS",
+    "HOLD_SECONDS",
+    "MIXED_WEIGHTS",
+    "NEEDS_TEST_METHODS",
+    "WORKLOADS",
+    "mixed_order",
+    "pcap_file",
+    "prepare",
+]
+
 VARIANTS = 1000  # distinct frames per workload (more than any cache would keep per request shape)
 PAYLOAD = bytes(range(64))  # the 64-byte payload of the build workload
 PAYLOAD_B64 = base64.b64encode(PAYLOAD).decode("ascii")
@@ -52,7 +63,7 @@ MIXED_WEIGHTS = (
 )
 
 
-def frame(index: int, method: str, params: list | None) -> bytes:
+def frame(index: int, method: str, params: list[Any] | None) -> bytes:
     """One request frame; string ids, as the GUI sends them."""
     message: dict[str, Any] = {"jsonrpc": "2.0", "id": str(index), "method": method}
     if params is not None:
@@ -60,7 +71,7 @@ def frame(index: int, method: str, params: list | None) -> bytes:
     return orjson.dumps(message)
 
 
-def _ip_tcp_model(i: int) -> list:
+def _ip_tcp_model(i: int) -> list[dict[str, Any]]:
     return [
         {
             "id": "Ether",
@@ -86,7 +97,7 @@ def _ip_tcp_model(i: int) -> list:
     ]
 
 
-def _ip_udp_model(i: int) -> list:
+def _ip_udp_model(i: int) -> list[dict[str, Any]]:
     return [
         {"id": "Ether"},
         {
@@ -164,7 +175,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-Builder = Callable[[str, int], tuple[str, list | None]]
+Builder = Callable[[str, int], tuple[str, list[Any] | None]]
 
 HOLD_SECONDS = 0.010  # the hold workload: how long each request keeps a worker busy
 NEEDS_TEST_METHODS = ("hold",)

@@ -16,6 +16,22 @@ from typing import Any, TypeAlias
 
 from scapyrpc.broker.reasons import Departure, Refusal
 
+__all__ = [
+    "Action",
+    "Kill",
+    "Ping",
+    "PoolReady",
+    "Refuse",
+    "Route",
+    "StartWorker",
+    "Stopped",
+    "Stopping",
+    "Terminate",
+    "ToClient",
+    "ToWorker",
+    "WorkerGone",
+]
+
 Route: TypeAlias = Any  # the shell's: a list of envelope frames, or a callable taking the reply
 
 

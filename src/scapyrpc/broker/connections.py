@@ -29,6 +29,8 @@ from zmq.utils.monitor import parse_monitor_message
 
 from scapyrpc.wire import endpoints
 
+__all__ = ["RESERVED_FDS", "ConnectionGate", "ListenerDoor", "listening_socket", "raise_fd_limit"]
+
 log = logging.getLogger("scapyrpc.broker")
 
 _SO_ATTACH_FILTER = 26

@@ -88,6 +88,8 @@ from scapyrpc.broker.reasons import Departure, Refusal, Restart
 from scapyrpc.broker.states import Job, JobState, Process, ProcessState, Worker, WorkerState, move
 from scapyrpc.config.options import BrokerConfig
 
+__all__ = ["ReplyKind", "Scheduler"]
+
 PREFETCH = 1  # requests a busy worker may hold beyond the one it runs
 
 

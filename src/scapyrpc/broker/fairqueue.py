@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar
 
+__all__ = ["FairQueue", "Queued"]
+
 
 class Queued(Protocol):
     client: bytes

@@ -14,6 +14,8 @@ from typing import Protocol
 
 from scapyrpc.broker.reasons import Departure, Refusal, Restart
 
+__all__ = ["BrokerListener", "Figures", "FiguresSource", "ReplyObserver", "Traffic"]
+
 
 @dataclass(slots=True)
 class Traffic:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 
+__all__ = ["Departure", "Refusal", "Restart"]
+
 
 class Refusal(enum.Enum):
     """A request the broker answered with an error of its own. `template` is the client's

@@ -14,6 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+__all__ = ["RunDir", "sweep"]
+
 PREFIX = "scapyrpc-"
 
 

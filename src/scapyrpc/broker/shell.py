@@ -50,6 +50,8 @@ from scapyrpc.wire import frames as p
 from scapyrpc.wire.endpoints import is_loopback
 from scapyrpc.wire.jsonrpc import peek_id, peek_method, reply_id, scapy_error_body
 
+__all__ = ["Broker", "Pool", "PoolFactory"]
+
 log = logging.getLogger("scapyrpc.broker")
 
 LOGGED_BYTES = 300  # how much of a message debug logging shows

@@ -27,6 +27,21 @@ from typing import Protocol, TypeVar
 from scapyrpc.broker.actions import Route
 from scapyrpc.broker.reasons import Departure
 
+__all__ = [
+    "JOB_MOVES",
+    "PROCESS_MOVES",
+    "WORKER_MOVES",
+    "IllegalMove",
+    "Job",
+    "JobState",
+    "Process",
+    "ProcessState",
+    "Stateful",
+    "Worker",
+    "WorkerState",
+    "move",
+]
+
 
 class JobState(enum.Enum):
     moves: tuple[JobState, ...]  # where it may go: JOB_MOVES[state]

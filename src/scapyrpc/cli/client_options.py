@@ -6,6 +6,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TypedDict
+
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "CurveOptions",
+    "HelpFormatter",
+    "add_curve_options",
+    "answered",
+    "curve_options",
+    "fail",
+    "seconds",
+]
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:4507"
 
@@ -43,7 +55,14 @@ def add_curve_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def curve_options(args: argparse.Namespace) -> dict:
+class CurveOptions(TypedDict):
+    """ScapyClient's CurveZMQ keyword arguments, as the options give them."""
+
+    curve_server_key: str | None
+    curve_secret_key: str | None
+
+
+def curve_options(args: argparse.Namespace) -> CurveOptions:
     """ScapyClient keyword arguments for the CurveZMQ options."""
     return {"curve_server_key": args.curve_server_key, "curve_secret_key": args.curve_secret_key}
 

@@ -6,6 +6,8 @@ import base64
 import binascii
 from typing import Any
 
+__all__ = ["annotated_hexdump"]
+
 ROW = 16
 
 
@@ -25,7 +27,7 @@ def annotated_hexdump(result: Any) -> str:
     raise ValueError("the result is not a packet (a packet result has 'binary' and 'data')")
 
 
-def _dump(result: dict) -> str:
+def _dump(result: dict[str, Any]) -> str:
     try:
         frame = base64.b64decode(result["binary"], validate=True)
     except binascii.Error:
@@ -51,7 +53,7 @@ def _dump(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _offset(layer: dict, size: int) -> int | None:
+def _offset(layer: dict[str, Any], size: int) -> int | None:
     offset = layer.get("offset")
     return offset if isinstance(offset, int) and not isinstance(offset, bool) and 0 <= offset <= size else None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from scapyrpc.cli import call, ping
 from scapyrpc.cli.client_options import fail
@@ -12,6 +14,8 @@ from scapyrpc.config import sources
 from scapyrpc.config.options import RemoteWorkerConfig, ServerConfig
 from scapyrpc.ops import logs
 from scapyrpc.version import VersionAction
+
+__all__ = ["main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _serve_parser(sub: argparse._SubParsersAction) -> None:
+def _serve_parser(sub: argparse._SubParsersAction[Any]) -> None:
     serve = sub.add_parser(
         "serve",
         help="run the Scapy Server (broker + local workers)",
@@ -32,7 +36,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     sources.add_arguments(serve, ServerConfig)
 
 
-def _worker_parser(sub: argparse._SubParsersAction) -> None:
+def _worker_parser(sub: argparse._SubParsersAction[Any]) -> None:
     worker = sub.add_parser(
         "worker",
         help="join a broker's pool from this host",
@@ -67,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if hasattr(args, "run"):  # ping, call, keygen
-        return args.run(args)
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
     command = args.command
     try:
         resolved = sources.resolve(
@@ -130,7 +135,7 @@ def _run_worker(config: RemoteWorkerConfig) -> int:
     try:
         if (config.curve_server_key is None) != (config.curve_secret_key is None):
             raise curve.KeyFileError("--curve-server-key and --curve-secret-key go together")
-        if config.curve_server_key is not None:
+        if config.curve_server_key is not None and config.curve_secret_key is not None:
             worker_keys = (curve.public_key(config.curve_server_key), *curve.key_pair(config.curve_secret_key))
     except curve.KeyFileError as exc:
         return fail("worker", str(exc), 2)

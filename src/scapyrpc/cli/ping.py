@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from scapyrpc.cli.client_options import (
     DEFAULT_ENDPOINT,
+    CurveOptions,
     HelpFormatter,
     add_curve_options,
     answered,
@@ -18,8 +20,10 @@ from scapyrpc.cli.client_options import (
     seconds,
 )
 
+__all__ = ["add_parser"]
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     parser = sub.add_parser(
         "ping",
         help="check that a server answers (exit 0) or not (exit 1)",
@@ -38,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
 
-def _ping(endpoint: str, timeout: float, curve: dict) -> int:
+def _ping(endpoint: str, timeout: float, curve: CurveOptions) -> int:
     from scapyrpc.client import ScapyClient
 
     with ScapyClient(endpoint, timeout_ms=max(1, round(timeout * 1000)), handshake=False, **curve) as cli:

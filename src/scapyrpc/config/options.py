@@ -21,6 +21,28 @@ from typing import Any
 from scapyrpc.pool.cpus import usable_cpus
 from scapyrpc.wire import endpoints, frames
 
+__all__ = [
+    "BrokerConfig",
+    "CurveConfig",
+    "HttpConfig",
+    "Limits",
+    "LogConfig",
+    "MetricsConfig",
+    "MiB",
+    "RemoteWorkerConfig",
+    "ServerConfig",
+    "WorkerConfig",
+    "add_options",
+    "default",
+    "from_mapping",
+    "from_values",
+    "leaves",
+    "name",
+    "plain",
+    "required",
+    "shown",
+]
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
@@ -373,22 +395,22 @@ class RemoteWorkerConfig:
 # ---- the command line, from the dataclasses ----------------------------------------------------
 
 
-def _typed_fields(cls: type) -> list[tuple[dataclasses.Field, Any]]:
+def _typed_fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
     hints = typing.get_type_hints(cls)
     return [(f, hints[f.name]) for f in dataclasses.fields(cls)]
 
 
-def leaves(cls: type, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field, Any]]:
+def leaves(cls: type, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field[Any], Any]]:
     """(destination, field, type) of every plain field, nested configurations flattened
     (`broker.max_queue` becomes `broker__max_queue`)."""
     for f, kind in _typed_fields(cls):
-        if dataclasses.is_dataclass(kind):
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
             yield from leaves(kind, f"{prefix}{f.name}__")
         else:
             yield prefix + f.name, f, kind
 
 
-def default(f: dataclasses.Field) -> Any:
+def default(f: dataclasses.Field[Any]) -> Any:
     """A field's default value (its factory's, if it has one)."""
     if f.default_factory is not dataclasses.MISSING:
         return f.default_factory()
@@ -401,12 +423,12 @@ def plain(kind: Any) -> Any:
     return real[0] if len(real) == 1 else kind
 
 
-def name(f: dataclasses.Field) -> str:
+def name(f: dataclasses.Field[Any]) -> str:
     """A setting's name: its long option without the dashes (`max-queue`)."""
     return f.name.replace("_", "-")
 
 
-def required(f: dataclasses.Field) -> bool:
+def required(f: dataclasses.Field[Any]) -> bool:
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
@@ -453,7 +475,7 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
 _METAVARS = {int: "N", float: "S", str: "TEXT"}
 
 
-def shown(f: dataclasses.Field, value: Any) -> str:
+def shown(f: dataclasses.Field[Any], value: Any) -> str:
     """How help shows a value: sizes in MiB where they are whole, booleans as yes/no."""
     if f.name.endswith("_bytes") and isinstance(value, int) and value and value % MiB == 0:
         return f"{value // MiB} MiB"
@@ -466,7 +488,7 @@ def from_values(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
     """The configuration `cls` from flattened values (`broker__max_queue`; MISSING or absent: the default)."""
     kwargs = {}
     for f, kind in _typed_fields(cls):
-        if dataclasses.is_dataclass(kind):
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
             kwargs[f.name] = from_values(kind, values, f"{prefix}{f.name}__")
         elif values.get(prefix + f.name, dataclasses.MISSING) is not dataclasses.MISSING:
             kwargs[f.name] = values[prefix + f.name]
@@ -479,5 +501,6 @@ def from_mapping(cls: type, values: dict[str, Any]) -> Any:
     for f, kind in _typed_fields(cls):
         if f.name in values:
             value = values[f.name]
-            kwargs[f.name] = from_mapping(kind, value) if dataclasses.is_dataclass(kind) else value
+            is_config = isinstance(kind, type) and dataclasses.is_dataclass(kind)
+            kwargs[f.name] = from_mapping(kind, value) if is_config else value
     return cls(**kwargs)

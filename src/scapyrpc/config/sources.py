@@ -36,6 +36,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+__all__ = ["NOT_SETTINGS", "Resolved", "SettingsError", "add_arguments", "render", "resolve", "settings_of"]
+
 ENV_PREFIX = "SCAPYRPC_"
 CONFIG_ENV = "SCAPYRPC_CONFIG"
 NOT_SETTINGS = frozenset({"SCAPYRPC_ARGS", CONFIG_ENV})  # the unit's extra arguments; the file itself
@@ -53,7 +55,7 @@ class Setting:
     """One setting: where its value goes in the configuration and what it accepts."""
 
     dest: str  # flattened path, as argparse stores it: broker__max_queue
-    field: dataclasses.Field
+    field: dataclasses.Field[Any]
     kind: type  # int, float, str or bool
 
     @property

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 
+__all__ = ["Asset", "load_assets"]
+
 _TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",

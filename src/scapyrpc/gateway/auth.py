@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from scapyrpc.config.options import HttpConfig
 
-__all__ = ["MIN_TOKEN_CHARS", "Guesses", "Sessions", "TokenError", "load_token"]
+__all__ = ["MIN_TOKEN_CHARS", "Guesses", "Sessions", "TokenError", "load_token", "token_matches"]
 
 MIN_TOKEN_CHARS = 16
 _MAX_TOKEN_FILE_BYTES = 4096

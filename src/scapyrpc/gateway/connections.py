@@ -31,6 +31,8 @@ from scapyrpc.gateway.budget import LogOnce, Reason
 from scapyrpc.wire.endpoints import is_loopback
 
 __all__ = [
+    "SECURITY_HEADERS",
+    "SERVER_NAME",
     "ConnectionTable",
     "QuietRequestHandler",
     "Served",
@@ -103,7 +105,7 @@ class Tracked(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
         if not self.table.opened(self):
-            transport.abort()
+            self.transport.abort()  # a stream transport, which BaseTransport does not say
             return
         self.served = True
         sock = transport.get_extra_info("socket")
@@ -116,7 +118,9 @@ class Tracked(asyncio.Protocol):
             self.inner.data_received(data)
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received() if self.served else None
+        if self.served:
+            self.inner.eof_received()  # aiohttp's returns None: the transport closes itself
+        return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.served:

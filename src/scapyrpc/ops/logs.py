@@ -25,6 +25,8 @@ from typing import Any
 
 from scapyrpc.config.options import LogConfig
 
+__all__ = ["configure", "reopen"]
+
 TEXT_FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
 
 

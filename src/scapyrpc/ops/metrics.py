@@ -20,6 +20,8 @@ from scapyrpc.broker.figures import FiguresSource
 if TYPE_CHECKING:
     from scapyrpc.gateway.connections import Served
 
+__all__ = ["Collector", "MetricsError", "MetricsServer", "Recorder"]
+
 # request latency buckets (seconds): from the quickest methods to past the default deadline
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 MAX_NOTES = 1000  # distinct (method, outcome) pairs kept apart; workers send few, a bound all the same

@@ -20,6 +20,8 @@ import os
 import socket
 from collections.abc import Mapping
 
+__all__ = ["Notifier"]
+
 log = logging.getLogger("scapyrpc.ops")
 
 

@@ -16,6 +16,8 @@ import asyncio
 from scapyrpc.broker.figures import Figures, FiguresSource
 from scapyrpc.ops.systemd_notify import Notifier
 
+__all__ = ["ServiceStatus"]
+
 STATUS_INTERVAL = 5.0  # seconds between STATUS= lines while the figures change
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.registry import registry
@@ -23,6 +23,8 @@ from scapyrpc.packets.unwrap import declared_field
 
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
+
+__all__ = ["check_update", "display_name", "get_all", "get_definitions", "get_tree", "payload_classes", "warm_up"]
 
 # The GUI parses min/max as Java `Integer` (a wider value would break the whole
 # definitions load) and only enforces a range when both ends are present.
@@ -42,11 +44,11 @@ _TIME_FIELD = re.compile(r"time|seconds", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class _Cache:
-    protocols: list[dict]
-    by_id: dict[str, dict]
-    payloads: dict[type, list[str]]
-    overrides: dict[str, dict]
-    get_all: dict
+    protocols: list[dict[str, Any]]
+    by_id: dict[str, dict[str, Any]]
+    payloads: dict[type[Packet], list[str]]
+    overrides: dict[str, dict[str, Any]]
+    get_all: dict[str, Any]
 
 
 def warm_up() -> None:
@@ -62,7 +64,7 @@ def _state() -> _Cache:
 # ---------------------------------------------------------------- public API
 
 
-def get_definitions(def_filter: list | None) -> dict:
+def get_definitions(def_filter: list[Any] | None) -> dict[str, Any]:
     """`{"protocols": [...]}` for every registered class, or for the named ones in order."""
     state = _state()
     if def_filter is None or def_filter == []:
@@ -95,11 +97,11 @@ def display_name(class_name: str) -> str | None:
     return proto["name"] if proto else None
 
 
-def get_tree() -> dict:
+def get_tree() -> dict[str, Any]:
     return TREE
 
 
-def get_all() -> dict:
+def get_all() -> dict[str, Any]:
     """The deprecated `{db, fields, db_md5, fields_md5}` view, identical in every process."""
     return _state().get_all
 
@@ -141,12 +143,12 @@ def _build() -> _Cache:
     )
 
 
-def _overrides() -> dict[str, dict]:
-    text = resources.files("scapyrpc.packets").joinpath("data", "protocols.json").read_text(encoding="utf-8")
+def _overrides() -> dict[str, dict[str, Any]]:
+    text = resources.files("scapyrpc.packets").joinpath("data/protocols.json").read_text(encoding="utf-8")
     return {entry["id"]: entry for entry in json.loads(text)}
 
 
-def _protocol(name: str, cls: type[Packet], override: dict) -> dict:
+def _protocol(name: str, cls: type[Packet], override: dict[str, Any]) -> dict[str, Any]:
     field_overrides = {f["id"]: f for f in override.get("fields", ())}
     fields = [_merge(_field(fld), field_overrides.get(fld.name)) for fld in cls.fields_desc]
     return {"id": name, "name": override.get("name") or _class_title(cls), "fields": fields}
@@ -162,17 +164,17 @@ def _class_title(cls: type) -> str:
     return cls.__name__
 
 
-def _merge(derived: dict, override: dict | None) -> dict:
+def _merge(derived: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
     if not override:
         return derived
     new_type = override.get("type")
     if new_type and new_type != derived.get("type"):
-        for key in _TYPE_SPECIFIC_KEYS.get(derived.get("type"), ()):
+        for key in _TYPE_SPECIFIC_KEYS.get(derived.get("type", ""), ()):
             derived.pop(key, None)
     return {**derived, **override}
 
 
-def _field(fld: Any) -> dict:
+def _field(fld: Any) -> dict[str, Any]:
     inner = declared_field(fld)
     info = {"id": fld.name, "name": fld.name, **_type_info(inner)}
     if _is_auto(inner, info["type"]):
@@ -180,7 +182,7 @@ def _field(fld: Any) -> dict:
     return info
 
 
-def _type_info(fld: Any) -> dict:
+def _type_info(fld: Any) -> dict[str, Any]:
     from scapy import fields as F
 
     if isinstance(fld, F.FlagsField):
@@ -206,7 +208,7 @@ def _type_info(fld: Any) -> dict:
     return _number_info(fld)
 
 
-def _number_info(fld: Any) -> dict:
+def _number_info(fld: Any) -> dict[str, Any]:
     from scapy import fields as F
 
     if isinstance(fld, (F.IEEEFloatField, F.IEEEDoubleField, F.BCDFloatField, F._ScalingField, F.FixedPointField)):
@@ -228,7 +230,7 @@ def _number_info(fld: Any) -> dict:
     return {"type": "NUMBER"}
 
 
-def _enum_values(fld: Any) -> dict:
+def _enum_values(fld: Any) -> dict[str, int | str]:
     """name -> value, JSON-ready; empty when the enum is callable-based or too large."""
     table = getattr(fld, "s2i_all", None) or getattr(fld, "s2i", None)
     if not isinstance(table, dict) or len(table) > MAX_ENUM_VALUES:
@@ -242,7 +244,7 @@ def _enum_values(fld: Any) -> dict:
     return values
 
 
-def _bits(fld: Any) -> list[dict]:
+def _bits(fld: Any) -> list[dict[str, Any]]:
     """One entry per named flag, most significant first (the reference's order)."""
     names = list(fld.names)[: min(fld.size, 64)]
     bits = []
@@ -267,7 +269,7 @@ def _is_auto(fld: Any, kind: str) -> bool:
 # ---------------------------------------------------------------- payload classes
 
 
-def _payload_classes(cls: type, override: dict, reg: dict[str, type]) -> list[str]:
+def _payload_classes(cls: type[Packet], override: dict[str, Any], reg: dict[str, type[Packet]]) -> list[str]:
     """Preferred classes first, then what Scapy's bindings would dissect after `cls`."""
     from scapy.packet import Raw
 
@@ -285,26 +287,28 @@ def _payload_classes(cls: type, override: dict, reg: dict[str, type]) -> list[st
     return [*ordered, "Raw"] if Raw in reg.values() else list(ordered)
 
 
-def _bound_followers(cls: type) -> list[type]:
+def _bound_followers(cls: type[Packet]) -> list[type[Packet]]:
     followers = [follower for alias in getattr(cls, "aliastypes", (cls,)) for _, follower in alias.payload_guess]
     return followers + _ipv6_followers(cls)
 
 
-def _ipv6_followers(cls: type) -> list[type]:
+def _ipv6_followers(cls: type[Packet]) -> list[type[Packet]]:
     """IPv6 and its extension headers dispatch on `nh` outside `payload_guess`."""
     from scapy.layers import inet6
 
     if not (issubclass(cls, inet6.IPv6) or issubclass(cls, inet6._IPv6ExtHdr)):
         return []
-    found = [c for c in inet6.ipv6nhcls.values() if isinstance(c, type)]
-    found += [c for c in inet6.icmp6typescls.values() if isinstance(c, type)]
+    # Scapy declares these tables with the class names it writes in them, and puts the classes
+    # in their place once the module has loaded (its _load_dict)
+    found = [c for c in cast("dict[int, type[Packet] | str]", inet6.ipv6nhcls).values() if isinstance(c, type)]
+    found += [c for c in cast("dict[int, type[Packet] | str]", inet6.icmp6typescls).values() if isinstance(c, type)]
     return found
 
 
 # ---------------------------------------------------------------- get_all
 
 
-def _get_all(reg: dict[str, type]) -> dict:
+def _get_all(reg: dict[str, type[Packet]]) -> dict[str, Any]:
     db = {
         name: [[fld.name, type(declared_field(fld)).__name__, _default_text(fld)] for fld in cls.fields_desc]
         for name, cls in reg.items()

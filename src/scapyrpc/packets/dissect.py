@@ -23,6 +23,8 @@ from scapyrpc.packets.positions import Position, header_bytes, positions
 from scapyrpc.packets.unwrap import layer_list
 from scapyrpc.packets.values_out import bytes_value, render
 
+__all__ = ["packet_result", "warm_up"]
+
 # ---------------------------------------------------------------- one layer
 
 
@@ -34,10 +36,11 @@ def _safe_repr(value: Any) -> str:
         return hex(value) if isinstance(value, int) else f"<{type(value).__name__}>"
 
 
-def _field_entry(layer: Packet, pos: Position) -> dict:
+def _field_entry(layer: Packet, pos: Position) -> dict[str, Any]:
     name = pos.name
     present = name in layer.fields
     value = layer.fields[name] if present else layer.getfieldval(name)
+    jvalue: Any  # a JSON value: a number, text, or a value object
     if name == "load" and isinstance(value, (bytes, bytearray)):
         jvalue, hvalue = bytes_value(bytes(value))
     else:
@@ -47,7 +50,7 @@ def _field_entry(layer: Packet, pos: Position) -> dict:
             jvalue = hvalue = _safe_repr(value)
         if isinstance(jvalue, dict) and _too_large_to_read_back(jvalue, pos):
             jvalue, hvalue = bytes_value(header_bytes(layer)[0][pos.offset : pos.offset + pos.length])
-    entry = {"id": name, "value": jvalue, "hvalue": hvalue, "offset": pos.offset, "length": pos.length}
+    entry: dict[str, Any] = {"id": name, "value": jvalue, "hvalue": hvalue, "offset": pos.offset, "length": pos.length}
     if pos.bit_length:
         entry["bit_offset"] = pos.bit_offset
         entry["bit_length"] = pos.bit_length
@@ -59,7 +62,7 @@ def _field_entry(layer: Packet, pos: Position) -> dict:
 _SHORT_EXPRESSION = 1000  # characters: no shorter text reaches the evaluator's size limits
 
 
-def _too_large_to_read_back(value: dict, pos: Position) -> bool:
+def _too_large_to_read_back(value: dict[str, Any], pos: Position) -> bool:
     """A list of packets too large for an EXPRESSION (a DNS zone transfer, a BGP update of
     thousands of prefixes) is given as its bytes, which a packet-list field takes as they are."""
     expr = value.get("expr")
@@ -72,7 +75,7 @@ def _too_large_to_read_back(value: dict, pos: Position) -> bool:
     )
 
 
-def layer_fields(layer: Packet) -> tuple[list, int]:
+def layer_fields(layer: Packet) -> tuple[list[dict[str, Any]], int]:
     """Field entries of a dissected layer and the length of its header in the frame."""
     places, header_len = positions(layer)
     return [_field_entry(layer, pos) for pos in places], header_len
@@ -93,7 +96,7 @@ def _shown_name(layer: Packet) -> str:
     """The protocol's display name from the definitions (`IP` is `IPv4`), as the GUI lists it."""
     if isinstance(layer, Padding):
         return "Raw"
-    return display_name(type(layer).__name__) or layer.name
+    return display_name(type(layer).__name__) or str(layer.name)  # Scapy names every instance
 
 
 def _tail_offset(frame_len: int, model_layer: Packet, fallback: int) -> int:
@@ -104,7 +107,7 @@ def _tail_offset(frame_len: int, model_layer: Packet, fallback: int) -> int:
         return fallback
 
 
-def packet_result(pkt: Packet, dissection: bool = False, exact: bool = False) -> dict:
+def packet_result(pkt: Packet, dissection: bool = False, exact: bool = False) -> dict[str, Any]:
     """`{"binary", "data"}` for `pkt`, one entry per layer of `pkt`.
 
     `dissection` means `pkt` was itself dissected from bytes (pcap, unedited
@@ -128,12 +131,13 @@ def packet_result(pkt: Packet, dissection: bool = False, exact: bool = False) ->
     return result
 
 
-def _result(pkt: Packet, frame: Packet, binary: bytes) -> dict:
+def _result(pkt: Packet, frame: Packet, binary: bytes) -> dict[str, Any]:
     model = layer_list(pkt)
     structure = _structure(model, layer_list(frame))
     placed = _placed_fields(model, frame, binary)
-    data = [
-        {
+    data = []
+    for layer, (real_id, valid), (offset, fields) in zip(model, structure, placed):
+        entry = {
             "id": _shown_id(layer),
             "name": _shown_name(layer),
             "offset": offset,
@@ -141,8 +145,9 @@ def _result(pkt: Packet, frame: Packet, binary: bytes) -> dict:
             "valid_structure": valid,
             "fields": fields,
         }
-        for layer, (real_id, valid), (offset, fields) in zip(model, structure, placed)
-    ]
+        if isinstance(layer, Padding):
+            entry["padding"] = True  # reported as Raw, as the GUI expects; this tells it apart
+        data.append(entry)
     return {"binary": encode_base64(binary), "data": data}
 
 
@@ -166,14 +171,14 @@ def _structure(model: list[Packet], frame: list[Packet]) -> list[tuple[str | Non
     return out
 
 
-def _placed_fields(model: list[Packet], frame: Packet, binary: bytes) -> list[tuple[int, list]]:
+def _placed_fields(model: list[Packet], frame: Packet, binary: bytes) -> list[tuple[int, list[dict[str, Any]]]]:
     """The offset and field entries of each model layer.
 
     Values and positions come from the frame's dissection while it follows the
     model; from a layer where it does not, they come from a dissection of that
     model layer's own bytes (and its payloads'), found at the end of the frame.
     """
-    out: list[tuple[int, list]] = []
+    out: list[tuple[int, list[dict[str, Any]]]] = []
     source: Packet = frame  # the dissected layer whose values are reported
     offset = 0
     for layer in model:

@@ -7,6 +7,8 @@ import binascii
 
 from scapyrpc.packets.errors import ServiceError
 
+__all__ = ["decode_base64", "encode_base64"]
+
 
 def decode_base64(text: object, what: str) -> bytes:
     """Strict base64 decode; anything else is a client error naming `what`."""

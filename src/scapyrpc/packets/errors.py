@@ -3,6 +3,8 @@
 Everything else a service function raises is unexpected and becomes -32096.
 """
 
+__all__ = ["InputSyntaxError", "ServiceError"]
+
 
 class ServiceError(Exception):
     """The request was understood but cannot be done (-32098 `Scapy Server: <message>`)."""

@@ -18,6 +18,7 @@ Nothing is ever dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -27,6 +28,8 @@ from scapy.packet import Packet
 
 from scapyrpc.packets.positions import header_bytes, plan_for, positions
 from scapyrpc.packets.unwrap import layer_list, unemphasised_field
+
+__all__ = ["exact_dissection", "values_rebuild"]
 
 
 @cache
@@ -65,7 +68,8 @@ def _layer_rebuilds(layer: Packet) -> bool:
             out = fld.addfield(layer, out, value)
     except Exception:
         return False
-    return out == header
+    same: bool = out == header
+    return same
 
 
 def values_rebuild(pkt: Packet) -> bool:
@@ -83,7 +87,7 @@ def rebuilds(pkt: Packet, binary: bytes) -> bool:
         return False
 
 
-def exact_dissection(binary: bytes, dissect: Any) -> Packet:
+def exact_dissection(binary: bytes, dissect: Callable[[bytes], Packet]) -> Packet:
     """A dissection of `binary` (made by `dissect(binary)`) whose values rebuild it."""
     pkt = dissect(binary)
     for layer in layer_list(pkt):
@@ -115,8 +119,9 @@ def _encodes(layer: Packet, fld: Any, value: Any) -> bytes | None:
 def _keep_wire_forms(layer: Packet) -> None:
     """Repair one dissected layer (or list item) in place: steps 1 and 2 above."""
     header = layer.raw_packet_cache
-    places = positions(layer)[0] if header is not None else []
-    for pos in places:
+    if header is None:  # not dissected: nothing to keep
+        return
+    for pos in positions(layer)[0]:
         name = pos.name
         if name not in layer.fields:
             continue

@@ -22,6 +22,8 @@ from scapyrpc.packets.registry import layer_class
 from scapyrpc.packets.unwrap import layer_list
 from scapyrpc.packets.values_in import RESET, Internal, TotalSize, field_value, total_size_bytes
 
+__all__ = ["build_packet", "dissect_frame", "frame_bytes", "last_layer_class", "reconstruct_packet"]
+
 RAW_DEFAULT_LOAD = b"dummy"  # reference: a Raw layer without load still shows in the bytes
 
 Pending = list[tuple[Packet, str, TotalSize]]
@@ -50,13 +52,13 @@ def _short(exc: Exception) -> str:
     return (text[0] if text else type(exc).__name__)[:200]
 
 
-def _layer_spec(spec: Any) -> dict:
+def _layer_spec(spec: Any) -> dict[str, Any]:
     if not isinstance(spec, dict) or "id" not in spec:
         raise ServiceError("each layer must be an object with an 'id'")
     return spec
 
 
-def _check_model(layers_model: Any) -> list:
+def _check_model(layers_model: Any) -> list[Any]:
     if not isinstance(layers_model, list) or not layers_model:
         raise ServiceError("packet model must be a non-empty list of layers")
     return layers_model
@@ -119,7 +121,7 @@ def _unchanged(layer: Packet, fld: Any, name: str, value: Any) -> bool:
         return False
 
 
-def _new_layer(spec: dict, pending: Pending) -> Packet:
+def _new_layer(spec: dict[str, Any], pending: Pending) -> Packet:
     cls = layer_class(spec["id"])
     try:
         layer = cls()
@@ -131,7 +133,7 @@ def _new_layer(spec: dict, pending: Pending) -> Packet:
     return layer
 
 
-def _chain(specs: list, pending: Pending) -> Packet:
+def _chain(specs: list[Any], pending: Pending) -> Packet:
     """The model's layers stacked in order, without copying."""
     top = last = None
     for spec in specs:
@@ -152,7 +154,8 @@ def _fill_total_sizes(top: Packet, pending: Pending) -> None:
         layer.setfieldval(name, total_size_bytes(request, len(frame_bytes(top))))
 
 
-def _is_implicit(value: Any, fld: Any) -> bool:
+def is_implicit(value: Any, fld: Any) -> bool:
+    """Whether a field value is random or a set of values: each build picks one."""
     return isinstance(value, (VolatileValue, Gen)) or (isinstance(value, list) and not fld.islist)
 
 
@@ -163,9 +166,9 @@ def _has_implicit_defaults(cls: type[Packet]) -> bool:
     try:
         layer = cls()
     except Exception:  # a class that cannot be made with defaults: its declared fields
-        return any(_is_implicit(fld.default, fld) for fld in cls.fields_desc)
+        return any(is_implicit(fld.default, fld) for fld in cls.fields_desc)
     fieldtype = layer.fieldtype
-    return any(_is_implicit(v, fieldtype[k]) for k, v in layer.default_fields.items() if k in fieldtype)
+    return any(is_implicit(v, fieldtype[k]) for k, v in layer.default_fields.items() if k in fieldtype)
 
 
 def _mark_explicit(top: Packet) -> None:
@@ -179,11 +182,11 @@ def _mark_explicit(top: Packet) -> None:
         if layer.explicit or _has_implicit_defaults(type(layer)):
             continue
         fieldtype = layer.fieldtype
-        if not any(_is_implicit(v, fieldtype[k]) for k, v in layer.fields.items() if k in fieldtype):
+        if not any(is_implicit(v, fieldtype[k]) for k, v in layer.fields.items() if k in fieldtype):
             layer.explicit = 1
 
 
-def build_packet(layers_model: list) -> Packet:
+def build_packet(layers_model: list[Any]) -> Packet:
     """Stack the model's layers into one packet (not yet built)."""
     pending: Pending = []
     with limits.payload_budget():
@@ -198,7 +201,7 @@ def _same_layer(model_id: Any, layer: Packet) -> bool:
     return model_id == name or (model_id == "Raw" and isinstance(layer, Raw))
 
 
-def reconstruct_packet(data: bytes, layers_model: list | None) -> tuple[Packet | None, bool]:
+def reconstruct_packet(data: bytes, layers_model: list[Any] | None) -> tuple[Packet | None, bool]:
     """Dissect `data` and apply the model by depth (delete / edit / append).
 
     The bytes are dissected as the model's first layer (a frame of another link
@@ -216,7 +219,7 @@ def reconstruct_packet(data: bytes, layers_model: list | None) -> tuple[Packet |
         return _reconstruct(pkt, layers_model)
 
 
-def _reconstruct(pkt: Packet, layers_model: list) -> tuple[Packet | None, bool]:
+def _reconstruct(pkt: Packet, layers_model: list[Any]) -> tuple[Packet | None, bool]:
     chain = layer_list(pkt)
     pending: Pending = []
     changed = False
@@ -244,7 +247,7 @@ def _reconstruct(pkt: Packet, layers_model: list) -> tuple[Packet | None, bool]:
     return pkt, changed
 
 
-def last_layer_class(layers_model: list) -> type[Packet]:
+def last_layer_class(layers_model: list[Any]) -> type[Packet]:
     """Class of the model's last layer; every layer id is checked, nothing is built."""
     for spec in _check_model(layers_model):
         layer_class(_layer_spec(spec)["id"])

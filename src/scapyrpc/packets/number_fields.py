@@ -28,6 +28,8 @@ from scapyrpc.packets import limits
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.unwrap import declared_field, encoding_field
 
+__all__ = ["check_byte_counts", "field_holds_number"]
+
 _NUMBER_FORMATS = frozenset("bBhHiIlLqQfd")  # struct formats of integer and float fields
 
 # Two probe numbers whose difference is a multiple of any field's alignment padding.
@@ -44,7 +46,7 @@ def _holds_number(field_type: type, fmt: str) -> bool:
     return bool(fmt) and fmt[-1] in _NUMBER_FORMATS
 
 
-def field_holds_number(fld: Field) -> bool:
+def field_holds_number(fld: Field[Any, Any]) -> bool:
     """Whether `fld` (already unwrapped) holds an integer or a float."""
     return _holds_number(type(fld), getattr(fld, "fmt", "") or "")
 
@@ -65,7 +67,11 @@ def _encoded_sizes(layer: Packet | None, fld: Any, value: Any) -> tuple[int | No
     except Exception:
         return None, None
     sizes: list[int | None] = []
-    for encode in (lambda: fld.i2m(layer, internal), lambda: fld.addfield(layer, b"", internal)):
+    encoders: tuple[Callable[[], Any], ...] = (
+        lambda: fld.i2m(layer, internal),
+        lambda: fld.addfield(layer, b"", internal),
+    )
+    for encode in encoders:
         try:
             out = encode()
         except Exception:
@@ -86,7 +92,7 @@ def _grows_by_count(layer: Packet | None, fld: Any, make: Callable[[int], Any]) 
     return any(b - a == step for a, b in pairs)
 
 
-_probes: dict[tuple, tuple[Any, bool | None]] = {}
+_probes: dict[tuple[int, Any], tuple[Any, bool | None]] = {}
 
 
 def _is_byte_count(layer: Packet | None, fld: Any, shape: Any, make: Callable[[int], Any], unknown: bool) -> bool:
@@ -173,7 +179,13 @@ def _encoder(layer: Packet | None, fld: Any) -> Any:
     return encoding_field(layer, fld) if layer is not None else declared_field(fld)
 
 
-def _list_counts(owner: Packet | None, owner_fld: Any, items: list | tuple, stack: list, counts: list[int]) -> None:
+def _list_counts(
+    owner: Packet | None,
+    owner_fld: Any,
+    items: list[Any] | tuple[Any, ...],
+    stack: list[tuple[Packet | None, Any, Any]],
+    counts: list[int],
+) -> None:
     """Byte counts among a list value's items; packets among them are checked field by field."""
     enc = _encoder(owner, owner_fld)
     for item in items:
@@ -185,15 +197,14 @@ def _list_counts(owner: Packet | None, owner_fld: Any, items: list | tuple, stac
         elif isinstance(item, (list, tuple)):
             shape = _shape(item)
             for path, n in _int_paths(item):
-                if n and _is_byte_count(
-                    owner,
-                    enc,
-                    (shape, path),
-                    lambda k, item=item, path=path: [_with_ints(item, path, k)],
-                    unknown=False,
-                ):
+                if n and _is_byte_count(owner, enc, (shape, path), _varying(item, path), unknown=False):
                     counts.append(abs(n))
             stack.extend((owner, owner_fld, x) for x in item if isinstance(x, (Packet, ASN1_Object)))
+
+
+def _varying(item: list[Any] | tuple[Any, ...], path: tuple[int, ...]) -> Callable[[int], list[Any]]:
+    """`make` for `_is_byte_count`: [`item` with the integer at `path` set to k, the others to 0]."""
+    return lambda k: [_with_ints(item, path, k)]
 
 
 def _spend(counts: list[int], where: str) -> None:

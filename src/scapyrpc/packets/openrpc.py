@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scapyrpc.packets import schemas
+from scapyrpc.packets.profiles.streams import MAX_STREAMS
 from scapyrpc.packets.schemas import ref
 from scapyrpc.wire.jsonrpc import (
     INVALID_PARAMS,
@@ -34,6 +35,8 @@ from scapyrpc.wire.jsonrpc import (
     SYNTAX_ERROR,
     UNKNOWN_ERROR,
 )
+
+__all__ = ["DOCS", "ERRORS", "HANDLER_EXTENSION", "MethodDoc", "Param", "Schema", "document", "replace_reference"]
 
 OPENRPC_VERSION = "1.3.2"
 HANDLER_EXTENSION = "x-version-handler"
@@ -244,6 +247,34 @@ DOCS: dict[str, MethodDoc] = {
         "Byte for byte like TRex's simulator (stl-sim) for one stream; a program that writes outside the "
         "packet or names an unknown variable is refused naming the instruction, packet and offset.",
     ),
+    "export_profile": MethodDoc(
+        "The editor's streams as a TRex STL profile: Python, JSON or YAML.",
+        Param(ref("ExportedProfile")),
+        {
+            "streams": Param(
+                {"type": "array", "items": ref("ProfileStream"), "maxItems": MAX_STREAMS},
+                "The streams, in order: each a packet model, its Field Engine and TRex's stream settings.",
+            ),
+            "options": Param(ref("ExportOptions"), "{format: python, json or yaml}."),
+        },
+        "Each packet is built and its program compiled as build_pkt_ex does. JSON and YAML are TRex's stream "
+        "format (STLProfile.to_json; load_json, load_yaml); Python is a profile TRex runs with its own Scapy "
+        "(load_py). `notes` says what TRex will not load as written.",
+        ("SyntaxError",),
+    ),
+    "import_profile": MethodDoc(
+        "The streams of a TRex STL profile in JSON or YAML.",
+        Param(ref("ImportedStreams")),
+        {
+            "text": Param({"type": "string"}, "The profile's text."),
+            "options": Param(
+                {"anyOf": [ref("ImportOptions"), {"type": "null"}]}, "{format: json or yaml}; detected without it."
+            ),
+        },
+        "TRex's flat stream list or the stateless GUI's form (each stream under `stream:`). Packets are "
+        "dissected as reconstruct_pkt does, programs decompiled as decompile_vm_raw does. Python profiles are "
+        "code and are refused, with how to convert one.",
+    ),
     "shut_down": MethodDoc(
         "Stop the server.",
         Param({"type": "string"}, "An acknowledgement."),
@@ -261,7 +292,7 @@ def _alias_of(name: str, methods: Mapping[str, Callable[..., Any]]) -> str | Non
     return None
 
 
-def _descriptor(name: str, param: Param, **extra: Any) -> dict:
+def _descriptor(name: str, param: Param, **extra: Any) -> dict[str, Any]:
     """An OpenRPC content descriptor."""
     out: dict[str, Any] = {"name": name}
     if param.description:
@@ -269,7 +300,7 @@ def _descriptor(name: str, param: Param, **extra: Any) -> dict:
     return {**out, **extra, "schema": param.schema}
 
 
-def _method(name: str, methods: Mapping[str, Callable[..., Any]], handlerless: Collection[str]) -> dict:
+def _method(name: str, methods: Mapping[str, Callable[..., Any]], handlerless: Collection[str]) -> dict[str, Any]:
     alias = None if name in DOCS else _alias_of(name, methods)
     doc = DOCS.get(alias or name) or MethodDoc("", Param({}))
     summary = f"Alias of {alias}: {doc.summary}" if alias else doc.summary
@@ -294,7 +325,7 @@ def _method(name: str, methods: Mapping[str, Callable[..., Any]], handlerless: C
     return out
 
 
-def document(methods: Mapping[str, Callable[..., Any]], handlerless: Collection[str], version: str) -> dict:
+def document(methods: Mapping[str, Callable[..., Any]], handlerless: Collection[str], version: str) -> dict[str, Any]:
     """The OpenRPC document of a server that serves `methods`; `handlerless` never take the handler."""
     return {
         "openrpc": OPENRPC_VERSION,
@@ -392,7 +423,7 @@ def _schema_entry(name: str, schema: Schema) -> list[str]:
     return lines + [""]
 
 
-def _method_entry(method: dict) -> list[str]:
+def _method_entry(method: dict[str, Any]) -> list[str]:
     shown = ["h?"] if method[HANDLER_EXTENSION] else []
     shown += [p["name"] if p["required"] else p["name"] + "?" for p in method["params"]]
     lines = [
@@ -414,7 +445,7 @@ def _method_entry(method: dict) -> list[str]:
     return lines + [""]
 
 
-def markdown(doc: dict) -> str:
+def markdown(doc: dict[str, Any]) -> str:
     """The method and schema reference of docs/api.md, between its markers."""
     lines = [BEGIN, "", "### Methods", ""]
     for method in doc["methods"]:
@@ -425,7 +456,7 @@ def markdown(doc: dict) -> str:
     return "\n".join(lines).rstrip("\n") + "\n\n" + END
 
 
-def replace_reference(text: str, doc: dict) -> str:
+def replace_reference(text: str, doc: dict[str, Any]) -> str:
     """`text` (docs/api.md) with its generated reference brought up to date."""
     pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(text):

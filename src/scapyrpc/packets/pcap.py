@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from scapy.config import conf
 from scapy.packet import Packet
@@ -22,6 +23,17 @@ from scapy.utils import RawPcapNgReader, RawPcapReader
 from scapyrpc.packets import limits
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.model import dissect_frame
+
+__all__ = [
+    "DLT_EN10MB",
+    "MAX_LINKTYPE",
+    "MAX_SECONDS",
+    "Record",
+    "pcap_size",
+    "read_pcap",
+    "write_one_per_second",
+    "write_pcap",
+]
 
 DLT_EN10MB = 1  # Ethernet: the link type of packets that do not say
 MAX_LINKTYPE = 0xFFFF
@@ -47,9 +59,9 @@ class Record:
         """The bytes dissected by their link type (Raw when Scapy knows no layer for it)."""
         return dissect_frame(self.data, conf.l2types.num2layer.get(self.linktype, conf.raw_layer))
 
-    def fields(self) -> dict:
+    def fields(self) -> dict[str, Any]:
         """What `read_pcap` adds to the packet's result."""
-        out: dict = {"time": self.time, "linktype": self.linktype}
+        out: dict[str, Any] = {"time": self.time, "linktype": self.linktype}
         if self.wirelen is not None and self.wirelen != len(self.data):
             out["wirelen"] = self.wirelen
         return out
@@ -68,9 +80,10 @@ def _records(data: bytes) -> list[Record]:
     lim = limits.current()
     magic = data[:4]
     if magic in _PCAP_MAGICS:
-        reader: RawPcapReader | RawPcapNgReader = RawPcapReader(io.BytesIO(data))
+        # Scapy's readers take a file object too (their metaclass opens a name), though typed str
+        reader: RawPcapReader | RawPcapNgReader = RawPcapReader(io.BytesIO(data))  # type: ignore[arg-type]
     elif magic == _PCAPNG_MAGIC:
-        reader = RawPcapNgReader(io.BytesIO(data))
+        reader = RawPcapNgReader(io.BytesIO(data))  # type: ignore[arg-type]
     else:
         raise ServiceError("not a pcap or pcapng file")
     records: list[Record] = []
@@ -86,7 +99,8 @@ def _records(data: bytes) -> list[Record]:
     return records
 
 
-def _record(reader: RawPcapReader | RawPcapNgReader, raw: bytes, meta: tuple) -> Record:
+def _record(reader: RawPcapReader | RawPcapNgReader, raw: bytes, meta: Any) -> Record:
+    """`meta`: the reader's own PacketMetadata (its fields differ between pcap and pcapng)."""
     if isinstance(reader, RawPcapNgReader):
         ticks = None if meta.tshigh is None else (meta.tshigh << 32) + meta.tslow
         stamp = None if ticks is None else _decimal_time(ticks, int(meta.tsresol))

@@ -16,6 +16,8 @@ from scapy.packet import NoPayload, Packet, Padding
 
 from scapyrpc.packets.unwrap import encoding_field, unemphasised_field
 
+__all__ = ["Position", "header_bytes", "plan_for", "positions", "warm_up"]
+
 
 class Position(NamedTuple):
     """One field of a layer: its name, encoding field and place in the layer's header.

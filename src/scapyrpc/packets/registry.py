@@ -19,6 +19,8 @@ from scapyrpc.packets.errors import ServiceError
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["SEED_ETHER_TYPES", "layer_class", "load", "registry"]
+
 CONTRIB_MODULES = (
     "mpls",
     "lldp",
@@ -112,14 +114,14 @@ def _no_name_resolution() -> None:
     """Host names in address fields fail at once instead of sending DNS queries."""
     from scapy.base_classes import Net
 
-    def name2addr(cls: type, name: str) -> str:
+    def name2addr(cls: type[Net], name: str) -> str:
         try:
             infos = socket.getaddrinfo(name, None, cls.family, 0, 0, socket.AI_NUMERICHOST)
         except socket.gaierror:
             raise ServiceError(f"'{name}' is not an address (host names are not resolved)") from None
-        return next(addr[0] for family, _, _, _, addr in infos if family == cls.family)
+        return next(str(addr[0]) for family, _, _, _, addr in infos if family == cls.family)
 
-    Net.name2addr = classmethod(name2addr)  # type: ignore[method-assign]
+    Net.name2addr = classmethod(name2addr)  # type: ignore[method-assign, assignment]
 
 
 def _no_endless_encodings() -> None:
@@ -194,15 +196,15 @@ def _pin_ether_types() -> None:
     for cls in packet_subclasses():
         for fld in getattr(cls, "fields_desc", ()):
             field = declared_field(fld)
-            if (
-                isinstance(field, EnumField)
-                and isinstance(getattr(field, "i2s", None), dict)
-                and field.i2s.get(0x86DD) == "IPv6"
-            ):
-                field.i2s.clear()
-                field.i2s.update(fixed)
-                field.s2i.clear()
-                field.s2i.update(names)
+            if not isinstance(field, EnumField):
+                continue
+            # Scapy makes both tables or neither (none for a MultiEnumField or a callable enum)
+            i2s, s2i = getattr(field, "i2s", None), getattr(field, "s2i", None)
+            if isinstance(i2s, dict) and isinstance(s2i, dict) and i2s.get(0x86DD) == "IPv6":
+                i2s.clear()
+                i2s.update(fixed)
+                s2i.clear()
+                s2i.update(names)
 
 
 def packet_subclasses() -> list[type[Packet]]:

@@ -15,11 +15,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from scapyrpc.packets.field_engine.instructions import CLASSES
+from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
 from scapyrpc.packets.field_engine.simulate import DEFAULT_COUNT, FORMATS, HW_CHECKSUMS, MAX_CORES
 from scapyrpc.packets.field_engine.vm_program import U32
 from scapyrpc.packets.pcap import MAX_LINKTYPE, MAX_SECONDS
+from scapyrpc.packets.profiles import export, stream_json, streams, text_formats
 from scapyrpc.packets.values_in import DEFAULT_SEED, FCS_BYTES
+
+__all__ = ["Schema", "ref", "schemas"]
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 PREFIX = "#/components/schemas/"
@@ -204,6 +207,7 @@ def _results() -> dict[str, Schema]:
                 "valid_structure": _d(BOOLEAN, "Whether the model still matches the dissection at this depth."),
                 "fields": _array(ref("PacketField"), "In the class's field order."),
             },
+            {"padding": _d({"const": True}, "Present on a Padding layer (its id is Raw, as the GUI expects).")},
             description="One layer of a packet result.",
         ),
         "PacketField": _obj(
@@ -299,7 +303,7 @@ def _results() -> dict[str, Schema]:
 # ---------------------------------------------------------------- field engine
 
 
-def _instruction_model(cls: type) -> Schema:
+def _instruction_model(cls: type[Instruction]) -> Schema:
     params = {
         "type": "object",
         "propertyNames": {"enum": list(cls.PARAMS)},
@@ -352,6 +356,23 @@ def _field_engine() -> dict[str, Schema]:
                         }
                     ),
                     "Pre-flight warnings; empty with an error.",
+                ),
+                "error_detail": _d(
+                    {
+                        "oneOf": [
+                            {"type": "null"},
+                            _obj(
+                                {
+                                    "instruction": _d(
+                                        {"type": ["integer", "null"], "minimum": 0},
+                                        "The index in the request's list of the instruction at fault, if one is.",
+                                    ),
+                                    "message": _d(STRING, "The error said for a reader (`error` keeps TRex's words)."),
+                                }
+                            ),
+                        ]
+                    },
+                    "With an error: where it is and what it means; null without one.",
                 ),
             },
             description="The compiled program, or the error and an empty program.",
@@ -623,6 +644,109 @@ def _definitions() -> dict[str, Schema]:
     }
 
 
+# ---------------------------------------------------------------- profiles
+
+
+def _profiles() -> dict[str, Schema]:
+    name = _d({"type": ["string", "integer", "null"]}, "Text, or a number as in TRex's pcap profiles.")
+    rates = {
+        key: _d(
+            {"type": "number", "exclusiveMinimum": 0, **({"maximum": 100} if key == "percentage" else {})},
+            f"The rate in {key} (one rate at most; default pps 1).",
+        )
+        for key in streams.RATE_TYPES
+    }
+    pairs = [[a, b] for i, a in enumerate(streams.RATE_TYPES) for b in streams.RATE_TYPES[i + 1 :]]
+    u32 = {"type": "integer", "maximum": streams.U32}
+    mac_dst = {"enum": list(streams.MAC_DST_MODES)}
+    settings = {
+        "mode": _d(ref("StreamMode"), "How the stream sends (default: continuous, 1 pps)."),
+        "isg": _d({"type": "number", "minimum": 0}, "Microseconds before the stream's first packet (default 0)."),
+        "next": _d({"type": ["string", "integer", "null"]}, "The name of the stream to start when this one ends."),
+        "self_start": _d(BOOLEAN, "false: only another stream's next starts it (default true)."),
+        "random_seed": _d({**u32, "minimum": 0}, "The seed of the stream's random values (0: TRex seeds it)."),
+        "mac_src_override_by_pkt": _d(
+            BOOLEAN, "Send the packet's source MAC (true) or the port's; default: whether the model sets Ether.src."
+        ),
+        "mac_dst_override_mode": _d(
+            mac_dst, "Destination MAC: 0 the port's, 1 the packet's, 2 by ARP; default: 1 if the model sets Ether.dst."
+        ),
+    }
+    # null stands for the default where the exporter reads it so (the editor may clear a setting)
+    nullable = {
+        key: _d({"anyOf": [settings[key], {"type": "null"}]}, settings[key].get("description", ""))
+        for key in ("mode", "random_seed", "mac_src_override_by_pkt", "mac_dst_override_mode")
+    }
+    return {
+        "StreamMode": _obj(
+            {},
+            {
+                "type": _d(
+                    {"enum": list(streams.MODE_TYPES)},
+                    "TRex's STLTXCont, STLTXSingleBurst, STLTXMultiBurst (default continuous).",
+                ),
+                **rates,
+                "total_pkts": _d({**u32, "minimum": 1}, "single_burst: packets to send (default 1)."),
+                "pkts_per_burst": _d({**u32, "minimum": 1}, "multi_burst: packets a burst (default 1)."),
+                "ibg": _d({"type": "number", "minimum": 0}, "multi_burst: microseconds between bursts (default 0)."),
+                "count": _d({**u32, "minimum": 0}, "multi_burst: bursts (default 1)."),
+            },
+            "How a stream sends; keys of the other types are not read.",
+            **{"not": {"anyOf": [{"required": pair} for pair in pairs]}},
+        ),
+        "ProfileStream": _obj(
+            {"model": _d(ref("PacketModel"), "The packet, as build_pkt takes it.")},
+            {
+                "name": name,
+                "field_engine": _d({"anyOf": [ref("FieldEngineModel"), {"type": "null"}]}, "As build_pkt_ex takes it."),
+                **settings,
+                **nullable,
+                **{
+                    key: _d(ANY, "Ignored: import_profile's streams can be sent back as they are.")
+                    for key in export.IGNORED_KEYS
+                },
+            },
+            "One stream to export: its packet, its Field Engine and TRex's stream settings.",
+        ),
+        "ExportOptions": _obj(
+            {"format": {"enum": list(text_formats.FORMATS)}}, description="export_profile's options."
+        ),
+        "ExportedProfile": _obj(
+            {"text": _d(STRING, "The profile: a Python file, or TRex's stream list as JSON or YAML.")},
+            {
+                "notes": _d(
+                    _array(STRING, minItems=1),
+                    "What TRex will not load as written: packet parts written as bytes for its Scapy, "
+                    "values its JSON and YAML loader does not read.",
+                )
+            },
+            "The profile's text.",
+        ),
+        "ImportOptions": _obj(
+            {}, {"format": {"enum": list(text_formats.FORMATS)}}, "import_profile's options; without format, detected."
+        ),
+        "ImportedStream": _obj(
+            {
+                "name": name,
+                "binary": _d(ref("Base64"), "The stream's packet."),
+                "model": _d(
+                    _array(ref("PacketLayer"), minItems=1), "The packet dissected, as reconstruct_pkt's `data`."
+                ),
+                "field_engine": _d(ref("DecompiledProgram"), "The program, as decompile_vm_raw gives it."),
+                **settings,
+                "dropped": _d(
+                    _array({"enum": list(stream_json.DROPPABLE)}, uniqueItems=True),
+                    "TRex stream settings of the file that are not their defaults and are not carried.",
+                ),
+            },
+            description="A stream of an imported profile, as export_profile takes it back.",
+        ),
+        "ImportedStreams": _array(
+            ref("ImportedStream"), "The profile's streams, in order.", maxItems=streams.MAX_STREAMS
+        ),
+    }
+
+
 # ---------------------------------------------------------------- the handshake and the server
 
 
@@ -706,4 +830,12 @@ def _openrpc_document() -> Schema:
 @cache
 def schemas() -> dict[str, Schema]:
     """Every component schema by name, built once per process."""
-    return {**_scalars(), **_model(), **_results(), **_field_engine(), **_definitions(), **_server()}
+    return {
+        **_scalars(),
+        **_model(),
+        **_results(),
+        **_field_engine(),
+        **_profiles(),
+        **_definitions(),
+        **_server(),
+    }

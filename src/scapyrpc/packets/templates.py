@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 from scapyrpc.packets.errors import ServiceError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from importlib.resources.abc import Traversable
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
+
+__all__ = ["get_template", "list_templates", "warm_up"]
 
 SUFFIX = ".trp"
 
@@ -36,7 +42,7 @@ def warm_up() -> None:
 
 @cache
 def _templates() -> dict[str, _Template]:
-    root = resources.files("scapyrpc.packets").joinpath("data", "templates")
+    root = resources.files("scapyrpc.packets").joinpath("data/templates")  # one name: 3.10 joins one at a time
     return dict(sorted(_walk(root, "")))
 
 
@@ -56,7 +62,7 @@ def _load(entry: Traversable) -> _Template:
     return _Template(text, str(metadata.get("caption", "")), str(metadata.get("description", "")))
 
 
-def list_templates() -> list[dict]:
+def list_templates() -> list[dict[str, Any]]:
     """`[{id, meta: {name, description}}]`, sorted by id."""
     return [{"id": tid, "meta": {"name": t.caption, "description": t.description}} for tid, t in _templates().items()]
 

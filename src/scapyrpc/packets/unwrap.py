@@ -14,6 +14,8 @@ from scapy.fields import Emph, MultipleTypeField, _FieldContainer
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["declared_field", "encoding_field", "layer_list", "unemphasised_field"]
+
 # A container's inner field is never itself deeper than this; a cycle would be a Scapy bug.
 _MAX_CONTAINERS = 16
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from scapy.fields import Field, IP6Field, IPField
+from scapy.fields import Field, IP6Field, IPField, _FieldContainer
 from scapy.packet import Packet
 
 from scapyrpc.packets import limits
@@ -26,6 +26,17 @@ from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.number_fields import check_byte_counts, field_holds_number
 from scapyrpc.packets.unwrap import encoding_field
+
+__all__ = [
+    "DEFAULT_SEED",
+    "FCS_BYTES",
+    "RESET",
+    "Internal",
+    "TotalSize",
+    "field_converts_numbers",
+    "field_value",
+    "total_size_bytes",
+]
 
 DEFAULT_SEED = 12345
 FCS_BYTES = 4  # the Ethernet FCS Scapy does not emit but `total_size` counts
@@ -49,7 +60,7 @@ class Internal:
 class TotalSize:
     """A BYTES generator whose size makes the whole frame `total` bytes (FCS included)."""
 
-    spec: dict
+    spec: dict[str, Any]
     total: int
 
 
@@ -57,7 +68,7 @@ class TotalSize:
 
 
 @cache
-def field_converts_numbers(fld: Field) -> bool:
+def field_converts_numbers(fld: Field[Any, Any]) -> bool:
     """Whether `fld`'s input conversion changes a plain number (fixed-point, scaled)."""
     ftype = type(fld)
     if getattr(ftype, "any2i", None) is Field.any2i and getattr(ftype, "h2i", None) is Field.h2i:
@@ -86,13 +97,13 @@ def parse_number_text(text: str) -> int | float | None:
 
 def _check_size(size: Any, what: str) -> int:
     try:
-        size = int(size)
+        number = int(size)
     except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 read as infinity
         raise ServiceError(f"{what} must be a number") from None
     cap = limits.current().max_payload_bytes
-    if size > cap:
-        raise ServiceError(f"{what} {size} is too large (limit {cap} bytes)")
-    return max(size, 0)
+    if number > cap:
+        raise ServiceError(f"{what} {number} is too large (limit {cap} bytes)")
+    return max(number, 0)
 
 
 def _random_bytes(size: int, seed: Any, low: int, high: int) -> bytes:
@@ -122,7 +133,7 @@ def _template_code(text: Any) -> bytes:
         raise ServiceError(f"BYTES template_code is not hex: {text[:40]!r}") from None
 
 
-def generate_bytes(spec: dict, size: Any = None) -> bytes:
+def generate_bytes(spec: dict[str, Any], size: Any = None) -> bytes:
     """Bytes of a BYTES value object; `size` overrides the object's own `size`."""
     gen = spec.get("generate")
     if gen is None:
@@ -189,7 +200,7 @@ def plain_value(value: Any) -> Any:
     raise ServiceError(f"unsupported value object vtype {vtype!r}")
 
 
-def _address_text(fld: Field, text: str, where: str) -> str:
+def _address_text(fld: Field[Any, Any], text: str, where: str) -> str:
     """Reject host names: resolving them would emit DNS traffic from the server."""
     family = socket.AF_INET6 if isinstance(fld, IP6Field) else socket.AF_INET
     address, _, prefix = text.partition("/")
@@ -203,7 +214,7 @@ def _address_text(fld: Field, text: str, where: str) -> str:
     return text
 
 
-def human_value(layer: Packet, fld: Field, text: str, where: str) -> Any:
+def human_value(layer: Packet, fld: Field[Any, Any] | _FieldContainer, text: str, where: str) -> Any:
     """A human string (decimal, 0x hex, enum name, flag letters, address) for `fld`."""
     if text == "":
         return RESET
@@ -227,7 +238,7 @@ def human_value(layer: Packet, fld: Field, text: str, where: str) -> Any:
     return text
 
 
-def field_value(layer: Packet, fld: Field, value: Any, where: str) -> Any:
+def field_value(layer: Packet, fld: Field[Any, Any] | _FieldContainer, value: Any, where: str) -> Any:
     """The value to set on `layer`'s field `fld` for model value `value`."""
     if value is None:
         return RESET

@@ -22,13 +22,15 @@ from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.expressions import scapy_dialect
 from scapyrpc.packets.values_in import field_converts_numbers
 
+__all__ = ["bytes_value", "render"]
+
 _NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+|0[xX][0-9a-fA-F]+)\Z")
 
 # ---------------------------------------------------------------- values
 
 
-def bytes_value(data: bytes) -> tuple[dict, str]:
+def bytes_value(data: bytes) -> tuple[dict[str, Any], str]:
     """A BYTES value object and its hvalue: the text when printable, else `<binary>`."""
     hvalue = "<binary>" if _NOT_TEXT.search(data) else data.decode("ascii")
     return {"vtype": "BYTES", "base64": encode_base64(data)}, hvalue

@@ -12,6 +12,8 @@ import math
 import os
 from pathlib import Path
 
+__all__ = ["cgroup_cpu_quota", "usable_cpus"]
+
 
 def usable_cpus(root: Path = Path("/")) -> int:
     """CPUs this process may use: its affinity, capped by any cgroup CPU quota rounded up; at least 1.

@@ -27,6 +27,8 @@ from scapyrpc.config.options import LogConfig, WorkerConfig
 from scapyrpc.pool import procctl
 from scapyrpc.pool.zygote import CONTROL_FD, READY
 
+__all__ = ["LocalPool", "PoolEvents"]
+
 log = logging.getLogger("scapyrpc.pool")
 
 ZYGOTE_RESTART_DELAYS = (0.0, 0.5, 1.0, 2.0, 5.0)  # after consecutive zygote deaths

@@ -13,6 +13,8 @@ import os
 import signal
 import sys
 
+__all__ = ["SUPPORTED", "become_subreaper", "describe", "die_with_parent", "pidfd", "reap", "set_name"]
+
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
 _PR_SET_CHILD_SUBREAPER = 36
@@ -23,7 +25,8 @@ SUPPORTED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
 def _prctl(option: int, value: int | bytes) -> bool:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(option, value, 0, 0, 0) == 0
+        status: int = libc.prctl(option, value, 0, 0, 0)
+        return status == 0
     except (OSError, AttributeError):
         return False
 
@@ -56,7 +59,7 @@ def pidfd(pid: int) -> int | None:
 
 def reap() -> list[tuple[int, int]]:
     """Every child that has exited, as (pid, wait status), without blocking."""
-    out = []
+    out: list[tuple[int, int]] = []
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)

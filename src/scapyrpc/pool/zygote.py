@@ -24,8 +24,11 @@ import socket
 import sys
 import time
 import traceback
+from typing import Any
 
 from scapyrpc.pool import procctl
+
+__all__ = ["CONTROL_FD", "READY"]
 
 CONTROL_FD = 3
 READY = b"ready\n"
@@ -58,7 +61,7 @@ def main(argv: list[str]) -> int:
         control.sendall(answer)
 
 
-def _configure_logging(log: dict) -> None:
+def _configure_logging(log: dict[str, Any]) -> None:
     """The broker's logging in this process and the workers it forks; stderr only if the file will not open."""
     from scapyrpc.config.options import LogConfig, from_mapping
     from scapyrpc.ops import logs
@@ -73,7 +76,7 @@ def _configure_logging(log: dict) -> None:
         )
 
 
-def _fork_worker(broker_pid: int, spec: dict, control: socket.socket) -> bytes:
+def _fork_worker(broker_pid: int, spec: dict[str, Any], control: socket.socket) -> bytes:
     """Fork twice; the grandchild becomes the worker. Returns b"PID\\n" or b"error ...\\n"."""
     read_end, write_end = os.pipe()
     try:
@@ -110,7 +113,7 @@ def _fork_worker(broker_pid: int, spec: dict, control: socket.socket) -> bytes:
     return pid + b"\n" if pid else b"error fork of the worker failed\n"
 
 
-def _become_worker(broker_pid: int, spec: dict) -> int:
+def _become_worker(broker_pid: int, spec: dict[str, Any]) -> int:
     """In the grandchild: wait to be adopted by the broker, then serve until told to stop."""
     end = time.monotonic() + 5.0
     while os.getppid() != broker_pid:  # the middle process is exiting; the subreaper adopts us

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import zmq
 import zmq.asyncio
@@ -20,6 +21,21 @@ from zmq.auth.asyncio import AsyncioAuthenticator
 from zmq.utils import z85
 
 from scapyrpc.config.options import CurveConfig
+
+__all__ = [
+    "CLIENTS",
+    "WORKERS",
+    "Admission",
+    "KeyFileError",
+    "admission",
+    "as_client",
+    "as_server",
+    "client_keys",
+    "key_pair",
+    "keygen",
+    "public_key",
+    "start_authenticator",
+]
 
 
 class KeyFileError(ValueError):
@@ -92,14 +108,14 @@ def admitted(directory: str | os.PathLike[str]) -> set[bytes]:
     return keys
 
 
-def as_server(sock: zmq.Socket, pair: tuple[bytes, bytes], domain: str) -> None:
+def as_server(sock: zmq.Socket[Any], pair: tuple[bytes, bytes], domain: str) -> None:
     """Make `sock` a CURVE server with `pair`; ZAP requests carry `domain`."""
     sock.curve_server = True
     sock.curve_publickey, sock.curve_secretkey = pair
     sock.zap_domain = domain.encode()
 
 
-def as_client(sock: zmq.Socket, server_key: bytes, pair: tuple[bytes, bytes]) -> None:
+def as_client(sock: zmq.Socket[Any], server_key: bytes, pair: tuple[bytes, bytes]) -> None:
     """Make `sock` a CURVE client of the server whose public key is `server_key`."""
     sock.curve_serverkey = server_key
     sock.curve_publickey, sock.curve_secretkey = pair
@@ -141,7 +157,7 @@ def admission(config: CurveConfig, tcp_backend: bool, local_worker_key: bytes | 
     return Admission(key_pair(config.curve_secret_key), clients, workers)
 
 
-def start_authenticator(ctx: zmq.Context, admission: Admission) -> AsyncioAuthenticator:
+def start_authenticator(ctx: zmq.Context[Any], admission: Admission) -> AsyncioAuthenticator:
     """A ZAP handler on the running event loop, for the sockets of `ctx`."""
     auth = AsyncioAuthenticator(zmq.asyncio.Context.shadow(ctx.underlying))
     auth.start()

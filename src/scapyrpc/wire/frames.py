@@ -28,6 +28,26 @@ the broker routes bytes and never imports Scapy.
 
 from typing import Any
 
+__all__ = [
+    "GONE",
+    "HEAD_BYTES",
+    "HEARTBEAT",
+    "HEARTBEAT_INTERVAL",
+    "HEARTBEAT_LIVENESS",
+    "READY",
+    "REMOTE_REQUEST",
+    "REPLY",
+    "REPLY_KINDS",
+    "REQUEST",
+    "RETIRE",
+    "SHUTDOWN",
+    "VERSION",
+    "note",
+    "reply",
+    "request",
+    "split_reply",
+]
+
 READY = b"R"
 HEARTBEAT = b"H"
 REQUEST = b"Q"

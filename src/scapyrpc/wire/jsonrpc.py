@@ -9,6 +9,25 @@ from typing import Any
 
 import orjson
 
+__all__ = [
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "JSONRPC_INVALID_PARAMS",
+    "METHOD_NOT_FOUND",
+    "PARSE_ERROR",
+    "PEEK_PARSE_BYTES",
+    "SCAPY_ERROR",
+    "STANDARD_MESSAGES",
+    "SYNTAX_ERROR",
+    "UNKNOWN_ERROR",
+    "error_body",
+    "is_request_id",
+    "peek_id",
+    "peek_method",
+    "reply_id",
+    "scapy_error_body",
+]
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601

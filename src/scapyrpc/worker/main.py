@@ -17,7 +17,10 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, TypeAlias
 
 import zmq
 
@@ -26,7 +29,10 @@ from scapyrpc.packets import limits
 from scapyrpc.wire import curve
 from scapyrpc.wire import frames as p
 
+__all__ = ["FAIL_START_ENV", "WorkerOptions", "run"]
+
 log = logging.getLogger("scapyrpc.worker")
+_Handler: TypeAlias = "Callable[[int, FrameType | None], Any] | int | signal.Handlers | None"  # signal.signal's
 
 WAKE_MS = 200  # an idle worker looks at signals and the broker's silence this often
 _GONE_LINGER_MS = 200  # how long a worker stopping while idle tries to say GONE (the broker may be gone)
@@ -143,7 +149,7 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _socket(ctx: zmq.Context, options: WorkerOptions) -> zmq.Socket:
+def _socket(ctx: zmq.SyncContext, options: WorkerOptions) -> zmq.SyncSocket:
     """A DEALER for the broker's back end (CurveZMQ when the options carry keys)."""
     sock = ctx.socket(zmq.DEALER)
     if options.curve is not None:
@@ -152,7 +158,7 @@ def _socket(ctx: zmq.Context, options: WorkerOptions) -> zmq.Socket:
     return sock
 
 
-def _join(ctx: zmq.Context, options: WorkerOptions) -> tuple[zmq.Socket, _Heartbeats]:
+def _join(ctx: zmq.SyncContext, options: WorkerOptions) -> tuple[zmq.SyncSocket, _Heartbeats]:
     """Connect a DEALER, announce READY, and start heartbeats on behalf of it."""
     backend = options.backend
     ident = uuid.uuid4().hex.encode()
@@ -173,14 +179,14 @@ class _Heartbeats:
     the request path.
     """
 
-    def __init__(self, ctx: zmq.Context, options: WorkerOptions, ident: bytes) -> None:
+    def __init__(self, ctx: zmq.SyncContext, options: WorkerOptions, ident: bytes) -> None:
         self._stopped = threading.Event()
         self._thread = threading.Thread(
             target=self._beat, args=(ctx, options, ident), name="scapyrpc-heartbeat", daemon=True
         )
         self._thread.start()
 
-    def _beat(self, ctx: zmq.Context, options: WorkerOptions, ident: bytes) -> None:
+    def _beat(self, ctx: zmq.SyncContext, options: WorkerOptions, ident: bytes) -> None:
         sock = _socket(ctx, options)
         sock.setsockopt(zmq.LINGER, 0)
         sock.connect(options.backend)
@@ -206,7 +212,7 @@ class _StopSignals:
 
     def __init__(self, interrupt: bool) -> None:
         self.requested = False
-        self._restore: dict[int, object] = {}
+        self._restore: dict[int, _Handler] = {}
         if threading.current_thread() is threading.main_thread():
             on_interrupt = self._on_signal if interrupt else signal.SIG_IGN
             self._restore = {
@@ -214,7 +220,7 @@ class _StopSignals:
                 signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt),
             }
 
-    def _on_signal(self, signum: int, frame: object) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if not self.requested:
             log.info("worker %d: %s, leaving after the request in hand", os.getpid(), signal.Signals(signum).name)
         self.requested = True

@@ -52,6 +52,8 @@ from scapyrpc.wire.jsonrpc import (
     scapy_error_body,
 )
 
+__all__ = ["WRONG_HANDLER_MESSAGE", "Reply", "enable_test_methods", "handle"]
+
 log = logging.getLogger("scapyrpc.worker")
 
 UNKNOWN_ERROR_MESSAGE = "Scapy Server: Unknown Error"
@@ -158,11 +160,14 @@ def _handle(raw: bytes, remote: bool) -> Reply:
         return Reply(scapy_error_body(request_id, REMOTE_SHUTDOWN_MESSAGE), method=method, code=SCAPY_ERROR)
     name = method if method in _METHODS else "unknown"  # a label: never the client's text
     try:
-        response = dispatch_to_response(
-            {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
+        # jsonrpcserver's annotations: the request is the deserializer's input (a string only for
+        # its default), a validator's return value is never read (its docs: "pass lambda _: None"),
+        # and what post_process makes of the response is returned (here a dict)
+        response: dict[str, Any] = dispatch_to_response(  # type: ignore[assignment]
+            {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},  # type: ignore[arg-type]
             _METHODS,
             deserializer=_already_parsed,
-            validator=_already_checked,
+            validator=_already_checked,  # type: ignore[arg-type]
             post_process=to_serializable_one,
         )
     except _OutOfMemory:
@@ -185,7 +190,7 @@ def _already_checked(call: Any) -> None:
 # ---------------------------------------------------------------- reading a request
 
 
-def _read(raw: bytes) -> tuple[Any, str, list | dict]:
+def _read(raw: bytes) -> tuple[Any, str, list[Any] | dict[str, Any]]:
     """(id, method, params) of a request frame, the handler already stripped from params."""
     request = _parse(raw)
     if not isinstance(request, dict):
@@ -251,7 +256,7 @@ def _valid_text(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            items: list = [item]
+            items: list[str] = [item]
         elif isinstance(item, dict):
             items = list(item)
             stack.extend(item.values())
@@ -268,7 +273,7 @@ def _valid_text(value: Any) -> bool:
     return True
 
 
-def _resolve_shape(request_id: Any, method: str, params: list) -> list:
+def _resolve_shape(request_id: Any, method: str, params: list[Any]) -> list[Any]:
     """Strip the version handler (GUI shape) or accept the seed shape (docs/api.md, Handshake and call shapes)."""
     if method in contract.HANDLERLESS or method not in _ARITY:
         return params
@@ -282,7 +287,7 @@ def _resolve_shape(request_id: Any, method: str, params: list) -> list:
 # ---------------------------------------------------------------- writing the reply
 
 
-def _reply(response: dict, request_id: Any, method: str) -> Reply:
+def _reply(response: dict[str, Any], request_id: Any, method: str) -> Reply:
     """The reply frame for jsonrpcserver's response object, with the contract's codes and texts."""
     if "result" in response:
         try:
@@ -300,7 +305,7 @@ def _reply(response: dict, request_id: Any, method: str) -> Reply:
     return Reply(error_body(request_id, code, STANDARD_MESSAGES.get(code, error["message"])), method=method, code=code)
 
 
-def _dumps(message: dict) -> bytes:
+def _dumps(message: dict[str, Any]) -> bytes:
     """orjson first; the standard library for the valid JSON orjson refuses (integers past
     64 bits, such as BGP's 128-bit marker)."""
     try:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+
+__all__ = ["METHODS", "UnusualExit", "test_allocate", "test_pid", "test_raise", "test_sleep"]
 
 
 def test_sleep(seconds: float) -> int:
@@ -46,4 +49,9 @@ def test_raise(kind: str) -> int:
 
 _hoard: list[bytearray] = []
 
-METHODS = {"test_sleep": test_sleep, "test_pid": test_pid, "test_allocate": test_allocate, "test_raise": test_raise}
+METHODS: dict[str, Callable[..., int]] = {
+    "test_sleep": test_sleep,
+    "test_pid": test_pid,
+    "test_allocate": test_allocate,
+    "test_raise": test_raise,
+}

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from test_field_engine_examples import Ins, compile_for, fe, ref_packet
 
+from scapyrpc.packets import service
+
 CYCLE = "could not pad range to be a true cycle - '(max_value - min_value + 1) % step' should be zero"
 DESC = "Field desription should be layer:cnt.field Example: IP.src or IP:1.src"
 FV = Ins("STLVmFlowVar", name="a")
@@ -455,3 +457,71 @@ def test_no_field_engine_requested_gives_an_empty_program():
 def test_numbers_past_64_bits_are_reported_not_emitted(instructions, message):
     """The reference emitted them (TRex then refused the stream); JSON peers cannot carry them."""
     assert fe(instructions)["error"] == message
+
+
+# ---- error_detail: which instruction, and the error said for a reader ---------------------------
+
+DETAIL_MODEL = [{"id": "Ether"}, {"id": "IP"}, {"id": "TCP"}]
+VAR_A = {"id": "STLVmFlowVar", "parameters": {"name": "a", "min_value": "0", "max_value": "10", "size": "2"}}
+
+
+def _write(offset, name="a"):
+    return {"id": "STLVmWrFlowVar", "parameters": {"fv_name": name, "pkt_offset": offset}}
+
+
+@pytest.mark.parametrize(
+    "instructions, error, instruction, detail",
+    [
+        ([VAR_A, _write("TCP.sportx")], "No layer sportx-0.", 1, "TCP has no field 'sportx' (its fields: sport,"),
+        ([VAR_A, _write("sportx")], "Field desription should be", 1, "'sportx' is not a field: write Layer.field"),
+        (
+            [VAR_A, _write("UDP.sport")],
+            "no layer UDP-0",
+            1,
+            "the packet has no a layer UDP (its layers: Ether, IP, TCP)",
+        ),
+        ([VAR_A, _write("IP:1.src")], "no layer IP-1", 1, "the packet has no 2 layers IP"),
+        (
+            [VAR_A, _write("TCP.sport", "zz")],
+            "Variable zz does not exist",
+            1,
+            "no variable named zz is defined (variables: a)",
+        ),
+        ([VAR_A, VAR_A], "Variable a defined twice", 1, "variable a is defined twice"),
+        (
+            [
+                VAR_A,
+                {
+                    "id": "STLVmFlowVar",
+                    "parameters": {"name": "b", "min_value": "0", "max_value": "1", "init_value": "5"},
+                },
+            ],
+            "init_value must be between",
+            1,
+            "init_value must be between",
+        ),
+        (
+            [_write("TCP.sport"), {"id": "STLVmFlowVar", "parameters": {}}],
+            "STLVmFlowVar: missing required",
+            1,
+            "missing",
+        ),
+    ],
+)
+def test_an_error_names_its_instruction_and_says_what_it_means(instructions, error, instruction, detail):
+    """`error` keeps the reference's words (the GUI shows them); `error_detail` names the instruction
+    by its index in the request's list and says the obscure ones plainly."""
+    result = service.build_pkt_ex(
+        DETAIL_MODEL, {"field_engine": {"instructions": instructions, "global_parameters": {}}}
+    )
+    fe = result["field_engine"]
+    assert fe["error"].startswith(error)
+    assert fe["error_detail"]["instruction"] == instruction
+    assert detail in fe["error_detail"]["message"]
+
+
+def test_no_error_no_detail():
+    result = service.build_pkt_ex(
+        DETAIL_MODEL, {"field_engine": {"instructions": [VAR_A, _write("TCP.sport")], "global_parameters": {}}}
+    )
+    assert result["field_engine"]["error"] is None and result["field_engine"]["error_detail"] is None

@@ -41,6 +41,8 @@ def compile_for(pkt, extra_options):
     result = field_engine.compile_for_packet(pkt, dissect.packet_result(pkt), extra_options)
     warnings = result.pop("warnings")
     assert isinstance(warnings, list) and (result["error"] is None or warnings == [])
+    detail = result.pop("error_detail")
+    assert (detail is None) == (result["error"] is None)
     return result
 
 

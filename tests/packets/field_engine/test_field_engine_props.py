@@ -707,6 +707,7 @@ def test_service_build_pkt_ex_reports_errors_and_still_builds():
         "error": "Not valid IPv4 format: abc",
         "vm_instructions_expressions": [],
         "warnings": [],
+        "error_detail": {"instruction": 0, "message": "Not valid IPv4 format: abc"},
     }
     assert bad["binary"] == good["binary"] and base64.b64decode(bad["binary"]).endswith(b"x" * 10)
 

@@ -26,7 +26,19 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+__all__ = [
+    "MAX_ELEMENTS",
+    "MAX_INT_BITS",
+    "Builder",
+    "Checker",
+    "Dialect",
+    "ExpressionError",
+    "ExpressionSyntaxError",
+    "accepts",
+    "evaluate",
+]
 
 MAX_SOURCE_CHARS = 64 * 1024
 MAX_DEPTH = 50
@@ -229,6 +241,9 @@ def _is_number(node: ast.expr) -> bool:
 # --------------------------------------------------------------------------- building
 
 
+_T = TypeVar("_T")
+
+
 class Builder:
     """Evaluates a tree the Checker accepted, accounting for every element it makes."""
 
@@ -266,7 +281,7 @@ class Builder:
             return 1 + len(value) // 8
         return self._sizes.get(id(value), 1)
 
-    def make(self, factory: Callable[[], Any], elements: int, size: int) -> Any:
+    def make(self, factory: Callable[[], _T], elements: int, size: int) -> _T:
         """`factory()`, once it is known to stay within the limits: `elements` new element slots
         (counted against all the evaluation makes) and a value of `size`."""
         self.elements += max(elements, 0)

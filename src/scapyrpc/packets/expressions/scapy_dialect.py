@@ -17,13 +17,18 @@ import ast
 import math
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from scapyrpc.packets.errors import InputSyntaxError, ServiceError
 from scapyrpc.packets.expressions import frontend
 from scapyrpc.packets.expressions.frontend import Builder, Checker, ExpressionError, ExpressionSyntaxError
 from scapyrpc.packets.number_fields import check_byte_counts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scapy.packet import Packet
+
+__all__ = ["accepted", "evaluate", "render", "warm_up"]
 
 MAX_PACKETS = 1_000
 
@@ -69,9 +74,9 @@ _OPERATORS = {
 
 @dataclass(frozen=True)
 class _Tables:
-    classes: dict[str, type]  # callable names -> Scapy packet classes
+    classes: dict[str, type[Packet]]  # callable names -> Scapy packet classes
     asn1: dict[str, type]  # callable names -> ASN.1 value classes (SNMP, X.509)
-    fields: dict[type, frozenset[str]]  # class -> keyword names it accepts
+    fields: dict[type[Packet], frozenset[str]]  # class -> keyword names it accepts
     tcp_option_names: frozenset[str]
 
 
@@ -95,7 +100,7 @@ def _asn1_classes() -> dict[str, type]:
     from scapy.asn1.asn1 import ASN1_Object
 
     found: dict[str, type] = {}
-    stack = [ASN1_Object]
+    stack: list[type[ASN1_Object[Any]]] = [ASN1_Object]
     while stack:
         for sub in stack.pop().__subclasses__():
             if sub.__name__ not in found:
@@ -215,7 +220,7 @@ class _PacketDialect(frontend.Dialect):
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # the only other kind check accepts
         name = node.func.id
         args = [builder.build(a) for a in node.args]
-        kwargs = {kw.arg: builder.build(kw.value) for kw in node.keywords}
+        kwargs = {kw.arg: builder.build(kw.value) for kw in node.keywords if kw.arg is not None}  # check refused **
         cls = self.tables.classes.get(name)
         if cls is not None:  # Scapy converts field values as it makes the packet: check them first
             for key, value in kwargs.items():
@@ -246,7 +251,7 @@ class _PacketDialect(frontend.Dialect):
         return item
 
 
-def _field_of(cls: type, name: str) -> Any:
+def _field_of(cls: type[Packet], name: str) -> Any:
     """The field `name` (or the field a deprecated name stands for) of packet class `cls`."""
     name = (getattr(cls, "deprecated_fields", None) or {}).get(name, (name,))[0]
     return next((f for f in cls.fields_desc if f.name == name), None)

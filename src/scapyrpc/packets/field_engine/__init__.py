@@ -28,7 +28,7 @@ __all__ = ["compile_for_packet", "decompile", "definitions", "parameter_values",
 _log = logging.getLogger("scapyrpc.packets")
 
 
-def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) -> dict:
+def compile_for_packet(pkt: Packet, result: dict[str, Any], extra_options: dict[str, Any] | None) -> dict[str, Any]:
     """The `field_engine` object of a `build_pkt_ex` result for `pkt`, whose packet
     result `result` gives the offsets that symbolic descriptors resolve to.
 
@@ -37,26 +37,31 @@ def compile_for_packet(pkt: Packet, result: dict, extra_options: dict | None) ->
     """
     program: dict[str, Any] = {"instructions": []}
     error = None
+    detail = None
     notes: list[dict[str, Any]] = []
     if isinstance(extra_options, dict) and "field_engine" in extra_options:
         try:
             program = compile_request(extra_options["field_engine"], Layout(pkt, result), notes)
         except FEError as exc:
             error = exc.message
+            detail = exc.explained()
         except Exception:  # noqa: BLE001 - a bug of ours must not cost the client its packet
             _log.exception("field engine compile failed")
             error = "internal error while compiling the field engine program"
     elif extra_options is not None and not isinstance(extra_options, dict):
         error = 'extra_options must be an object like {"field_engine": {...}}'
+    if error is not None and detail is None:
+        detail = FEError(error).explained()
     return {
         "instructions": program if error is None else {"instructions": []},
         "error": error,
         "vm_instructions_expressions": [],
         "warnings": notes if error is None else [],
+        "error_detail": detail,
     }
 
 
-def definitions() -> dict:
+def definitions() -> dict[str, Any]:
     """`feInstructions`, `feInstructionParameters`, `feParameters`, `feTemplates` for get_definitions."""
     return dict(catalogue.definitions())
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from scapyrpc.packets.expressions import frontend
 from scapyrpc.packets.expressions.frontend import MAX_INT_BITS, Builder, Checker, ExpressionError, ExpressionSyntaxError
 from scapyrpc.packets.field_engine.errors import FEError
 
-_BINOPS = {
+__all__ = ["evaluate"]
+
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -31,7 +34,11 @@ _BINOPS = {
     ast.BitAnd: operator.and_,
     ast.BitXor: operator.xor,
 }
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.Invert: operator.invert,
+}
 _FUNCTIONS = ("range", "list")
 _GRAMMAR = "literals, lists, integer arithmetic, range and list only"
 
@@ -109,7 +116,7 @@ def _binop(op: ast.operator, left: Any, right: Any, builder: Builder) -> Any:
     raise ExpressionError("operators apply to integers only (and + / * to lists)")
 
 
-def _range(args: list, builder: Builder) -> range:
+def _range(args: list[Any], builder: Builder) -> range:
     if not 1 <= len(args) <= 3 or any(type(a) is not int for a in args):
         raise ExpressionError("range() takes one to three integers")
     if len(args) == 3 and args[2] == 0:
@@ -123,7 +130,7 @@ def _range(args: list, builder: Builder) -> range:
     return builder.make(lambda: result, 0, 1 + length)
 
 
-def _list(args: list, builder: Builder) -> list:
+def _list(args: list[Any], builder: Builder) -> list[Any]:
     if len(args) != 1 or not isinstance(args[0], (list, tuple, range)):
         raise ExpressionError("list() takes one list, tuple or range")
     items = args[0]

@@ -11,11 +11,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+__all__ = ["data", "definitions"]
+
 
 @cache
 def data() -> dict[str, Any]:
     """The parsed data file, with each instruction's `help` turned into base64 text."""
-    raw = json.loads(resources.files("scapyrpc.packets").joinpath("data/field_engine.json").read_text("utf-8"))
+    raw: dict[str, Any] = json.loads(
+        resources.files("scapyrpc.packets").joinpath("data/field_engine.json").read_text("utf-8")
+    )
     for instruction in raw["instructions"]:
         instruction["help"] = base64.b64encode(instruction["help"].encode("utf-8")).decode("ascii")
     return raw

@@ -10,6 +10,23 @@ from typing import Any
 
 from scapyrpc.packets.field_engine.errors import FEError
 
+__all__ = [
+    "MAX_BY_SIZE",
+    "U64_MAX",
+    "VALID_SIZES",
+    "VALUE_LIST_MAX",
+    "check_cycle",
+    "check_init",
+    "check_min_max",
+    "check_not_negative",
+    "check_size",
+    "check_size_param",
+    "convert_val",
+    "convert_val_list",
+    "int_to_ipv4",
+    "require",
+]
+
 MAX_BY_SIZE = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF, 8: 0xFFFFFFFFFFFFFFFF}
 VALID_SIZES = tuple(MAX_BY_SIZE)
 U64_MAX = MAX_BY_SIZE[8]

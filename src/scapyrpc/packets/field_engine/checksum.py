@@ -8,6 +8,17 @@ are written big-endian, as TRex stores its host-order sums raw.
 
 from __future__ import annotations
 
+__all__ = [
+    "IPV4_HEADER",
+    "IPV6_HEADER",
+    "PROTO_TCP",
+    "PROTO_UDP",
+    "fold",
+    "ipv4_pseudo_sum",
+    "ipv6_pseudo_sum",
+    "ones_sum",
+]
+
 IPV4_HEADER = 20
 IPV6_HEADER = 40
 PROTO_TCP = 6

@@ -10,6 +10,8 @@ from scapyrpc.packets.unwrap import layer_list
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["parameter_values"]
+
 
 def parameter_values(pkt: Packet, fe_model: Any, parameter_id: str) -> dict[str, dict[str, str]]:
     """`{"map": {choice: choice}}` for `name`, `fv_name`, `pkt_offset` and `offset`; `{}` otherwise."""

@@ -12,9 +12,11 @@ from typing import Any
 from scapyrpc.packets.field_engine import preflight
 from scapyrpc.packets.field_engine.checks import U64_MAX
 from scapyrpc.packets.field_engine.errors import FEError
-from scapyrpc.packets.field_engine.instructions import CLASSES, Instruction
+from scapyrpc.packets.field_engine.instructions import CLASSES, FlowVariable, Instruction
 from scapyrpc.packets.field_engine.offsets import Layout
 from scapyrpc.packets.field_engine.params import sanitize
+
+__all__ = ["compile_request"]
 
 I64_MIN = -(2**63)
 
@@ -29,7 +31,12 @@ def compile_request(field_engine: Any, layout: Layout, notes: list[dict[str, Any
     model = field_engine["instructions"]
     if not isinstance(model, list):
         raise FEError("field_engine.instructions must be a list")
-    program = [build_instruction(index, entry) for index, entry in enumerate(model)]
+    program = []
+    for index, entry in enumerate(model):
+        try:
+            program.append(build_instruction(index, entry))
+        except FEError as exc:
+            raise exc.at(index) from None
     if "global_parameters" not in field_engine:
         raise FEError("field_engine.global_parameters is missing")
     cache = cache_size(field_engine["global_parameters"])
@@ -72,12 +79,18 @@ def compile_program(
     program: list[Instruction], cache: int | None, layout: Layout, notes: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """The compiled program; its pre-flight warnings are appended to `notes` when given."""
+    index = {id(inst): i for i, inst in enumerate(program)}
     check_variables(program)
-    ordered = order_flow_vars(program)
+    ordered = order_flow_vars(program, index)
     final = ordered + [inst for inst in program if not inst.is_flow_var]
-    result: dict[str, Any] = {"instructions": [inst.emit(layout) for inst in final]}
-    for emitted in result["instructions"]:
-        check_json_ints(emitted)
+    result: dict[str, Any] = {"instructions": []}
+    for inst in final:
+        try:
+            emitted = inst.emit(layout)
+            check_json_ints(emitted)
+        except FEError as exc:
+            raise exc.at(index[id(inst)]) from None
+        result["instructions"].append(emitted)
     if cache is not None and cache > 0:
         result["cache"] = cache
     if notes is not None:
@@ -97,32 +110,49 @@ def check_json_ints(emitted: dict[str, Any]) -> None:
 def check_variables(program: list[Instruction]) -> None:
     """Every variable defined once; every reference names a defined variable."""
     defined: set[str] = set()
-    for inst in program:
+    for i, inst in enumerate(program):
         for name in inst.defines():
             if name in defined:
-                raise FEError(f"Variable {name} defined twice ")
+                raise FEError(
+                    f"Variable {name} defined twice ", detail=f"variable {name} is defined twice", instruction=i
+                )
             defined.add(name)
-    for inst in program:
+    for i, inst in enumerate(program):
         ref = inst.references()
         if ref is not None and ref not in defined:
-            raise FEError(f"Variable {ref} does not exist  ")
+            raise FEError(f"Variable {ref} does not exist  ", detail=_no_variable(ref, defined), instruction=i)
 
 
-def order_flow_vars(program: list[Instruction]) -> list[Instruction]:
+def _no_variable(name: str, defined: set[str]) -> str:
+    known = ", ".join(sorted(defined)) if defined else "none"
+    return f"no variable named {name} is defined (variables: {known})"
+
+
+def order_flow_vars(program: list[Instruction], index: dict[int, int] | None = None) -> list[Instruction]:
     """Flow vars in model order with next_var chains kept together, head first (reference §5 steps 3-6).
 
-    A chained variable's split_to_cores is forced to false, as in TRex.
+    A chained variable's split_to_cores is forced to false, as in TRex. `index` maps an instruction
+    (by id) to its place in the client's list, for the errors.
     """
-    by_name: dict[str, Any] = {inst.name: inst for inst in program if inst.is_flow_var}
+    index = index or {}
+    by_name: dict[str, Any] = {inst.name: inst for inst in program if isinstance(inst, FlowVariable)}
     for var in by_name.values():
         if var.next_var is not None and var.next_var not in by_name:
-            raise FEError(f"Variable {var.next_var} does not exist  ")
+            raise FEError(
+                f"Variable {var.next_var} does not exist  ",
+                detail=f"next_var {var.next_var}: " + _no_variable(var.next_var, set(by_name)),
+                instruction=index.get(id(var)),
+            )
     previous: dict[str, str] = {}
     for var in by_name.values():
         if var.next_var is None:
             continue
         if previous.get(var.next_var, var.name) != var.name:
-            raise FEError(f"Variable {var.next_var} is pointed by two vars.")
+            raise FEError(
+                f"Variable {var.next_var} is pointed by two vars.",
+                detail=f"variable {var.next_var} is the next_var of both {previous[var.next_var]} and {var.name}",
+                instruction=index.get(id(var)),
+            )
         previous[var.next_var] = var.name
         by_name[var.next_var].split_to_cores = False
     ordered: list[Any] = []

@@ -10,6 +10,7 @@ forms. `init_value` and tuple `flags` are kept (the reference lost them), and
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,8 @@ from scapyrpc.packets.field_engine.instructions import (
     WrFlowVar,
     WrMaskFlowVar,
 )
+
+__all__ = ["decompile"]
 
 Params = dict[str, Any]
 
@@ -56,7 +59,7 @@ def _instruction(index: int, entry: Any) -> dict[str, Any]:
 class _Reader:
     """Typed access to one compiled instruction (or the program), with errors that name it and the key."""
 
-    def __init__(self, where: str, obj: dict) -> None:
+    def __init__(self, where: str, obj: dict[str, Any]) -> None:
         self.where, self.obj = where, obj
 
     def _get(self, key: str, ok: Callable[[Any], bool], what: str, default: Any = ...) -> Any:
@@ -69,20 +72,28 @@ class _Reader:
             raise ServiceError(f"{self.where}: '{key}' must be {what}")
         return value
 
+    # the methods are named after what they return, so inside this class the builtins are spelled out
     def int(self, key: str, default: Any = ...) -> int:
-        return self._get(key, lambda v: type(v) is int, "an integer", default)
+        value: int = self._get(key, lambda v: type(v) is int, "an integer", default)
+        return value
 
-    def str(self, key: str, default: Any = ...) -> str:
-        return self._get(key, lambda v: isinstance(v, str), "a string", default)
+    def str(self, key: builtins.str, default: Any = ...) -> builtins.str:
+        value: builtins.str = self._get(key, lambda v: isinstance(v, str), "a string", default)
+        return value
 
-    def bool(self, key: str, default: Any = ...) -> bool:
-        return self._get(key, lambda v: isinstance(v, bool), "true or false", default)
+    def bool(self, key: builtins.str, default: Any = ...) -> builtins.bool:
+        value: builtins.bool = self._get(key, lambda v: isinstance(v, bool), "true or false", default)
+        return value
 
-    def optional_str(self, key: str) -> str | None:
-        return self._get(key, lambda v: v is None or isinstance(v, str), "a string or null", None)
+    def optional_str(self, key: builtins.str) -> builtins.str | None:
+        value: builtins.str | None = self._get(key, lambda v: v is None or isinstance(v, str), "a string or null", None)
+        return value
 
-    def int_list(self, key: str) -> list[int]:
-        return self._get(key, lambda v: isinstance(v, list) and all(type(x) is int for x in v), "a list of integers")
+    def int_list(self, key: builtins.str) -> list[builtins.int]:
+        value: list[builtins.int] = self._get(
+            key, lambda v: isinstance(v, list) and all(type(x) is int for x in v), "a list of integers"
+        )
+        return value
 
 
 def _ip(value: int) -> str | int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE
 
+__all__ = ["FastRand", "per_core_seed"]
+
 MULTIPLIER = 214013
 INCREMENT = 2531011
 CORE_SEED_FACTOR = 514229

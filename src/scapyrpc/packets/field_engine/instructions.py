@@ -27,6 +27,22 @@ from scapyrpc.packets.field_engine.checks import (
 from scapyrpc.packets.field_engine.errors import FEError
 from scapyrpc.packets.field_engine.offsets import Layout
 
+__all__ = [
+    "CLASSES",
+    "L4_TYPE_IP",
+    "FixChecksumHw",
+    "FixIcmpv6",
+    "FixIpv4",
+    "FlowVar",
+    "FlowVarRepeatableRandom",
+    "FlowVariable",
+    "Instruction",
+    "TrimPktSize",
+    "TupleGen",
+    "WrFlowVar",
+    "WrMaskFlowVar",
+]
+
 REQUIRED = object()
 FLOW_OPS = ("inc", "dec", "random")
 CAST_SIZES = (1, 2, 4)
@@ -52,8 +68,8 @@ class Instruction(ABC):
         return inst
 
     @abstractmethod
-    def setup(self, **kwargs: Any) -> None:
-        """Store the sanitized parameters, running the constructor's checks."""
+    def setup(self, *args: Any, **kwargs: Any) -> None:
+        """Store the sanitized parameters, running the constructor's checks (each class names its own)."""
 
     def defines(self) -> tuple[str, ...]:
         """Variable names this instruction creates."""
@@ -72,14 +88,16 @@ def _field_offset(layout: Layout, value: Any) -> int:
     if isinstance(value, str):
         return layout.field_offset(value)
     require("pkt_offset", value, int)
-    return value
+    offset: int = value
+    return offset
 
 
 def _layer_offset(layout: Layout, arg: str, value: Any) -> int:
     if isinstance(value, str):
         return layout.layer_offset(value)
     require(arg, value, int)
-    return value
+    offset: int = value
+    return offset
 
 
 def _check_next_var(name: str, next_var: Any) -> None:
@@ -89,7 +107,16 @@ def _check_next_var(name: str, next_var: Any) -> None:
             raise FEError("Self loops are forbidden.")
 
 
-class FlowVar(Instruction):
+class FlowVariable(Instruction):
+    """A variable the program defines: hoisted to the front, chainable via `next_var`."""
+
+    is_flow_var = True
+    name: str
+    split_to_cores: bool
+    next_var: str | None
+
+
+class FlowVar(FlowVariable):
     ID = "STLVmFlowVar"
     PARAMS: ClassVar[dict[str, Any]] = {
         "name": REQUIRED,
@@ -103,9 +130,27 @@ class FlowVar(Instruction):
         "split_to_cores": True,
         "next_var": None,
     }
-    is_flow_var = True
+    size: int
+    op: str
+    step: int
+    init_value: int | None  # None with a value_list
+    min_value: int | None
+    max_value: int | None
+    value_list: list[int] | None
 
-    def setup(self, name, init_value, min_value, max_value, size, step, op, value_list, split_to_cores, next_var):
+    def setup(
+        self,
+        name: Any,
+        init_value: Any,
+        min_value: Any,
+        max_value: Any,
+        size: Any,
+        step: Any,
+        op: Any,
+        value_list: Any,
+        split_to_cores: Any,
+        next_var: Any,
+    ) -> None:
         require("name", name, str)
         check_size_param(size)
         if op not in FLOW_OPS:
@@ -160,7 +205,7 @@ class FlowVar(Instruction):
         return out
 
 
-class FlowVarRepeatableRandom(Instruction):
+class FlowVarRepeatableRandom(FlowVariable):
     ID = "STLVmFlowVarRepeatableRandom"
     PARAMS: ClassVar[dict[str, Any]] = {
         "name": REQUIRED,
@@ -172,9 +217,23 @@ class FlowVarRepeatableRandom(Instruction):
         "split_to_cores": True,
         "next_var": None,
     }
-    is_flow_var = True
+    size: int
+    limit: int
+    seed: Any  # checked when emitted
+    min_value: int
+    max_value: int
 
-    def setup(self, name, size, limit, seed, min_value, max_value, split_to_cores, next_var):
+    def setup(
+        self,
+        name: Any,
+        size: Any,
+        limit: Any,
+        seed: Any,
+        min_value: Any,
+        max_value: Any,
+        split_to_cores: Any,
+        next_var: Any,
+    ) -> None:
         require("name", name, str)
         check_size_param(size)
         require("split_to_cores", split_to_cores, bool)
@@ -241,7 +300,10 @@ class WrFlowVar(_Write):
         "is_big": True,
     }
 
-    def setup(self, fv_name, pkt_offset, offset_fixup, add_val, is_big):
+    add_val: int
+    is_big: bool
+
+    def setup(self, fv_name: Any, pkt_offset: Any, offset_fixup: Any, add_val: Any, is_big: Any) -> None:
         require("fv_name", fv_name, str)
         require("offset_fixup", offset_fixup, int)
         require("add_val", add_val, int)
@@ -272,7 +334,23 @@ class WrMaskFlowVar(_Write):
         "is_big": True,
     }
 
-    def setup(self, fv_name, pkt_offset, pkt_cast_size, mask, shift, add_value, offset_fixup, is_big):
+    pkt_cast_size: int
+    mask: int
+    shift: int
+    add_value: int
+    is_big: bool
+
+    def setup(
+        self,
+        fv_name: Any,
+        pkt_offset: Any,
+        pkt_cast_size: Any,
+        mask: Any,
+        shift: Any,
+        add_value: Any,
+        offset_fixup: Any,
+        is_big: Any,
+    ) -> None:
         require("fv_name", fv_name, str)
         require("offset_fixup", offset_fixup, int)
         require("pkt_cast_size", pkt_cast_size, int)
@@ -303,7 +381,9 @@ class FixIpv4(Instruction):
     ID = "STLVmFixIpv4"
     PARAMS: ClassVar[dict[str, Any]] = {"offset": REQUIRED}
 
-    def setup(self, offset):
+    offset: Any  # a layer descriptor or a byte offset, checked when emitted
+
+    def setup(self, offset: Any) -> None:
         self.offset = offset
 
     def emit(self, layout: Layout) -> dict[str, Any]:
@@ -314,7 +394,11 @@ class FixChecksumHw(Instruction):
     ID = "STLVmFixChecksumHw"
     PARAMS: ClassVar[dict[str, Any]] = {"l3_offset": REQUIRED, "l4_offset": REQUIRED, "l4_type": REQUIRED}
 
-    def setup(self, l3_offset, l4_offset, l4_type):
+    l3_offset: Any  # layer descriptors or byte offsets, checked when emitted
+    l4_offset: Any
+    l4_type: Any
+
+    def setup(self, l3_offset: Any, l4_offset: Any, l4_type: Any) -> None:
         self.l3_offset, self.l4_offset, self.l4_type = l3_offset, l4_offset, l4_type
 
     def emit(self, layout: Layout) -> dict[str, Any]:
@@ -334,7 +418,10 @@ class FixIcmpv6(Instruction):
     ID = "STLVmFixIcmpv6"
     PARAMS: ClassVar[dict[str, Any]] = {"l3_offset": REQUIRED, "l4_offset": REQUIRED}
 
-    def setup(self, l3_offset, l4_offset):
+    l3_offset: Any  # layer descriptors or byte offsets, checked when emitted
+    l4_offset: Any
+
+    def setup(self, l3_offset: Any, l4_offset: Any) -> None:
         self.l3_offset, self.l4_offset = l3_offset, l4_offset
 
     def emit(self, layout: Layout) -> dict[str, Any]:
@@ -347,7 +434,7 @@ class TrimPktSize(_UsesVariable):
     ID = "STLVmTrimPktSize"
     PARAMS: ClassVar[dict[str, Any]] = {"fv_name": REQUIRED}
 
-    def setup(self, fv_name):
+    def setup(self, fv_name: Any) -> None:
         require("fv_name", fv_name, str)
         self.fv_name = fv_name
 
@@ -367,7 +454,17 @@ class TupleGen(Instruction):
         "flags": 0,
     }
 
-    def setup(self, name, ip_min, ip_max, port_min, port_max, limit_flows, flags):
+    name: str
+    ip_min: int
+    ip_max: int
+    port_min: int
+    port_max: int
+    limit_flows: int
+    flags: int
+
+    def setup(
+        self, name: Any, ip_min: Any, ip_max: Any, port_min: Any, port_max: Any, limit_flows: Any, flags: Any
+    ) -> None:
         require("name", name, str)
         ip_min, ip_max = convert_val(ip_min), convert_val(ip_max)
         for arg, value in (

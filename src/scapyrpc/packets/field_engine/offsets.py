@@ -21,6 +21,8 @@ from scapyrpc.packets.unwrap import layer_list
 if TYPE_CHECKING:  # pragma: no cover
     from scapy.packet import Packet
 
+__all__ = ["Layout"]
+
 BAD_FIELD_DESC = "Field desription should be layer:cnt.field Example: IP.src or IP:1.src"
 
 
@@ -45,7 +47,7 @@ class LayerInfo:
     values: dict[str, Any] = field(default_factory=dict)  # first field of each name -> its value
 
 
-def layer_table(pkt: Packet, result: dict) -> list[LayerInfo]:
+def layer_table(pkt: Packet, result: dict[str, Any]) -> list[LayerInfo]:
     """One LayerInfo per layer of `pkt`, outside-in, from `result` (its packet result);
     a trailing Padding layer is not offered."""
     entries = list(zip(layer_list(pkt), result["data"]))
@@ -93,7 +95,7 @@ class Layout:
     """Resolves descriptors against one packet and its packet result, and says which fields
     a byte range touches (for pre-flight warnings)."""
 
-    def __init__(self, pkt: Packet, result: dict) -> None:
+    def __init__(self, pkt: Packet, result: dict[str, Any]) -> None:
         self.layers = layer_table(pkt, result)
         self.frame_length = frame_length_of(result)
 
@@ -137,12 +139,19 @@ class Layout:
         """`Layer[:i].field` -> absolute byte offset; the layer matches by class or display name."""
         parts = desc.split(".")
         if len(parts) != 2:
-            raise FEError(BAD_FIELD_DESC)
+            raise FEError(
+                BAD_FIELD_DESC,
+                detail=f"'{desc}' is not a field: write Layer.field (IP.src), or IP:1.src for the second IP",
+            )
         layer_part, field_name = parts
         name, index = _split_index(layer_part.replace("|", "."), desc)
         layer = self._find(name, index, by_class=True)
         if field_name not in layer.fields:
-            raise FEError(f"No layer {field_name}-{index}.")
+            fields = ", ".join(layer.fields)
+            raise FEError(
+                f"No layer {field_name}-{index}.",
+                detail=f"{layer_part} has no field '{field_name}' (its fields: {fields})",
+            )
         return layer.offset + layer.fields[field_name]
 
     def layer_offset(self, desc: str) -> int:
@@ -157,7 +166,9 @@ class Layout:
                 if count == index:
                     return layer
                 count += 1
-        raise FEError(f"no layer {name}-{index}")
+        names = ", ".join(layer.class_name for layer in self.layers)
+        which = f"a layer {name}" if index == 0 else f"{index + 1} layers {name}"
+        raise FEError(f"no layer {name}-{index}", detail=f"the packet has no {which} (its layers: {names})")
 
 
 def _split_index(text: str, desc: str) -> tuple[str, int]:

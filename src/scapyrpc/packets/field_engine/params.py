@@ -18,6 +18,8 @@ from typing import Any
 from scapyrpc.packets.field_engine import arithmetic
 from scapyrpc.packets.field_engine.errors import FEError
 
+__all__ = ["sanitize"]
+
 ETHER_SHORTCUTS = {"Ether.dst": 0, "Ether.src": 6, "Ether.type": 12}
 _MAC = re.compile(r"[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
 
@@ -74,7 +76,7 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
-def _value_object(instr_id: str, param_id: str, obj: dict) -> Any:
+def _value_object(instr_id: str, param_id: str, obj: dict[str, Any]) -> Any:
     vtype = obj.get("vtype")
     if vtype is None:
         raise FEError(f"{instr_id}: parameter '{param_id}' is an object without 'vtype'")

@@ -18,6 +18,8 @@ from scapyrpc.packets.field_engine import vm_build
 from scapyrpc.packets.field_engine.vm_ops import OutOfPacket
 from scapyrpc.packets.field_engine.vm_program import Program
 
+__all__ = ["Simulation", "computed_packets", "run"]
+
 
 @dataclass(frozen=True)
 class Simulation:
@@ -59,8 +61,8 @@ def run(packet: bytes, program: Program, sim: Simulation) -> list[bytes]:
         except _Failed as failed:  # the merged list's first failing packet is the one to name
             failures.append((merged_index(failed.k, core, sim.cores, counts), failed.cause))
     if failures:
-        packet, cause = min(failures, key=lambda failure: failure[0])
-        raise ServiceError(f"{cause.where}: {cause.message} (packet {packet}, offset {cause.offset})")
+        index, cause = min(failures, key=lambda failure: failure[0])
+        raise ServiceError(f"{cause.where}: {cause.message} (packet {index}, offset {cause.offset})")
     if sim.cores == 1:
         return per_core[0]
     return merge(per_core)

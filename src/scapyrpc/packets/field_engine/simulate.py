@@ -18,6 +18,8 @@ from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine import runtime, vm_build
 from scapyrpc.packets.field_engine.vm_program import U32, Program, read_program
 
+__all__ = ["DEFAULT_COUNT", "FORMATS", "HW_CHECKSUMS", "MAX_CORES", "simulate"]
+
 DEFAULT_COUNT = 16
 MAX_CORES = 255  # TRex counts data-plane cores in a byte
 FORMATS = ("packets", "pcap")
@@ -86,7 +88,7 @@ def _options(options: Any) -> dict[str, Any]:
     cores = _int(options, "cores", 1, 1, MAX_CORES)
     if count < cores:
         raise ServiceError(f"options: count {count} is less than cores {cores}: each core sends at least one packet")
-    out = {"count": count, "cores": cores, "random_seed": _int(options, "random_seed", 0, 0, U32)}
+    out: dict[str, Any] = {"count": count, "cores": cores, "random_seed": _int(options, "random_seed", 0, 0, U32)}
     for key, choices in (("format", FORMATS), ("hw_checksum", HW_CHECKSUMS)):
         value = options.get(key, choices[0])
         if value not in choices or not isinstance(value, str):
@@ -95,7 +97,7 @@ def _options(options: Any) -> dict[str, Any]:
     return out
 
 
-def _int(options: dict, key: str, default: int, low: int, high: int) -> int:
+def _int(options: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = options.get(key, default)
     if type(value) is not int or not low <= value <= high:
         raise ServiceError(f"options: {key} must be an integer from {low} to {high}, got {str(value)[:40]!r}")

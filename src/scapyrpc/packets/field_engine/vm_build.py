@@ -30,6 +30,8 @@ from scapyrpc.packets.field_engine.vm_program import (
     WriteMask,
 )
 
+__all__ = ["CoreVm", "Plan", "cache_share", "core_vm", "padded", "plan"]
+
 MIN_PACKET, MAX_PACKET = 14, 9 * 1024 + 22  # the stream packet sizes TRex accepts
 PADDED_PACKET = 60  # TRex pads a shorter stream packet with zeros
 MAX_VAR_BYTES = 64  # all variables together, in TRex's per-stream memory

@@ -13,12 +13,34 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import Literal
 
 from scapyrpc.packets.field_engine import checksum
 from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE as MASKS
 from scapyrpc.packets.field_engine.fastrand import FastRand
 from scapyrpc.packets.field_engine.vm_program import U32, U64
 from scapyrpc.packets.field_engine.vm_vars import Stepper, TupleState, inc_mod
+
+__all__ = [
+    "MASKS",
+    "OutOfPacket",
+    "PktOp",
+    "VarOp",
+    "chain_op",
+    "hw_fix_op",
+    "icmpv6_fix_op",
+    "ipv4_fix_op",
+    "list_op",
+    "mask_op",
+    "mask_read",
+    "nic_finish",
+    "rand_limit_op",
+    "random_op",
+    "stepper_op",
+    "trim_op",
+    "tuple_op",
+    "write_op",
+]
 
 PktOp = Callable[[bytearray], object]
 VarOp = Callable[[bytearray], bool]  # a packet operation too: it ignores the packet
@@ -101,11 +123,11 @@ def random_op(
         table = [v & mask for v in values]
         count = len(table)
 
-        def advance(pkt: bytearray) -> bool:
+        def advance_listed(pkt: bytearray) -> bool:
             vals[slot] = table[gen.rand16() % count]
             return False
 
-        return advance
+        return advance_listed
     low, span = var.low & mask, ((var.high & mask) - (var.low & mask) + 1) & U64
     draw = _draw(gen, size)
 
@@ -233,7 +255,7 @@ def mask_op(
     pkt_width = cast if big else width
     keep_mask = MASKS[pkt_width]
     inverse = ~mask & U32
-    order = "big" if big else "little"
+    order: Literal["big", "little"] = "big" if big else "little"
     end = offset + pkt_width
 
     def write_masked(pkt: bytearray) -> None:

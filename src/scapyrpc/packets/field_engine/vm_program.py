@@ -7,6 +7,7 @@ Every problem is a `ServiceError` naming the instruction (`instructions[i] (type
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -14,6 +15,23 @@ from typing import Any, ClassVar
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.field_engine.checks import MAX_BY_SIZE
 from scapyrpc.packets.field_engine.checks import VALID_SIZES as VAR_SIZES
+
+__all__ = [
+    "U32",
+    "U64",
+    "FixHw",
+    "FixIcmpv6",
+    "FixIpv4",
+    "FlowVar",
+    "Instruction",
+    "Program",
+    "RandLimit",
+    "Trim",
+    "Tuple",
+    "Write",
+    "WriteMask",
+    "read_program",
+]
 
 U16, U32, U64 = MAX_BY_SIZE[2], MAX_BY_SIZE[4], MAX_BY_SIZE[8]
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
@@ -31,7 +49,7 @@ def where(index: int, kind: str) -> str:
 class _Fields:
     """Typed reading of one JSON object, with errors that name it and the field."""
 
-    def __init__(self, name: str, obj: dict) -> None:
+    def __init__(self, name: str, obj: dict[str, Any]) -> None:
         self.name, self.obj = name, obj
 
     def fail(self, message: str) -> ServiceError:
@@ -69,7 +87,7 @@ class _Fields:
             raise self.fail(f"'{key}' must be a string, got {_shown(value)}")
         return value
 
-    def choice(self, key: str, choices: tuple, default: Any = _MISSING) -> Any:
+    def choice(self, key: builtins.str, choices: tuple[object, ...], default: Any = _MISSING) -> Any:
         value = self._get(key, default)
         if type(value) not in (int, str) or value not in choices:
             raise self.fail(f"'{key}' must be one of {', '.join(map(str, choices))}, got {_shown(value)}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from scapyrpc.packets.field_engine import fastrand
 from scapyrpc.packets.field_engine.vm_program import U32, U64, FlowVar, RandLimit, Tuple
 
+__all__ = ["Stepper", "TupleState", "flow_var_stepper", "inc_mod", "split_rand_limit"]
+
 UNLIMITED_FLOWS = 1  # tuple_flow_var flags bit: no flow limit, ports advance when the IPs wrap
 
 

@@ -7,7 +7,11 @@ import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
 import { PacketList } from "./packetlist.js";
+import { PasteBox } from "./pastebox.js";
 import { byteLength } from "./bytes.js";
+import { Menu, Folder } from "./menu.js";
+import { keysOf, openHelp } from "./keys.js";
+import { HelpOverlay, ConfirmDialog } from "./overlay.js";
 
 function templateTree(templates) {
   const root = { children: new Map(), items: [] };
@@ -25,24 +29,19 @@ function templateTree(templates) {
 
 function TemplateMenu({ node, onPick }) {
   return html`${[...node.children.entries()].map(([name, child]) => html`
-      <details class="submenu"><summary>${name}</summary><${TemplateMenu} node=${child} onPick=${onPick} /></details>`)}
+      <${Folder} name=${name}><${TemplateMenu} node=${child} onPick=${onPick} /><//>`)}
     ${node.items.map((item) => html`<button type="button" role="menuitem" class="menu-item" data-template=${item.id}
-      onClick=${() => onPick(item.id)}>${item.label}</button>`)}`;
-}
-
-function Menu({ label, id, children }) {
-  const ref = useRef(null);
-  const close = () => ref.current && ref.current.removeAttribute("open");
-  return html`<details class="menu" id=${id} ref=${ref}
-      onClick=${(e) => { if (e.target.closest(".menu-item")) close(); }}
-      onKeyDown=${(e) => { if (e.key === "Escape") { close(); ref.current.querySelector("summary").focus(); } }}>
-    <summary>${label}</summary><div class="menu-items" role="menu">${children}</div></details>`;
+      tabindex="-1" onClick=${() => onPick(item.id)}>${item.label}</button>`)}`;
 }
 
 function Toolbar({ tab }) {
   const fileInput = useRef(null);
-  const item = (id, label, action, disabled = false) =>
-    html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} onClick=${action}>${label}</button>`;
+  const item = (id, label, action, disabled = false, shortcut = null) => {
+    const keys = shortcut && keysOf(shortcut);
+    return html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} tabindex="-1"
+      aria-keyshortcuts=${keys || undefined} onClick=${action}><span>${label}</span>${keys ? html`<kbd>${keys}</kbd>` : null}</button>`;
+  };
+  const saveAll = tab.pcap.value && tab.pcap.value.rows.length > 1; // what Ctrl+S saves
   const state = app.rpc.state.value;
   tab.revision.value; // re-render when the history changes (undo/redo availability)
   const stateText = {
@@ -53,26 +52,30 @@ function Toolbar({ tab }) {
     <h1 class="app-title">scapyrpc packet editor</h1>
     <nav class="menus" aria-label="Menus">
       <${Menu} label="File" id="file-menu">
-        ${item("menu-new", "New", () => S.clearDocument(tab))}
-        ${item("menu-new-tab", "New tab", () => S.openTab())}
-        ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click())}
-        ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab))}
+        ${item("menu-new", "New", () => S.clearDocument(tab), false, "file-new")}
+        ${item("menu-new-tab", "New tab", () => S.openTab(), false, "tab-new")}
+        ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click(), false, "file-open")}
+        ${item("menu-paste", "Paste packet…", S.showPasteBox)}
+        ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab), false, saveAll ? null : "file-save")}
         ${item("menu-save-pcap", "Save packet as pcap", () => S.savePcap(tab, false))}
-        ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !tab.pcap.value || tab.pcap.value.rows.length < 2)}
+        ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !saveAll, saveAll ? "file-save" : null)}
       <//>
       <${Menu} label="Templates" id="templates-menu">
         <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => S.openTemplate(tab, id)} />
       <//>
       <${Menu} label="Edit" id="edit-menu">
-        ${item("menu-undo", "Undo (Ctrl+Z)", () => S.undo(tab), !tab.past.length)}
-        ${item("menu-redo", "Redo (Ctrl+Shift+Z)", () => S.redo(tab), !tab.future.length)}
+        ${item("menu-undo", "Undo", () => S.undo(tab), !tab.past.length, "edit-undo")}
+        ${item("menu-redo", "Redo", () => S.redo(tab), !tab.future.length, "edit-redo")}
       <//>
       <${Menu} label="Action" id="action-menu">
         ${item("menu-expand-all", "Expand all", () => S.collapseAll(tab, false))}
         ${item("menu-collapse-all", "Collapse all", () => S.collapseAll(tab, true))}
-        ${item("menu-recalculate", "Recalculate auto-values", () => S.recalculateAutoValues(tab))}
+        ${item("menu-recalculate", "Recalculate lengths and checksums", () => S.recalculateAutoValues(tab))}
         ${item("menu-copy-scapy", "Copy as Scapy code", () => S.showScapyCode(tab))}
         ${item("menu-copy-link", "Copy link to this packet", S.copyLink)}
+      <//>
+      <${Menu} label="Help" id="help-menu">
+        ${item("menu-shortcuts", "Keyboard shortcuts", openHelp, false, "help")}
       <//>
     </nav>
     <input type="file" ref=${fileInput} id="open-file-input" class="visually-hidden" tabindex="-1"
@@ -87,8 +90,8 @@ function Tabs() {
   return html`<div class="doc-tabs" role="tablist" aria-label="Documents">
     ${tabs.map((t, i) => html`<span class=${`doc-tab ${i === app.active.value ? "active" : ""}`} key=${t.key}>
       <button type="button" role="tab" id=${`doc-tab-${i}`} aria-selected=${i === app.active.value}
-              onClick=${() => S.activateTab(i)}>${t.name.value}</button>
-      <button type="button" class="close" aria-label=${`Close ${t.name.value}`} onClick=${() => S.closeTab(i)}>×</button></span>`)}
+              onClick=${() => S.activateTab(i)}>${S.isUnsaved(t) ? html`<span class="unsaved-mark" title="Unsaved changes">• </span>` : null}<span class="tab-name">${t.name.value}</span></button>
+      <button type="button" class="close" aria-label=${`Close ${t.name.value}`} onClick=${() => S.requestCloseTab(i)}>×</button></span>`)}
     <button type="button" id="new-tab-button" aria-label="New document tab"
             onClick=${() => S.openTab()}>+</button>
   </div>`;
@@ -140,11 +143,27 @@ function AppendPane({ tab }) {
   </section>`;
 }
 
+/** What the field styles mean, and the one-click recalculation of computed fields. */
+function FieldLegend({ tab }) {
+  const stale = Object.keys(tab.stale.value).length;
+  return html`<div class="field-legend" id="field-legend">
+    <span class="legend-title">Values:</span>
+    <span class="legend-item field-value-set">set by you</span>
+    <span class="legend-item field-value-auto">computed by Scapy</span>
+    <span class="legend-item field-value-default">default</span>
+    <span class="legend-item field-value-stale">stale: Scapy computes another</span>
+    <button type="button" id="recalculate-button" class=${stale ? "attention" : ""}
+            title="Let Scapy compute every length, checksum and count again (addresses stay)"
+            onClick=${() => S.recalculateAutoValues(tab)}>Recalculate${stale ? ` (${stale} stale)` : ""}</button>
+  </div>`;
+}
+
 function PacketView({ tab }) {
   const doc = tab.doc.value;
   return html`<div class="packet-view">
     <section class="layers-panel" aria-label="Layers" id="layers-panel">
       <${Breadcrumb} tab=${tab} />
+      <${FieldLegend} tab=${tab} />
       ${tab.errors.value[ErrorKey.document] ? html`<p class="error" role="alert" id="document-error">${tab.errors.value[ErrorKey.document]}</p>` : null}
       ${doc.layers.map((_, i) => html`<${LayerPane} key=${`${i}:${doc.layers[i].id}`} tab=${tab} index=${i} />`)}
       <${AppendPane} tab=${tab} />
@@ -156,8 +175,11 @@ function PacketView({ tab }) {
 function Dialog() {
   const d = app.dialog.value;
   if (!d) return null;
+  if (d.kind === "help") return html`<${HelpOverlay} />`;
+  if (d.kind === "confirm") return html`<${ConfirmDialog} d=${d} />`;
   const close = S.closeDialog;
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
+  if (d.kind === "paste") return html`<${PasteBox} dialog=${d} />`;
   return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="code-title" onKeyDown=${onKeyDown}>
     <h2 id="code-title">${d.title || "Scapy code"}</h2>
     <label for="scapy-code" class="visually-hidden">Code</label>

@@ -2,18 +2,20 @@
 // dissected), and the selected packet is the tab's document. A packet is dissected when it is shown
 // (read_pcap of a file holding that record alone) and keeps the file's bytes until it is edited; a
 // packet left after an edit keeps its document, bytes, undo history and open layers, and is written
-// rebuilt when the capture is saved, the others as they were read.
+// rebuilt when the capture is saved, the others as they were read. The whole state survives a reload
+// (persist.js stores what storedCapture gives and restoredCapture takes back).
 import { batch } from "@preact/signals";
 import { errorText } from "./rpc.js";
 import { toBase64, fromBase64 } from "./bytes.js";
 import * as D from "./document.js";
-import { app, show, enqueue, collapseAll } from "./store.js";
+import { app, show, enqueue, collapseAll, notify, resultOf } from "./store.js";
 
 let captures = 0;
 
 /** The tab's capture state: {id, name, rows, index (the selected row), shown (the row whose packet is
  * the document, -1 before the first), original (that packet's document as read), kept (row -> {doc,
- * result, past, future, collapsed, original} of packets left after an edit), start (the first
+ * result, binary, exact, past, future, collapsed, original, saved} of packets left after an edit;
+ * `result` is null for one brought back by a reload until it is shown again), start (the first
  * packet's time, for times relative to it)}. */
 function newCapture(name, rows) {
   return { id: ++captures, name, rows, index: 0, shown: -1, original: null, kept: new Map(), start: seconds(rows[0].time) };
@@ -27,12 +29,12 @@ export async function openCapture(tab, bytes, name) {
   try {
     rows = await app.rpc.call("read_pcap_summaries", file);
   } catch (err) {
-    app.notice.value = `Cannot open ${name}: ${errorText(err)}`;
+    notify(`Cannot open ${name}: ${errorText(err)}`);
     return false;
   }
   performance.measure("capture-summaries", "capture-read");
   if (!rows.length) {
-    app.notice.value = `${name} holds no packet`;
+    notify(`${name} holds no packet`);
     return false;
   }
   batch(() => {
@@ -71,27 +73,30 @@ async function showPacket(tab, id, index) {
   if (!current()) return false;
   if (tab.pcap.value.shown === index) return true;
   let state = tab.pcap.value.kept.get(index);
-  if (!state) {
-    let result;
-    try {
-      [result] = await app.rpc.call("read_pcap", singleRecordPcap(tab.pcap.value.rows[index]));
-    } catch (err) {
-      app.notice.value = `Cannot show packet ${index + 1}: ${errorText(err)}`;
-      return false;
+  try {
+    if (!state) {
+      const [result] = await app.rpc.call("read_pcap", singleRecordPcap(tab.pcap.value.rows[index]));
+      const doc = D.fromPacket(result);
+      state = { doc, result, binary: result.binary, exact: result.binary, past: [], future: [], collapsed: null, original: doc, saved: doc };
+    } else if (!state.result) { // brought back by a reload: built again, or shown again from its exact bytes
+      state = { ...state, result: await resultOf(state.doc, state.exact) };
     }
-    if (!current()) return false;
-    const doc = D.fromPacket(result);
-    state = { doc, result, past: [], future: [], collapsed: null, original: doc };
+  } catch (err) {
+    notify(`Cannot show packet ${index + 1}: ${errorText(err)}`);
+    return false;
   }
+  if (!current()) return false;
   const capture = tab.pcap.value;
   const kept = new Map(capture.kept);
   if (capture.shown >= 0) {
-    const left = leaving(tab, capture.original);
+    const left = tab.result.value ? leaving(tab, capture.original) : capture.kept.get(capture.shown); // not built yet: as it was
     if (left) kept.set(capture.shown, left);
     else kept.delete(capture.shown);
   }
   batch(() => {
     show(tab, state.doc, state.result, state);
+    tab.exact = state.exact;
+    tab.saved.value = state.saved;
     tab.pcap.value = { ...capture, shown: index, kept, original: state.original };
     if (state.collapsed) tab.collapsed.value = state.collapsed;
     else collapseAll(tab, true, state.doc.layers.length - 1);
@@ -100,17 +105,35 @@ async function showPacket(tab, id, index) {
 }
 
 /** What to keep of the packet being left: its state if its document is not the file's (or it has edits
- * to redo), else null: it is dissected again when it is shown again. */
+ * to redo, or it is unsaved), else null: it is dissected again when it is shown again. */
 function leaving(tab, original) {
   const doc = tab.doc.value;
-  if (doc === original && !tab.future.length) return null;
-  return { doc, result: tab.result.value, past: tab.past, future: tab.future, collapsed: tab.collapsed.value, original };
+  if (doc === original && !tab.future.length && tab.saved.value === doc) return null;
+  return {
+    doc, result: tab.result.value, binary: tab.result.value.binary, exact: tab.exact, past: tab.past, future: tab.future,
+    collapsed: tab.collapsed.value, original, saved: tab.saved.value,
+  };
+}
+
+/** Whether a packet of the capture other than the one shown has changes not saved. */
+export function keptUnsaved(capture) {
+  for (const [index, state] of capture.kept) if (index !== capture.shown && state.doc !== state.saved) return true;
+  return false;
+}
+
+/** After the whole capture was saved: every packet kept is saved as it is now. */
+export function markCaptureSaved(tab) {
+  const capture = tab.pcap.value;
+  if (!capture) return;
+  const kept = new Map();
+  for (const [index, state] of capture.kept) kept.set(index, { ...state, saved: state.doc });
+  tab.pcap.value = { ...capture, kept };
 }
 
 /** Whether row `index` now differs from the file: the shown packet's bytes, or a kept packet's. */
 export function isEdited(tab, capture, index) {
-  const state = index === capture.shown ? tab.result.value : capture.kept.get(index)?.result;
-  return !!state && state.binary !== capture.rows[index].binary;
+  const binary = index === capture.shown ? tab.result.value?.binary : capture.kept.get(index)?.binary;
+  return !!binary && binary !== capture.rows[index].binary;
 }
 
 /** How many packets differ from the file. */
@@ -133,8 +156,8 @@ export function packetRecord(row, binary = row.binary) {
 export function captureRecords(tab) {
   const capture = tab.pcap.value;
   return capture.rows.map((row, i) => {
-    const state = i === capture.shown ? tab.result.value : capture.kept.get(i)?.result;
-    return packetRecord(row, state ? state.binary : row.binary);
+    const binary = i === capture.shown ? tab.result.value.binary : capture.kept.get(i)?.binary;
+    return packetRecord(row, binary || row.binary);
   });
 }
 
@@ -167,4 +190,65 @@ export function relativeTime(capture, time) {
   const at = seconds(time);
   if (!at || !capture.start) return "";
   return (at[0] - capture.start[0] + (at[1] - capture.start[1])).toFixed(6);
+}
+
+// ---- over a reload (persist.js) ----------------------------------------------------------------------
+
+/** Where `target` is among a document and its history: "doc", ["past", i], ["future", i], or null. */
+export function docRef(target, doc, past, future) {
+  if (target === doc) return "doc";
+  if (past.includes(target)) return ["past", past.lastIndexOf(target)];
+  if (future.includes(target)) return ["future", future.lastIndexOf(target)];
+  return null;
+}
+
+/** The document `docRef` gave `at` for, or null. */
+export function refDoc(at, doc, past, future) {
+  if (at === "doc") return doc;
+  return Array.isArray(at) ? ({ past, future }[at[0]] || [])[at[1]] || null : null;
+}
+
+/** What persist.js stores of the tab's capture: `rows` (stored once for the tabs sharing them) and the
+ * rest, `meta`. `whole`: every packet and the edited ones kept (else only the row of the packet shown,
+ * as a capture of one); `limit` history documents each way; `exact`: the bytes of packets shown as
+ * read. `past` and `future` are the tab's history as stored. */
+export function storedCapture(capture, doc, past, future, limit, whole, exact) {
+  const at = capture.shown >= 0 ? capture.shown : capture.index;
+  const original = docRef(capture.original, doc, past, future);
+  if (!whole) return { rows: [capture.rows[at]], meta: { name: capture.name, index: 0, shown: capture.shown >= 0 ? 0 : -1, original, kept: [] } };
+  const kept = [];
+  for (const [index, state] of capture.kept) {
+    if (index === capture.shown) continue;
+    const p = limit ? state.past.slice(-limit) : [];
+    const f = limit ? state.future.slice(-limit) : [];
+    kept.push([index, {
+      doc: state.doc, past: p, future: f, collapsed: state.collapsed, binary: state.binary, exact: exact ? state.exact : null,
+      original: docRef(state.original, state.doc, p, f), saved: docRef(state.saved, state.doc, p, f),
+    }]);
+  }
+  return { rows: capture.rows, meta: { name: capture.name, index: capture.index, shown: capture.shown, original, kept } };
+}
+
+/** The capture `storedCapture` stored, for a tab brought back with `doc`, `past` and `future`; null
+ * when it cannot be read. `isDoc` tells a stored document. */
+export function restoredCapture(meta, rows, doc, past, future, isDoc) {
+  const valid = (row) => row && typeof row.binary === "string" && Number.isInteger(row.linktype);
+  if (!meta || !Array.isArray(rows) || !rows.length || !rows.every(valid)) return null;
+  const inRange = (i) => Number.isInteger(i) && i >= 0 && i < rows.length;
+  const capture = newCapture(String(meta.name || "capture"), rows);
+  capture.index = inRange(meta.index) ? meta.index : 0;
+  capture.shown = inRange(meta.shown) ? meta.shown : -1;
+  capture.original = refDoc(meta.original, doc, past, future);
+  for (const entry of Array.isArray(meta.kept) ? meta.kept : []) {
+    const [index, state] = Array.isArray(entry) ? entry : [];
+    if (!inRange(index) || index === capture.shown || !state || !isDoc(state.doc) || typeof state.binary !== "string") continue;
+    const p = Array.isArray(state.past) ? state.past.filter(isDoc) : [];
+    const f = Array.isArray(state.future) ? state.future.filter(isDoc) : [];
+    capture.kept.set(index, {
+      doc: state.doc, result: null, binary: state.binary, exact: typeof state.exact === "string" ? state.exact : null,
+      past: p, future: f, collapsed: state.collapsed || null,
+      original: refDoc(state.original, state.doc, p, f), saved: refDoc(state.saved, state.doc, p, f),
+    });
+  }
+  return capture;
 }

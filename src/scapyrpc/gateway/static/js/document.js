@@ -21,10 +21,21 @@ export function layerPath(doc, index) {
   return doc.layers.slice(0, index + 1).map((l) => l.id).join("-");
 }
 
+/** The class a result layer stands for: the server sends Padding as Raw, with `padding` set. */
+export function resultId(layerResult) {
+  return layerResult.padding ? "Padding" : layerResult.id;
+}
+
+/** The class found at a result layer's depth when dissected back (`real_id`), Padding told apart. */
+export function realId(layerResult) {
+  const padding = layerResult.padding && layerResult.valid_structure && layerResult.real_id === "Raw";
+  return padding ? "Padding" : layerResult.real_id;
+}
+
 /** The server's dissection of layer `index`, or null when the built packet has another layer there. */
 export function builtLayer(doc, result, index) {
   const layer = result && result.data[index];
-  return layer && layer.id === doc.layers[index].id ? layer : null;
+  return layer && resultId(layer) === doc.layers[index].id ? layer : null;
 }
 
 /** A field of a dissected layer (`layerResult` may be null), or null. */
@@ -77,10 +88,19 @@ export function withInstructions(doc, instructions) {
   return withFe(doc, { ...doc.fe, instructions });
 }
 
+/** Parameter `pid` of instruction `index` set to `value` (undefined or "": no value, its default). */
 export function withInstructionParameter(doc, index, pid, value) {
-  return withInstructions(doc, doc.fe.instructions.map((ins, i) =>
-    i === index ? { ...ins, parameters: { ...ins.parameters, [pid]: value } } : ins));
+  return withInstructions(doc, doc.fe.instructions.map((ins, i) => {
+    if (i !== index) return ins;
+    const parameters = { ...ins.parameters };
+    if (value === undefined || value === "") delete parameters[pid];
+    else parameters[pid] = value;
+    return { ...ins, parameters };
+  }));
 }
+
+/** Defaults in TRex's definitions that mean "no value" ("None", "Not defined"): never shown or sent. */
+export const UNSET_VALUES = new Set(["None", "Not defined"]);
 
 /** The field engine of a decompiled raw VM (decompile_vm_raw): its instructions, parameters as text,
  * and the global parameters of `fe` with the VM's cache size. */
@@ -134,7 +154,7 @@ export function fromPacket(result, fe) {
       else if (f.value.vtype === "BYTES") fields[f.id] = { vtype: "BYTES", base64: f.value.base64 };
       else if (f.value.vtype === "EXPRESSION") fields[f.id] = { vtype: "EXPRESSION", expr: f.value.expr };
     }
-    return { id: layer.id, fields };
+    return { id: resultId(layer), fields };
   });
   return { ...newDocument([]), layers, fe: fe || newFe() };
 }
@@ -280,7 +300,9 @@ export function newInstruction(id, defs, preset = {}) {
   for (const pid of meta ? meta.parameters : []) {
     const pmeta = defs.feParams.get(pid) || {};
     if (preset[pid] !== undefined) parameters[pid] = preset[pid];
-    else if (pmeta.defaultValue !== undefined) parameters[pid] = String(pmeta.defaultValue);
+    else if (pmeta.defaultValue !== undefined && !UNSET_VALUES.has(String(pmeta.defaultValue))) {
+      parameters[pid] = String(pmeta.defaultValue);
+    }
   }
   return { id, parameters };
 }

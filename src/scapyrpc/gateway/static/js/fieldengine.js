@@ -1,20 +1,74 @@
 // The Field Engine tab: global parameters, instructions with typed parameters and server-side choices,
-// help texts, the compiled program or its error, and import of a raw VM (decompile_vm_raw).
+// help texts, each instruction's error and warnings under it, the stream preview, the compiled
+// program, and import of a raw VM (decompile_vm_raw). Parameters keep TRex's ids on the wire; the tab
+// shows readable labels (the id in the tooltip).
 import { useState } from "preact/hooks";
 import { html } from "./html.js";
 import * as S from "./store.js";
 import { app, ErrorKey } from "./store.js";
 import { base64ToText } from "./bytes.js";
 import { StreamPreview } from "./preview.js";
+import { UNSET_VALUES } from "./document.js";
+
+/** What each instruction does, shown beside its TRex class name. */
+const INSTRUCTION_TITLES = {
+  STLVmFlowVar: "Flow variable",
+  STLVmFlowVarRepeatableRandom: "Repeatable random variable",
+  STLVmWrFlowVar: "Write a variable into the packet",
+  STLVmWrMaskFlowVar: "Write a variable through a mask",
+  STLVmFixIpv4: "Fix the IPv4 checksum",
+  STLVmFixChecksumHw: "Fix checksums (NIC offload)",
+  STLVmFixIcmpv6: "Fix the ICMPv6 checksum",
+  STLVmTrimPktSize: "Trim the packet to a variable's size",
+  STLVmTupleGen: "Tuple generator (IP and port)",
+};
+
+/** Labels for the parameters whose definition names are their ids or unclear. */
+const PARAM_LABELS = {
+  name: "Variable name",
+  fv_name: "Variable",
+  pkt_offset: "Field (or byte offset)",
+  offset: "Layer",
+  offset_fixup: "Offset fix-up (bytes)",
+  add_val: "Add to the value",
+  add_value: "Add to the value",
+  is_big: "Byte order",
+  size: "Size (bytes)",
+  pkt_cast_size: "Write size (bytes)",
+  value_list: "Value list",
+  limit_flows: "Flows limit",
+  port_min: "Min port",
+  port_max: "Max port",
+};
+
+/** Readable labels of choices whose definition labels are codes. */
+const CHOICE_LABELS = {
+  is_big: { true: "Big-endian (network order)", false: "Little-endian" },
+  l4_type: { 11: "UDP", 13: "TCP" },
+};
+
+export function instructionTitle(id) {
+  return INSTRUCTION_TITLES[id] || id;
+}
+
+function paramLabel(pid, meta) {
+  return PARAM_LABELS[pid] || (meta && meta.name) || pid;
+}
+
+/** A parameter's value as the tab shows it: TRex's "None"/"Not defined" placeholders are no value. */
+function shownParameter(value) {
+  return value === undefined || value === null || UNSET_VALUES.has(String(value)) ? "" : String(value);
+}
 
 function ParamInput({ tab, index, pid, value, onCommit }) {
   const meta = app.defs.value.feParams.get(pid) || { id: pid, name: pid };
   const id = `fe-${index}-${pid}`;
   const [text, setText] = useState(null);
   const [choices, setChoices] = useState(null);
-  const shown = text ?? String(value ?? "");
+  const current = shownParameter(value);
+  const shown = text ?? current;
   const commit = () => {
-    if (text !== null && text !== String(value ?? "")) onCommit(pid, text);
+    if (text !== null && text !== current) onCommit(pid, text.trim() === "" ? undefined : text);
     setText(null);
   };
   const loadChoices = async () => {
@@ -22,27 +76,30 @@ function ParamInput({ tab, index, pid, value, onCommit }) {
   };
   let control;
   if (meta.dict && meta.editable !== true) {
-    control = html`<select id=${id} value=${String(value ?? meta.defaultValue ?? "")}
+    const labels = CHOICE_LABELS[pid] || {};
+    control = html`<select id=${id} value=${String(value ?? meta.defaultValue ?? "")} title=${pid}
                            onChange=${(e) => onCommit(pid, e.currentTarget.value)}>
-      ${Object.entries(meta.dict).map(([k, label]) => html`<option value=${k}>${label}</option>`)}</select>`;
+      ${Object.entries(meta.dict).map(([k, label]) => html`<option value=${k}>${labels[k] ?? label}</option>`)}</select>`;
   } else {
     control = html`<input id=${id} value=${shown} autocomplete="off" spellcheck=${false} list=${`${id}-choices`}
+        title=${pid} placeholder=${meta.required ? "required" : "none"}
         onFocus=${loadChoices} onInput=${(e) => setText(e.currentTarget.value)} onBlur=${commit}
         onKeyDown=${(e) => { if (e.key === "Enter") { e.preventDefault(); commit(); } else if (e.key === "Escape") setText(null); }} />
       <datalist id=${`${id}-choices`}>${(choices || []).map(([k, label]) => html`<option value=${k}>${label !== k ? label : ""}</option>`)}</datalist>`;
   }
-  return html`<div class="fe-param"><label for=${id}>${meta.name || pid}${meta.required ? " *" : ""}</label>${control}</div>`;
+  return html`<div class="fe-param"><label for=${id} title=${pid}>${paramLabel(pid, meta)}${meta.required ? " *" : ""}</label>${control}</div>`;
 }
 
-function Instruction({ tab, index, instruction, warnings }) {
+function Instruction({ tab, index, instruction, warnings, error }) {
   const meta = app.defs.value.feInstructions.get(instruction.id);
   const params = meta ? meta.parameters : Object.keys(instruction.parameters);
   const commit = (pid, value) => S.setInstructionParameter(tab, index, pid, value);
   const remove = () => S.removeInstruction(tab, index);
-  return html`<li class="fe-instruction" id=${`fe-${index}`}>
-    <h3>${index + 1}. ${instruction.id}
+  return html`<li class=${`fe-instruction${error ? " has-error" : ""}`} id=${`fe-${index}`}>
+    <h3><span>${instructionTitle(instruction.id)} <code class="fe-class">${instruction.id}</code></span>
       <button type="button" id=${`fe-${index}-remove`} aria-label=${`Remove instruction ${index + 1} ${instruction.id}`}
               onClick=${remove}>Remove</button></h3>
+    ${error ? html`<p class="error" role="alert" id=${`fe-${index}-error`} title=${error.original}>${error.message}</p>` : null}
     ${meta && meta.help ? html`<details class="fe-help"><summary>Help</summary><pre>${base64ToText(meta.help)}</pre></details>` : null}
     <div class="fe-params">${params.map((pid) => html`<${ParamInput} key=${pid} tab=${tab} index=${index} pid=${pid}
         value=${instruction.parameters[pid]} onCommit=${commit} />`)}</div>
@@ -59,7 +116,10 @@ export function FieldEngineTab({ tab }) {
   const [adding, setAdding] = useState(defs.feInstructions.keys().next().value);
   const [vmText, setVmText] = useState("");
   const vmError = tab.errors.value[ErrorKey.vm];
-  const problem = tab.errors.value[ErrorKey.fe] || (fe && fe.error);
+  const detail = fe && fe.error ? fe.error_detail || { instruction: null, message: fe.error } : null;
+  const at = detail && detail.instruction !== null && detail.instruction < doc.fe.instructions.length ? detail.instruction : null;
+  const problem = tab.errors.value[ErrorKey.fe]
+    || (detail && (at === null ? detail.message : `Instruction ${at + 1} (${doc.fe.instructions[at].id}): ${detail.message}`));
   return html`<section class="fe-tab" aria-label="Field engine">
     <h2 class="panel-title">Global parameters</h2>
     <div class="fe-params">
@@ -70,11 +130,12 @@ export function FieldEngineTab({ tab }) {
     <h2 class="panel-title">Instructions</h2>
     ${problem ? html`<p class="error" role="alert" id="fe-error">${problem}</p>` : null}
     <ol class="fe-instructions">${doc.fe.instructions.map((ins, i) => html`<${Instruction} key=${i} tab=${tab} index=${i}
-        instruction=${ins} warnings=${((fe && fe.warnings) || []).filter((w) => w.instruction === i)} />`)}</ol>
+        instruction=${ins} warnings=${((fe && fe.warnings) || []).filter((w) => w.instruction === i)}
+        error=${at === i ? { message: detail.message, original: fe.error } : null} />`)}</ol>
     <div class="fe-add">
       <label for="append-instruction-select">New instruction</label>
       <select id="append-instruction-select" value=${adding} onChange=${(e) => setAdding(e.currentTarget.value)}>
-        ${[...defs.feInstructions.keys()].map((id) => html`<option value=${id}>${id}</option>`)}
+        ${[...defs.feInstructions.keys()].map((id) => html`<option value=${id}>${instructionTitle(id)} (${id})</option>`)}
       </select>
       <button type="button" id="append-instruction-button" onClick=${() => S.addInstruction(tab, adding)}>Add instruction</button>
     </div>

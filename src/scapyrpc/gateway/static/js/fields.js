@@ -5,10 +5,15 @@ import * as S from "./store.js";
 import { app, ErrorKey } from "./store.js";
 import { fieldKind } from "./definitions.js";
 import { checkField } from "./validate.js";
-import { layerPath, isPrimitive, builtLayer, builtField } from "./document.js";
+import { layerPath, isPrimitive, builtLayer, builtField, realId } from "./document.js";
 import { PayloadEditor } from "./payload.js";
+import { menuItems, moveAmong, useDismiss } from "./menu.js";
 
 const EXPRESSION_KINDS = new Set(["EXPRESSION", "TCP_OPTIONS", "IP_OPTIONS"]);
+
+/** A field is one Tab stop, its input: the "⋮" actions open from it by these keys (keys.js). */
+const MENU_KEYS = "Shift+F10 Alt+Enter";
+const MENU_HINT = "Actions: Shift+F10, the menu key or Alt+Enter";
 
 /** Whether the server gave the field's value as a value object of `vtype` (BYTES, EXPRESSION). */
 function builtAs(built, vtype) {
@@ -19,6 +24,7 @@ function builtAs(built, vtype) {
 function shownValue(built, value) {
   if (built) {
     if (builtAs(built, "EXPRESSION")) return built.value.expr;
+    if (built.hvalue === "" && typeof built.value === "number") return String(built.value); // flags at 0
     return built.hvalue ?? String(built.value ?? "");
   }
   if (value === undefined) return "";
@@ -38,10 +44,20 @@ function position(layerResult, built) {
 
 export function layerTitle(meta, layer, layerResult) {
   const name = meta ? meta.name : layer.id;
+  const real = layerResult && realId(layerResult);
   if (!layerResult) return `${name} as Payload`;
-  if (!layerResult.valid_structure) return `${name} as ${layerResult.real_id || "Payload"}`;
-  if (layerResult.real_id && layerResult.real_id !== layer.id) return `${name} as ${layerResult.real_id}`;
+  if (!layerResult.valid_structure) return `${name} as ${real || "Payload"}`;
+  if (real && real !== layer.id) return `${name} as ${real}`;
   return name;
+}
+
+/** Why a layer is shown "as" another: it cannot follow the layer before it in Scapy's dissection. */
+function misplacedNote(meta, layer, layerResult, doc, index) {
+  const name = meta ? meta.name : layer.id;
+  const before = doc.layers[index - 1].id;
+  const real = layerResult && realId(layerResult);
+  const readAs = real ? `as ${real}` : "as the payload of an earlier layer";
+  return `${name} cannot follow ${before} here: the packet is sent as built, but its bytes read back ${readAs}.`;
 }
 
 export function LayerPane({ tab, index }) {
@@ -53,7 +69,8 @@ export function LayerPane({ tab, index }) {
   const path = layerPath(doc, index);
   const collapsed = !!tab.collapsed.value[path];
   const title = layerTitle(meta, layer, layerResult);
-  const invalid = layerResult ? !layerResult.valid_structure || (layerResult.real_id && layerResult.real_id !== layer.id) : true;
+  const real = layerResult && realId(layerResult);
+  const invalid = layerResult ? !layerResult.valid_structure || (real && real !== layer.id) : true;
   const fields = meta ? meta.fields : (layerResult ? layerResult.fields.map((f) => ({ id: f.id, name: f.id })) : []);
   const error = tab.errors.value[ErrorKey.layer(index)];
   return html`
@@ -77,6 +94,7 @@ export function LayerPane({ tab, index }) {
           </span>` : null}
       </h3>
       ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+      ${invalid && index > 0 ? html`<p class="note" role="note" id=${`${path}-note`}>${misplacedNote(meta, layer, layerResult, doc, index)}</p>` : null}
       <div id=${`${path}-fields`} class="fields" hidden=${collapsed}>
         ${fields.map((fmeta) => html`<${FieldRow} key=${fmeta.id} tab=${tab} index=${index} meta=${fmeta}
                                         path=${path} layerResult=${layerResult} />`)}
@@ -91,7 +109,9 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
   const value = layer.fields[meta.id];
   const isSet = value !== undefined;
   const kind = fieldKind(meta);
-  const state = isSet ? "field-value-set" : meta.auto ? "field-value-auto" : "field-value-default";
+  const stale = tab.stale.value[`${index}:${meta.id}`];
+  const state = stale !== undefined ? "field-value-stale"
+    : isSet ? "field-value-set" : meta.auto ? "field-value-auto" : "field-value-default";
   const selection = tab.selection.value;
   const selected = selection && selection.layer === index && selection.field === meta.id;
   const error = tab.errors.value[ErrorKey.field(index, meta.id)];
@@ -112,9 +132,9 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
   if (kind === "BYTES" || builtAs(built, "BYTES")) {
     editor = html`<input id=${id} class=${`field-input payload-value ${state}`} readonly value=${shownValue(built, value)}
                          aria-describedby=${error ? `${id}-error` : undefined} aria-haspopup="dialog"
-                         title="Enter or click to edit the payload"
+                         title=${`Enter or click to edit the payload. ${MENU_HINT}`} aria-keyshortcuts=${MENU_KEYS}
                          onFocus=${select} onClick=${() => setPayloadOpen(true)}
-                         onKeyDown=${(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); setPayloadOpen(true); } }} />`;
+                         onKeyDown=${(e) => { if ((e.key === "Enter" && !e.altKey) || e.key === " ") { e.preventDefault(); setPayloadOpen(true); } }} />`;
   } else {
     editor = html`<${TextEditor} tab=${tab} index=${index} meta=${meta} id=${id} kind=${kind} built=${built}
                                  value=${value} state=${state} error=${error} onFocus=${select} />`;
@@ -127,9 +147,14 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
       <span class="field-editor">
         ${editor}
         <button type="button" class="field-menu-button" aria-label=${`Actions for ${meta.name || meta.id}`}
-                aria-haspopup="menu" aria-expanded=${menu} id=${`${id}-menu`} onClick=${() => setMenu(!menu)}>⋮</button>
+                aria-haspopup="menu" aria-expanded=${menu} id=${`${id}-menu`} tabindex="-1" title=${MENU_HINT}
+                onClick=${() => setMenu(!menu)}>⋮</button>
         ${menu ? html`<${FieldMenu} tab=${tab} index=${index} meta=${meta} built=${built} id=${id} close=${() => setMenu(false)} />` : null}
       </span>
+      ${stale !== undefined ? html`<p class="stale-note" id=${`${id}-stale`}>
+        Scapy computes ${stale} for this packet
+        <button type="button" id=${`${id}-fix`} aria-label=${`Set ${meta.name || meta.id} to the computed ${stale}`}
+                onClick=${() => S.fixStale(tab, index, meta.id)}>Use ${stale}</button></p>` : null}
       ${error ? html`<p class="error field-error" id=${`${id}-error`} role="alert">${error}</p>` : null}
       ${payloadOpen ? html`<${PayloadEditor} tab=${tab} index=${index} fieldId=${meta.id} value=${value} built=${built}
                               close=${() => setPayloadOpen(false)} id=${id} />` : null}
@@ -156,7 +181,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
     if (await S.editField(tab, index, meta.id, newValue)) setDirty(false);
   };
   const onKeyDown = (event) => {
-    if (event.key === "Enter") {
+    if (event.key === "Enter" && !event.altKey) {
       event.preventDefault();
       commit(event.currentTarget.value);
     } else if (event.key === "Escape") {
@@ -169,13 +194,19 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   const options = kind === "ENUM" && meta.values_dict ? Object.keys(meta.values_dict) : null;
   return html`
     <input id=${id} class=${`field-input ${state}`} value=${text} spellcheck=${false} autocomplete="off"
-           data-dirty=${dirty ? "true" : "false"}
+           data-dirty=${dirty ? "true" : "false"} title=${MENU_HINT} aria-keyshortcuts=${MENU_KEYS}
            list=${options ? `${id}-values` : undefined} aria-invalid=${error ? "true" : "false"}
            aria-describedby=${error ? `${id}-error` : undefined}
            onInput=${(e) => { setText(e.currentTarget.value); setDirty(true); }}
            onKeyDown=${onKeyDown} onFocus=${(e) => { onFocus(); e.currentTarget.select(); }}
            onBlur=${(e) => { if (dirty) commit(e.currentTarget.value); }} />
     ${options ? html`<datalist id=${`${id}-values`}>${options.map((o) => html`<option value=${o} />`)}</datalist>` : null}`;
+}
+
+/** A flag's checkbox label: what checking it sets ("Don't fragment"), else the flag's name. */
+function bitLabel(bit) {
+  const on = bit.values[1].name.replace(/\s*\(1\)$/, "");
+  return /^(set|on|yes)$/i.test(on) ? bit.name : on;
 }
 
 function BitRows({ tab, index, meta, id, built }) {
@@ -197,7 +228,7 @@ function BitRows({ tab, index, meta, id, built }) {
           const on = (current & bit.mask) === values[1].value;
           return html`<div class="sub-row"><span class="field-position">${mask}</span>
             <label class="bit-label"><input type="checkbox" id=${bitId} checked=${on}
-              onChange=${(e) => set(bit.mask, e.currentTarget.checked ? values[1].value : 0)} /> ${bit.name}</label></div>`;
+              onChange=${(e) => set(bit.mask, e.currentTarget.checked ? values[1].value : 0)} /> ${bitLabel(bit)}</label></div>`;
         }
         return html`<div class="sub-row"><span class="field-position">${mask}</span>
           <label class="bit-label" for=${bitId}>${bit.name}</label>
@@ -243,15 +274,22 @@ function OptionRows({ expr, id }) {
     })}</ul>`;
 }
 
+/** A field's actions: Up/Down/Home/End move, Escape gives the focus back to the field's input, a click
+ * or the focus elsewhere closes it. */
 function FieldMenu({ tab, index, meta, built, id, close }) {
-  const first = useRef(null);
-  useLayoutEffect(() => first.current && first.current.focus(), []);
-  const generate = () => {
+  const popup = useRef(null);
+  useLayoutEffect(() => menuItems(popup.current)[0]?.focus(), []);
+  useDismiss(popup, close, () => document.getElementById(`${id}-menu`));
+  const backToField = () => {
     close();
+    document.getElementById(id)?.focus();
+  };
+  const generate = () => {
+    backToField();
     S.generateField(tab, index, meta.id);
   };
   const reset = () => {
-    close();
+    backToField();
     S.editField(tab, index, meta.id, undefined);
   };
   const feTemplate = (template) => {
@@ -260,14 +298,16 @@ function FieldMenu({ tab, index, meta, built, id, close }) {
   };
   const onKeyDown = (e) => {
     if (e.key === "Escape") {
-      close();
-      document.getElementById(id)?.focus();
+      e.preventDefault();
+      backToField();
+    } else if (moveAmong(menuItems(popup.current), e.target, e.key)) {
+      e.preventDefault();
     }
   };
-  return html`<div class="menu-popup" role="menu" aria-label=${`${meta.id} actions`} onKeyDown=${onKeyDown}>
-    <button type="button" role="menuitem" ref=${first} onClick=${generate}>Generate</button>
-    <button type="button" role="menuitem" onClick=${reset}>Set to default</button>
-    ${app.defs.value.feTemplates.map((t) => html`<button type="button" role="menuitem" onClick=${() => feTemplate(t)}>
+  return html`<div class="menu-popup" role="menu" aria-label=${`${meta.id} actions`} ref=${popup} onKeyDown=${onKeyDown}>
+    <button type="button" role="menuitem" tabindex="-1" onClick=${generate}>Generate</button>
+    <button type="button" role="menuitem" tabindex="-1" onClick=${reset}>Set to default</button>
+    ${app.defs.value.feTemplates.map((t) => html`<button type="button" role="menuitem" tabindex="-1" onClick=${() => feTemplate(t)}>
       Field engine: ${t.name}</button>`)}
   </div>`;
 }

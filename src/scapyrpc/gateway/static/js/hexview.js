@@ -45,6 +45,15 @@ export function fieldAt(result, offset) {
   return null;
 }
 
+const hex4 = (n) => n.toString(16).padStart(4, "0");
+
+/** A byte span as the field rows show positions: hex offsets, the length in bytes. */
+export function spanText(range) {
+  if (range.length === 0) return `${hex4(range.start)} (0 bytes)`;
+  const end = range.start + range.length - 1;
+  return `${hex4(range.start)}${range.length > 1 ? `–${hex4(end)}` : ""} (${range.length} byte${range.length > 1 ? "s" : ""})`;
+}
+
 export function HexView({ tab }) {
   const result = tab.result.value;
   const bytes = useMemo(() => (result ? fromBase64(result.binary) : new Uint8Array()), [result]);
@@ -58,9 +67,24 @@ export function HexView({ tab }) {
   const last = Math.min(rows, first + VISIBLE_ROWS + 10);
   const error = tab.errors.value[ErrorKey.hex];
 
+  /** Scroll the byte at `offset` into view. */
+  const reveal = (offset) => {
+    const el = box.current;
+    if (!el) return;
+    const top = Math.floor(offset / ROW) * ROW_HEIGHT;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
+  };
+  /** The caret to `offset`, the selection kept (the jump key from a field, keys.js). */
+  const moveCaret = (offset) => {
+    setCaret(Math.max(0, Math.min(bytes.length - 1, offset)));
+    setNibble(null);
+    reveal(offset);
+  };
   const pick = (offset) => {
     setCaret(offset);
     setNibble(null);
+    reveal(offset);
     const target = fieldAt(result, offset);
     select(tab, target ? { ...target, fromHex: true } : { start: offset });
   };
@@ -72,8 +96,12 @@ export function HexView({ tab }) {
     const next = bytes.slice();
     next[caret] = parseInt(nibble + digit, 16);
     setNibble(null);
-    const at = caret;
-    if (await setPacketBytes(tab, next)) setCaret(Math.min(at + 1, next.length - 1));
+    const at = Math.min(caret + 1, next.length - 1);
+    if (await setPacketBytes(tab, next)) {
+      setCaret(at);
+      const target = fieldAt(tab.result.value, at); // the highlight follows the caret
+      select(tab, target ? { ...target, fromHex: true } : { start: at });
+    }
   };
   const onKeyDown = (e) => {
     const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -ROW, ArrowDown: ROW, Home: -caret, End: bytes.length - 1 - caret };
@@ -121,12 +149,13 @@ export function HexView({ tab }) {
     <section class="hex-panel" aria-label="Hex view">
       <h2 class="panel-title">Bytes <span class="hint">(click a byte, type hex digits to edit)</span></h2>
       <div id="hex-view" class="hex-view" tabindex="0" ref=${box} role="textbox" aria-multiline="true"
-           aria-label=${`Packet bytes, caret at byte ${caret}`} onKeyDown=${onKeyDown}
+           aria-label=${`Packet bytes, caret at byte ${caret}`} aria-keyshortcuts="Alt+H" data-caret=${caret}
+           onKeyDown=${onKeyDown} onhexcaret=${(e) => moveCaret(e.detail)}
            onScroll=${(e) => setScroll(e.currentTarget.scrollTop)}>
         <div class="hex-spacer" style=${`height:${rows * ROW_HEIGHT}px`}>${rowViews}</div>
       </div>
       ${bits}
-      <p class="hex-status" role="status">${range ? `selected: bytes ${range.start}–${range.start + range.length - 1}` : ""}
+      <p class="hex-status" role="status">${range ? `selected: ${spanText(range)}` : ""}
         ${` · ${byteLength(result?.binary)} bytes`}</p>
       ${error ? html`<p class="error" role="alert" id="hex-error">${error}</p>` : null}
     </section>`;

@@ -1,36 +1,28 @@
-// Start-up: connect, render, undo/redo keys; the store loads definitions, templates and the document.
+// Start-up: connect, bring back the tabs of before a reload, render, install the keyboard shortcuts and
+// the menus' behaviour; the store loads definitions, templates and the documents.
 import { render } from "preact";
 import { html } from "./html.js";
 import { App } from "./app.js";
 import { Rpc } from "./rpc.js";
-import { app, start, activeTab, undo, redo } from "./store.js";
-
-function shortcuts(event) {
-  if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
-  const key = event.key.toLowerCase();
-  const target = event.target;
-  // A field being typed in keeps the browser's own text undo.
-  if (target && (target.tagName === "TEXTAREA" || target.dataset.dirty === "true")) return;
-  const tab = activeTab();
-  if (!tab) return;
-  if (key === "z" && !event.shiftKey) {
-    event.preventDefault();
-    undo(tab);
-  } else if ((key === "z" && event.shiftKey) || key === "y") {
-    event.preventDefault();
-    redo(tab);
-  }
-}
+import { app, start } from "./store.js";
+import { installShortcuts, shortcuts } from "./keys.js";
+import { installMenus } from "./menu.js";
+import { loadTabs, keepTabs } from "./persist.js";
+import { pasteOnPage } from "./pastebox.js";
 
 async function main() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const started = start(new Rpc(`${scheme}://${location.host}/ws`), location.hash);
+  const started = start(new Rpc(`${scheme}://${location.host}/ws`), location.hash, loadTabs());
   window.scapyrpcEditor = app; // for the browser tests and the console
+  window.scapyrpcShortcuts = shortcuts;
   const root = document.getElementById("app");
   root.textContent = "";
   render(html`<${App} />`, root);
-  document.addEventListener("keydown", shortcuts);
+  installShortcuts(document);
+  installMenus(document);
+  document.addEventListener("paste", pasteOnPage);
   await started;
+  keepTabs();
   performance.mark("editable");
   document.body.dataset.ready = "true";
 }

@@ -1,36 +1,31 @@
 // The packet list of an open capture, above the editor: one row per packet (number, time since the first,
 // source, destination, protocol, length, summary), edited rows marked. Only the rows in view are in the
-// page (fixed row height), so a list of tens of thousands of packets scrolls as one of ten. Keys: j/k or
-// Alt+Down/Alt+Up anywhere but in a text field for the next/previous packet; in the list, the arrows,
-// Page Up/Down, Home and End.
+// page (fixed row height), so a list of tens of thousands of packets scrolls as one of ten. Keys (in
+// keys.js's table, so the `?` help lists them): Alt+Down/Alt+Up anywhere (but in a field being typed
+// in), and j/k outside text fields, for the next/previous packet; in the list, the arrows, Page
+// Up/Down, Home and End.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { selectPacket, stepPacket, isEdited, editedCount, relativeTime } from "./capture.js";
+import { addShortcut, isTyping, keysOf } from "./keys.js";
 
 export const ROW_HEIGHT = 22;
 const OVERSCAN = 8;
 const DEFAULT_VISIBLE = 10;
 
-function typing(target) {
-  if (!target || !target.tagName) return false;
-  return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
-}
+/** Alt+Down/Alt+Up apply but in a field being typed in (it keeps them until committed); j/k outside text fields. */
+const packetKeyApplies = (event, tab) => {
+  if (!tab.pcap.value) return false;
+  if (event.altKey) return !(event.target && event.target.dataset && event.target.dataset.dirty === "true");
+  return !isTyping(event.target);
+};
 
-/** j/k (outside text fields) and Alt+Down/Alt+Up (outside a field being typed in): next/previous packet. */
-function packetKeys(tab, event) {
-  if (event.ctrlKey || event.metaKey || event.defaultPrevented || document.querySelector(".dialog")) return;
-  const target = event.target;
-  let delta = 0;
-  if (event.altKey && !event.shiftKey && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
-    if (target && target.dataset && target.dataset.dirty === "true") return;
-    delta = event.key === "ArrowDown" ? 1 : -1;
-  } else if (!event.altKey && !event.shiftKey && (event.key === "j" || event.key === "k") && !typing(target)) {
-    delta = event.key === "j" ? 1 : -1;
-  }
-  if (!delta) return;
-  event.preventDefault();
-  stepPacket(tab, delta);
-}
+addShortcut({ id: "packet-next", keys: ["Alt+ArrowDown", "J"], group: "Capture", label: "Next packet of the capture (j: not in a text field)",
+  when: packetKeyApplies, action: (tab) => stepPacket(tab, 1) });
+addShortcut({ id: "packet-previous", keys: ["Alt+ArrowUp", "K"], group: "Capture",
+  label: "Previous packet of the capture (k: not in a text field)", when: packetKeyApplies, action: (tab) => stepPacket(tab, -1) });
+addShortcut({ id: "packet-list-move", keys: ["ArrowDown", "ArrowUp", "PageDown", "PageUp", "Home", "End"], group: "Capture",
+  label: "In the packet list: the next, previous packet, a page down or up, the first, the last" });
 
 function Row({ tab, capture, index, selected, onPick }) {
   const row = capture.rows[index];
@@ -58,12 +53,6 @@ export function PacketList({ tab }) {
   const [height, setHeight] = useState(DEFAULT_VISIBLE * ROW_HEIGHT);
   const count = capture.rows.length;
   const index = capture.index;
-
-  useEffect(() => {
-    const onKey = (event) => packetKeys(tab, event);
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  }, [tab]);
 
   useEffect(() => {
     const el = box.current;
@@ -106,10 +95,10 @@ export function PacketList({ tab }) {
     <div class="packet-list-bar">
       <span id="packet-list-status" role="status">${capture.name}: packet ${index + 1} of ${count.toLocaleString("en")}${edited ? ` · ${edited} edited` : ""}</span>
       <button type="button" id="packet-previous-button" disabled=${index === 0} onClick=${() => stepPacket(tab, -1)}
-              title="Previous packet (k or Alt+Up)">Previous</button>
+              title=${`Previous packet (${keysOf("packet-previous")} or k)`}>Previous</button>
       <button type="button" id="packet-next-button" disabled=${index === count - 1} onClick=${() => stepPacket(tab, 1)}
-              title="Next packet (j or Alt+Down)">Next</button>
-      <span class="hint">j/k or Alt+↓/↑: next/previous packet</span>
+              title=${`Next packet (${keysOf("packet-next")} or j)`}>Next</button>
+      <span class="hint">${keysOf("packet-next")}/${keysOf("packet-previous")} or j/k: next/previous packet · ? all keys</span>
     </div>
     <div class="packet-row packet-list-header" aria-hidden="true">
       <span class="packet-mark"></span><span class="packet-number">No.</span><span class="packet-time">Time</span>

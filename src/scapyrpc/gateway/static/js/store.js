@@ -4,10 +4,11 @@
 import { signal, batch } from "@preact/signals";
 import { errorText } from "./rpc.js";
 import { toBase64, fromBase64, base64ToText } from "./bytes.js";
-import { loadDefinitions } from "./definitions.js";
+import { loadDefinitions, computedField } from "./definitions.js";
 import * as D from "./document.js";
 import { summarize } from "./summary.js";
-import { openCapture, captureRecords, packetRecord } from "./capture.js";
+import { openCapture, captureRecords, packetRecord, keptUnsaved, markCaptureSaved, selectPacket } from "./capture.js";
+import { parsePacketText, firstLayer } from "./paste.js";
 
 export const app = {
   rpc: null,
@@ -31,6 +32,15 @@ export const ErrorKey = {
 };
 
 let tabKeys = 0;
+let notices = 0; // how many notices were given: an action clears on success only those given before it
+
+/** A message for the whole app (an error that belongs to no field, or a confirmation). */
+export function notify(text) {
+  app.notice.value = text;
+  notices++;
+}
+
+const docNames = new WeakMap(); // a document of an undo history -> the tab's name while it was current
 
 function makeTab(name, doc) {
   return {
@@ -47,6 +57,9 @@ function makeTab(name, doc) {
     future: [],
     pcap: signal(null), // after opening a capture: its packet list and the packets edited (capture.js)
     preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
+    stale: signal({}), // "layer:field" -> the value Scapy computes, for computed fields set to another value
+    saved: signal(doc), // the document as opened, loaded or saved last: the tab is unsaved while it shows another
+    exact: null, // the bytes (base64) of a result shown as read, not rebuilt (a capture's packet): kept over a reload
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
     generation: 0, // counts the documents shown with their own history (the packets of a capture)
@@ -56,6 +69,18 @@ function makeTab(name, doc) {
 
 export function activeTab() {
   return app.tabs.value[app.active.value];
+}
+
+/** Whether the tab's document changed since it was opened, loaded or saved (undoing back to that
+ * document makes it saved again); for a capture, any of its packets. */
+export function isUnsaved(tab) {
+  if (tab.doc.value !== tab.saved.value) return true;
+  const capture = tab.pcap.value;
+  return !!capture && keptUnsaved(capture);
+}
+
+function markSaved(tab) {
+  tab.saved.value = tab.doc.value;
 }
 
 function setError(tab, key, message) {
@@ -71,6 +96,7 @@ async function build(doc) {
 
 function remember(tab, doc) {
   if (tab.doc.value === doc) return;
+  docNames.set(tab.doc.value, tab.name.value);
   tab.past.push(tab.doc.value);
   if (tab.past.length > 500) tab.past.shift();
   tab.future = [];
@@ -90,12 +116,14 @@ export function show(tab, doc, result, history = null) {
     }
     tab.doc.value = doc;
     tab.result.value = result;
+    tab.exact = result.binary;
     tab.errors.value = {};
     tab.revision.value++;
   });
   if (tab === activeTab()) updateFragment(tab);
   tab.stack = null;
   refreshSuggestions(tab);
+  checkStale(tab);
 }
 
 /** Run `run` after the tab's pending edits and loads, one at a time; resolves to what it resolves to. */
@@ -110,6 +138,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
   const generation = tab.generation;
   const run = async () => {
     if (tab.generation !== generation) return false; // made from a document another one replaced since
+    const noticesBefore = notices;
     let built;
     try {
       built = await build(doc);
@@ -121,10 +150,12 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
       if (history) remember(tab, doc);
       tab.doc.value = doc;
       tab.result.value = built;
-      setError(tab, errorKey, null);
-      if (errorKey !== ErrorKey.document) setError(tab, ErrorKey.document, null);
+      tab.errors.value = {}; // the messages of earlier actions are out of date once one succeeds
+      if (notices === noticesBefore) app.notice.value = "";
+      tab.exact = null;
       tab.revision.value++;
     });
+    checkStale(tab);
     if (tab === activeTab()) updateFragment(tab);
     const stack = doc.layers.map((l) => l.id).join("/");
     if (stack !== tab.stack) {
@@ -175,8 +206,11 @@ async function travel(tab, from, to) {
   if (!from.length) return;
   const target = from.pop();
   const current = tab.doc.value;
-  if (await apply(tab, target, { history: false })) to.push(current);
-  else from.push(target);
+  docNames.set(current, tab.name.value);
+  if (await apply(tab, target, { history: false })) {
+    to.push(current);
+    if (docNames.has(target)) tab.name.value = docNames.get(target); // the name follows the document
+  } else from.push(target);
 }
 
 export const undo = (tab) => travel(tab, tab.past, tab.future);
@@ -184,9 +218,11 @@ export const redo = (tab) => travel(tab, tab.future, tab.past);
 
 /** Append the protocol named by `text` (its id or its name). */
 export function appendLayer(tab, text) {
-  const protocol = app.defs.value.protocol(text.trim());
+  const defs = app.defs.value;
+  const protocol = defs.protocol(text.trim());
   if (!protocol) {
-    setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'`);
+    const near = defs.similar(text.trim(), tab.suggestions.value);
+    setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'${near.length ? `: did you mean ${near.join(", ")}?` : ""}`);
     return Promise.resolve(false);
   }
   const doc = tab.doc.value;
@@ -207,18 +243,59 @@ export function deleteLayer(tab, index) {
   return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
 }
 
-/** "Recalculate auto-values": unset every field Scapy computes (lengths, checksums). */
-export function recalculateAutoValues(tab) {
+/** The document with every field Scapy computes from the content (lengths, checksums, counts) unset;
+ * addresses stay as they are. */
+function recalculated(doc) {
   const defs = app.defs.value;
-  const layers = tab.doc.value.layers.map((layer) => {
+  const layers = doc.layers.map((layer) => {
     const fields = {};
     for (const [fid, value] of Object.entries(layer.fields)) {
-      const meta = defs.field(layer.id, fid);
-      if (!(meta && meta.auto)) fields[fid] = value;
+      if (!computedField(defs.field(layer.id, fid))) fields[fid] = value;
     }
     return { ...layer, fields };
   });
-  return apply(tab, D.withLayers(tab.doc.value, layers));
+  return D.withLayers(doc, layers);
+}
+
+/** "Recalculate": let Scapy compute every length, checksum and count again. */
+export function recalculateAutoValues(tab) {
+  return apply(tab, recalculated(tab.doc.value));
+}
+
+/** One stale field fixed: unset, so Scapy computes it. */
+export function fixStale(tab, index, fieldId) {
+  return editField(tab, index, fieldId, undefined);
+}
+
+/** Flag the computed fields whose value (from a capture, the hex view, or typed) differs from what
+ * Scapy computes for the packet: `tab.stale` gets the computed value of each. */
+async function checkStale(tab) {
+  const doc = tab.doc.value;
+  const result = tab.result.value;
+  const revision = tab.revision.value;
+  const defs = app.defs.value;
+  const set = [];
+  doc.layers.forEach((layer, i) => {
+    for (const fid of Object.keys(layer.fields)) if (computedField(defs.field(layer.id, fid))) set.push([i, fid]);
+  });
+  if (!set.length || !result) {
+    if (Object.keys(tab.stale.value).length) tab.stale.value = {};
+    return;
+  }
+  let computed;
+  try {
+    computed = await app.rpc.call("build_pkt", D.toModel(recalculated(doc)));
+  } catch {
+    computed = null; // the flags are a hint: without the server's answer there are none
+  }
+  if (tab.revision.value !== revision) return;
+  const stale = {};
+  for (const [i, fid] of set) {
+    const now = D.builtField(D.builtLayer(doc, result, i), fid);
+    const want = computed && D.builtField(D.builtLayer(doc, computed, i), fid);
+    if (now && want && JSON.stringify(now.value) !== JSON.stringify(want.value)) stale[`${i}:${fid}`] = want.hvalue;
+  }
+  tab.stale.value = stale;
 }
 
 /** The model that makes reconstruct_pkt dissect bytes as this document's first layer (its link type). */
@@ -335,14 +412,34 @@ export function activateTab(index) {
   updateFragment(activeTab());
 }
 
+/** The tab `delta` away from the active one, round the row. */
+export function nextTab(delta) {
+  const count = app.tabs.value.length;
+  activateTab((app.active.value + delta + count) % count);
+}
+
 export function closeTab(index) {
+  if (index < 0 || index >= app.tabs.value.length) return;
   const tabs = app.tabs.value.filter((_, i) => i !== index);
   if (!tabs.length) tabs.push(makeTab("Untitled", D.newDocument()));
-  app.tabs.value = tabs;
-  app.active.value = Math.min(app.active.value, tabs.length - 1);
+  const active = app.active.value;
+  batch(() => {
+    app.tabs.value = tabs;
+    app.active.value = Math.min(index < active ? active - 1 : active, tabs.length - 1); // the same tab stays active
+  });
   const tab = activeTab();
   if (!tab.result.value) apply(tab, tab.doc.value, { history: false });
   else updateFragment(tab);
+}
+
+/** Close tab `index`; one with unsaved changes asks first (the editor's confirm dialog). */
+export function requestCloseTab(index) {
+  const tab = app.tabs.value[index];
+  if (!tab || !isUnsaved(tab)) return closeTab(index);
+  app.dialog.value = {
+    kind: "confirm", title: `Close ${tab.name.value}?`, message: "Its changes are not saved: they will be lost.",
+    confirm: "Close without saving", onConfirm: () => closeTab(app.tabs.value.indexOf(tab)),
+  };
 }
 
 /** Replace a tab's document by a loaded one (file, template, pcap); undoable like any edit. */
@@ -350,6 +447,7 @@ async function loadDocument(tab, doc, name) {
   const ok = await apply(tab, doc);
   if (ok) {
     tab.pcap.value = null;
+    tab.saved.value = doc;
     if (name) tab.name.value = name;
     collapseAll(tab, false);
   }
@@ -364,9 +462,9 @@ export function clearDocument(tab) {
 export async function openTemplate(tab, id) {
   try {
     const text = base64ToText(await app.rpc.call("get_template", { id }));
-    await loadDocument(tab, D.fromTrp(JSON.parse(text)), id.split("/").pop());
+    await loadDocument(tab, D.fromTrp(JSON.parse(text)), id); // "IPv4/UDP", not "UDP": both families have one
   } catch (err) {
-    app.notice.value = `Cannot load template ${id}: ${errorText(err)}`;
+    notify(`Cannot load template ${id}: ${errorText(err)}`);
   }
 }
 
@@ -388,9 +486,44 @@ export async function openFile(tab, file) {
     const doc = D.fromTrp(JSON.parse(new TextDecoder().decode(bytes)));
     return loadDocument(tab, doc, file.name);
   } catch (err) {
-    app.notice.value = `Cannot open ${file.name}: ${err.message}`;
+    notify(`Cannot open ${file.name}: ${err.message}`);
     return false;
   }
+}
+
+/** File > Paste packet…: the paste box, empty. */
+export function showPasteBox() {
+  app.dialog.value = { kind: "paste", text: "", error: "" };
+}
+
+/** Pasted text (paste.js reads it) becomes a packet in a new tab, dissected from its first layer
+ * (Ethernet, or IPv4/IPv6 without a link header) and shown with exactly the pasted bytes, as a
+ * capture's packet is. Text that is no packet leaves the paste box open with it and the reason. */
+export async function openPastedText(text) {
+  const parsed = parsePacketText(text);
+  const refuse = (error) => {
+    app.dialog.value = { kind: "paste", text, error };
+    return false;
+  };
+  if (parsed.error) return refuse(parsed.error);
+  const layer = firstLayer(parsed.bytes);
+  let result;
+  try {
+    result = await app.rpc.call("reconstruct_pkt", toBase64(parsed.bytes), [{ id: layer }]);
+  } catch (err) {
+    return refuse(`the server cannot read these ${parsed.bytes.length} bytes (${parsed.format}) as ${layer}: ${errorText(err)}`);
+  }
+  closeDialog();
+  const doc = D.fromPacket(result);
+  const tab = makeTab(`Pasted ${layer}`, doc);
+  batch(() => {
+    app.tabs.value = [...app.tabs.value, tab];
+    app.active.value = app.tabs.value.length - 1;
+    show(tab, doc, result);
+    app.notice.value = `Pasted ${parsed.bytes.length} bytes (${parsed.format}), read from ${layer}`;
+  });
+  collapseAll(tab, true, doc.layers.length - 1);
+  return true;
 }
 
 /** The capture records to save: the current packet (as built now) alone, or in place among all the
@@ -423,14 +556,27 @@ function baseName(tab) {
 
 export function saveTrp(tab) {
   download(`${baseName(tab)}.trp`, JSON.stringify(D.toTrp(tab.doc.value), null, 2), "application/json");
+  markSaved(tab);
 }
 
 export async function savePcap(tab, all) {
   try {
+    const doc = tab.doc.value;
     download(`${baseName(tab)}.pcap`, await pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
+    batch(() => {
+      tab.saved.value = doc;
+      if (all) markCaptureSaved(tab);
+    });
   } catch (err) {
-    app.notice.value = `Cannot write the pcap: ${errorText(err)}`;
+    notify(`Cannot write the pcap: ${errorText(err)}`);
   }
+}
+
+/** Save (Ctrl+S): a packet of a capture of several is saved with them, as that capture (pcap);
+ * anything else as its document (.trp). */
+export function save(tab) {
+  const capture = tab.pcap.value;
+  return capture && capture.rows.length > 1 ? savePcap(tab, true) : saveTrp(tab);
 }
 
 /** Preview the stream: the first `count` packets TRex will send (simulate_vm), dissected (read_pcap of
@@ -479,9 +625,9 @@ export function closeDialog() {
 export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);
-    app.notice.value = "Copied";
+    notify("Copied");
   } catch {
-    app.notice.value = "Select the text and copy it";
+    notify("Select the text and copy it");
   }
 }
 
@@ -489,31 +635,93 @@ export async function copyText(text) {
 export async function copyLink() {
   try {
     await navigator.clipboard.writeText(location.href);
-    app.notice.value = "Link copied";
+    notify("Link copied");
   } catch {
     app.dialog.value = { kind: "code", code: location.href, title: "Link to this packet" };
   }
 }
 
-/** Start-up: the definitions (retried until the server gives them), then the link's document (or a
- * new one) in a first tab; resolves once it is built. */
-export async function start(rpc, hash) {
+/** A tab brought back after a reload (persist.js): its document, history, views and capture; its
+ * packet is built again, or shown again from its exact bytes (reconstruct_pkt, as a capture's packet
+ * was shown from read_pcap) when it was shown as read. */
+function restoreTab(saved) {
+  const tab = makeTab(saved.name, saved.doc);
+  tab.past = saved.past;
+  tab.future = saved.future;
+  tab.saved.value = saved.saved;
+  tab.view.value = saved.view;
+  tab.collapsed.value = saved.collapsed;
+  tab.pcap.value = saved.pcap;
+  const built = async () => {
+    const ok = await rebuild(tab, saved.exact);
+    const capture = tab.pcap.value; // a capture whose selected packet was not shown yet: it is now
+    return capture && capture.shown < 0 ? selectPacket(tab, capture.index) : ok;
+  };
+  return { tab, built };
+}
+
+/** The result of `doc` shown from its `exact` bytes (reconstruct_pkt, as a capture's packet was shown
+ * from read_pcap, when they are still what it dissects to), else built from the document. */
+export async function resultOf(doc, exact) {
+  if (exact) {
+    try {
+      const result = await app.rpc.call("reconstruct_pkt", exact, linkLayer(doc));
+      if (result.binary === exact) return result;
+    } catch {
+      // built from the document below, as any other
+    }
+  }
+  return build(doc);
+}
+
+async function rebuild(tab, exact) {
+  const doc = tab.doc.value;
+  if (exact) {
+    try {
+      const result = await app.rpc.call("reconstruct_pkt", exact, linkLayer(doc));
+      if (result.binary !== exact) throw new Error("other bytes");
+      if (tab.doc.value === doc && !tab.result.value) show(tab, doc, result); // unless edited meanwhile
+      return true;
+    } catch {
+      // built from the document below, as any other
+    }
+  }
+  return apply(tab, doc, { history: false });
+}
+
+/** Start-up: the definitions (retried until the server gives them), then the tabs of before a reload
+ * (`restored`, from persist.js) or else a first tab; the link's document (or a new one) opens in a tab
+ * unless it is the restored active tab's. Resolves once the tabs are built. */
+export async function start(rpc, hash, restored = null) {
   app.rpc = rpc;
-  let doc = D.newDocument();
+  let doc = null;
+  let problem = ""; // said once the first document is built (a success clears older messages)
   try {
-    doc = D.decodeFragment(hash) || doc;
+    doc = D.decodeFragment(hash);
   } catch (err) {
-    app.notice.value = `The link holds no readable document (${err.message}); a new one was opened`;
+    problem = `The link holds no readable document (${err.message}); a new one was opened`;
   }
   for (let attempt = 0; !app.defs.value; attempt++) {
     try {
       app.defs.value = await loadDefinitions();
     } catch (err) {
-      app.notice.value = `Cannot load protocol definitions (${err.message}); retrying…`;
+      notify(`Cannot load protocol definitions (${err.message}); retrying…`);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
     }
   }
-  const built = openTab("Untitled", doc);
+  const builds = [];
+  if (restored && restored.tabs.length) {
+    const made = restored.tabs.map(restoreTab);
+    batch(() => {
+      app.tabs.value = made.map((m) => m.tab);
+      app.active.value = restored.active;
+    });
+    builds.push(...made.map((m) => m.built()));
+    if (doc && D.encodeFragment(doc) !== D.encodeFragment(activeTab().doc.value)) builds.push(openTab("Untitled", doc));
+  } else {
+    builds.push(openTab("Untitled", doc || D.newDocument()));
+  }
   app.rpc.call("get_templates").then((t) => (app.templates.value = t), () => {});
-  await built;
+  await Promise.all(builds);
+  if (problem) notify(problem);
 }
