@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import statistics
 import struct
@@ -34,6 +35,7 @@ from editor_browser import (  # noqa: F401 (fixtures)
 
 RETRANSMIT = CAPTURES / "tcp_retransmit.pcap"
 MAX_ROWS_IN_PAGE = 60  # the rows in view and a few either side, whatever the capture's size
+STORED = "JSON.parse(sessionStorage.getItem('scapyrpc-editor') || 'null')"  # the tabs as persist.js stored them
 PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)  # as write_pcap writes it
 
 
@@ -180,6 +182,32 @@ def test_holding_the_next_key_ends_on_the_last_packet_asked_for(page) -> None:  
     assert shows_file_bytes(page, original[25][3])
 
 
+def test_the_packet_keys_are_in_the_shortcut_table_and_its_help(page) -> None:  # noqa: ANN001
+    """The next/previous packet keys are rows of keys.js's table: the `?` help lists them with the
+    others, and the buttons say them."""
+    open_capture(page, RETRANSMIT)
+    page.locator("#hex-view").focus()
+    page.keyboard.press("?")
+    help_box = page.locator("#help-overlay")
+    expect(help_box).to_be_visible()
+    expect(help_box).to_contain_text("Capture")
+    next_row = help_box.locator("tr", has_text="Next packet of the capture")
+    expect(next_row).to_contain_text("Alt+↓")
+    expect(next_row).to_contain_text("J")
+    expect(help_box.locator("tr", has_text="Previous packet of the capture")).to_contain_text("Alt+↑")
+    page.keyboard.press("Escape")
+    expect(help_box).to_have_count(0)
+    expect(page.locator("#packet-next-button")).to_have_attribute("title", "Next packet (Alt+↓ or j)")
+    page.keyboard.press("Alt+ArrowDown")  # the focus is back in the hex view: the key steps
+    wait_shown(page, 1)
+    page.click("#new-tab-button")  # a tab without a capture: the keys do nothing there
+    page.locator("#hex-view").focus()
+    page.keyboard.press("j")
+    expect(page.locator("#packet-list")).to_have_count(0)
+    page.click("#doc-tab-0")
+    wait_shown(page, 1)
+
+
 # ---- edits: kept per packet, marked, saved ------------------------------------------------------
 
 
@@ -270,6 +298,68 @@ def test_the_list_is_labelled_and_its_ids_follow_the_naming_rule(page) -> None: 
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
 
 
+def test_the_list_its_edits_and_their_history_survive_a_reload(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """A data segment's window edited, then another packet shown: the tab is unsaved. After a reload
+    the list comes back with that packet shown and selected, the edited row marked, the tab unsaved;
+    the edited packet shows its edit again with its undo history, and Ctrl+S saves the whole capture,
+    the edited packet rebuilt and every other one as read, after which the tab is saved."""
+    original = raw_records(RETRANSMIT)
+    index = first_data_segment(original)
+    open_capture(page, RETRANSMIT)
+    unsaved = page.locator("#doc-tab-0 .unsaved-mark")
+    expect(unsaved).to_have_count(0)
+    select_packet(page, index)
+    page.click("#Ether-IP-TCP-toggle")
+    window = page.locator("#Ether-IP-TCP-window")
+    new_window = 1234 if window.input_value() != "1234" else 4321
+    set_field(page, "#Ether-IP-TCP-window", str(new_window))
+    expect(window).to_have_value(str(new_window))
+    expect(unsaved).to_have_count(1)
+    other = index + 3
+    select_packet(page, other)
+    expect(unsaved).to_have_count(1)  # the edited packet is not shown, and still unsaved
+    page.wait_for_function(f"() => {STORED}?.tabs?.[0]?.pcap?.shown === {other}")
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    status = page.locator("#packet-list-status")
+    expect(status).to_have_text(f"tcp_retransmit.pcap: packet {other + 1} of {len(original)} · 1 edited")
+    wait_shown(page, other)
+    assert shows_file_bytes(page, original[other][3])
+    expect(page.locator("#doc-tab-0 .tab-name")).to_have_text("tcp_retransmit.pcap")
+    expect(unsaved).to_have_count(1)
+    expect(page.locator(f"#pcap-packet-{index}")).to_have_class(has_class("edited"))
+    expect(page.locator(f"#pcap-packet-{other}")).not_to_have_class(has_class("edited"))
+
+    page.locator("#hex-view").focus()
+    for _ in range(3):
+        page.keyboard.press("k")
+    wait_shown(page, index)
+    expect(page.locator("#Ether-IP-TCP-window")).to_have_value(str(new_window))  # built again from its document
+    page.keyboard.press("Control+z")  # its own history came back with it
+    expect(page.locator("#Ether-IP-TCP-window")).not_to_have_value(str(new_window))
+    assert shows_file_bytes(page, original[index][3])
+    expect(page.locator(f"#pcap-packet-{index}")).not_to_have_class(has_class("edited"))
+    expect(unsaved).to_have_count(0)  # undone back to the packet as read: nothing left to save
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator("#Ether-IP-TCP-window")).to_have_value(str(new_window))
+    expect(unsaved).to_have_count(1)
+
+    page.locator("#hex-view").focus()
+    with page.expect_download(timeout=60000) as download:
+        page.keyboard.press("Control+s")  # a capture of several packets: saved whole
+    path = tmp_path / "reloaded.pcap"
+    download.value.save_as(path)
+    saved = raw_records(path)
+    assert [r[:3] for r in saved] == [r[:3] for r in original]
+    assert [i for i, (a, b) in enumerate(zip(saved, original)) if a[3] != b[3]] == [index]
+    window_at = 14 + 20 + 14
+    assert int.from_bytes(saved[index][3][window_at : window_at + 2], "big") == new_window
+    expect(unsaved).to_have_count(0)
+    select_packet(page, 0)
+    expect(unsaved).to_have_count(0)  # the edited packet, left, is saved too
+
+
 # ---- tens of thousands of packets ----------------------------------------------------------------
 
 
@@ -293,7 +383,9 @@ def large_capture(path: Path, count: int = 21_000) -> list[tuple[int, int, int, 
 def test_tens_of_thousands_of_packets_open_scroll_and_save(page, tmp_path: Path) -> None:  # noqa: ANN001
     """21,000 packets (about 10 MB): the file goes to the server over POST /rpc and the list over
     the same; the page holds a window of rows; the end is reached by scrolling and by End; the last
-    packet is shown with its bytes; saved unedited, the capture is the same file (POST again)."""
+    packet is shown with its bytes; saved unedited, the capture is the same file (POST again). The
+    list is more than the browser's storage takes: a reload keeps the packet shown (persist.js's
+    budget), as a capture of one, and says so before."""
     path = tmp_path / "large-list.pcap"
     records = large_capture(path)
     size = path.stat().st_size
@@ -308,6 +400,7 @@ def test_tens_of_thousands_of_packets_open_scroll_and_save(page, tmp_path: Path)
     assert max(replies) > size  # the packet list: every packet's bytes, and its line
     page.wait_for_function("() => window.scapyrpcEditor.tabs.value[0].pcap.value.shown === 0")
     assert rows_in_page(page) < MAX_ROWS_IN_PAGE
+    expect(page.locator("#notice")).to_contain_text("not their undo history and the other packets of the captures")
 
     rows = page.locator("#packet-list-rows")
     rows.evaluate("(el) => { el.scrollTop = el.scrollHeight; }")  # scrolled to the end by hand
@@ -330,6 +423,18 @@ def test_tens_of_thousands_of_packets_open_scroll_and_save(page, tmp_path: Path)
     with page.expect_request(lambda r: r.url.endswith("/rpc") and r.method == "POST", timeout=60000):
         saved = saved_records(page, tmp_path)
     assert saved == records
+
+    page.wait_for_function(
+        f"""(b) => {{ const s = {STORED};
+                    return s?.tabs?.[0]?.pcap?.shown === 0 && s.captures[0].length === 1
+                           && s.captures[0][0].binary === b; }}""",
+        arg=base64.b64encode(records[last - 1][3]).decode(),
+    )
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#packet-list-status")).to_have_text("large-list.pcap: packet 1 of 1")
+    wait_shown(page, 0)
+    assert shows_file_bytes(page, records[last - 1][3])
 
 
 # ---- figures (benchmarks/README.md) --------------------------------------------------------------
@@ -380,3 +485,47 @@ def test_figures_open_a_large_capture(browser, editor_url: str, tmp_path: Path) 
     results.mkdir(parents=True, exist_ok=True)
     (results / "packet_list.json").write_text(json.dumps(figures, indent=1))
     assert all(t > 0 for t in opened + calls + wire)
+
+
+def hex_dump(frame: bytes) -> str:
+    """`frame` as Wireshark's "Copy as Hex Dump" writes it."""
+    lines = (f"{at:04x}   {' '.join(f'{b:02x}' for b in frame[at : at + 16])}" for at in range(0, len(frame), 16))
+    return "\n".join(lines)
+
+
+def test_figures_the_packet_list_and_the_paste_box(browser, editor_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    """The README's pictures of the editor: the retransmission capture as a packet list, a data
+    segment selected with its window edited (its row marked, the stale checksum flagged), and the
+    paste box holding a hex dump of a packet of the same capture. Written to EDITOR_PACKET_LIST_SCREENSHOT
+    and EDITOR_PASTE_SCREENSHOT when set (docs/editor-packet-list.png, docs/editor-paste.png)."""
+    original = raw_records(RETRANSMIT)
+    index = first_data_segment(original)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(editor_url)
+    page.wait_for_selector("body[data-ready=true]")
+    open_capture(page, RETRANSMIT)
+    select_packet(page, index)
+    page.click("#Ether-IP-TCP-toggle")
+    set_field(page, "#Ether-IP-TCP-window", "1234")
+    expect(page.locator(f"#pcap-packet-{index}")).to_have_class(has_class("edited"))
+    page.locator("#packet-list-rows").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    wait_shown(page, index)
+    expect(page.locator("#Ether-IP-TCP-window")).to_have_value("1234")
+    page.locator("#packet-list-rows").evaluate(f"(el) => {{ el.scrollTop = {max(0, index - 3) * 22}; }}")
+    expect(page.locator(f"#pcap-packet-{index}")).to_be_in_viewport()
+    shot = Path(os.environ.get("EDITOR_PACKET_LIST_SCREENSHOT", tmp_path / "editor-packet-list.png"))
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+    menu(page, "file-menu", "Paste packet…")
+    page.locator("#paste-text").fill(hex_dump(original[1][3]))
+    shot = Path(os.environ.get("EDITOR_PASTE_SCREENSHOT", tmp_path / "editor-paste.png"))
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    page.click("#paste-open-button")  # the dump is a packet: it opens in a tab of its own
+    expect(page.locator("#doc-tab-1")).to_have_attribute("aria-selected", "true")
+    assert shows_file_bytes(page, original[1][3])
+    context.close()
