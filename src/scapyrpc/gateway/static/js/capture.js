@@ -37,10 +37,7 @@ export async function openCapture(tab, bytes, name) {
     notify(`${name} holds no packet`);
     return false;
   }
-  batch(() => {
-    tab.pcap.value = newCapture(name, rows);
-    tab.name.value = name;
-  });
+  tab.pcap.value = newCapture(name, rows); // the tab takes the capture's name with its first packet
   requestAnimationFrame(() => setTimeout(listed)); // once the list is painted
   return selectPacket(tab, 0);
 }
@@ -98,6 +95,7 @@ async function showPacket(tab, id, index) {
     tab.exact = state.exact;
     tab.saved.value = state.saved;
     tab.pcap.value = { ...capture, shown: index, kept, original: state.original };
+    if (capture.shown < 0) tab.name.value = capture.name;
     if (state.collapsed) tab.collapsed.value = state.collapsed;
     else collapseAll(tab, true, state.doc.layers.length - 1);
   });
