@@ -360,6 +360,32 @@ def test_the_list_its_edits_and_their_history_survive_a_reload(page, tmp_path: P
     expect(unsaved).to_have_count(0)  # the edited packet, left, is saved too
 
 
+def test_a_pcapng_capture_is_listed_edited_and_saved_with_its_times(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """The first 40 packets of the retransmission capture written as pcapng (Scapy's wrpcapng): the
+    list is the same, a packet shown has its bytes, and the capture saved (as pcap) after an edit
+    has every packet's time and bytes, the edited one rebuilt."""
+    from scapy.utils import rdpcap, wrpcapng
+
+    original = raw_records(RETRANSMIT)[:40]
+    index = first_data_segment(original)
+    path = tmp_path / "retransmit.pcapng"
+    wrpcapng(str(path), rdpcap(str(RETRANSMIT), count=40))
+    assert path.read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"  # a section header block
+    open_capture(page, path)
+    expect(page.locator("#packet-list-status")).to_have_text("retransmit.pcapng: packet 1 of 40")
+    expect(page.locator("#pcap-packet-1 .packet-summary")).to_contain_text("[SYN, ACK]")
+    select_packet(page, index)
+    assert shows_file_bytes(page, original[index][3])
+    page.click("#Ether-IP-TCP-toggle")
+    set_field(page, "#Ether-IP-TCP-window", "4321")
+    expect(page.locator(f"#pcap-packet-{index}")).to_have_class(has_class("edited"))
+    saved = saved_records(page, tmp_path)
+    assert [r[:3] for r in saved] == [r[:3] for r in original]  # seconds, microseconds, lengths
+    assert [i for i, (a, b) in enumerate(zip(saved, original)) if a[3] != b[3]] == [index]
+    window_at = 14 + 20 + 14
+    assert int.from_bytes(saved[index][3][window_at : window_at + 2], "big") == 4321
+
+
 # ---- tens of thousands of packets ----------------------------------------------------------------
 
 
