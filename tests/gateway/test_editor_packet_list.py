@@ -282,6 +282,37 @@ def test_a_new_document_closes_the_list_and_the_list_follows_its_tab(page) -> No
     expect(page.locator("section.layer")).to_have_count(1)
 
 
+def test_replacing_a_capture_with_unsaved_edits_asks_first(page) -> None:  # noqa: ANN001
+    """Undo brings back the packet shown, not the capture: File > New, a template or another file in
+    place of a capture with edited packets not saved asks first; Cancel keeps everything."""
+    original = raw_records(RETRANSMIT)
+    index = first_data_segment(original)
+    open_capture(page, RETRANSMIT)
+    select_packet(page, index)
+    page.click("#Ether-IP-TCP-toggle")
+    set_field(page, "#Ether-IP-TCP-window", "4321")
+    select_packet(page, 0)  # the edited packet is one of the others
+    menu(page, "file-menu", "New")
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("Replace tcp_retransmit.pcap?")
+    expect(page.locator("#confirm-cancel-button")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(page.locator(f"#pcap-packet-{index}")).to_have_class(has_class("edited"))
+    page.set_input_files("#open-file-input", str(CAPTURES / "vlan.pcap"))
+    expect(dialog).to_contain_text("Its edited packets are not saved")
+    page.click("#confirm-cancel-button")
+    expect(page.locator("#packet-list-status")).to_contain_text("tcp_retransmit.pcap")
+    page.locator("#hex-view").focus()
+    page.keyboard.press("Alt+n")
+    page.click("#confirm-discard-button")
+    expect(page.locator("#packet-list")).to_have_count(0)
+    expect(page.locator("#doc-tab-0 .tab-name")).to_have_text("Untitled")
+    open_capture(page, CAPTURES / "vlan.pcap")  # nothing edited: no question
+    expect(dialog).to_have_count(0)
+    expect(page.locator("#packet-list-status")).to_contain_text("vlan.pcap: packet 1 of")
+
+
 def test_the_list_is_labelled_and_its_ids_follow_the_naming_rule(page) -> None:  # noqa: ANN001
     open_capture(page, CAPTURES / "vlan.pcap")
     expect(page.locator("#pcap-packet-0 .packet-summary")).to_contain_text("VLAN 100: Who has 198.18.100.2?")

@@ -454,12 +454,28 @@ async function loadDocument(tab, doc, name) {
   return ok;
 }
 
-/** File > New: a new document in the tab (undoable). */
-export function clearDocument(tab) {
-  return loadDocument(tab, D.newDocument(), "Untitled");
+/** Run `replace` (something loaded into the tab) now, or once confirmed when the tab is a capture with
+ * changes not saved: undo brings back the packet shown, not the capture and its other edited packets. */
+function confirmReplace(tab, replace) {
+  const capture = tab.pcap.value;
+  if (!capture || !isUnsaved(tab)) return replace();
+  app.dialog.value = {
+    kind: "confirm", title: `Replace ${capture.name}?`, message: "Its edited packets are not saved: they will be lost.",
+    confirm: "Replace without saving", onConfirm: replace,
+  };
+  return Promise.resolve(false);
 }
 
-export async function openTemplate(tab, id) {
+/** File > New: a new document in the tab (undoable; asks first in place of a capture with unsaved edits). */
+export function clearDocument(tab) {
+  return confirmReplace(tab, () => loadDocument(tab, D.newDocument(), "Untitled"));
+}
+
+export function openTemplate(tab, id) {
+  return confirmReplace(tab, () => loadTemplate(tab, id));
+}
+
+async function loadTemplate(tab, id) {
   try {
     const text = base64ToText(await app.rpc.call("get_template", { id }));
     await loadDocument(tab, D.fromTrp(JSON.parse(text)), id); // "IPv4/UDP", not "UDP": both families have one
@@ -476,8 +492,13 @@ export async function fileBase64(file) {
   return toBase64(await fileBytes(file));
 }
 
-/** A `.trp` document (JSON) or a capture, told apart by the name or the first byte. */
-export async function openFile(tab, file) {
+/** A `.trp` document (JSON) or a capture, told apart by the name or the first byte (asks first in place
+ * of a capture with unsaved edits). */
+export function openFile(tab, file) {
+  return confirmReplace(tab, () => loadFile(tab, file));
+}
+
+async function loadFile(tab, file) {
   performance.mark("open-file");
   const bytes = await fileBytes(file);
   const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b;
