@@ -13,11 +13,13 @@ export const ROW_HEIGHT = 22;
 const OVERSCAN = 8;
 const DEFAULT_VISIBLE = 10;
 
-/** Alt+Down/Alt+Up apply but in a field being typed in (it keeps them until committed); j/k outside text fields. */
+/** Alt+Down/Alt+Up apply but in a field being typed in (it keeps them until committed) and in a drop-down
+ * list (Alt+Down opens it); j/k outside text fields. */
 const packetKeyApplies = (event, tab) => {
   if (!tab.pcap.value) return false;
-  if (event.altKey) return !(event.target && event.target.dataset && event.target.dataset.dirty === "true");
-  return !isTyping(event.target);
+  const target = event.target;
+  if (event.altKey) return !(target && (target.tagName === "SELECT" || (target.dataset && target.dataset.dirty === "true")));
+  return !isTyping(target);
 };
 
 addShortcut({ id: "packet-next", keys: ["Alt+ArrowDown", "J"], group: "Capture", label: "Next packet of the capture (j: not in a text field)",
