@@ -581,6 +581,7 @@ export function saveTrp(tab) {
 }
 
 export async function savePcap(tab, all) {
+  await tab.queue; // an edit still being built is saved with the others
   try {
     const doc = tab.doc.value;
     download(`${baseName(tab)}.pcap`, await pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
