@@ -6,6 +6,7 @@ import { app, ErrorKey } from "./store.js";
 import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
+import { PacketList } from "./packetlist.js";
 import { PasteBox } from "./pastebox.js";
 import { ExportProfileDialog } from "./profiles.js";
 import { byteLength } from "./bytes.js";
@@ -41,7 +42,7 @@ function Toolbar({ tab }) {
     return html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} tabindex="-1"
       aria-keyshortcuts=${keys || undefined} onClick=${action}><span>${label}</span>${keys ? html`<kbd>${keys}</kbd>` : null}</button>`;
   };
-  const saveAll = tab.pcap.value && tab.pcap.value.records.length > 1; // what Ctrl+S saves
+  const saveAll = tab.pcap.value && tab.pcap.value.rows.length > 1; // what Ctrl+S saves
   const state = app.rpc.state.value;
   tab.revision.value; // re-render when the history changes (undo/redo availability)
   const stateText = {
@@ -182,14 +183,6 @@ function Dialog() {
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
   if (d.kind === "paste") return html`<${PasteBox} dialog=${d} />`;
   if (d.kind === "export-profile") return html`<${ExportProfileDialog} dialog=${d} />`;
-  if (d.kind === "pcap") {
-    return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="pcap-title" onKeyDown=${onKeyDown}>
-      <h2 id="pcap-title">${d.name}: ${d.results.length} packets — pick one</h2>
-      <ol class="pcap-list">${d.results.map((r, i) => html`<li><button type="button" id=${`pcap-packet-${i}`}
-          onClick=${() => S.choosePcapPacket(d.tab, d.results, d.records, i, d.name)}>
-          #${i + 1} ${r.data.map((l) => l.id).join("/")} (${byteLength(r.binary)} bytes)</button></li>`)}</ol>
-      <button type="button" onClick=${close}>Cancel</button></div></div>`;
-  }
   return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="code-title" onKeyDown=${onKeyDown}>
     <h2 id="code-title">${d.title || "Scapy code"}</h2>
     <label for="scapy-code" class="visually-hidden">Code</label>
@@ -214,6 +207,7 @@ export function App() {
         Field Engine${tab.doc.value.fe.instructions.length ? ` (${tab.doc.value.fe.instructions.length})` : ""}</button>
       <span id="notice" class="notice" role="status">${app.notice.value}</span>
     </div>
+    ${tab.pcap.value ? html`<${PacketList} key=${tab.key} tab=${tab} />` : null}
     <main class="content">${view === "fe" ? html`<${FieldEngineTab} tab=${tab} />` : html`<${PacketView} tab=${tab} />`}</main>
     <${Dialog} />
   </div>`;

@@ -7,6 +7,7 @@ import { toBase64, fromBase64, base64ToText } from "./bytes.js";
 import { loadDefinitions, computedField } from "./definitions.js";
 import * as D from "./document.js";
 import { summarize } from "./summary.js";
+import { openCapture, captureRecords, packetRecord, keptUnsaved, markCaptureSaved, selectPacket } from "./capture.js";
 import { parsePacketText, firstLayer } from "./paste.js";
 
 export const app = {
@@ -54,7 +55,7 @@ function makeTab(name, doc) {
     suggestions: signal([]),
     past: [],
     future: [],
-    pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
+    pcap: signal(null), // after opening a capture: its packet list and the packets edited (capture.js)
     preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
     stream: signal(null), // the TRex stream settings of a profile's stream (mode, isg, ...), as imported or last exported
     stale: signal({}), // "layer:field" -> the value Scapy computes, for computed fields set to another value
@@ -62,6 +63,7 @@ function makeTab(name, doc) {
     exact: null, // the bytes (base64) of a result shown as read, not rebuilt (a capture's packet): kept over a reload
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
+    generation: 0, // counts the documents shown with their own history (the packets of a capture)
     revision: signal(0),
   };
 }
@@ -71,9 +73,11 @@ export function activeTab() {
 }
 
 /** Whether the tab's document changed since it was opened, loaded or saved (undoing back to that
- * document makes it saved again). */
+ * document makes it saved again); for a capture, any of its packets. */
 export function isUnsaved(tab) {
-  return tab.doc.value !== tab.saved.value;
+  if (tab.doc.value !== tab.saved.value) return true;
+  const capture = tab.pcap.value;
+  return !!capture && keptUnsaved(capture);
 }
 
 function markSaved(tab) {
@@ -100,10 +104,17 @@ function remember(tab, doc) {
 }
 
 /** Make `doc` the tab's document with `result` as its bytes, as the server read them (no rebuild):
- * a packet from a capture keeps the file's bytes until the user edits it. */
-function show(tab, doc, result) {
+ * a packet from a capture keeps the file's bytes until the user edits it. With `history` ({past,
+ * future}), that becomes the tab's undo history (each packet of a capture has its own). */
+export function show(tab, doc, result, history = null) {
   batch(() => {
-    remember(tab, doc);
+    if (history) {
+      tab.past = history.past;
+      tab.future = history.future;
+      tab.generation++;
+    } else {
+      remember(tab, doc);
+    }
     tab.doc.value = doc;
     tab.result.value = result;
     tab.exact = result.binary;
@@ -116,9 +127,18 @@ function show(tab, doc, result) {
   checkStale(tab);
 }
 
+/** Run `run` after the tab's pending edits and loads, one at a time; resolves to what it resolves to. */
+export function enqueue(tab, run) {
+  const next = tab.queue.then(run, run);
+  tab.queue = next.catch(() => false);
+  return next;
+}
+
 /** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
 function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) {
+  const generation = tab.generation;
   const run = async () => {
+    if (tab.generation !== generation) return false; // made from a document another one replaced since
     const noticesBefore = notices;
     let built;
     try {
@@ -145,9 +165,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
     }
     return true;
   };
-  const next = tab.queue.then(run, run);
-  tab.queue = next.catch(() => false);
-  return next;
+  return enqueue(tab, run);
 }
 
 function updateFragment(tab) {
@@ -443,12 +461,28 @@ async function loadDocument(tab, doc, name) {
   return ok;
 }
 
-/** File > New: a new document in the tab (undoable). */
-export function clearDocument(tab) {
-  return loadDocument(tab, D.newDocument(), "Untitled");
+/** Run `replace` (something loaded into the tab) now, or once confirmed when the tab is a capture with
+ * changes not saved: undo brings back the packet shown, not the capture and its other edited packets. */
+function confirmReplace(tab, replace) {
+  const capture = tab.pcap.value;
+  if (!capture || !isUnsaved(tab)) return replace();
+  app.dialog.value = {
+    kind: "confirm", title: `Replace ${capture.name}?`, message: "Its edited packets are not saved: they will be lost.",
+    confirm: "Replace without saving", onConfirm: replace,
+  };
+  return Promise.resolve(false);
 }
 
-export async function openTemplate(tab, id) {
+/** File > New: a new document in the tab (undoable; asks first in place of a capture with unsaved edits). */
+export function clearDocument(tab) {
+  return confirmReplace(tab, () => loadDocument(tab, D.newDocument(), "Untitled"));
+}
+
+export function openTemplate(tab, id) {
+  return confirmReplace(tab, () => loadTemplate(tab, id));
+}
+
+async function loadTemplate(tab, id) {
   try {
     const text = base64ToText(await app.rpc.call("get_template", { id }));
     await loadDocument(tab, D.fromTrp(JSON.parse(text)), id); // "IPv4/UDP", not "UDP": both families have one
@@ -466,23 +500,28 @@ export async function fileBase64(file) {
 }
 
 /** A `.trp` document (JSON), a TRex profile (JSON, YAML; a Python one is refused by the server) or
- * a capture, told apart by the name, then the first byte, then the JSON's shape. */
+ * a capture, told apart by the name, then the first byte, then the JSON's shape. A profile opens in
+ * new tabs; anything else replaces the tab's document (asking first in place of a capture with
+ * unsaved edits). */
 export async function openFile(tab, file) {
+  performance.mark("open-file");
   const bytes = await fileBytes(file);
   if (/\.(ya?ml|py)$/i.test(file.name)) {
     return openProfile(new TextDecoder().decode(bytes), file.name, /\.py$/i.test(file.name) ? {} : { format: "yaml" });
   }
   const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b || bytes[0] === 0x5b; // `{` or `[`
-  if (!looksJson) return openPcap(tab, bytes, file.name);
+  if (!looksJson) return confirmReplace(tab, () => openCapture(tab, bytes, file.name));
   const text = new TextDecoder().decode(bytes);
+  let doc;
   try {
     const data = JSON.parse(text);
     if (isProfile(data)) return openProfile(text, file.name, { format: "json" });
-    return loadDocument(tab, D.fromTrp(data), file.name);
+    doc = D.fromTrp(data);
   } catch (err) {
     notify(`Cannot open ${file.name}: ${err.message}`);
     return false;
   }
+  return confirmReplace(tab, () => loadDocument(tab, doc, file.name));
 }
 
 /** Whether JSON data is a TRex profile rather than a `.trp` document: TRex's stream list, or an
@@ -530,38 +569,6 @@ async function openProfile(text, name, options) {
   return true;
 }
 
-async function openPcap(tab, bytes, name) {
-  let results;
-  try {
-    results = await app.rpc.call("read_pcap", toBase64(bytes));
-  } catch (err) {
-    notify(`Cannot open ${name}: ${errorText(err)}`);
-    return false;
-  }
-  if (!results.length) {
-    notify(`${name} holds no packet`);
-    return false;
-  }
-  const records = results.map(({ binary, time, linktype, wirelen }) => ({ binary, time, linktype, wirelen }));
-  if (results.length === 1) return choosePcapPacket(tab, results, records, 0, name);
-  app.dialog.value = { kind: "pcap", tab, results, records, name };
-  return true;
-}
-
-/** Open packet `index` of a capture as it was read: its bytes are the file's until the user edits it. */
-export async function choosePcapPacket(tab, results, records, index, name) {
-  closeDialog();
-  const doc = D.fromPacket(results[index]);
-  batch(() => {
-    show(tab, doc, results[index]);
-    tab.pcap.value = { records, index };
-    tab.saved.value = doc;
-    tab.name.value = results.length > 1 ? `${name} #${index + 1}` : name;
-  });
-  collapseAll(tab, true, doc.layers.length - 1);
-  return true;
-}
-
 /** File > Paste packet…: the paste box, empty. */
 export function showPasteBox() {
   app.dialog.value = { kind: "paste", text: "", error: "" };
@@ -602,10 +609,8 @@ export async function openPastedText(text) {
 function pcapRecords(tab, all) {
   const current = tab.result.value.binary;
   const capture = tab.pcap.value;
-  if (!capture) return [current];
-  const read = capture.records[capture.index];
-  const here = read.binary === current ? read : { time: read.time, linktype: read.linktype, binary: current };
-  return all ? capture.records.map((r, i) => (i === capture.index ? here : r)) : [here];
+  if (!capture || capture.shown < 0) return [current];
+  return all ? captureRecords(tab) : [packetRecord(capture.rows[capture.shown], current)];
 }
 
 async function pcapBytes(tab, all) {
@@ -633,10 +638,14 @@ export function saveTrp(tab) {
 }
 
 export async function savePcap(tab, all) {
+  await tab.queue; // an edit still being built is saved with the others
   try {
     const doc = tab.doc.value;
     download(`${baseName(tab)}.pcap`, await pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
-    tab.saved.value = doc;
+    batch(() => {
+      tab.saved.value = doc;
+      if (all) markCaptureSaved(tab);
+    });
   } catch (err) {
     notify(`Cannot write the pcap: ${errorText(err)}`);
   }
@@ -646,7 +655,7 @@ export async function savePcap(tab, all) {
  * anything else as its document (.trp). */
 export function save(tab) {
   const capture = tab.pcap.value;
-  return capture && capture.records.length > 1 ? savePcap(tab, true) : saveTrp(tab);
+  return capture && capture.rows.length > 1 ? savePcap(tab, true) : saveTrp(tab);
 }
 
 // ---- TRex profiles: File > Export as TRex profile… (the dialog: profiles.js) ------------------------
@@ -800,7 +809,26 @@ function restoreTab(saved) {
   tab.collapsed.value = saved.collapsed;
   tab.pcap.value = saved.pcap;
   tab.stream.value = saved.stream || null;
-  return { tab, built: () => rebuild(tab, saved.exact) };
+  const built = async () => {
+    const ok = await rebuild(tab, saved.exact);
+    const capture = tab.pcap.value; // a capture whose selected packet was not shown yet: it is now
+    return capture && capture.shown < 0 ? selectPacket(tab, capture.index) : ok;
+  };
+  return { tab, built };
+}
+
+/** The result of `doc` shown from its `exact` bytes (reconstruct_pkt, as a capture's packet was shown
+ * from read_pcap, when they are still what it dissects to), else built from the document. */
+export async function resultOf(doc, exact) {
+  if (exact) {
+    try {
+      const result = await app.rpc.call("reconstruct_pkt", exact, linkLayer(doc));
+      if (result.binary === exact) return result;
+    } catch {
+      // built from the document below, as any other
+    }
+  }
+  return build(doc);
 }
 
 async function rebuild(tab, exact) {
