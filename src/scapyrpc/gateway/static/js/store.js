@@ -115,8 +115,10 @@ function show(tab, doc, result) {
   checkStale(tab);
 }
 
-/** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
-function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) {
+/** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`.
+ * `applied` runs with the change, before the views see it (an undo moving the document it leaves to
+ * the redo list: the Edit menu then shows Redo enabled). */
+function apply(tab, doc, { errorKey = ErrorKey.document, history = true, applied = null } = {}) {
   const run = async () => {
     const noticesBefore = notices;
     let built;
@@ -128,6 +130,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
     }
     batch(() => {
       if (history) remember(tab, doc);
+      if (applied) applied();
       tab.doc.value = doc;
       tab.result.value = built;
       tab.errors.value = {}; // the messages of earlier actions are out of date once one succeeds
@@ -189,10 +192,11 @@ async function travel(tab, from, to) {
   const target = from.pop();
   const current = tab.doc.value;
   docNames.set(current, tab.name.value);
-  if (await apply(tab, target, { history: false })) {
+  const applied = () => {
     to.push(current);
     if (docNames.has(target)) tab.name.value = docNames.get(target); // the name follows the document
-  } else from.push(target);
+  };
+  if (!(await apply(tab, target, { history: false, applied }))) from.push(target);
 }
 
 export const undo = (tab) => travel(tab, tab.past, tab.future);
