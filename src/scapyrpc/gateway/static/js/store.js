@@ -41,6 +41,11 @@ export function notify(text) {
 
 const docNames = new WeakMap(); // a document of an undo history -> the tab's name while it was current
 
+/** The tab's name while `doc` of its history was current, or null (persist.js keeps it over a reload). */
+export function historyName(doc) {
+  return docNames.get(doc) ?? null;
+}
+
 function makeTab(name, doc) {
   return {
     key: ++tabKeys,
@@ -664,6 +669,7 @@ function restoreTab(saved) {
   const tab = makeTab(saved.name, saved.doc);
   tab.past = saved.past;
   tab.future = saved.future;
+  for (const [doc, name] of saved.names) docNames.set(doc, name);
   tab.saved.value = saved.saved;
   tab.view.value = saved.view;
   tab.collapsed.value = saved.collapsed;
@@ -686,9 +692,15 @@ async function rebuild(tab, exact) {
   return apply(tab, doc, { history: false });
 }
 
+/** Whether the link `fragment` is the tab's document or one of its history: a reload while an edit
+ * was on its way reloads the link of the document before it, which is no other document to open. */
+function inHistory(tab, fragment) {
+  return [tab.doc.value, ...tab.past, ...tab.future].some((doc) => D.encodeFragment(doc) === fragment);
+}
+
 /** Start-up: the definitions (retried until the server gives them), then the tabs of before a reload
  * (`restored`, from persist.js) or else a first tab; the link's document (or a new one) opens in a tab
- * unless it is the restored active tab's. Resolves once the tabs are built. */
+ * unless it is the restored active tab's (or in its history). Resolves once the tabs are built. */
 export async function start(rpc, hash, restored = null) {
   app.rpc = rpc;
   let doc = null;
@@ -714,7 +726,7 @@ export async function start(rpc, hash, restored = null) {
       app.active.value = restored.active;
     });
     builds.push(...made.map((m) => m.built()));
-    if (doc && D.encodeFragment(doc) !== D.encodeFragment(activeTab().doc.value)) builds.push(openTab("Untitled", doc));
+    if (doc && !inHistory(activeTab(), D.encodeFragment(doc))) builds.push(openTab("Untitled", doc));
   } else {
     builds.push(openTab("Untitled", doc || D.newDocument()));
   }
