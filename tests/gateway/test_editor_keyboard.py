@@ -223,6 +223,10 @@ def test_question_mark_lists_every_shortcut_of_the_table_and_escape_closes_it(pa
     expect(page.locator("#help-close-button")).to_be_focused()
     page.keyboard.press("Alt+t")
     expect(page.locator(".doc-tab")).to_have_count(1)
+    watch_prevented(page)
+    page.keyboard.press("Control+s")  # not the document's save, nor the browser's "save the web page"
+    assert prevented(page, "s") == [True]
+    expect(overlay).to_be_visible()
     page.keyboard.press("Escape")
     expect(overlay).to_have_count(0)
     # The Help menu opens it too, with the key shown as in the table.
