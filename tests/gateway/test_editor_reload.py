@@ -181,6 +181,29 @@ def test_a_capture_packet_keeps_the_bytes_of_its_file_and_its_capture_over_a_rel
     assert raw_records(path) == original
 
 
+def test_a_pasted_ip_packet_keeps_its_bytes_over_a_reload(page) -> None:  # noqa: ANN001
+    """The HTTP GET of large.pcap without its Ethernet header, pasted as plain hex: an IPv4 packet
+    whose TCP checksum (loopback, not filled in) is not what Scapy builds, shown as pasted before and
+    after a reload, dissected from IP."""
+    frame = raw_records(CAPTURES / "large.pcap")[3][3]
+    packet = frame[14:]
+    assert b"GET /" in packet
+    menu(page, "file-menu", "Paste packet…")
+    page.fill("#paste-text", packet.hex(" "))
+    page.click("#paste-open-button")
+    expect(page.locator(".doc-tab.active .tab-name")).to_have_text("Pasted IP")
+    assert shown_bytes(page) == packet
+    expect(page.locator("#IP-TCP-chksum")).to_have_class(has_class("field-value-stale"))
+
+    reload(page)
+
+    expect(page.locator(".doc-tab .tab-name")).to_have_text(["Untitled", "Pasted IP"])
+    assert active(page) == 1
+    assert shown_bytes(page) == packet
+    assert tab_state(page, "doc.value.layers.map((l) => l.id)") == ["IP", "TCP", "Raw"]
+    expect(page.locator("#IP-TCP-chksum")).to_have_class(has_class("field-value-stale"))
+
+
 def test_many_tabs_from_every_capture_survive_a_reload(page) -> None:  # noqa: ANN001
     """One tab per capture of the corpus (a packet of each, the big frames of large.pcap among them),
     the last but one active: all come back with their names and bytes."""
