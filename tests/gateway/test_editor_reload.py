@@ -296,6 +296,41 @@ def test_a_link_of_an_earlier_state_opens_no_tab_and_another_documents_link_does
     expect(page.locator("#Ether-IP-ttl")).to_have_value("99")
 
 
+def test_captures_too_big_for_the_storage_keep_each_tabs_own_packet(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Three tabs, each a packet of a capture of 2 MB (large.pcap six times over, its 65 KB frames
+    among them): the captures do not fit together, so a reload keeps each tab's own packet with its
+    bytes, and not the other packets, as the toolbar says before."""
+    records = raw_records(CAPTURES / "large.pcap") * 6
+    path = tmp_path / "large6.pcap"
+    path.write_bytes(
+        struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
+        + b"".join(struct.pack("<IIII", sec, usec, len(frame), orig) + frame for sec, usec, orig, frame in records)
+    )
+    big = max(range(len(records)), key=lambda i: len(records[i][3]))
+    picks = [3, big, len(records) - 1]
+    for n, index in enumerate(picks):
+        if n:
+            page.click("#new-tab-button")
+            expect(page.locator(".doc-tab")).to_have_count(n + 1)
+        page.set_input_files("#open-file-input", str(path))
+        page.click(f"#pcap-packet-{index}", timeout=60_000)
+        expect(page.locator(".doc-tab.active .tab-name")).to_have_text(f"large6.pcap #{index + 1}")
+        assert shown_bytes(page) == records[index][3]
+    storage = page.locator("#storage-state")
+    expect(storage).to_have_text("Storage full: a reload loses the undo history and the other packets of the captures")
+    before = tabs(page)
+
+    reload(page)
+
+    after = tabs(page)
+    assert [t["name"] for t in after] == [t["name"] for t in before]
+    assert [t["binary"] for t in after] == [base64.b64encode(records[i][3]).decode() for i in picks]
+    assert [t["capture"] for t in after] == [[1, 0]] * 3  # each tab's own packet only
+    assert all(t["saved"] for t in after)
+    expect(storage).to_have_count(0)
+    expect(page.locator("#menu-save-pcap-all")).to_be_disabled()
+
+
 # ---- unsaved tabs ------------------------------------------------------------------------------
 
 
