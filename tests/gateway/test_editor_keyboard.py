@@ -87,6 +87,7 @@ def test_ctrl_s_commits_the_field_being_typed_and_downloads_the_document(page, t
     assert list(layers) == ["Ether", "IP", "TCP"]
     assert layers["IP"]["ttl"] == "17" and layers["IP"]["dst"] == "192.168.1.1" and layers["TCP"]["dport"] == "80"
     expect(ttl).to_have_value("17")
+    expect(ttl).to_be_focused()  # committed, and still where the user was
     expect(page.locator("#hex-22")).to_have_text("11")
     expect(unsaved(page)).to_have_count(0)  # saved as it is now
     set_field(page, "#Ether-IP-TCP-dport", "443")

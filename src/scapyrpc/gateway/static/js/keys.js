@@ -150,11 +150,13 @@ function openFieldMenu(tab, event) {
   if (button && button.getAttribute("aria-expanded") !== "true") button.click();
 }
 
-/** Ctrl+S: what is typed in a field is committed first, then the tab saved. */
+/** Ctrl+S: what is typed in a field is committed first (the field keeps the focus), then the tab saved. */
 async function save(tab) {
   const active = document.activeElement;
-  if (active && active.dataset && active.dataset.dirty === "true") active.blur();
+  const typed = active && active.dataset && active.dataset.dirty === "true";
+  if (typed) active.blur();
   await tab.queue;
+  if (typed && active.isConnected && (document.activeElement === document.body || !document.activeElement)) active.focus();
   return S.save(tab);
 }
 
