@@ -249,6 +249,29 @@ def test_question_mark_lists_every_shortcut_of_the_table_and_escape_closes_it(pa
     expect(overlay).to_have_count(0)
 
 
+def test_a_row_added_to_the_table_is_listed_and_dispatched(page) -> None:  # noqa: ANN001
+    """keys.js addShortcut, as the capture's packet list adds "next packet": the overlay lists the row
+    and the page's key handler runs it, not while a dialog is open."""
+    page.evaluate("""async () => {
+        const keys = await import('/static/js/keys.js');
+        window.nextPackets = 0;
+        keys.addShortcut({id: 'packet-next', keys: ['Alt+ArrowDown'], label: 'Next packet', group: 'Capture',
+                          action: () => window.nextPackets++});
+    }""")
+    page.locator("#layers-panel").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Alt+ArrowDown")
+    assert page.evaluate("window.nextPackets") == 1
+    page.keyboard.press("?")
+    row = page.locator("#help-overlay #shortcut-packet-next")
+    expect(row).to_contain_text("Next packet")
+    expect(row.locator("kbd")).to_have_text("Alt+↓")
+    expect(page.locator("#help-overlay caption", has_text="Capture")).to_have_count(1)
+    page.keyboard.press("Alt+ArrowDown")  # the dialog has the keyboard
+    assert page.evaluate("window.nextPackets") == 1
+    page.keyboard.press("Escape")
+    expect(page.locator("#help-overlay")).to_have_count(0)
+
+
 def test_menu_items_show_the_keys_of_the_table(page) -> None:  # noqa: ANN001
     table = dict(page.evaluate("() => window.scapyrpcShortcuts.value.map((r) => [r.id, r.keys[0]])"))
     items = {"menu-new": "file-new", "menu-new-tab": "tab-new", "menu-open": "file-open",
