@@ -1,8 +1,8 @@
 """Nothing lost on reload, in a real browser (issue 25, item 6): every tab comes back after a reload with
 its document, undo and redo history, name, view and saved state (persist.js, the browser's session
-storage); a capture's packet with the exact bytes of its file and the rest of its capture; documents too
-large for the storage give up their history first, with a notice and no error. Unsaved tabs are marked,
-closing one asks first, and so does leaving the page."""
+storage); a capture's or a pasted packet with its exact bytes, and the rest of its capture; tabs too large
+for the storage give up their history first, then the other packets of their captures, as the toolbar
+says, and no error. Unsaved tabs are marked, closing one asks first, and so does leaving the page."""
 
 from __future__ import annotations
 
