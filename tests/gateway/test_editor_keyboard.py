@@ -162,6 +162,49 @@ def test_undo_and_redo_keys_and_the_text_undo_of_a_field_being_typed(page) -> No
     expect(page.locator("#menu-redo")).to_be_enabled()
 
 
+def hold_builds(page) -> None:  # noqa: ANN001
+    """From now on the server's builds wait until `release_builds`: edits pile up as they do when the
+    server is slow to answer."""
+    page.evaluate("""() => {
+        const rpc = window.scapyrpcEditor.rpc, call = rpc.call.bind(rpc);
+        window.heldBuilds = []; window.holdBuilds = true;
+        rpc.call = (method, ...args) => method === 'build_pkt_ex' && window.holdBuilds
+            ? new Promise((resolve, reject) =>
+                window.heldBuilds.push(() => call(method, ...args).then(resolve, reject)))
+            : call(method, ...args);
+    }""")
+
+
+def release_builds(page) -> int:  # noqa: ANN001
+    """Let the held builds go, and those to come; how many were held."""
+    return page.evaluate("""() => { window.holdBuilds = false;
+        const held = window.heldBuilds.splice(0); held.forEach((f) => f()); return held.length; }""")
+
+
+def test_edits_and_undo_made_while_the_server_is_busy_keep_each_other(page) -> None:  # noqa: ANN001
+    """Two fields entered and an undo pressed before the server has answered the first: each edit is
+    made on the document the one before makes (the second edit used to undo the first), the field left
+    by a click is not entered twice (no undo step that does nothing), and the undo undoes the last."""
+    template(page, "IPv4", "UDP")
+    past = tab_state(page, "past.length")
+    hold_builds(page)
+    set_field(page, "#Ether-IP-ttl", "9")
+    set_field(page, "#Ether-IP-UDP-dport", "4789")  # its click leaves the TTL, still on its way
+    set_field(page, "#Ether-IP-id", "77")
+    page.keyboard.press("Control+z")
+    assert release_builds(page) == 1  # the others wait in the tab's queue
+    expect(page.locator("#hex-22")).to_have_text("09")
+    expect(page.locator("#Ether-IP-UDP-dport")).to_have_value("4789")
+    expect(page.locator("#Ether-IP-id")).to_have_value("1")  # undone
+    assert tab_state(page, "past.length") == past + 2 and tab_state(page, "future.length") == 1
+    page.keyboard.press("Control+z")
+    expect(page.locator("#Ether-IP-UDP-dport")).to_have_value("domain")  # 53
+    expect(page.locator("#hex-22")).to_have_text("09")
+    page.keyboard.press("Control+z")
+    expect(page.locator("#hex-22")).to_have_text("40")  # the template's TTL, 64
+    expect(page.locator("#doc-tab-0 .unsaved-mark")).to_have_count(0)
+
+
 def test_tab_keys_new_next_previous_view_new_document_and_close(page) -> None:  # noqa: ANN001
     template(page, "ARP", "ARP-REQUEST")
     watch_prevented(page)

@@ -120,14 +120,29 @@ function show(tab, doc, result) {
   checkStale(tab);
 }
 
-/** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`.
- * `applied` runs with the change, before the views see it (an undo moving the document it leaves to
- * the redo list: the Edit menu then shows Redo enabled). */
-function apply(tab, doc, { errorKey = ErrorKey.document, history = true, applied = null } = {}) {
+/** Rebuild `change` and make it the tab's document; on failure keep the old one and show why at
+ * `errorKey`. `change` is a document, or for an edit a function from the tab's document to the edited
+ * one (or null: nothing to do), called when the edits before it are done: an edit made while another
+ * is on its way to the server edits the document that one makes, rather than undoing it. An edit that
+ * changes nothing adds no undo step. `applied` runs with the change, before the views see it (an undo
+ * moving the document it leaves to the redo list: the Edit menu then shows Redo enabled). */
+function apply(tab, change, { errorKey = ErrorKey.document, history = true, applied = null } = {}) {
   const run = async () => {
     const noticesBefore = notices;
+    let doc = change;
     let built;
     try {
+      if (typeof change === "function") {
+        doc = change(tab.doc.value);
+        if (!doc) return false;
+        if (history && JSON.stringify(doc) === JSON.stringify(tab.doc.value)) {
+          batch(() => {
+            tab.errors.value = {};
+            if (notices === noticesBefore) app.notice.value = "";
+          });
+          return true;
+        }
+      }
       built = await build(doc);
     } catch (err) {
       setError(tab, errorKey, errorText(err));
@@ -171,7 +186,7 @@ async function refreshSuggestions(tab) {
 }
 
 export function editField(tab, index, fieldId, value) {
-  return apply(tab, D.withField(tab.doc.value, index, fieldId, value), { errorKey: ErrorKey.field(index, fieldId) });
+  return apply(tab, (doc) => D.withField(doc, index, fieldId, value), { errorKey: ErrorKey.field(index, fieldId) });
 }
 
 /** A message at a field (null clears it): a value refused before it reaches the server. */
@@ -191,21 +206,29 @@ export async function generateField(tab, index, fieldId) {
   }
 }
 
-/** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current. */
-async function travel(tab, from, to) {
-  if (!from.length) return;
-  const target = from.pop();
-  const current = tab.doc.value;
-  docNames.set(current, tab.name.value);
+/** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current
+ * (once the edits before it are done: an undo pressed while an edit is on its way undoes that edit). */
+async function travel(tab, back) {
+  const from = () => (back ? tab.past : tab.future); // read when it runs: an edit makes a new redo list
+  const to = () => (back ? tab.future : tab.past);
+  let target = null;
+  let current = null;
+  const pick = (doc) => {
+    if (!from().length) return null;
+    target = from().pop();
+    current = doc;
+    docNames.set(current, tab.name.value);
+    return target;
+  };
   const applied = () => {
-    to.push(current);
+    to().push(current);
     if (docNames.has(target)) tab.name.value = docNames.get(target); // the name follows the document
   };
-  if (!(await apply(tab, target, { history: false, applied }))) from.push(target);
+  if (!(await apply(tab, pick, { history: false, applied })) && target) from().push(target);
 }
 
-export const undo = (tab) => travel(tab, tab.past, tab.future);
-export const redo = (tab) => travel(tab, tab.future, tab.past);
+export const undo = (tab) => travel(tab, true);
+export const redo = (tab) => travel(tab, false);
 
 /** Append the protocol named by `text` (its id or its name). */
 export function appendLayer(tab, text) {
@@ -216,22 +239,25 @@ export function appendLayer(tab, text) {
     setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'${near.length ? `: did you mean ${near.join(", ")}?` : ""}`);
     return Promise.resolve(false);
   }
-  const doc = tab.doc.value;
-  return apply(tab, D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: ErrorKey.append });
+  return apply(tab, (doc) => D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: ErrorKey.append });
 }
 
 export function moveLayer(tab, index, delta) {
-  const layers = [...tab.doc.value.layers];
   const target = index + delta;
-  if (index < 1 || target < 1 || target >= layers.length) return Promise.resolve(false);
-  [layers[index], layers[target]] = [layers[target], layers[index]];
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
+  const move = (doc) => {
+    const layers = [...doc.layers];
+    if (index < 1 || target < 1 || target >= layers.length) return null;
+    [layers[index], layers[target]] = [layers[target], layers[index]];
+    return D.withLayers(doc, layers);
+  };
+  if (!move(tab.doc.value)) return Promise.resolve(false);
+  return apply(tab, move, { errorKey: ErrorKey.layer(index) });
 }
 
 export function deleteLayer(tab, index) {
-  if (index < 1) return Promise.resolve(false);
-  const layers = tab.doc.value.layers.filter((_, i) => i !== index);
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
+  const remove = (doc) => (index < 1 || index >= doc.layers.length ? null : D.withLayers(doc, doc.layers.filter((_, i) => i !== index)));
+  if (!remove(tab.doc.value)) return Promise.resolve(false);
+  return apply(tab, remove, { errorKey: ErrorKey.layer(index) });
 }
 
 /** The document with every field Scapy computes from the content (lengths, checksums, counts) unset;
@@ -250,7 +276,7 @@ function recalculated(doc) {
 
 /** "Recalculate": let Scapy compute every length, checksum and count again. */
 export function recalculateAutoValues(tab) {
-  return apply(tab, recalculated(tab.doc.value));
+  return apply(tab, recalculated);
 }
 
 /** One stale field fixed: unset, so Scapy computes it. */
@@ -303,20 +329,20 @@ export async function setPacketBytes(tab, bytes) {
     setError(tab, ErrorKey.hex, errorText(err));
     return false;
   }
-  return apply(tab, D.fromPacket(result, tab.doc.value.fe), { errorKey: ErrorKey.hex });
+  return apply(tab, (doc) => D.fromPacket(result, doc.fe), { errorKey: ErrorKey.hex });
 }
 
-function editFe(tab, doc) {
-  return apply(tab, doc, { errorKey: ErrorKey.fe });
+/** A field-engine edit: `change` from the tab's document to the edited one. */
+function editFe(tab, change) {
+  return apply(tab, change, { errorKey: ErrorKey.fe });
 }
 
 export function setFeGlobal(tab, id, value) {
-  return editFe(tab, D.withFeGlobal(tab.doc.value, id, value));
+  return editFe(tab, (doc) => D.withFeGlobal(doc, id, value));
 }
 
 function appendInstructions(tab, added) {
-  const doc = tab.doc.value;
-  return editFe(tab, D.withInstructions(doc, [...doc.fe.instructions, ...added]));
+  return editFe(tab, (doc) => D.withInstructions(doc, [...doc.fe.instructions, ...added]));
 }
 
 export function addInstruction(tab, id) {
@@ -324,12 +350,11 @@ export function addInstruction(tab, id) {
 }
 
 export function setInstructionParameter(tab, index, pid, value) {
-  return editFe(tab, D.withInstructionParameter(tab.doc.value, index, pid, value));
+  return editFe(tab, (doc) => D.withInstructionParameter(doc, index, pid, value));
 }
 
 export function removeInstruction(tab, index) {
-  const doc = tab.doc.value;
-  return editFe(tab, D.withInstructions(doc, doc.fe.instructions.filter((_, i) => i !== index)));
+  return editFe(tab, (doc) => D.withInstructions(doc, doc.fe.instructions.filter((_, i) => i !== index)));
 }
 
 /** A field-engine template on a field: its instructions are appended and the field engine is shown. */
@@ -368,8 +393,7 @@ export async function importVm(tab, text) {
     setError(tab, ErrorKey.vm, errorText(err));
     return false;
   }
-  const doc = tab.doc.value;
-  return apply(tab, D.withFe(doc, D.feFromVm(decompiled, doc.fe)), { errorKey: ErrorKey.vm });
+  return apply(tab, (doc) => D.withFe(doc, D.feFromVm(decompiled, doc.fe)), { errorKey: ErrorKey.vm });
 }
 
 export function select(tab, selection) {
