@@ -13,6 +13,7 @@ import { byteLength } from "./bytes.js";
 import { Menu, Folder } from "./menu.js";
 import { keysOf, openHelp } from "./keys.js";
 import { HelpOverlay, ConfirmDialog } from "./overlay.js";
+import { storageNote } from "./persist.js";
 
 function templateTree(templates) {
   const root = { children: new Map(), items: [] };
@@ -83,6 +84,8 @@ function Toolbar({ tab }) {
     <input type="file" ref=${fileInput} id="open-file-input" class="visually-hidden" tabindex="-1"
            aria-label="Open a document, a pcap or a TRex profile" accept=".trp,.json,.yaml,.yml,.py,.pcap,.pcapng,.cap"
            onChange=${async (e) => { const f = e.currentTarget.files[0]; e.currentTarget.value = ""; if (f) await S.openFile(tab, f); }} />
+    ${storageNote.value ? html`<span id="storage-state" class="storage-state" role="status"
+        title="The browser's session storage cannot hold all the tabs: save what you need to keep">${storageNote.value}</span>` : null}
     <span id="connection-state" class=${`connection ${state}`} role="status">${stateText}</span>
   </header>`;
 }

@@ -11,15 +11,17 @@
 // bounded: histories are kept to HISTORY_LIMIT documents each way, and when the browser refuses a
 // write the oldest history goes first (halved until none), then the other packets of the captures,
 // then the exact bytes; the documents are kept as long as anything fits, and a refused write never
-// throws (the previous state is removed rather than left stale, and the notice says so).
+// throws (the previous state is removed rather than left stale, and the notice says so). What a reload
+// would not bring back stays shown in the toolbar (`storageNote`) as long as it is so: the notice goes
+// with the next edit.
 //
 // A capture (capture.js) is stored whole: its packet list (every packet's record and line), the row
 // selected and the one shown, and each packet edited with its own history. Its list is written as
 // JSON once (the text is kept for the next writes), and a list the storage refused once is not tried
 // again: a capture of tens of thousands of packets costs nothing after its first refusal, and is
 // kept as the packet shown alone.
-import { effect } from "@preact/signals";
-import { app, isUnsaved } from "./store.js";
+import { effect, signal } from "@preact/signals";
+import { app, isUnsaved, historyName } from "./store.js";
 import { storedCapture, restoredCapture } from "./capture.js";
 
 const KEY = "scapyrpc-editor";
@@ -55,6 +57,7 @@ function snapshot(limit, captures, exact) {
     }
     return {
       name: tab.name.value, view: tab.view.value, collapsed: tab.collapsed.value, doc: tab.doc.value, past, future,
+      names: { past: past.map(historyName), future: future.map(historyName) }, // the name follows undo
       saved: savedAt, exact: exact ? tab.exact : null, pcap, stream: tab.stream.value,
     };
   });
@@ -81,6 +84,9 @@ function serialize({ data, captures }) {
 /** What was given up to fit, as the last write left it ("" when everything fits). */
 let dropped = "";
 
+/** What a reload would not bring back now ("" when it brings everything), for the toolbar. */
+export const storageNote = signal("");
+
 /** [history limit, whole captures, exact bytes, what is given up], from everything to documents only. */
 function attempts() {
   const list = [[HISTORY_LIMIT, true, true, ""]];
@@ -105,6 +111,7 @@ export function storeTabs() {
     }
     if (given && given !== dropped) app.notice.value = `The browser's storage is full: a reload keeps the documents but not their ${given}`;
     dropped = given;
+    storageNote.value = given ? `Storage full: a reload loses the ${given}` : "";
     return true;
   }
   try {
@@ -114,6 +121,7 @@ export function storeTabs() {
   }
   if (dropped !== "all") app.notice.value = "The browser's storage is full: a reload will not bring these tabs back";
   dropped = "all";
+  storageNote.value = "Storage full: a reload loses these tabs";
   return false;
 }
 
@@ -131,15 +139,24 @@ export function loadTabs() {
   }
   if (!data || data.v !== VERSION || !Array.isArray(data.tabs)) return null;
   const captures = Array.isArray(data.captures) ? data.captures : [];
+  /** The documents of a history that read as documents, with the tab's name while each was current. */
+  const history = (docs, names) => {
+    const list = Array.isArray(docs) ? docs : [];
+    const named = Array.isArray(names) && names.length === list.length ? names : [];
+    return list.map((doc, i) => [doc, typeof named[i] === "string" ? named[i] : null]).filter(([doc]) => isDoc(doc));
+  };
   const tabs = data.tabs.filter((t) => t && isDoc(t.doc)).map((t) => {
-    const past = Array.isArray(t.past) ? t.past.filter(isDoc) : [];
-    const future = Array.isArray(t.future) ? t.future.filter(isDoc) : [];
+    const pastNamed = history(t.past, t.names && t.names.past);
+    const futureNamed = history(t.future, t.names && t.names.future);
+    const past = pastNamed.map(([doc]) => doc);
+    const future = futureNamed.map(([doc]) => doc);
+    const names = [...pastNamed, ...futureNamed].filter(([, name]) => name !== null);
     const at = t.saved;
     const saved = at === "doc" ? t.doc : Array.isArray(at) ? ({ past, future }[at[0]] || [])[at[1]] || null : null;
     const rows = t.pcap && captures[t.pcap.capture];
     return {
       name: String(t.name || "Untitled"), view: t.view === "fe" ? "fe" : "packet", collapsed: t.collapsed || {},
-      doc: t.doc, past, future, saved, exact: typeof t.exact === "string" ? t.exact : null,
+      doc: t.doc, past, future, names, saved, exact: typeof t.exact === "string" ? t.exact : null,
       pcap: t.pcap ? restoredCapture(t.pcap, rows, t.doc, past, future, isDoc) : null,
       stream: t.stream && typeof t.stream === "object" && !Array.isArray(t.stream) ? t.stream : null,
     };

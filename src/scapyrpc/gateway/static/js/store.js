@@ -42,6 +42,11 @@ export function notify(text) {
 
 const docNames = new WeakMap(); // a document of an undo history -> the tab's name while it was current
 
+/** The tab's name while `doc` of its history was current, or null (persist.js keeps it over a reload). */
+export function historyName(doc) {
+  return docNames.get(doc) ?? null;
+}
+
 function makeTab(name, doc) {
   return {
     key: ++tabKeys,
@@ -134,14 +139,31 @@ export function enqueue(tab, run) {
   return next;
 }
 
-/** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
-function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) {
+/** Rebuild `change` and make it the tab's document; on failure keep the old one and show why at
+ * `errorKey`. `change` is a document, or for an edit a function from the tab's document to the edited
+ * one (or null: nothing to do), called when the edits before it are done: an edit made while another
+ * is on its way to the server edits the document that one makes, rather than undoing it. An edit that
+ * changes nothing adds no undo step. `applied` runs with the change, before the views see it (an undo
+ * moving the document it leaves to the redo list: the Edit menu then shows Redo enabled). */
+function apply(tab, change, { errorKey = ErrorKey.document, history = true, applied = null } = {}) {
   const generation = tab.generation;
   const run = async () => {
     if (tab.generation !== generation) return false; // made from a document another one replaced since
     const noticesBefore = notices;
+    let doc = change;
     let built;
     try {
+      if (typeof change === "function") {
+        doc = change(tab.doc.value);
+        if (!doc) return false;
+        if (history && JSON.stringify(doc) === JSON.stringify(tab.doc.value)) {
+          batch(() => {
+            tab.errors.value = {};
+            if (notices === noticesBefore) app.notice.value = "";
+          });
+          return true;
+        }
+      }
       built = await build(doc);
     } catch (err) {
       setError(tab, errorKey, errorText(err));
@@ -149,6 +171,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
     }
     batch(() => {
       if (history) remember(tab, doc);
+      if (applied) applied();
       tab.doc.value = doc;
       tab.result.value = built;
       tab.errors.value = {}; // the messages of earlier actions are out of date once one succeeds
@@ -182,7 +205,7 @@ async function refreshSuggestions(tab) {
 }
 
 export function editField(tab, index, fieldId, value) {
-  return apply(tab, D.withField(tab.doc.value, index, fieldId, value), { errorKey: ErrorKey.field(index, fieldId) });
+  return apply(tab, (doc) => D.withField(doc, index, fieldId, value), { errorKey: ErrorKey.field(index, fieldId) });
 }
 
 /** A message at a field (null clears it): a value refused before it reaches the server. */
@@ -202,22 +225,25 @@ export async function generateField(tab, index, fieldId) {
   }
 }
 
-/** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current. */
+/** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current
+ * (once the edits before it are done: an undo pressed while an edit is on its way undoes that edit). */
 async function travel(tab, back) {
-  // After the edits (and other undos) already queued: they are in the history before this one moves.
-  for (let pending = null; pending !== tab.queue; ) {
-    pending = tab.queue;
-    await pending;
-  }
-  const from = back ? tab.past : tab.future; // read now: an edit replaces the redo list
-  if (!from.length) return;
-  const target = from.pop();
-  const current = tab.doc.value;
-  docNames.set(current, tab.name.value);
-  if (await apply(tab, target, { history: false })) {
-    (back ? tab.future : tab.past).push(current);
+  const from = () => (back ? tab.past : tab.future); // read when it runs: an edit makes a new redo list
+  const to = () => (back ? tab.future : tab.past);
+  let target = null;
+  let current = null;
+  const pick = (doc) => {
+    if (!from().length) return null;
+    target = from().pop();
+    current = doc;
+    docNames.set(current, tab.name.value);
+    return target;
+  };
+  const applied = () => {
+    to().push(current);
     if (docNames.has(target)) tab.name.value = docNames.get(target); // the name follows the document
-  } else from.push(target);
+  };
+  if (!(await apply(tab, pick, { history: false, applied })) && target) from().push(target);
 }
 
 export const undo = (tab) => travel(tab, true);
@@ -232,22 +258,25 @@ export function appendLayer(tab, text) {
     setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'${near.length ? `: did you mean ${near.join(", ")}?` : ""}`);
     return Promise.resolve(false);
   }
-  const doc = tab.doc.value;
-  return apply(tab, D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: ErrorKey.append });
+  return apply(tab, (doc) => D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: ErrorKey.append });
 }
 
 export function moveLayer(tab, index, delta) {
-  const layers = [...tab.doc.value.layers];
   const target = index + delta;
-  if (index < 1 || target < 1 || target >= layers.length) return Promise.resolve(false);
-  [layers[index], layers[target]] = [layers[target], layers[index]];
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
+  const move = (doc) => {
+    const layers = [...doc.layers];
+    if (index < 1 || target < 1 || target >= layers.length) return null;
+    [layers[index], layers[target]] = [layers[target], layers[index]];
+    return D.withLayers(doc, layers);
+  };
+  if (!move(tab.doc.value)) return Promise.resolve(false);
+  return apply(tab, move, { errorKey: ErrorKey.layer(index) });
 }
 
 export function deleteLayer(tab, index) {
-  if (index < 1) return Promise.resolve(false);
-  const layers = tab.doc.value.layers.filter((_, i) => i !== index);
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
+  const remove = (doc) => (index < 1 || index >= doc.layers.length ? null : D.withLayers(doc, doc.layers.filter((_, i) => i !== index)));
+  if (!remove(tab.doc.value)) return Promise.resolve(false);
+  return apply(tab, remove, { errorKey: ErrorKey.layer(index) });
 }
 
 /** The document with every field Scapy computes from the content (lengths, checksums, counts) unset;
@@ -266,7 +295,7 @@ function recalculated(doc) {
 
 /** "Recalculate": let Scapy compute every length, checksum and count again. */
 export function recalculateAutoValues(tab) {
-  return apply(tab, recalculated(tab.doc.value));
+  return apply(tab, recalculated);
 }
 
 /** One stale field fixed: unset, so Scapy computes it. */
@@ -319,20 +348,20 @@ export async function setPacketBytes(tab, bytes) {
     setError(tab, ErrorKey.hex, errorText(err));
     return false;
   }
-  return apply(tab, D.fromPacket(result, tab.doc.value.fe), { errorKey: ErrorKey.hex });
+  return apply(tab, (doc) => D.fromPacket(result, doc.fe), { errorKey: ErrorKey.hex });
 }
 
-function editFe(tab, doc) {
-  return apply(tab, doc, { errorKey: ErrorKey.fe });
+/** A field-engine edit: `change` from the tab's document to the edited one. */
+function editFe(tab, change) {
+  return apply(tab, change, { errorKey: ErrorKey.fe });
 }
 
 export function setFeGlobal(tab, id, value) {
-  return editFe(tab, D.withFeGlobal(tab.doc.value, id, value));
+  return editFe(tab, (doc) => D.withFeGlobal(doc, id, value));
 }
 
 function appendInstructions(tab, added) {
-  const doc = tab.doc.value;
-  return editFe(tab, D.withInstructions(doc, [...doc.fe.instructions, ...added]));
+  return editFe(tab, (doc) => D.withInstructions(doc, [...doc.fe.instructions, ...added]));
 }
 
 export function addInstruction(tab, id) {
@@ -340,12 +369,11 @@ export function addInstruction(tab, id) {
 }
 
 export function setInstructionParameter(tab, index, pid, value) {
-  return editFe(tab, D.withInstructionParameter(tab.doc.value, index, pid, value));
+  return editFe(tab, (doc) => D.withInstructionParameter(doc, index, pid, value));
 }
 
 export function removeInstruction(tab, index) {
-  const doc = tab.doc.value;
-  return editFe(tab, D.withInstructions(doc, doc.fe.instructions.filter((_, i) => i !== index)));
+  return editFe(tab, (doc) => D.withInstructions(doc, doc.fe.instructions.filter((_, i) => i !== index)));
 }
 
 /** A field-engine template on a field: its instructions are appended and the field engine is shown. */
@@ -384,8 +412,7 @@ export async function importVm(tab, text) {
     setError(tab, ErrorKey.vm, errorText(err));
     return false;
   }
-  const doc = tab.doc.value;
-  return apply(tab, D.withFe(doc, D.feFromVm(decompiled, doc.fe)), { errorKey: ErrorKey.vm });
+  return apply(tab, (doc) => D.withFe(doc, D.feFromVm(decompiled, doc.fe)), { errorKey: ErrorKey.vm });
 }
 
 export function select(tab, selection) {
@@ -804,6 +831,7 @@ function restoreTab(saved) {
   const tab = makeTab(saved.name, saved.doc);
   tab.past = saved.past;
   tab.future = saved.future;
+  for (const [doc, name] of saved.names) docNames.set(doc, name);
   tab.saved.value = saved.saved;
   tab.view.value = saved.view;
   tab.collapsed.value = saved.collapsed;
@@ -846,9 +874,15 @@ async function rebuild(tab, exact) {
   return apply(tab, doc, { history: false });
 }
 
+/** Whether the link `fragment` is the tab's document or one of its history: a reload while an edit
+ * was on its way reloads the link of the document before it, which is no other document to open. */
+function inHistory(tab, fragment) {
+  return [tab.doc.value, ...tab.past, ...tab.future].some((doc) => D.encodeFragment(doc) === fragment);
+}
+
 /** Start-up: the definitions (retried until the server gives them), then the tabs of before a reload
  * (`restored`, from persist.js) or else a first tab; the link's document (or a new one) opens in a tab
- * unless it is the restored active tab's. Resolves once the tabs are built. */
+ * unless it is the restored active tab's (or in its history). Resolves once the tabs are built. */
 export async function start(rpc, hash, restored = null) {
   app.rpc = rpc;
   let doc = null;
@@ -874,7 +908,7 @@ export async function start(rpc, hash, restored = null) {
       app.active.value = restored.active;
     });
     builds.push(...made.map((m) => m.built()));
-    if (doc && D.encodeFragment(doc) !== D.encodeFragment(activeTab().doc.value)) builds.push(openTab("Untitled", doc));
+    if (doc && !inHistory(activeTab(), D.encodeFragment(doc))) builds.push(openTab("Untitled", doc));
   } else {
     builds.push(openTab("Untitled", doc || D.newDocument()));
   }
