@@ -16,7 +16,9 @@ from editor_browser import (  # noqa: F401 (fixtures)
     browser,
     editor_url,
     expect,
+    open_capture,
     page,
+    select_packet,
     set_field,
     tab_state,
 )
@@ -111,8 +113,9 @@ def test_ctrl_o_opens_the_file_chooser_and_ctrl_s_saves_the_whole_capture(page, 
         page.keyboard.press("Control+o")
     assert prevented(page, "o") == [True]
     chooser.value.set_files(str(source))
-    page.click("#pcap-packet-5")  # the first request of the keep-alive connection
-    expect(page.locator("#doc-tab-0 .tab-name")).to_have_text("tcp_http_v4.pcap #6")
+    expect(page.locator("#pcap-packet-0")).to_be_visible(timeout=30000)
+    select_packet(page, 5)  # the first request of the keep-alive connection
+    expect(page.locator("#doc-tab-0 .tab-name")).to_have_text("tcp_http_v4.pcap")
     assert shown_bytes(page) == original[5][3]
     page.click("#Ether-IP-toggle")
     set_field(page, "#Ether-IP-ttl", "3")
@@ -336,13 +339,16 @@ def test_arrow_keys_move_in_a_menu_and_escape_gives_the_focus_back_to_its_button
     expect(page.locator("#menu-new")).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(page.locator("#menu-new-tab")).to_be_focused()
-    page.keyboard.press("End")  # "Save all packets" is disabled without a capture: skipped
+    page.keyboard.press("End")
+    expect(page.locator("#menu-export-profile")).to_be_focused()
+    page.keyboard.press("ArrowUp")  # "Save all packets" is disabled without a capture: skipped
     expect(page.locator("#menu-save-pcap-all")).to_be_disabled()
     expect(page.locator("#menu-save-pcap")).to_be_focused()
+    page.keyboard.press("End")
     page.keyboard.press("ArrowDown")  # round to the first
     expect(page.locator("#menu-new")).to_be_focused()
     page.keyboard.press("ArrowUp")
-    expect(page.locator("#menu-save-pcap")).to_be_focused()
+    expect(page.locator("#menu-export-profile")).to_be_focused()
     page.keyboard.press("Home")
     expect(page.locator("#menu-new")).to_be_focused()
     page.keyboard.press("ArrowDown")
@@ -353,7 +359,7 @@ def test_arrow_keys_move_in_a_menu_and_escape_gives_the_focus_back_to_its_button
     expect(page.locator("#file-menu > summary")).to_be_focused()
     expect(page.locator("#file-menu > summary")).to_have_attribute("aria-expanded", "false")
     page.keyboard.press("ArrowUp")  # from the button: opens on the last item
-    expect(page.locator("#menu-save-pcap")).to_be_focused()
+    expect(page.locator("#menu-export-profile")).to_be_focused()
     page.keyboard.press("Home")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")  # "New tab", picked: the menu closes
@@ -505,8 +511,8 @@ def test_alt_h_jumps_between_a_field_and_its_bytes(page, tmp_path: Path) -> None
     """The DNS answer with a CNAME chain of dns.pcap, opened with its last layer only expanded: from
     the UDP source port to its bytes, and from a byte of the IP header to the TTL (its layer opened)."""
     source = CAPTURES / "dns.pcap"
-    page.set_input_files("#open-file-input", str(source))
-    page.click("#pcap-packet-7")
+    open_capture(page, source)
+    select_packet(page, 7)
     expect(page.locator("#Ether-IP-fields")).to_be_hidden()
     page.click("#Ether-IP-UDP-toggle")
     sport = page.locator("#Ether-IP-UDP-sport")
