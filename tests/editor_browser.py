@@ -105,3 +105,23 @@ def hex_byte(page, offset: int) -> str:  # noqa: ANN001
 def tab_state(page, what: str) -> object:  # noqa: ANN001
     """`what` of the active tab's state (a JavaScript expression on the tab), as JSON."""
     return page.evaluate(f"() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].{what}")
+
+
+def open_capture(page, path: Path) -> None:  # noqa: ANN001
+    """Open a pcap: its packet list is shown and its first packet is the document."""
+    page.set_input_files("#open-file-input", str(path))
+    expect(page.locator("#pcap-packet-0")).to_be_visible(timeout=30000)
+    page.wait_for_function(
+        "() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].pcap.value?.shown === 0"
+    )
+
+
+def select_packet(page, index: int) -> None:  # noqa: ANN001
+    """Scroll the packet list to row `index` (only the rows in view are in the page), click it, and
+    wait until its packet is the document."""
+    page.evaluate("(i) => { document.getElementById('packet-list-rows').scrollTop = i * 22; }", index)
+    page.click(f"#pcap-packet-{index}")
+    expect(page.locator(f"#pcap-packet-{index}")).to_have_attribute("aria-selected", "true")
+    page.wait_for_function(
+        "(i) => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].pcap.value.shown === i", arg=index
+    )

@@ -623,7 +623,8 @@ def _pcapng_block(block_type: int, body: bytes, length: int | None = None) -> by
 @st.composite
 def pcap_requests(draw: st.DrawFn) -> bytes:
     if not one_in(draw, 5):
-        return call("read_pcap", base64.b64encode(draw(pcap_files())).decode())
+        method = draw(st.sampled_from(["read_pcap", "read_pcap_summaries"]))
+        return call(method, base64.b64encode(draw(pcap_files())).decode())
     return call("write_pcap", draw(st.lists(BYTES_B64 | TEXT | SCALARS, max_size=4) | JSON))
 
 

@@ -161,6 +161,9 @@ class ScapyClient:
         result: list[dict[str, Any]] = self.call("read_pcap", pcap_b64)
         return result
 
+    def read_pcap_summaries(self, pcap_b64: str) -> list:
+        return self.call("read_pcap_summaries", pcap_b64)
+
     def write_pcap(self, packets_b64: list[str]) -> str:
         result: str = self.call("write_pcap", packets_b64)
         return result

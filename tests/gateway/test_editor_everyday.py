@@ -253,3 +253,22 @@ def test_tab_names_follow_the_document_through_undo(page) -> None:  # noqa: ANN0
     expect(tab).to_have_text("Untitled")
     page.keyboard.press("Control+Shift+z")
     expect(tab).to_have_text("IPv4/UDP")
+
+
+def test_undo_pressed_while_an_edit_is_being_built_undoes_that_edit(page) -> None:  # noqa: ANN001
+    """Enter then Ctrl+Z at once, as fast typists do: the undo waits for the edit, then takes it
+    back, and redo brings it again (the undo is never applied before the edit it follows)."""
+    new_tcp_packet(page)
+    ttl = page.locator("#Ether-IP-ttl")
+    before = ttl.input_value()
+    for _ in range(3):
+        ttl.click()
+        ttl.fill("7")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Control+z")
+        expect(ttl).to_have_value(before)
+        page.keyboard.press("Control+Shift+z")
+        expect(ttl).to_have_value("7")
+        page.keyboard.press("Control+z")
+        expect(ttl).to_have_value(before)
+    assert shown_bytes(page)[22] == int(before)

@@ -15,7 +15,9 @@ from editor_browser import (  # noqa: F401 (fixtures)
     expect,
     has_class,
     new_tcp_packet,
+    open_capture,
     page,
+    select_packet,
     set_field,
 )
 
@@ -103,8 +105,8 @@ def test_a_thousand_packet_preview_of_a_real_udp_datagram(page, tmp_path: Path) 
         frames = [frame for frame, _ in reader]
     index = max(range(len(frames)), key=lambda i: len(frames[i]) if frames[i][12:14] == b"\x08\x00" else 0)
     original = frames[index]
-    page.set_input_files("#open-file-input", str(source))
-    page.click(f"#pcap-packet-{index}")
+    open_capture(page, source)
+    select_packet(page, index)
     expect(page.locator(".hex-status")).to_contain_text(f"{len(original)} bytes")
     page.click("#Ether-IP-UDP-toggle")
     page.click("#Ether-IP-UDP-sport-menu")

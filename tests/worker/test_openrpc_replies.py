@@ -391,6 +391,12 @@ def cases() -> list[tuple[str, str, list]]:
             "read_pcap",
             [service.write_pcap([{"binary": ref_binary, "time": "1.000000001", "wirelen": 1000}])],
         ),
+        (
+            "round_trip",
+            "read_pcap_summaries",
+            [service.write_pcap([{"binary": ref_binary, "time": "1.000000001", "wirelen": 1000}])],
+        ),
+        ("cooked", "read_pcap_summaries", [b64((CAPTURES / "sll.pcap").read_bytes())]),
         ("no_options", "build_pkt_ex", [REF]),
         ("null_options", "build_pkt_ex", [REF, None]),
         ("no_field_engine", "build_pkt_ex", [REF, {}]),
@@ -564,6 +570,10 @@ def test_the_corpus_replies_match_the_schemas(transport: Send, request: pytest.F
         call(transport, "build_pkt", [value_model(packet)], shape)
         if index % 4 == 0:
             call(transport, "build_pkt", [hvalue_model(packet)], shape)
+    summaries = call(transport, "read_pcap_summaries", [pcap], "gui")
+    assert [{k: s[k] for k in ("binary", "time", "linktype")} for s in summaries] == [
+        {k: p[k] for k in ("binary", "time", "linktype")} for p in packets
+    ]
     written = call(transport, "write_pcap", [packets], "seed")
     assert base64.b64decode(written)[24:] == path.read_bytes()[24:]
     call(transport, "write_pcap", [[p["binary"] for p in packets if p["linktype"] == packets[0]["linktype"]]])

@@ -151,6 +151,15 @@ DOCS: dict[str, MethodDoc] = {
         {"pcap_base64": Param(ref("Base64Input"), "The file.")},
         "Each packet is dissected by its link type and keeps its capture record.",
     ),
+    "read_pcap_summaries": MethodDoc(
+        "Read a pcap or pcapng file as a packet list: one line per packet, not dissected.",
+        Param(ref("PacketSummaries")),
+        {"pcap_base64": Param(ref("Base64Input"), "The file.")},
+        "Each packet keeps its bytes as in the file and its capture record, and says who sent it to whom, "
+        "its protocol and a one-line summary; common headers are read without Scapy, so a capture of "
+        "tens of thousands of packets is listed in a fraction of a second. A packet's full dissection is "
+        "read_pcap's of that record alone. The same limits as read_pcap.",
+    ),
     "write_pcap": MethodDoc(
         "Write packets into a pcap file.",
         Param(ref("Base64"), "The pcap file."),

@@ -255,6 +255,38 @@ def _results() -> dict[str, Schema]:
             "A packet of a capture, with its record.",
         ),
         "CapturedPackets": _array(ref("CapturedPacket"), "Every packet of the capture, in order."),
+        "PacketSummary": _obj(
+            {
+                "binary": _d(ref("Base64"), "The frame, as in the file."),
+                "time": _d(
+                    {"type": ["string", "null"], "pattern": r"^[0-9]+(\.[0-9]+)?$"},
+                    "Capture time, seconds since the epoch as exact decimal text.",
+                ),
+                "linktype": _d(
+                    {"type": "integer", "minimum": 0, "maximum": MAX_LINKTYPE},
+                    "The file's link type for it (1 Ethernet).",
+                ),
+                "length": _d(COUNT, "Bytes captured: the frame's length in the file."),
+                "source": _d(
+                    STRING, "The innermost network address it is from (a link address without one); may be empty."
+                ),
+                "destination": _d(
+                    STRING, "The innermost network address it is to (a link address without one); may be empty."
+                ),
+                "protocol": _d(
+                    STRING, "The innermost protocol named: ARP, IPv4, IPv6, TCP, UDP, ICMP, ICMPv6, DNS, ..."
+                ),
+                "summary": _d(STRING, "One line: ports, flags, sequence numbers, a question, a message type."),
+            },
+            {
+                "wirelen": _d(
+                    {"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
+                    "Length on the wire, when the capture cut the packet short.",
+                )
+            },
+            "A packet of a capture as a packet list shows it, with its record.",
+        ),
+        "PacketSummaries": _array(ref("PacketSummary"), "Every packet of the capture, in order."),
         "PacketRecord": _obj(
             {"binary": ref("Base64Input")},
             {

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from scapyrpc.packets import definitions, dissect, field_engine, model, openrpc, pcap, profiles, templates
+from scapyrpc.packets import definitions, dissect, field_engine, model, openrpc, pcap, profiles, summaries, templates
 from scapyrpc.packets.encoding import decode_base64
 from scapyrpc.packets.errors import ServiceError
 from scapyrpc.packets.expressions import scapy_dialect
@@ -39,6 +39,7 @@ __all__ = [
     "get_version_handler",
     "load_instruction_parameter_values",
     "read_pcap",
+    "read_pcap_summaries",
     "reconstruct_pkt",
     "rpc_discover",
     "shut_down",
@@ -85,6 +86,12 @@ def reconstruct_pkt(binary_pkt_b64: str, model_descriptor: list[Any] | None = No
 def read_pcap(pcap_base64: str) -> list[dict[str, Any]]:
     records = pcap.read_pcap(decode_base64(pcap_base64, "pcap"))
     return [{**dissect.packet_result(r.packet(), dissection=True), **r.fields()} for r in records]
+
+
+def read_pcap_summaries(pcap_base64: str) -> list[dict[str, Any]]:
+    """Every packet of a capture as one line of a packet list, with its bytes and record; the
+    packets are not dissected (`summaries`): a client asks for the one it shows."""
+    return [summaries.summary(r) for r in pcap.read_pcap(decode_base64(pcap_base64, "pcap"))]
 
 
 def write_pcap(packets_base64: list[Any]) -> str:
@@ -191,6 +198,7 @@ METHODS: dict[str, Callable[..., Any]] = {
     "build_pkt_ex": build_pkt_ex,
     "reconstruct_pkt": reconstruct_pkt,
     "read_pcap": read_pcap,
+    "read_pcap_summaries": read_pcap_summaries,
     "write_pcap": write_pcap,
     "get_definitions": get_definitions,
     "get_payload_classes": get_payload_classes,

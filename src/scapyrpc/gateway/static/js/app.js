@@ -6,11 +6,14 @@ import { app, ErrorKey } from "./store.js";
 import { LayerPane } from "./fields.js";
 import { HexView } from "./hexview.js";
 import { FieldEngineTab } from "./fieldengine.js";
+import { PacketList } from "./packetlist.js";
 import { PasteBox } from "./pastebox.js";
+import { ExportProfileDialog } from "./profiles.js";
 import { byteLength } from "./bytes.js";
 import { Menu, Folder } from "./menu.js";
 import { keysOf, openHelp } from "./keys.js";
 import { HelpOverlay, ConfirmDialog } from "./overlay.js";
+import { storageNote } from "./persist.js";
 
 function templateTree(templates) {
   const root = { children: new Map(), items: [] };
@@ -40,7 +43,7 @@ function Toolbar({ tab }) {
     return html`<button type="button" role="menuitem" class="menu-item" id=${id} disabled=${disabled} tabindex="-1"
       aria-keyshortcuts=${keys || undefined} onClick=${action}><span>${label}</span>${keys ? html`<kbd>${keys}</kbd>` : null}</button>`;
   };
-  const saveAll = tab.pcap.value && tab.pcap.value.records.length > 1; // what Ctrl+S saves
+  const saveAll = tab.pcap.value && tab.pcap.value.rows.length > 1; // what Ctrl+S saves
   const state = app.rpc.state.value;
   tab.revision.value; // re-render when the history changes (undo/redo availability)
   const stateText = {
@@ -53,11 +56,12 @@ function Toolbar({ tab }) {
       <${Menu} label="File" id="file-menu">
         ${item("menu-new", "New", () => S.clearDocument(tab), false, "file-new")}
         ${item("menu-new-tab", "New tab", () => S.openTab(), false, "tab-new")}
-        ${item("menu-open", "Open… (.trp, pcap)", () => fileInput.current.click(), false, "file-open")}
+        ${item("menu-open", "Open… (.trp, pcap, TRex profile)", () => fileInput.current.click(), false, "file-open")}
         ${item("menu-paste", "Paste packet…", S.showPasteBox)}
         ${item("menu-save-trp", "Save document (.trp)", () => S.saveTrp(tab), false, saveAll ? null : "file-save")}
         ${item("menu-save-pcap", "Save packet as pcap", () => S.savePcap(tab, false))}
         ${item("menu-save-pcap-all", "Save all packets as pcap", () => S.savePcap(tab, true), !saveAll, saveAll ? "file-save" : null)}
+        ${item("menu-export-profile", "Export as TRex profile…", () => S.showExportProfile(tab))}
       <//>
       <${Menu} label="Templates" id="templates-menu">
         <${TemplateMenu} node=${templateTree(app.templates.value)} onPick=${(id) => S.openTemplate(tab, id)} />
@@ -78,8 +82,10 @@ function Toolbar({ tab }) {
       <//>
     </nav>
     <input type="file" ref=${fileInput} id="open-file-input" class="visually-hidden" tabindex="-1"
-           aria-label="Open a document or pcap" accept=".trp,.json,.pcap,.pcapng,.cap"
+           aria-label="Open a document, a pcap or a TRex profile" accept=".trp,.json,.yaml,.yml,.py,.pcap,.pcapng,.cap"
            onChange=${async (e) => { const f = e.currentTarget.files[0]; e.currentTarget.value = ""; if (f) await S.openFile(tab, f); }} />
+    ${storageNote.value ? html`<span id="storage-state" class="storage-state" role="status"
+        title="The browser's session storage cannot hold all the tabs: save what you need to keep">${storageNote.value}</span>` : null}
     <span id="connection-state" class=${`connection ${state}`} role="status">${stateText}</span>
   </header>`;
 }
@@ -179,14 +185,7 @@ function Dialog() {
   const close = S.closeDialog;
   const onKeyDown = (e) => { if (e.key === "Escape") close(); };
   if (d.kind === "paste") return html`<${PasteBox} dialog=${d} />`;
-  if (d.kind === "pcap") {
-    return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="pcap-title" onKeyDown=${onKeyDown}>
-      <h2 id="pcap-title">${d.name}: ${d.results.length} packets — pick one</h2>
-      <ol class="pcap-list">${d.results.map((r, i) => html`<li><button type="button" id=${`pcap-packet-${i}`}
-          onClick=${() => S.choosePcapPacket(d.tab, d.results, d.records, i, d.name)}>
-          #${i + 1} ${r.data.map((l) => l.id).join("/")} (${byteLength(r.binary)} bytes)</button></li>`)}</ol>
-      <button type="button" onClick=${close}>Cancel</button></div></div>`;
-  }
+  if (d.kind === "export-profile") return html`<${ExportProfileDialog} dialog=${d} />`;
   return html`<div class="dialog-backdrop"><div class="dialog" role="dialog" aria-modal="true" aria-labelledby="code-title" onKeyDown=${onKeyDown}>
     <h2 id="code-title">${d.title || "Scapy code"}</h2>
     <label for="scapy-code" class="visually-hidden">Code</label>
@@ -211,6 +210,7 @@ export function App() {
         Field Engine${tab.doc.value.fe.instructions.length ? ` (${tab.doc.value.fe.instructions.length})` : ""}</button>
       <span id="notice" class="notice" role="status">${app.notice.value}</span>
     </div>
+    ${tab.pcap.value ? html`<${PacketList} key=${tab.key} tab=${tab} />` : null}
     <main class="content">${view === "fe" ? html`<${FieldEngineTab} tab=${tab} />` : html`<${PacketView} tab=${tab} />`}</main>
     <${Dialog} />
   </div>`;

@@ -166,19 +166,26 @@ function FieldRow({ tab, index, meta, path, layerResult }) {
 function TextEditor({ tab, index, meta, id, kind, built, value, state, error, onFocus }) {
   const shown = shownValue(built, value);
   const [text, setText] = useState(shown);
-  const [dirty, setDirty] = useState(false);
+  const [dirty, setDirty] = useState(false); // typed: the text is the user's until the edit is made
+  const [entered, setEntered] = useState(null); // the text entered, on its way to the server
+  const latest = useRef(text);
+  latest.current = text;
   useEffect(() => {
     if (!dirty) setText(shown);
   }, [shown, dirty]);
   const expression = EXPRESSION_KINDS.has(kind) || builtAs(built, "EXPRESSION");
   const commit = async (typed) => {
+    if (typed === entered) return; // entered already (Enter, then the click that leaves the field)
     const problem = typed === shown ? "" : checkField(kind, meta, typed);
     if (problem) {
       S.setFieldError(tab, index, meta.id, problem);
       return;
     }
     let newValue = typed.trim() === "" ? undefined : expression ? { vtype: "EXPRESSION", expr: typed } : typed.trim();
-    if (await S.editField(tab, index, meta.id, newValue)) setDirty(false);
+    setEntered(typed);
+    const ok = await S.editField(tab, index, meta.id, newValue);
+    setEntered(null);
+    if (ok && latest.current === typed) setDirty(false); // unless more was typed meanwhile
   };
   const onKeyDown = (event) => {
     if (event.key === "Enter" && !event.altKey) {
@@ -194,7 +201,7 @@ function TextEditor({ tab, index, meta, id, kind, built, value, state, error, on
   const options = kind === "ENUM" && meta.values_dict ? Object.keys(meta.values_dict) : null;
   return html`
     <input id=${id} class=${`field-input ${state}`} value=${text} spellcheck=${false} autocomplete="off"
-           data-dirty=${dirty ? "true" : "false"} title=${MENU_HINT} aria-keyshortcuts=${MENU_KEYS}
+           data-dirty=${dirty && text !== entered ? "true" : "false"} title=${MENU_HINT} aria-keyshortcuts=${MENU_KEYS}
            list=${options ? `${id}-values` : undefined} aria-invalid=${error ? "true" : "false"}
            aria-describedby=${error ? `${id}-error` : undefined}
            onInput=${(e) => { setText(e.currentTarget.value); setDirty(true); }}

@@ -5,6 +5,8 @@
 //   action  (tab, event) => ..., run with the active tab; without one the row is listed only (its keys
 //           are handled where they apply: menus, dialogs)
 //   when    (event, tab) => boolean, where the keys apply (default: anywhere, no dialog open)
+//   claim   true: while a dialog is open the keys do nothing rather than the browser's own action
+//           (Ctrl+S would save the web page, Ctrl+O open a file in the browser tab)
 // Other features add their rows with addShortcut (the capture's packet list, for instance:
 // `addShortcut({id: "packet-next", keys: ["Alt+ArrowDown"], label: "Next packet", group: "Capture",
 // action: (tab) => ...})`); the help overlay lists them with the others.
@@ -68,7 +70,10 @@ export function onKeyDown(event) {
   if (!tab) return;
   for (const row of shortcuts.value) {
     if (!row.action || !row.parsed.some((k) => matches(event, k))) continue;
-    if (app.dialog.value && !row.inDialog) return; // a dialog has the keyboard
+    if (app.dialog.value && !row.inDialog) { // a dialog has the keyboard
+      if (row.claim) event.preventDefault();
+      return;
+    }
     if (row.when && !row.when(event, tab)) continue;
     event.preventDefault();
     row.action(tab, event);
@@ -145,11 +150,13 @@ function openFieldMenu(tab, event) {
   if (button && button.getAttribute("aria-expanded") !== "true") button.click();
 }
 
-/** Ctrl+S: what is typed in a field is committed first, then the tab saved. */
+/** Ctrl+S: what is typed in a field is committed first (the field keeps the focus), then the tab saved. */
 async function save(tab) {
   const active = document.activeElement;
-  if (active && active.dataset && active.dataset.dirty === "true") active.blur();
+  const typed = active && active.dataset && active.dataset.dirty === "true";
+  if (typed) active.blur();
   await tab.queue;
+  if (typed && active.isConnected && (document.activeElement === document.body || !document.activeElement)) active.focus();
   return S.save(tab);
 }
 
@@ -159,9 +166,9 @@ function switchView(tab) {
 
 const ROWS = [
   { id: "file-new", keys: ["Alt+N"], group: "File", label: "New document in this tab (undoable)", action: (tab) => S.clearDocument(tab) },
-  { id: "file-open", keys: ["Ctrl+O"], group: "File", label: "Open a document (.trp) or a capture (pcap)",
+  { id: "file-open", keys: ["Ctrl+O"], group: "File", label: "Open a document (.trp), a capture (pcap) or a TRex profile (JSON, YAML)", claim: true,
     action: () => document.getElementById("open-file-input")?.click() },
-  { id: "file-save", keys: ["Ctrl+S"], group: "File",
+  { id: "file-save", keys: ["Ctrl+S"], group: "File", claim: true,
     label: "Save: the capture as pcap when the tab is a packet of a capture of several, else the document (.trp)", action: save },
   { id: "edit-undo", keys: ["Ctrl+Z"], group: "Edit", label: "Undo (in a field being typed in: the text's own undo)",
     when: notEditingText, action: (tab) => S.undo(tab) },

@@ -1,18 +1,24 @@
 // The editor's small dialogs (app.dialog kinds "help" and "confirm"): the keyboard shortcuts, listed
 // from the table of keys.js, and "close without saving?". Each takes the focus when it opens, keeps Tab
-// inside, closes on Escape, and gives the focus back to where it was.
+// inside, closes on Escape, and gives the focus back to where it was (Modal, which profiles.js's
+// export dialog is made of too).
 import { useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "./html.js";
 import { closeDialog } from "./store.js";
 import { shortcuts, keyLabel } from "./keys.js";
 
-function Modal({ id, title, onClose, children }) {
+/** A modal dialog: the focus on its `data-autofocus` element (else its first button), Tab kept inside,
+ * Escape or a click beside it closes it. */
+export function Modal({ id, title, onClose, children }) {
   const box = useRef(null);
   useLayoutEffect(() => {
     const before = document.activeElement;
     (box.current.querySelector("[data-autofocus]") || box.current.querySelector("button"))?.focus();
     return () => {
-      if (before && before !== document.body && before.isConnected) before.focus();
+      if (!before || before === document.body || !before.isConnected) return;
+      const menu = before.closest("details.menu"); // opened from a menu item: the menu is closed now
+      if (menu && !menu.open) menu.querySelector(":scope > summary").focus();
+      else before.focus();
     };
   }, []);
   const onKeyDown = (e) => {

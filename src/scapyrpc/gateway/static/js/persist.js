@@ -1,7 +1,8 @@
 // Nothing lost on reload: every tab (its document, undo/redo history, name, view, collapsed layers,
-// whether it is saved, the capture it came from, the exact bytes of a packet shown as read) is written
-// to the browser's storage shortly after each change and when the page goes away, and read back at
-// start-up (store.start). Leaving the page with an unsaved tab asks first (beforeunload).
+// whether it is saved, the capture it came from, the exact bytes of a packet shown as read, its TRex
+// stream settings) is written to the browser's storage shortly after each change and when the page
+// goes away, and read back at start-up (store.start). Leaving the page with an unsaved tab asks first
+// (beforeunload).
 //
 // sessionStorage, not localStorage: it belongs to this browser tab and lives as long as it (reloads,
 // back and forward, a tab the browser reopens), which is what "nothing lost on reload" needs; two
@@ -10,16 +11,26 @@
 // bounded: histories are kept to HISTORY_LIMIT documents each way, and when the browser refuses a
 // write the oldest history goes first (halved until none), then the other packets of the captures,
 // then the exact bytes; the documents are kept as long as anything fits, and a refused write never
-// throws (the previous state is removed rather than left stale, and the notice says so).
-import { effect } from "@preact/signals";
-import { app, isUnsaved } from "./store.js";
+// throws (the previous state is removed rather than left stale, and the notice says so). What a reload
+// would not bring back stays shown in the toolbar (`storageNote`) as long as it is so: the notice goes
+// with the next edit.
+//
+// A capture (capture.js) is stored whole: its packet list (every packet's record and line), the row
+// selected and the one shown, and each packet edited with its own history. Its list is written as
+// JSON once (the text is kept for the next writes), and a list the storage refused once is not tried
+// again: a capture of tens of thousands of packets costs nothing after its first refusal, and is
+// kept as the packet shown alone.
+import { effect, signal } from "@preact/signals";
+import { app, isUnsaved, historyName } from "./store.js";
+import { storedCapture, restoredCapture } from "./capture.js";
 
 const KEY = "scapyrpc-editor";
 const VERSION = 1;
 export const HISTORY_LIMIT = 100;
 
-/** The stored form of the tabs. `limit` history documents each way; `captures`: whole captures (else
- * only each tab's own packet); `exact`: the exact bytes of packets shown as read. */
+/** The stored form of the tabs: `data` to write as JSON, and `captures`, the packet lists it refers
+ * to by index. `limit` history documents each way; `captures`: whole captures (else only each tab's
+ * own packet); `exact`: the exact bytes of packets shown as read. */
 function snapshot(limit, captures, exact) {
   const stored = [];
   const index = new Map();
@@ -40,18 +51,41 @@ function snapshot(limit, captures, exact) {
     else if (future.includes(saved)) savedAt = ["future", future.lastIndexOf(saved)];
     const capture = tab.pcap.value;
     let pcap = null;
-    if (capture && captures) pcap = { capture: captureRef(capture.records), index: capture.index };
-    else if (capture) pcap = { capture: captureRef([capture.records[capture.index]]), index: 0 };
+    if (capture) {
+      const { rows, meta } = storedCapture(capture, tab.doc.value, past, future, limit, captures, exact);
+      pcap = { ...meta, capture: captureRef(rows) };
+    }
     return {
       name: tab.name.value, view: tab.view.value, collapsed: tab.collapsed.value, doc: tab.doc.value, past, future,
-      saved: savedAt, exact: exact ? tab.exact : null, pcap,
+      names: { past: past.map(historyName), future: future.map(historyName) }, // the name follows undo
+      saved: savedAt, exact: exact ? tab.exact : null, pcap, stream: tab.stream.value,
     };
   });
-  return { v: VERSION, active: app.active.value, captures: stored, tabs };
+  return { data: { v: VERSION, active: app.active.value, tabs }, captures: stored };
+}
+
+const listTexts = new WeakMap(); // a packet list -> its JSON, written once
+const refused = new WeakSet(); // packet lists the storage refused whole
+
+function listText(rows) {
+  let text = listTexts.get(rows);
+  if (text === undefined) {
+    text = JSON.stringify(rows);
+    listTexts.set(rows, text);
+  }
+  return text;
+}
+
+/** The JSON text of a snapshot, its packet lists spliced in from their texts. */
+function serialize({ data, captures }) {
+  return `${JSON.stringify(data).slice(0, -1)},"captures":[${captures.map(listText).join(",")}]}`;
 }
 
 /** What was given up to fit, as the last write left it ("" when everything fits). */
 let dropped = "";
+
+/** What a reload would not bring back now ("" when it brings everything), for the toolbar. */
+export const storageNote = signal("");
 
 /** [history limit, whole captures, exact bytes, what is given up], from everything to documents only. */
 function attempts() {
@@ -65,14 +99,19 @@ function attempts() {
 /** Write the tabs, giving up history, then captures, then exact bytes until the storage takes them. */
 export function storeTabs() {
   if (!app.tabs.value.length) return false;
+  const lists = app.tabs.value.map((tab) => tab.pcap.value?.rows).filter(Boolean);
+  const tooLarge = lists.some((rows) => refused.has(rows));
   for (const [limit, captures, exact, given] of attempts()) {
+    if (captures && tooLarge && lists.length) continue;
     try {
-      sessionStorage.setItem(KEY, JSON.stringify(snapshot(limit, captures, exact)));
+      sessionStorage.setItem(KEY, serialize(snapshot(limit, captures, exact)));
     } catch {
+      if (captures && !limit) for (const rows of lists) refused.add(rows); // even without history: not again
       continue; // QuotaExceededError, or storage disabled: try with less
     }
     if (given && given !== dropped) app.notice.value = `The browser's storage is full: a reload keeps the documents but not their ${given}`;
     dropped = given;
+    storageNote.value = given ? `Storage full: a reload loses the ${given}` : "";
     return true;
   }
   try {
@@ -82,6 +121,7 @@ export function storeTabs() {
   }
   if (dropped !== "all") app.notice.value = "The browser's storage is full: a reload will not bring these tabs back";
   dropped = "all";
+  storageNote.value = "Storage full: a reload loses these tabs";
   return false;
 }
 
@@ -99,16 +139,26 @@ export function loadTabs() {
   }
   if (!data || data.v !== VERSION || !Array.isArray(data.tabs)) return null;
   const captures = Array.isArray(data.captures) ? data.captures : [];
+  /** The documents of a history that read as documents, with the tab's name while each was current. */
+  const history = (docs, names) => {
+    const list = Array.isArray(docs) ? docs : [];
+    const named = Array.isArray(names) && names.length === list.length ? names : [];
+    return list.map((doc, i) => [doc, typeof named[i] === "string" ? named[i] : null]).filter(([doc]) => isDoc(doc));
+  };
   const tabs = data.tabs.filter((t) => t && isDoc(t.doc)).map((t) => {
-    const past = Array.isArray(t.past) ? t.past.filter(isDoc) : [];
-    const future = Array.isArray(t.future) ? t.future.filter(isDoc) : [];
+    const pastNamed = history(t.past, t.names && t.names.past);
+    const futureNamed = history(t.future, t.names && t.names.future);
+    const past = pastNamed.map(([doc]) => doc);
+    const future = futureNamed.map(([doc]) => doc);
+    const names = [...pastNamed, ...futureNamed].filter(([, name]) => name !== null);
     const at = t.saved;
     const saved = at === "doc" ? t.doc : Array.isArray(at) ? ({ past, future }[at[0]] || [])[at[1]] || null : null;
-    const records = t.pcap && captures[t.pcap.capture];
+    const rows = t.pcap && captures[t.pcap.capture];
     return {
       name: String(t.name || "Untitled"), view: t.view === "fe" ? "fe" : "packet", collapsed: t.collapsed || {},
-      doc: t.doc, past, future, saved, exact: typeof t.exact === "string" ? t.exact : null,
-      pcap: Array.isArray(records) && records[t.pcap.index] ? { records, index: t.pcap.index } : null,
+      doc: t.doc, past, future, names, saved, exact: typeof t.exact === "string" ? t.exact : null,
+      pcap: t.pcap ? restoredCapture(t.pcap, rows, t.doc, past, future, isDoc) : null,
+      stream: t.stream && typeof t.stream === "object" && !Array.isArray(t.stream) ? t.stream : null,
     };
   });
   if (!tabs.length) return null;
@@ -127,6 +177,7 @@ export function keepTabs() {
       tab.collapsed.value;
       tab.saved.value;
       tab.pcap.value;
+      tab.stream.value;
       tab.revision.value; // every document change and history step
     }
     clearTimeout(timer);

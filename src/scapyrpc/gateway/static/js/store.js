@@ -7,6 +7,7 @@ import { toBase64, fromBase64, base64ToText } from "./bytes.js";
 import { loadDefinitions, computedField } from "./definitions.js";
 import * as D from "./document.js";
 import { summarize } from "./summary.js";
+import { openCapture, captureRecords, packetRecord, keptUnsaved, markCaptureSaved, selectPacket } from "./capture.js";
 import { parsePacketText, firstLayer } from "./paste.js";
 
 export const app = {
@@ -41,6 +42,11 @@ export function notify(text) {
 
 const docNames = new WeakMap(); // a document of an undo history -> the tab's name while it was current
 
+/** The tab's name while `doc` of its history was current, or null (persist.js keeps it over a reload). */
+export function historyName(doc) {
+  return docNames.get(doc) ?? null;
+}
+
 function makeTab(name, doc) {
   return {
     key: ++tabKeys,
@@ -54,13 +60,15 @@ function makeTab(name, doc) {
     suggestions: signal([]),
     past: [],
     future: [],
-    pcap: signal(null), // {records: [{binary, time, linktype, wirelen?}], index} after opening a capture
+    pcap: signal(null), // after opening a capture: its packet list and the packets edited (capture.js)
     preview: signal(null), // {count, packets, columns, rows, selected, pcap, note?, error?, revision} of simulate_vm
+    stream: signal(null), // the TRex stream settings of a profile's stream (mode, isg, ...), as imported or last exported
     stale: signal({}), // "layer:field" -> the value Scapy computes, for computed fields set to another value
     saved: signal(doc), // the document as opened, loaded or saved last: the tab is unsaved while it shows another
     exact: null, // the bytes (base64) of a result shown as read, not rebuilt (a capture's packet): kept over a reload
     stack: null, // layer ids the suggestions were computed for
     queue: Promise.resolve(),
+    generation: 0, // counts the documents shown with their own history (the packets of a capture)
     revision: signal(0),
   };
 }
@@ -70,9 +78,11 @@ export function activeTab() {
 }
 
 /** Whether the tab's document changed since it was opened, loaded or saved (undoing back to that
- * document makes it saved again). */
+ * document makes it saved again); for a capture, any of its packets. */
 export function isUnsaved(tab) {
-  return tab.doc.value !== tab.saved.value;
+  if (tab.doc.value !== tab.saved.value) return true;
+  const capture = tab.pcap.value;
+  return !!capture && keptUnsaved(capture);
 }
 
 function markSaved(tab) {
@@ -99,10 +109,17 @@ function remember(tab, doc) {
 }
 
 /** Make `doc` the tab's document with `result` as its bytes, as the server read them (no rebuild):
- * a packet from a capture keeps the file's bytes until the user edits it. */
-function show(tab, doc, result) {
+ * a packet from a capture keeps the file's bytes until the user edits it. With `history` ({past,
+ * future}), that becomes the tab's undo history (each packet of a capture has its own). */
+export function show(tab, doc, result, history = null) {
   batch(() => {
-    remember(tab, doc);
+    if (history) {
+      tab.past = history.past;
+      tab.future = history.future;
+      tab.generation++;
+    } else {
+      remember(tab, doc);
+    }
     tab.doc.value = doc;
     tab.result.value = result;
     tab.exact = result.binary;
@@ -115,12 +132,38 @@ function show(tab, doc, result) {
   checkStale(tab);
 }
 
-/** Rebuild `doc` and make it the tab's document; on failure keep the old one and show why at `errorKey`. */
-function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) {
+/** Run `run` after the tab's pending edits and loads, one at a time; resolves to what it resolves to. */
+export function enqueue(tab, run) {
+  const next = tab.queue.then(run, run);
+  tab.queue = next.catch(() => false);
+  return next;
+}
+
+/** Rebuild `change` and make it the tab's document; on failure keep the old one and show why at
+ * `errorKey`. `change` is a document, or for an edit a function from the tab's document to the edited
+ * one (or null: nothing to do), called when the edits before it are done: an edit made while another
+ * is on its way to the server edits the document that one makes, rather than undoing it. An edit that
+ * changes nothing adds no undo step. `applied` runs with the change, before the views see it (an undo
+ * moving the document it leaves to the redo list: the Edit menu then shows Redo enabled). */
+function apply(tab, change, { errorKey = ErrorKey.document, history = true, applied = null } = {}) {
+  const generation = tab.generation;
   const run = async () => {
+    if (tab.generation !== generation) return false; // made from a document another one replaced since
     const noticesBefore = notices;
+    let doc = change;
     let built;
     try {
+      if (typeof change === "function") {
+        doc = change(tab.doc.value);
+        if (!doc) return false;
+        if (history && JSON.stringify(doc) === JSON.stringify(tab.doc.value)) {
+          batch(() => {
+            tab.errors.value = {};
+            if (notices === noticesBefore) app.notice.value = "";
+          });
+          return true;
+        }
+      }
       built = await build(doc);
     } catch (err) {
       setError(tab, errorKey, errorText(err));
@@ -128,6 +171,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
     }
     batch(() => {
       if (history) remember(tab, doc);
+      if (applied) applied();
       tab.doc.value = doc;
       tab.result.value = built;
       tab.errors.value = {}; // the messages of earlier actions are out of date once one succeeds
@@ -144,9 +188,7 @@ function apply(tab, doc, { errorKey = ErrorKey.document, history = true } = {}) 
     }
     return true;
   };
-  const next = tab.queue.then(run, run);
-  tab.queue = next.catch(() => false);
-  return next;
+  return enqueue(tab, run);
 }
 
 function updateFragment(tab) {
@@ -163,7 +205,7 @@ async function refreshSuggestions(tab) {
 }
 
 export function editField(tab, index, fieldId, value) {
-  return apply(tab, D.withField(tab.doc.value, index, fieldId, value), { errorKey: ErrorKey.field(index, fieldId) });
+  return apply(tab, (doc) => D.withField(doc, index, fieldId, value), { errorKey: ErrorKey.field(index, fieldId) });
 }
 
 /** A message at a field (null clears it): a value refused before it reaches the server. */
@@ -183,20 +225,29 @@ export async function generateField(tab, index, fieldId) {
   }
 }
 
-/** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current. */
-async function travel(tab, from, to) {
-  if (!from.length) return;
-  const target = from.pop();
-  const current = tab.doc.value;
-  docNames.set(current, tab.name.value);
-  if (await apply(tab, target, { history: false })) {
-    to.push(current);
+/** Undo (past -> future) or redo (future -> past): the other document is rebuilt, then made current
+ * (once the edits before it are done: an undo pressed while an edit is on its way undoes that edit). */
+async function travel(tab, back) {
+  const from = () => (back ? tab.past : tab.future); // read when it runs: an edit makes a new redo list
+  const to = () => (back ? tab.future : tab.past);
+  let target = null;
+  let current = null;
+  const pick = (doc) => {
+    if (!from().length) return null;
+    target = from().pop();
+    current = doc;
+    docNames.set(current, tab.name.value);
+    return target;
+  };
+  const applied = () => {
+    to().push(current);
     if (docNames.has(target)) tab.name.value = docNames.get(target); // the name follows the document
-  } else from.push(target);
+  };
+  if (!(await apply(tab, pick, { history: false, applied })) && target) from().push(target);
 }
 
-export const undo = (tab) => travel(tab, tab.past, tab.future);
-export const redo = (tab) => travel(tab, tab.future, tab.past);
+export const undo = (tab) => travel(tab, true);
+export const redo = (tab) => travel(tab, false);
 
 /** Append the protocol named by `text` (its id or its name). */
 export function appendLayer(tab, text) {
@@ -207,22 +258,25 @@ export function appendLayer(tab, text) {
     setError(tab, ErrorKey.append, `unknown protocol '${text.trim()}'${near.length ? `: did you mean ${near.join(", ")}?` : ""}`);
     return Promise.resolve(false);
   }
-  const doc = tab.doc.value;
-  return apply(tab, D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: ErrorKey.append });
+  return apply(tab, (doc) => D.withLayers(doc, [...doc.layers, { id: protocol.id, fields: {} }]), { errorKey: ErrorKey.append });
 }
 
 export function moveLayer(tab, index, delta) {
-  const layers = [...tab.doc.value.layers];
   const target = index + delta;
-  if (index < 1 || target < 1 || target >= layers.length) return Promise.resolve(false);
-  [layers[index], layers[target]] = [layers[target], layers[index]];
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
+  const move = (doc) => {
+    const layers = [...doc.layers];
+    if (index < 1 || target < 1 || target >= layers.length) return null;
+    [layers[index], layers[target]] = [layers[target], layers[index]];
+    return D.withLayers(doc, layers);
+  };
+  if (!move(tab.doc.value)) return Promise.resolve(false);
+  return apply(tab, move, { errorKey: ErrorKey.layer(index) });
 }
 
 export function deleteLayer(tab, index) {
-  if (index < 1) return Promise.resolve(false);
-  const layers = tab.doc.value.layers.filter((_, i) => i !== index);
-  return apply(tab, D.withLayers(tab.doc.value, layers), { errorKey: ErrorKey.layer(index) });
+  const remove = (doc) => (index < 1 || index >= doc.layers.length ? null : D.withLayers(doc, doc.layers.filter((_, i) => i !== index)));
+  if (!remove(tab.doc.value)) return Promise.resolve(false);
+  return apply(tab, remove, { errorKey: ErrorKey.layer(index) });
 }
 
 /** The document with every field Scapy computes from the content (lengths, checksums, counts) unset;
@@ -241,7 +295,7 @@ function recalculated(doc) {
 
 /** "Recalculate": let Scapy compute every length, checksum and count again. */
 export function recalculateAutoValues(tab) {
-  return apply(tab, recalculated(tab.doc.value));
+  return apply(tab, recalculated);
 }
 
 /** One stale field fixed: unset, so Scapy computes it. */
@@ -294,20 +348,20 @@ export async function setPacketBytes(tab, bytes) {
     setError(tab, ErrorKey.hex, errorText(err));
     return false;
   }
-  return apply(tab, D.fromPacket(result, tab.doc.value.fe), { errorKey: ErrorKey.hex });
+  return apply(tab, (doc) => D.fromPacket(result, doc.fe), { errorKey: ErrorKey.hex });
 }
 
-function editFe(tab, doc) {
-  return apply(tab, doc, { errorKey: ErrorKey.fe });
+/** A field-engine edit: `change` from the tab's document to the edited one. */
+function editFe(tab, change) {
+  return apply(tab, change, { errorKey: ErrorKey.fe });
 }
 
 export function setFeGlobal(tab, id, value) {
-  return editFe(tab, D.withFeGlobal(tab.doc.value, id, value));
+  return editFe(tab, (doc) => D.withFeGlobal(doc, id, value));
 }
 
 function appendInstructions(tab, added) {
-  const doc = tab.doc.value;
-  return editFe(tab, D.withInstructions(doc, [...doc.fe.instructions, ...added]));
+  return editFe(tab, (doc) => D.withInstructions(doc, [...doc.fe.instructions, ...added]));
 }
 
 export function addInstruction(tab, id) {
@@ -315,12 +369,11 @@ export function addInstruction(tab, id) {
 }
 
 export function setInstructionParameter(tab, index, pid, value) {
-  return editFe(tab, D.withInstructionParameter(tab.doc.value, index, pid, value));
+  return editFe(tab, (doc) => D.withInstructionParameter(doc, index, pid, value));
 }
 
 export function removeInstruction(tab, index) {
-  const doc = tab.doc.value;
-  return editFe(tab, D.withInstructions(doc, doc.fe.instructions.filter((_, i) => i !== index)));
+  return editFe(tab, (doc) => D.withInstructions(doc, doc.fe.instructions.filter((_, i) => i !== index)));
 }
 
 /** A field-engine template on a field: its instructions are appended and the field engine is shown. */
@@ -359,8 +412,7 @@ export async function importVm(tab, text) {
     setError(tab, ErrorKey.vm, errorText(err));
     return false;
   }
-  const doc = tab.doc.value;
-  return apply(tab, D.withFe(doc, D.feFromVm(decompiled, doc.fe)), { errorKey: ErrorKey.vm });
+  return apply(tab, (doc) => D.withFe(doc, D.feFromVm(decompiled, doc.fe)), { errorKey: ErrorKey.vm });
 }
 
 export function select(tab, selection) {
@@ -436,12 +488,28 @@ async function loadDocument(tab, doc, name) {
   return ok;
 }
 
-/** File > New: a new document in the tab (undoable). */
-export function clearDocument(tab) {
-  return loadDocument(tab, D.newDocument(), "Untitled");
+/** Run `replace` (something loaded into the tab) now, or once confirmed when the tab is a capture with
+ * changes not saved: undo brings back the packet shown, not the capture and its other edited packets. */
+function confirmReplace(tab, replace) {
+  const capture = tab.pcap.value;
+  if (!capture || !isUnsaved(tab)) return replace();
+  app.dialog.value = {
+    kind: "confirm", title: `Replace ${capture.name}?`, message: "Its edited packets are not saved: they will be lost.",
+    confirm: "Replace without saving", onConfirm: replace,
+  };
+  return Promise.resolve(false);
 }
 
-export async function openTemplate(tab, id) {
+/** File > New: a new document in the tab (undoable; asks first in place of a capture with unsaved edits). */
+export function clearDocument(tab) {
+  return confirmReplace(tab, () => loadDocument(tab, D.newDocument(), "Untitled"));
+}
+
+export function openTemplate(tab, id) {
+  return confirmReplace(tab, () => loadTemplate(tab, id));
+}
+
+async function loadTemplate(tab, id) {
   try {
     const text = base64ToText(await app.rpc.call("get_template", { id }));
     await loadDocument(tab, D.fromTrp(JSON.parse(text)), id); // "IPv4/UDP", not "UDP": both families have one
@@ -458,49 +526,73 @@ export async function fileBase64(file) {
   return toBase64(await fileBytes(file));
 }
 
-/** A `.trp` document (JSON) or a capture, told apart by the name or the first byte. */
+/** A `.trp` document (JSON), a TRex profile (JSON, YAML; a Python one is refused by the server) or
+ * a capture, told apart by the name, then the first byte, then the JSON's shape. A profile opens in
+ * new tabs; anything else replaces the tab's document (asking first in place of a capture with
+ * unsaved edits). */
 export async function openFile(tab, file) {
+  performance.mark("open-file");
   const bytes = await fileBytes(file);
-  const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b;
-  if (!looksJson) return openPcap(tab, bytes, file.name);
+  if (/\.(ya?ml|py)$/i.test(file.name)) {
+    return openProfile(new TextDecoder().decode(bytes), file.name, /\.py$/i.test(file.name) ? {} : { format: "yaml" });
+  }
+  const looksJson = /\.(trp|json)$/i.test(file.name) || bytes[0] === 0x7b || bytes[0] === 0x5b; // `{` or `[`
+  if (!looksJson) return confirmReplace(tab, () => openCapture(tab, bytes, file.name));
+  const text = new TextDecoder().decode(bytes);
+  let doc;
   try {
-    const doc = D.fromTrp(JSON.parse(new TextDecoder().decode(bytes)));
-    return loadDocument(tab, doc, file.name);
+    const data = JSON.parse(text);
+    if (isProfile(data)) return openProfile(text, file.name, { format: "json" });
+    doc = D.fromTrp(data);
   } catch (err) {
     notify(`Cannot open ${file.name}: ${err.message}`);
     return false;
   }
+  return confirmReplace(tab, () => loadDocument(tab, doc, file.name));
 }
 
-async function openPcap(tab, bytes, name) {
-  let results;
+/** Whether JSON data is a TRex profile rather than a `.trp` document: TRex's stream list, or an
+ * object with a stream's keys (TRex's `packet: {binary}`, the stateless GUI's `stream`) and no
+ * document's `packet` list. */
+function isProfile(data) {
+  if (Array.isArray(data)) return true;
+  if (!data || typeof data !== "object" || data.fileType !== undefined || Array.isArray(data.packet)) return false;
+  return (data.packet !== null && typeof data.packet === "object") || ["stream", "vm", "mode"].some((k) => k in data);
+}
+
+/** A TRex profile (import_profile): one new tab per stream, named after it, with its packet and its
+ * Field Engine; the first one is shown. The server's message when it refuses the file (a Python
+ * profile: how to have TRex convert it). */
+async function openProfile(text, name, options) {
+  let streams;
   try {
-    results = await app.rpc.call("read_pcap", toBase64(bytes));
+    streams = await app.rpc.call("import_profile", text, options);
   } catch (err) {
     notify(`Cannot open ${name}: ${errorText(err)}`);
     return false;
   }
-  if (!results.length) {
-    notify(`${name} holds no packet`);
+  if (!streams.length) {
+    notify(`${name} holds no stream`);
     return false;
   }
-  const records = results.map(({ binary, time, linktype, wirelen }) => ({ binary, time, linktype, wirelen }));
-  if (results.length === 1) return choosePcapPacket(tab, results, records, 0, name);
-  app.dialog.value = { kind: "pcap", tab, results, records, name };
-  return true;
-}
-
-/** Open packet `index` of a capture as it was read: its bytes are the file's until the user edits it. */
-export async function choosePcapPacket(tab, results, records, index, name) {
-  closeDialog();
-  const doc = D.fromPacket(results[index]);
-  batch(() => {
-    show(tab, doc, results[index]);
-    tab.pcap.value = { records, index };
-    tab.saved.value = doc;
-    tab.name.value = results.length > 1 ? `${name} #${index + 1}` : name;
+  const made = streams.map((s, i) => {
+    // the file's cache size, or none (not the editor's default for a new document): the same program
+    const doc = D.fromPacket({ data: s.model }, D.feFromVm(s.field_engine, { instructions: [], global: { cache_size: "" } }));
+    const tab = makeTab(s.name === null || s.name === "" ? `${name} #${i + 1}` : String(s.name), doc);
+    tab.stream.value = Object.fromEntries(STREAM_SETTINGS.filter((k) => k in s).map((k) => [k, s[k]]));
+    return tab;
   });
-  collapseAll(tab, true, doc.layers.length - 1);
+  batch(() => {
+    app.tabs.value = [...app.tabs.value, ...made];
+    app.active.value = app.tabs.value.length - made.length;
+  });
+  await Promise.all(made.map((tab) => apply(tab, tab.doc.value, { history: false })));
+  const said = [`Opened ${made.length} stream${made.length === 1 ? "" : "s"} of ${name}`];
+  const other = made.filter((tab, i) => !tab.result.value || tab.result.value.binary !== streams[i].binary);
+  if (other.length) said.push(`not the file's bytes: ${other.map((t) => t.name.value).join(", ")}`);
+  const dropped = [...new Set(streams.flatMap((s) => s.dropped || []))];
+  if (dropped.length) said.push(`not carried over: ${dropped.join(", ")}`);
+  notify(said.join("; "));
   return true;
 }
 
@@ -544,10 +636,8 @@ export async function openPastedText(text) {
 function pcapRecords(tab, all) {
   const current = tab.result.value.binary;
   const capture = tab.pcap.value;
-  if (!capture) return [current];
-  const read = capture.records[capture.index];
-  const here = read.binary === current ? read : { time: read.time, linktype: read.linktype, binary: current };
-  return all ? capture.records.map((r, i) => (i === capture.index ? here : r)) : [here];
+  if (!capture || capture.shown < 0) return [current];
+  return all ? captureRecords(tab) : [packetRecord(capture.rows[capture.shown], current)];
 }
 
 async function pcapBytes(tab, all) {
@@ -566,7 +656,7 @@ function download(name, bytes, type) {
 }
 
 function baseName(tab) {
-  return (tab.name.value || "packet").replace(/\.(trp|pcap|pcapng|json)( #\d+)?$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
+  return (tab.name.value || "packet").replace(/\.(trp|pcap|pcapng|json|ya?ml|py)( #\d+)?$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
 }
 
 export function saveTrp(tab) {
@@ -575,10 +665,14 @@ export function saveTrp(tab) {
 }
 
 export async function savePcap(tab, all) {
+  await tab.queue; // an edit still being built is saved with the others
   try {
     const doc = tab.doc.value;
     download(`${baseName(tab)}.pcap`, await pcapBytes(tab, all), "application/vnd.tcpdump.pcap");
-    tab.saved.value = doc;
+    batch(() => {
+      tab.saved.value = doc;
+      if (all) markCaptureSaved(tab);
+    });
   } catch (err) {
     notify(`Cannot write the pcap: ${errorText(err)}`);
   }
@@ -588,7 +682,84 @@ export async function savePcap(tab, all) {
  * anything else as its document (.trp). */
 export function save(tab) {
   const capture = tab.pcap.value;
-  return capture && capture.records.length > 1 ? savePcap(tab, true) : saveTrp(tab);
+  return capture && capture.rows.length > 1 ? savePcap(tab, true) : saveTrp(tab);
+}
+
+// ---- TRex profiles: File > Export as TRex profile… (the dialog: profiles.js) ------------------------
+
+/** A stream's settings besides its packet and program, as export_profile takes them. */
+const STREAM_SETTINGS = ["name", "mode", "isg", "next", "self_start", "random_seed", "mac_src_override_by_pkt", "mac_dst_override_mode"];
+export const MODE_TYPES = ["continuous", "single_burst", "multi_burst"];
+export const RATE_TYPES = ["pps", "bps_L1", "bps_L2", "percentage"];
+const BURST_KEYS = { continuous: [], single_burst: ["total_pkts"], multi_burst: ["pkts_per_burst", "ibg", "count"] };
+const PROFILE_FILES = { python: [".py", "text/x-python"], json: [".json", "application/json"], yaml: [".yaml", "application/yaml"] };
+
+/** The export form of a tab's stream (every value as text): its settings as imported or last
+ * exported, else TRex's defaults (continuous, 1 packet per second); `name` when it has none. */
+function streamForm(tab, name) {
+  const settings = tab.stream.value || {};
+  const mode = settings.mode || {};
+  const rateType = RATE_TYPES.find((k) => k in mode) || "pps";
+  const text = (value, otherwise) => String(value ?? otherwise);
+  const extra = {};
+  for (const key of STREAM_SETTINGS.slice(2)) if (settings[key] !== undefined && settings[key] !== null) extra[key] = settings[key];
+  return {
+    tab, name: text(settings.name, name), type: MODE_TYPES.includes(mode.type) ? mode.type : "continuous", rateType,
+    rate: text(mode[rateType], 1), total_pkts: text(mode.total_pkts, 1), pkts_per_burst: text(mode.pkts_per_burst, 1),
+    ibg: text(mode.ibg, 0), count: text(mode.count, 1), extra,
+  };
+}
+
+/** File > Export as TRex profile…: a form for every tab's stream (the dialog shows this tab's, or all). */
+export function showExportProfile(tab) {
+  const used = new Set();
+  const forms = app.tabs.value.map((t) => {
+    let name = t.name.value;
+    for (let n = 2; used.has(name); n++) name = `${t.name.value} (${n})`; // names are unique in a profile
+    used.add(name);
+    return streamForm(t, name);
+  });
+  app.dialog.value = { kind: "export-profile", tab, forms };
+}
+
+/** A number typed in the form, or the text as typed (the server says why it is no number). */
+function typedNumber(text) {
+  const t = String(text).trim();
+  return t !== "" && Number.isFinite(Number(t)) ? Number(t) : t;
+}
+
+/** The stream export_profile takes for a form: the tab's document (as build_pkt_ex builds it) and the
+ * form's settings; alone in the profile (`alone`), a stream has no next one. */
+function profileStream(form, alone) {
+  const doc = form.tab.doc.value;
+  const mode = { type: form.type, [form.rateType]: typedNumber(form.rate) };
+  for (const key of BURST_KEYS[form.type]) mode[key] = typedNumber(form[key]);
+  const named = form.name.trim();
+  const kept = form.tab.stream.value && form.tab.stream.value.name; // a number (TRex's pcap profiles) stays one
+  const name = kept !== null && kept !== undefined && String(kept) === named ? kept : named || null;
+  const stream = { name, model: D.toModel(doc), field_engine: D.feOptions(doc).field_engine, mode };
+  for (const [key, value] of Object.entries(form.extra)) if (!(alone && key === "next")) stream[key] = value;
+  return stream;
+}
+
+/** Export `forms` (in order) as a TRex profile in `format` and download it: `{file, notes}`, or
+ * `{error}` with the server's message (it names the stream and the value: `streams[1].mode.pps`). */
+export async function exportProfile(forms, format) {
+  await Promise.all(forms.map((f) => f.tab.queue)); // edits still being built go in
+  const streams = forms.map((f) => profileStream(f, forms.length === 1));
+  let reply;
+  try {
+    reply = await app.rpc.call("export_profile", streams, { format });
+  } catch (err) {
+    return { error: errorText(err) };
+  }
+  forms.forEach((f, i) => (f.tab.stream.value = { ...f.extra, name: streams[i].name, mode: streams[i].mode }));
+  const [extension, type] = PROFILE_FILES[format];
+  const file = `${forms.length === 1 ? baseName(forms[0].tab) : "profile"}${extension}`;
+  download(file, reply.text, type);
+  const notes = reply.notes || [];
+  notify(`Exported ${forms.length} stream${forms.length === 1 ? "" : "s"} as ${file}${notes.length ? ` (${notes.length} note${notes.length === 1 ? "" : "s"})` : ""}`);
+  return { file, notes };
 }
 
 /** Preview the stream: the first `count` packets TRex will send (simulate_vm), dissected (read_pcap of
@@ -660,11 +831,32 @@ function restoreTab(saved) {
   const tab = makeTab(saved.name, saved.doc);
   tab.past = saved.past;
   tab.future = saved.future;
+  for (const [doc, name] of saved.names) docNames.set(doc, name);
   tab.saved.value = saved.saved;
   tab.view.value = saved.view;
   tab.collapsed.value = saved.collapsed;
   tab.pcap.value = saved.pcap;
-  return { tab, built: () => rebuild(tab, saved.exact) };
+  tab.stream.value = saved.stream || null;
+  const built = async () => {
+    const ok = await rebuild(tab, saved.exact);
+    const capture = tab.pcap.value; // a capture whose selected packet was not shown yet: it is now
+    return capture && capture.shown < 0 ? selectPacket(tab, capture.index) : ok;
+  };
+  return { tab, built };
+}
+
+/** The result of `doc` shown from its `exact` bytes (reconstruct_pkt, as a capture's packet was shown
+ * from read_pcap, when they are still what it dissects to), else built from the document. */
+export async function resultOf(doc, exact) {
+  if (exact) {
+    try {
+      const result = await app.rpc.call("reconstruct_pkt", exact, linkLayer(doc));
+      if (result.binary === exact) return result;
+    } catch {
+      // built from the document below, as any other
+    }
+  }
+  return build(doc);
 }
 
 async function rebuild(tab, exact) {
@@ -682,9 +874,15 @@ async function rebuild(tab, exact) {
   return apply(tab, doc, { history: false });
 }
 
+/** Whether the link `fragment` is the tab's document or one of its history: a reload while an edit
+ * was on its way reloads the link of the document before it, which is no other document to open. */
+function inHistory(tab, fragment) {
+  return [tab.doc.value, ...tab.past, ...tab.future].some((doc) => D.encodeFragment(doc) === fragment);
+}
+
 /** Start-up: the definitions (retried until the server gives them), then the tabs of before a reload
  * (`restored`, from persist.js) or else a first tab; the link's document (or a new one) opens in a tab
- * unless it is the restored active tab's. Resolves once the tabs are built. */
+ * unless it is the restored active tab's (or in its history). Resolves once the tabs are built. */
 export async function start(rpc, hash, restored = null) {
   app.rpc = rpc;
   let doc = null;
@@ -710,7 +908,7 @@ export async function start(rpc, hash, restored = null) {
       app.active.value = restored.active;
     });
     builds.push(...made.map((m) => m.built()));
-    if (doc && D.encodeFragment(doc) !== D.encodeFragment(activeTab().doc.value)) builds.push(openTab("Untitled", doc));
+    if (doc && !inHistory(activeTab(), D.encodeFragment(doc))) builds.push(openTab("Untitled", doc));
   } else {
     builds.push(openTab("Untitled", doc || D.newDocument()));
   }
