@@ -6,7 +6,7 @@ import argparse
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
-__all__ = ["PACKAGE_VERSION", "VersionAction"]
+__all__ = ["PACKAGE_VERSION", "VersionAction", "answers_version"]
 
 
 def distribution_version(name: str) -> str:
@@ -17,6 +17,15 @@ def distribution_version(name: str) -> str:
 
 
 PACKAGE_VERSION = distribution_version("scapyrpc")
+
+
+def answers_version() -> str:
+    """What a worker's answers depend on besides their requests: scapyrpc's version and the
+    version of the Scapy it imported (workers send it in READY; the broker keeps the replies it
+    may give again per such version). Imports Scapy: for workers only."""
+    import scapy
+
+    return f"scapyrpc {PACKAGE_VERSION} scapy {scapy.VERSION}"
 
 
 def describe() -> str:

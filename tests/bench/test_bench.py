@@ -115,3 +115,34 @@ def test_reply_classification():
     fe = b'{"jsonrpc":"2.0","id":"7","result":{"field_engine":{"error":"bad offset"}}}'
     assert classify(fe, rid, True) == ("", "bad offset")
     assert classify(b"nope", rid, False) == ("reply is not JSON", "")
+
+
+def test_scenarios_run_against_servers_they_start(tmp_path, monkeypatch):
+    """Each scenario, made small (fewer packets, identities and frames): the probe is answered,
+    without errors, and the load did what it says (the bombs are never answered)."""
+    from scapyrpc.bench import scenarios
+
+    monkeypatch.setattr(scenarios, "FLOOD_PACKETS", 50)
+    monkeypatch.setattr(scenarios, "FLOOD_IDENTITIES", 2)
+    monkeypatch.setattr(scenarios, "BOMB_FRAMES", 20_000)
+    monkeypatch.setattr(scenarios, "SLEEP_SECONDS", 1.0)
+    out = tmp_path / "scenarios.json"
+    code = main(["-s", *scenarios.SCENARIOS, "--duration", "1", "--workers", "1", "--no-progress", "--json", str(out)])
+    assert code == 0
+    document = json.loads(out.read_text())["scenarios"]
+    assert set(document) == set(scenarios.SCENARIOS)
+    for name, result in document.items():
+        assert result["requests"] > 0 and result["lost"] == 0 and result["errors"] == {}, name
+        lat = result["latency_ms"]
+        assert 0 < lat["p50"] <= lat["p99"] <= lat["max"], name
+    assert document["flood"]["load"]["heavy requests answered"] >= 2
+    assert document["flood"]["reference"]["one heavy request alone (ms)"] > 0
+    assert document["frame_bomb"]["load"] == {"bomb messages answered": 0}
+    assert document["busy_cached"]["load"]["background requests answered"] >= 0
+
+
+def test_unknown_scenario_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["-s", "nope"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'nope'" in capsys.readouterr().err

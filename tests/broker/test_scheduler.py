@@ -3,7 +3,10 @@ recycling, supervision and the bounds, each as the actions the core asks the she
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import pytest
 
 from scapyrpc.broker.actions import Kill, Ping, PoolReady, Refuse, StartWorker, Stopped, Terminate, ToClient, ToWorker
 from scapyrpc.broker.core import ReplyKind, Scheduler
@@ -14,9 +17,12 @@ from scapyrpc.config.options import BrokerConfig
 
 
 class Core:
-    """A Scheduler, a fake clock, and the actions it emitted since the last look."""
+    """A Scheduler, a fake clock, and the actions it emitted since the last look. Unless a test
+    says otherwise, a young request is cheap to wait behind whatever it is (`prefetch_cheap`
+    infinite): the tests of when a worker is handed a request early say otherwise."""
 
     def __init__(self, local_workers: int = 0, **config: Any) -> None:
+        config.setdefault("prefetch_cheap", math.inf)
         self.s = Scheduler(BrokerConfig(**config), local_workers)
         self.s.drain()
         self.now = 0.0
@@ -31,8 +37,8 @@ class Core:
         self.now = now
         self.s.tick(now)
 
-    def ask(self, name: str, client: bytes = b"c", size: int = 10) -> None:
-        self.s.request(client, name, name.encode(), size, self.now)
+    def ask(self, name: str, client: bytes = b"c", size: int = 10, label: str = "") -> None:
+        self.s.request(client, name, name.encode(), size, self.now, label=label)
 
     def worker(self, ident: bytes, pid: int = 0, local: bool = False) -> None:
         if local:
@@ -557,3 +563,185 @@ def test_a_deadline_kill_is_not_counted_as_retiring() -> None:
     assert Kill(5) in core.take()
     core.s.exited(5, 1.6)
     assert core.s.restarts == {Restart.EXITED: 1}
+
+
+# ---- a fair share of worker time -------------------------------------------------------------
+
+
+def test_a_client_with_nothing_running_goes_before_clients_being_served() -> None:
+    core = Core(prefetch_window=0.0)
+    core.worker(b"w1")
+    for i in range(3):
+        core.ask(f"h{i}", client=b"H")
+    core.ask("g0", client=b"G")
+    t = tags(core.take())  # w1 runs h0
+    core.at(0.01)
+    core.ask("light", client=b"L")
+    core.worker(b"w2")
+    assert sent(core.take()) == [(b"w2", b"g0")]  # G and L have nothing running: G came first
+    core.answer(b"w2", core.s.workers[b"w2"].jobs[0].tag)
+    assert sent(core.take()) == [(b"w2", b"light")]  # before H's h1, asked earlier: H has h0 running
+    core.answer(b"w1", t[b"h0"])
+    assert sent(core.take()) == [(b"w1", b"h1")]
+
+
+def test_among_clients_running_as_many_the_one_with_less_worker_time_goes_first() -> None:
+    core = Core(prefetch_window=0.0)
+    core.worker(b"w1")
+    core.ask("a-long", client=b"A")
+    t = tags(core.take())
+    core.at(2.0)  # A's request ran 2 s
+    core.ask("a-next", client=b"A")
+    core.ask("b-first", client=b"B")  # arrives after A's
+    core.answer(b"w1", t[b"a-long"])
+    out = sent(core.take())
+    assert out == [(b"w1", b"b-first")]  # neither has anything running: B has had no worker time
+    assert core.s.queue.used(b"A", 2.0) == 2.0
+
+
+def test_worker_time_counts_half_after_the_half_life() -> None:
+    core = Core(prefetch_window=0.0, fair_share_halflife=10.0, heartbeat_liveness=100)
+    core.worker(b"w1")
+    for client, seconds, start in ((b"A", 4.0, 0.0), (b"B", 3.0, 4.0)):
+        core.at(start)
+        core.ask(client.decode(), client=client)
+        tag = tags(core.take())[client]
+        core.at(start + seconds)
+        core.answer(b"w1", tag)
+        core.take()
+    queue = core.s.queue
+    assert queue.used(b"A", 7.0) == pytest.approx(4.0 * 2 ** (-0.3)) and queue.used(b"B", 7.0) == 3.0
+    assert queue.used(b"A", 17.0) == pytest.approx(4.0 * 2 ** (-1.3))  # 10 s later: half of it
+
+
+def test_a_busy_worker_gets_a_request_early_only_when_both_are_cheap() -> None:
+    core = Core(prefetch_cheap=0.001, prefetch_window=0.05)
+    core.worker(b"w1")
+
+    def learn(label: str, seconds: float) -> None:  # a request of that kind ran that long
+        core.ask(f"learn-{label}", client=b"X", label=label)
+        tag = tags(core.take())[f"learn-{label}".encode()]
+        core.at(core.now + seconds)
+        core.answer(b"w1", tag)
+        core.take()
+
+    learn("build", 0.0004)
+    learn("pcap", 0.48)
+    assert core.s.recent == {"build": 0.0004, "pcap": 0.002}  # a duration counts as 2 x prefetch_cheap at most
+    core.ask("b1", client=b"A", label="build")
+    core.ask("b2", client=b"B", label="build")
+    assert sent(core.take()) == [(b"w1", b"b1"), (b"w1", b"b2")]  # cheap behind cheap: early
+    for tag in list(core.s.inflight):
+        core.answer(b"w1", tag)
+    core.take()
+    core.ask("b3", client=b"A", label="build")
+    core.ask("p1", client=b"B", label="pcap")
+    assert sent(core.take()) == [(b"w1", b"b3")]  # a heavy request is not handed behind a cheap one
+    core.answer(b"w1", next(iter(core.s.inflight)))
+    assert sent(core.take()) == [(b"w1", b"p1")]
+    core.ask("b4", client=b"A", label="build")
+    assert sent(core.take()) == []  # nor a cheap one behind a heavy one
+    core.ask("u1", client=b"C")
+    assert core.s.queue.count == 2  # nor anything of a kind never seen
+
+
+def test_a_clients_own_pipeline_is_handed_early_when_no_other_client_waits() -> None:
+    core = Core(prefetch_cheap=0.001, prefetch_window=0.05)
+    core.worker(b"w1")
+    core.s.recent.update(pcap=0.48)  # heavy: never cheap to wait behind
+    core.ask("p1", client=b"D", label="pcap")
+    core.ask("p2", client=b"D", label="pcap")
+    t = tags(core.take())
+    assert list(t) == [b"p1", b"p2"]  # only D waits: its next request is handed early
+    core.ask("p3", client=b"D", label="pcap")
+    assert sent(core.take()) == []  # one early at most
+    core.at(0.1)
+    core.ask("q1", client=b"E", label="pcap")
+    core.at(0.48)
+    core.answer(b"w1", t[b"p1"])  # p2 starts: young, but E waits too, so D's p3 is not handed early
+    assert sent(core.take()) == []
+    core.at(0.96)
+    core.answer(b"w1", t[b"p2"])
+    assert sent(core.take()) == [(b"w1", b"q1")]  # E has nothing running: before D's p3
+    assert [job.body for job in core.s.queue] == [b"p3"]  # not handed early behind q1: D is not alone
+
+
+def test_a_method_that_turned_slow_stops_being_handed_early() -> None:
+    core = Core(prefetch_cheap=0.001)
+    core.worker(b"w1")
+    durations = [0.0002, 0.0002, 0.01, 0.01, 0.01]
+    for seconds in durations:
+        core.ask("b", label="build")
+        core.at(core.now + seconds)
+        core.answer(b"w1", next(iter(core.s.inflight)))
+        core.take()
+    assert core.s.recent["build"] > 0.001  # a running average: a few slow runs are enough
+    core.ask("b1", client=b"A", label="build")
+    core.ask("b2", client=b"B", label="build")
+    assert sent(core.take()) == [(b"w1", b"b1")]
+
+
+def test_one_slow_run_of_a_cheap_method_does_not_stop_early_hand_over() -> None:
+    core = Core(prefetch_cheap=0.001)
+    core.worker(b"w1")
+    for seconds in [0.0002, 0.0002, 0.0002, 0.5]:  # the last one stalled (a pause of the machine)
+        core.ask("b", label="build")
+        core.at(core.now + seconds)
+        core.answer(b"w1", next(iter(core.s.inflight)))
+        core.take()
+    assert core.s.recent["build"] <= 0.001  # it counted as 2 x prefetch_cheap, not as 0.5 s
+    core.ask("b1", client=b"A", label="build")
+    core.ask("b2", client=b"B", label="build")
+    assert sent(core.take()) == [(b"w1", b"b1"), (b"w1", b"b2")]
+
+
+def test_a_light_client_waits_at_most_for_the_rest_of_one_heavy_request() -> None:
+    """Four clients keep heavy requests queued (0.48 s of work apiece) on two workers; a light
+    client (one request at a time, as a REQ socket) asks a cheap request 0.05 s after each reply:
+    each starts at the next reply of either worker, never behind a heavy request handed early,
+    and the heavy clients share the workers' time evenly. (Until every flooder has had worker
+    time it is as light as the light client, and they take turns.)"""
+    heavy, light = 0.48, 0.0005
+    core = Core(prefetch_cheap=0.001, prefetch_window=0.05, request_timeout=60.0)
+    core.worker(b"w1")
+    core.worker(b"w2")
+    core.s.recent.update(pcap=heavy, build=light)  # what earlier replies taught it
+    flooders = (b"H1", b"H2", b"H3", b"H4")
+    for i in range(40):
+        for client in flooders:
+            core.ask(f"{client.decode()}-{i}", client=client, label="pcap")
+    finish: dict[bytes, float] = {}  # worker -> when its running request ends
+    waits: list[float] = []
+    asked_at: float | None = None  # the light client's request waiting for a worker
+    next_light = 1.0  # once every flooder has had worker time (before, they are as light as it is)
+
+    def dispatched() -> None:
+        nonlocal asked_at
+        for action in core.take():
+            if isinstance(action, ToWorker):
+                job = core.s.inflight[action.tag]
+                assert job.state is JobState.RUNNING  # nothing is ever handed early here
+                finish[action.ident] = core.now + (light if job.label == "build" else heavy)
+                if job.client == b"L":
+                    assert asked_at is not None
+                    waits.append(core.now - asked_at)
+                    asked_at = None
+
+    dispatched()
+    while core.now < 15.0:
+        worker = min(finish, key=finish.__getitem__)
+        if next_light < finish[worker]:
+            core.at(next_light)
+            core.ask(f"light-{len(waits)}", client=b"L", label="build")
+            asked_at, next_light = core.now, float("inf")
+        else:
+            core.at(finish.pop(worker))
+            job = core.s.workers[worker].jobs[0]
+            core.answer(worker, job.tag)
+            if job.client == b"L":
+                next_light = core.now + 0.05
+        dispatched()
+    assert len(waits) > 20
+    assert max(waits) <= heavy  # the rest of one running request, at most
+    used = [core.s.queue.used(client, core.now) for client in flooders]
+    assert max(used) - min(used) <= heavy  # the heavy ones share the workers evenly

@@ -6,6 +6,7 @@ state machine and a seeded storm of events drive it."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 
@@ -20,13 +21,15 @@ from scapyrpc.config.options import BrokerConfig
 
 CLIENTS = (b"A", b"B", b"C", b"ws:1")
 SIZES = (1, 50, 100, 151)  # 151: over max_request_bytes
+LABELS = ("build", "pcap", "")  # what kind of request: their durations are learned as answers come
+CHEAP = (math.inf, 0.002)  # prefetch_cheap: every young request cheap to wait behind, or by their durations
 STEPS = (0.001, 0.01, 0.03, 0.1, 0.3, 1.1, 3.5)
 
 
 class Shell:
     """Performs the core's actions; every event takes plain integers so any driver can pick."""
 
-    def __init__(self, local: int, remote: int, prefetch: float) -> None:
+    def __init__(self, local: int, remote: int, prefetch: float, cheap: float = math.inf) -> None:
         self.s = Scheduler(
             BrokerConfig(
                 request_timeout=1.0,
@@ -34,6 +37,8 @@ class Shell:
                 max_queued_bytes=400,
                 max_request_bytes=150,
                 prefetch_window=prefetch,
+                prefetch_cheap=cheap,
+                fair_share_halflife=2.0,
                 exit_grace=0.2,
                 startup_timeout=2.0,
                 drain_timeout=3.0,
@@ -75,10 +80,11 @@ class Shell:
 
     # ---- events ------------------------------------------------------------------------
 
-    def request(self, client: int, size: int) -> None:
+    def request(self, client: int, size: int, label: int = 0) -> None:
         route = len(self.asked) + 1
         self.asked[route] = CLIENTS[client % len(CLIENTS)]
-        self.s.request(self.asked[route], route, b"req", SIZES[size % len(SIZES)], self.now)
+        kind = LABELS[label % len(LABELS)]
+        self.s.request(self.asked[route], route, b"req", SIZES[size % len(SIZES)], self.now, label=kind)
         self.flush()
 
     def starting(self) -> list[int]:
@@ -166,14 +172,23 @@ class Shell:
 
 
 class Broker(RuleBasedStateMachine):
-    @initialize(local=st.integers(0, 3), remote=st.integers(0, 2), prefetch=st.sampled_from([0.05, 10.0, 0.0]))
-    def setup(self, local: int, remote: int, prefetch: float) -> None:
-        self.shell = Shell(local, remote, prefetch)
+    @initialize(
+        local=st.integers(0, 3),
+        remote=st.integers(0, 2),
+        prefetch=st.sampled_from([0.05, 10.0, 0.0]),
+        cheap=st.sampled_from(CHEAP),
+    )
+    def setup(self, local: int, remote: int, prefetch: float, cheap: float) -> None:
+        self.shell = Shell(local, remote, prefetch, cheap)
 
-    @rule(client=st.integers(0, 3), sizes=st.lists(st.integers(0, 3), min_size=1, max_size=4))
-    def request(self, client: int, sizes: list[int]) -> None:
+    @rule(
+        client=st.integers(0, 3),
+        sizes=st.lists(st.integers(0, 3), min_size=1, max_size=4),
+        label=st.integers(0, len(LABELS) - 1),
+    )
+    def request(self, client: int, sizes: list[int], label: int) -> None:
         for size in sizes:
-            self.shell.request(client, size)
+            self.shell.request(client, size, label)
 
     @precondition(lambda self: self.shell.starting())
     @rule(pick=st.integers(0, 9))
@@ -239,12 +254,12 @@ def test_event_storms(block: int) -> None:
     """Long seeded runs of random events (hypothesis favours short ones)."""
     for seed in range(block * 25, block * 25 + 25):
         rng = random.Random(seed)
-        shell = Shell(rng.randint(0, 3), rng.randint(0, 2), rng.choice([0.05, 10.0, 0.0]))
+        shell = Shell(rng.randint(0, 3), rng.randint(0, 2), rng.choice([0.05, 10.0, 0.0]), rng.choice(CHEAP))
         for _ in range(250):
             r = rng.random
             choice = rng.randrange(10)
             if choice <= 2:
-                shell.request(rng.randrange(4), rng.randrange(4))
+                shell.request(rng.randrange(4), rng.randrange(4), rng.randrange(len(LABELS)))
             elif choice == 3 and shell.busy():
                 shell.answer(rng.randrange(9), r() < 0.15, r() < 0.01)
             elif choice == 4 and shell.unreported and r() < 0.5:

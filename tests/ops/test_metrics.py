@@ -71,7 +71,7 @@ def test_counters_and_histograms_are_exact(metered: ServerProcess) -> None:
         slow = request("test_sleep", 0.6)
         sleeper.send(slow)  # holds the only worker...
         assert wait_for(lambda: scrape(url)[("scapyrpc_requests_in_flight", ())] == 1, 30)
-        busy = request("get_version", request_id="refused")
+        busy = request("test_pid", request_id="refused")
         client.send(busy)  # ...so this one is refused by the broker
         refusal = client.recv()
         assert orjson.loads(refusal)["error"]["message"] == "Scapy Server: server busy, try again later"
@@ -86,7 +86,7 @@ def test_counters_and_histograms_are_exact(metered: ServerProcess) -> None:
     m = scrape(url)
     requests = {labels: value for (name, labels), value in m.items() if name == "scapyrpc_requests_total"}
     assert requests == {
-        (("method", "get_version"), ("outcome", "ok")): 3,
+        (("method", "get_version"), ("outcome", "ok")): 1,  # the other two came from the reply cache
         (("method", "build_pkt"), ("outcome", "-32098")): 2,
         (("method", "build_pkt"), ("outcome", "-32097")): 1,
         (("method", "build_pkt"), ("outcome", "-32603")): 1,
@@ -99,7 +99,7 @@ def test_counters_and_histograms_are_exact(metered: ServerProcess) -> None:
         for (name, labels), value in m.items()
         if name == "scapyrpc_request_duration_seconds_count"
     }
-    assert counts == {"get_version": 3, "build_pkt": 4, "unknown": 1, "invalid": 1, "test_sleep": 1}
+    assert counts == {"get_version": 1, "build_pkt": 4, "unknown": 1, "invalid": 1, "test_sleep": 1}
     for method, count in counts.items():
         assert m[("scapyrpc_request_duration_seconds_bucket", (("le", "+Inf"), ("method", method)))] == count
         assert m[("scapyrpc_request_duration_seconds_sum", (("method", method),))] > 0
@@ -114,6 +114,11 @@ def test_counters_and_histograms_are_exact(metered: ServerProcess) -> None:
     assert m[("scapyrpc_queued_requests", ())] == 0
     assert m[("scapyrpc_workers", (("location", "local"),))] == 1
     assert m[("scapyrpc_workers", (("location", "remote"),))] == 0
+    assert m[("scapyrpc_reply_cache_hits_total", (("method", "get_version"),))] == 2
+    assert m[("scapyrpc_reply_cache_misses_total", (("method", "get_version"),))] == 1
+    assert m[("scapyrpc_reply_cache_entries", ())] == 1
+    assert 0 < m[("scapyrpc_reply_cache_bytes", ())] < 1000
+    assert m[("scapyrpc_reply_cache_evictions_total", ())] == 0
     assert m[("process_open_fds", ())] > 0  # the broker's own process figures come along
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scapyrpc.bench import workloads
+from scapyrpc.bench import scenarios, workloads
 from scapyrpc.bench.baselines import bare_rep, run_inprocess
 from scapyrpc.bench.loadgen import BenchError, Plan, RunResult, connect, run_clients
 from scapyrpc.bench.report import Progress, Row, ratios, render, summarise, to_json
@@ -32,7 +32,10 @@ def build_parser(prog: str = "python -m scapyrpc.bench") -> argparse.ArgumentPar
         prog=prog,
         description="Closed-loop load test of a Scapy Server: N client processes, each a ZMQ REQ socket "
         "doing the GUI handshake and sending prepared requests back to back.",
-        epilog="workloads: " + "; ".join(f"{k}: {v}" for k, v in workloads.DESCRIPTIONS.items()),
+        epilog="workloads: "
+        + "; ".join(f"{k}: {v}" for k, v in workloads.DESCRIPTIONS.items())
+        + ". scenarios: "
+        + "; ".join(f"{k}: {v}" for k, v in scenarios.DESCRIPTIONS.items()),
     )
     parser.add_argument(
         "-w",
@@ -42,6 +45,16 @@ def build_parser(prog: str = "python -m scapyrpc.bench") -> argparse.ArgumentPar
         choices=workloads.WORKLOADS,
         metavar="WORKLOAD",
         help="workload(s) to run, one table each (default: build; the workloads are listed below)",
+    )
+    parser.add_argument(
+        "-s",
+        "--scenario",
+        action="extend",
+        nargs="+",
+        choices=scenarios.SCENARIOS,
+        metavar="SCENARIO",
+        help="scenario(s) to run: one client's latency while others load a server this tool starts "
+        "(--workers); with -s, workloads run only if -w is given (the scenarios are listed below)",
     )
     parser.add_argument(
         "-d", "--duration", type=float, default=5.0, help="seconds of timed window per configuration (default 5)"
@@ -239,7 +252,8 @@ def _git_commit() -> str | None:
 
 
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    args.workload = list(dict.fromkeys(args.workload or ["build"]))
+    args.scenario = list(dict.fromkeys(args.scenario or []))
+    args.workload = list(dict.fromkeys(args.workload or ([] if args.scenario else ["build"])))
     for name in ("clients", "workers"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -279,9 +293,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m scapyrpc.bench") 
     progress = Progress(enabled=not args.no_progress)
     runner = Runner(args, progress, curve)
     results: list[tuple[str, list[Row]]] = []
+    scenario_results: list[scenarios.ScenarioResult] = []
     try:
         for workload in args.workload:
             results.append((workload, [runner.run(workload, c) for c in configurations(args, workload)]))
+        for name in args.scenario:
+            scenario_results.append(scenarios.run(name, args.workers, args.duration, args.timeout))
     except BenchError as exc:
         progress.close()
         print(f"scapyrpc bench: error: {exc}", file=sys.stderr)
@@ -295,10 +312,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m scapyrpc.bench") 
         print("scapyrpc bench: interrupted", file=sys.stderr)
         return 130
     progress.close()
-    return _report(args, results, busy)
+    return _report(args, results, busy, scenario_results)
 
 
-def _report(args: argparse.Namespace, results: list[tuple[str, list[Row]]], load_at_start: float) -> int:
+def _report(
+    args: argparse.Namespace,
+    results: list[tuple[str, list[Row]]],
+    load_at_start: float,
+    scenario_results: list[scenarios.ScenarioResult] | None = None,
+) -> int:
     window = f"{args.requests} requests" if args.requests else f"{args.duration:g} s"
     document = {"meta": metadata(args, load_at_start), "workloads": {}}
     for workload, rows in results:
@@ -309,11 +331,14 @@ def _report(args: argparse.Namespace, results: list[tuple[str, list[Row]]], load
         )
         render(title, rows, ratio_list, plain=args.plain)
         document["workloads"][workload] = to_json(rows, ratio_list)
+    if scenario_results:
+        scenarios.render(scenario_results)
+        document["scenarios"] = scenarios.to_json(scenario_results)
     if args.json:
         text = json.dumps(document, indent=2)
         if args.json == "-":
             print(text)
         else:
             Path(args.json).write_text(text + "\n")
-    failed = any(row.lost for _, rows in results for row in rows)
+    failed = any(row.lost for _, rows in results for row in rows) or any(r.lost for r in scenario_results or ())
     return 1 if failed else 0

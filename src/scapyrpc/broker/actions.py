@@ -54,15 +54,18 @@ class Ping:
 
 @dataclass(slots=True)
 class ToClient:
-    """Deliver a worker's reply `body` on `route`. The rest describes the reply for metrics and
-    logs and is not compared: when the request was accepted, the worker's note on it (see
-    `wire/frames.py`) and the worker's pid."""
+    """Deliver a worker's reply `body` on `route`. The rest describes the reply and is not
+    compared: when the request was accepted, the worker's note on it (see `wire/frames.py`) and
+    the worker's pid, for metrics and logs; the request and the worker's version, for the reply
+    cache (when the note says the reply may be kept)."""
 
     route: Route
     body: bytes | memoryview
     accepted: float = field(default=0.0, compare=False)
     note: bytes = field(default=b"", compare=False)
     pid: int = field(default=0, compare=False)
+    request: bytes = field(default=b"", compare=False)
+    version: str = field(default="", compare=False)
 
 
 @dataclass(slots=True)

@@ -85,12 +85,16 @@ from scapyrpc.broker.actions import (
 from scapyrpc.broker.fairqueue import FairQueue
 from scapyrpc.broker.figures import Figures, Traffic
 from scapyrpc.broker.reasons import Departure, Refusal, Restart
+from scapyrpc.broker.replycache import CacheFigures
 from scapyrpc.broker.states import Job, JobState, Process, ProcessState, Worker, WorkerState, move
 from scapyrpc.config.options import BrokerConfig
 
 __all__ = ["ReplyKind", "Scheduler"]
 
 PREFETCH = 1  # requests a busy worker may hold beyond the one it runs
+LEARNING = 0.25  # weight of the latest duration in a method's running average (`recent`)
+OUTLIER = 2.0  # a duration counts in `recent` as at most this many times prefetch_cheap (one slow run is not a trend)
+FORGET_EVERY = 1.0  # seconds between sweeps of what the queue keeps about clients gone quiet
 
 
 class ReplyKind(enum.Enum):
@@ -111,8 +115,10 @@ class Scheduler:
     def __init__(self, config: BrokerConfig, local_workers: int = 0) -> None:
         self.config = config
         self.local_workers = local_workers
-        self.queue: FairQueue[Job] = FairQueue()
+        self.queue: FairQueue[Job] = FairQueue(config.fair_share_halflife)
         self.workers: dict[bytes, Worker] = {}  # every worker not GONE, by identity
+        self.versions: dict[str, int] = {}  # SERVING workers by version (the reply cache serves these)
+        self.recent: dict[str, float] = {}  # label -> seconds its requests ran lately (running average)
         self.idle: deque[Worker] = deque()  # least recently used first; may hold stale entries
         self.inflight: dict[int, Job] = {}  # EARLY and RUNNING jobs by tag
         self.procs: dict[int, Process] = {}  # local processes not EXITED, by pid
@@ -129,6 +135,7 @@ class Scheduler:
         self._start_failures = 0  # consecutive local workers that died before READY
         self._next_start = 0.0  # no StartWorker before this (back-off)
         self._next_ping = 0.0
+        self._next_forget = 0.0
         self._drain_until = math.inf
         self._terminating_since = math.inf
         self._pool_ready = local_workers == 0
@@ -143,16 +150,19 @@ class Scheduler:
 
     # ---- clients -------------------------------------------------------------------------
 
-    def request(self, client: bytes, route: Route, body: bytes, size: int, now: float, remote: bool = False) -> None:
+    def request(
+        self, client: bytes, route: Route, body: bytes, size: int, now: float, remote: bool = False, label: str = ""
+    ) -> None:
         """A request arrived (`size`: every byte of it, envelope included; `remote`: passed on to
-        the worker with it)."""
+        the worker with it; `label`: what kind of request it is, for how long such requests ran
+        lately, e.g. its method; "" if unknown)."""
         config = self.config
         if self.stopping:
             return self._refuse(Refuse(route, body, Refusal.STOPPING, 0, now))
         if size > config.max_request_bytes:
             return self._refuse(Refuse(route, body, Refusal.TOO_LARGE, size, now))
         self._tag += 1
-        job = Job(self._tag, client, route, body, size, now, remote, entered=now)
+        job = Job(self._tag, client, route, body, size, now, remote, entered=now, label=label)
         idle = self.idle
         while idle:  # an idle worker takes it before any bound counts it
             worker = idle.popleft()
@@ -187,13 +197,15 @@ class Scheduler:
 
     # ---- workers -------------------------------------------------------------------------
 
-    def ready(self, ident: bytes, pid: int, host: str, this_host: bool, now: float) -> None:
-        """Worker `ident` (process `pid` on `host`, this host or not) joined and is idle."""
+    def ready(self, ident: bytes, pid: int, host: str, this_host: bool, now: float, version: str = "") -> None:
+        """Worker `ident` (process `pid` on `host`, this host or not; of `version`, opaque here)
+        joined and is idle."""
         old = self.workers.get(ident)
         if old is not None:
             self._lose(old, now, Departure.REREGISTERED)
-        worker = Worker(ident, pid, host, this_host, now, now)
+        worker = Worker(ident, pid, host, this_host, now, now, version=version)
         self.workers[ident] = worker
+        self.versions[version] = self.versions.get(version, 0) + 1
         proc = self.procs.get(pid) if this_host else None
         if proc is not None:
             self._adopt(proc, worker, now)
@@ -234,7 +246,14 @@ class Scheduler:
         if jobs and jobs[0].tag == tag:
             job = jobs.popleft()
             self.served += 1
-            answer = ToClient(job.route, body, job.accepted, note, worker.pid) if job.route is not None else None
+            if job.label:
+                ran, seen = min(now - job.entered, OUTLIER * self.config.prefetch_cheap), self.recent.get(job.label)
+                self.recent[job.label] = ran if seen is None else seen + LEARNING * (ran - seen)
+            answer = (
+                ToClient(job.route, body, job.accepted, note, worker.pid, job.body, worker.version)
+                if job.route is not None
+                else None
+            )
             self._finish(job, JobState.ANSWERED, now, answer)
             if jobs:  # the request handed early starts now
                 move(jobs[0], JobState.RUNNING, now)
@@ -342,6 +361,9 @@ class Scheduler:
             if proc.state is ProcessState.STARTING and now - proc.entered > config.startup_timeout:
                 self._outbox.append(Kill(proc.pid))  # its exit comes as `exited`
                 move(proc, ProcessState.KILLED, now)
+        if now >= self._next_forget:
+            self._next_forget = now + FORGET_EVERY
+            self.queue.forget(now)
         self._respawn(now)
         if self.stopping:
             self._stop_step(now)
@@ -359,8 +381,9 @@ class Scheduler:
 
     # ---- queries -------------------------------------------------------------------------
 
-    def figures(self, traffic: Traffic) -> Figures:
-        """The core now, with the shell's `traffic` (a copy); safe to call from another thread."""
+    def figures(self, traffic: Traffic, reply_cache: CacheFigures | None = None) -> Figures:
+        """The core now, with the shell's `traffic` and `reply_cache` (copies); safe to call from
+        another thread."""
         local, remote = self._in_pool()
         queue = self.queue
         return Figures(
@@ -376,6 +399,7 @@ class Scheduler:
             restarts=self.restarts.copy(),
             gone=self.gone.copy(),
             traffic=traffic,
+            reply_cache=reply_cache or CacheFigures(),
         )
 
     def check(self) -> None:
@@ -403,6 +427,15 @@ class Scheduler:
             assert proc.worker is None or (proc.worker.local and self.workers.get(proc.worker.ident) is proc.worker)
         assert set(self.inflight) == seen - {job.tag for job in self.queue}
         assert self.queue.count == sum(1 for _ in self.queue)
+        in_flight: dict[bytes, int] = {}
+        for job in self.inflight.values():
+            in_flight[job.client] = in_flight.get(job.client, 0) + 1
+        assert self.queue.in_flight() == in_flight, (self.queue.in_flight(), in_flight)
+        versions: dict[str, int] = {}
+        for worker in self.workers.values():
+            if worker.state is WorkerState.SERVING:
+                versions[worker.version] = versions.get(worker.version, 0) + 1
+        assert self.versions == versions, (self.versions, versions)
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -421,8 +454,14 @@ class Scheduler:
         return not worker.jobs and worker.state is WorkerState.SERVING and not worker.stale
 
     def _dispatch(self, now: float) -> None:
-        """Idle workers first (least recently used); then, while requests still wait, each busy
-        worker whose request is young gets its next one, to start the moment it replies."""
+        """Idle workers first (least recently used), each taking the request the fair queue serves
+        next. Then, while requests still wait, a busy worker whose running request is young gets
+        its next one early, to start the moment it replies, only when that is cheap to wait
+        behind: both its running request and the next are of kinds that ran at most
+        `prefetch_cheap` lately; or no other client is waiting (the next request is of the client
+        whose request it runs, and only that client waits: one client's pipeline). A request of
+        a client with nothing running then waits at most for the rest of one running request (and
+        a cheap one handed before it came)."""
         queue = self.queue
         if not queue.count:
             return
@@ -433,13 +472,25 @@ class Scheduler:
                 self._send(worker, self._pop(), now)
         if not queue.count:
             return
-        window = self.config.prefetch_window
+        config, recent = self.config, self.recent
+        window, cheap = config.prefetch_window, config.prefetch_cheap
         for worker in self.workers.values():
             jobs = worker.jobs
-            if 0 < len(jobs) < 1 + PREFETCH and worker.state is WorkerState.SERVING and now - jobs[0].entered < window:
-                self._send(worker, self._pop(), now)
-                if not queue.count:
-                    return
+            if not (0 < len(jobs) < 1 + PREFETCH and worker.state is WorkerState.SERVING):
+                continue
+            running = jobs[0]
+            if now - running.entered >= window:
+                continue
+            following = queue.peek()
+            assert following is not None  # queue.count is not 0
+            alone = queue.clients == 1 and following.client == running.client
+            if not alone and (
+                recent.get(running.label, math.inf) > cheap or recent.get(following.label, math.inf) > cheap
+            ):
+                continue  # not cheap to wait behind: it waits for a free worker
+            self._send(worker, self._pop(), now)
+            if not queue.count:
+                return
 
     def _pop(self) -> Job:
         job = self.queue.pop()
@@ -451,11 +502,16 @@ class Scheduler:
         move(job, JobState.EARLY if worker.jobs else JobState.RUNNING, now)
         worker.jobs.append(job)
         self.inflight[job.tag] = job
+        self.queue.began(job.client)
         self._outbox.append(ToWorker(worker.ident, job.tag, job.body, job.remote))
 
     def _finish(self, job: Job, state: JobState, now: float, reply: ToClient | Refuse | None) -> None:
         """The one way out of QUEUED/EARLY/RUNNING (invariant 2). The caller has already
         taken the job out of the queue or its worker's list."""
+        if job.state is JobState.RUNNING:
+            self.queue.ended(job.client, now - job.entered, now)
+        elif job.state is JobState.EARLY:
+            self.queue.ended(job.client, 0.0, now)
         move(job, state, now)
         self.inflight.pop(job.tag, None)
         job.worker = None
@@ -480,6 +536,7 @@ class Scheduler:
                 continue
             self.inflight.pop(job.tag, None)
             job.worker = None
+            self.queue.ended(job.client, 0.0, now)  # it never ran
             move(job, JobState.QUEUED, now)
             live.append(job)
         self.queue.push_front(live)
@@ -515,6 +572,7 @@ class Scheduler:
             worker.why = why
         state = worker.state
         if state is WorkerState.SERVING:
+            self._unserve(worker)
             move(worker, WorkerState.EXITING if until_exit else WorkerState.LEAVING, now)
         elif state is WorkerState.EXITING and not until_exit:
             move(worker, WorkerState.LEAVING, now)
@@ -527,6 +585,8 @@ class Scheduler:
         del self.workers[worker.ident]
         reason = worker.why = worker.why or why
         assert reason is not None
+        if worker.state is WorkerState.SERVING:
+            self._unserve(worker)
         move(worker, WorkerState.GONE, now)
         key = (reason, worker.local)
         self.gone[key] = self.gone.get(key, 0) + 1
@@ -539,6 +599,14 @@ class Scheduler:
             if proc.worker is worker:
                 proc.worker = None
         self._dispatch(now)
+
+    def _unserve(self, worker: Worker) -> None:
+        """`worker` leaves SERVING: one fewer of its version in the pool."""
+        left = self.versions[worker.version] - 1
+        if left:
+            self.versions[worker.version] = left
+        else:
+            del self.versions[worker.version]
 
     def _backoff(self) -> float:
         """Delay before starting a worker after `_start_failures` consecutive failed starts."""

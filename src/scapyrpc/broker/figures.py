@@ -9,10 +9,11 @@ taken from another thread (each table is copied by one C-level call, atomic agai
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from scapyrpc.broker.reasons import Departure, Refusal, Restart
+from scapyrpc.broker.replycache import CacheFigures
 
 __all__ = ["BrokerListener", "Figures", "FiguresSource", "ReplyObserver", "Traffic"]
 
@@ -43,6 +44,7 @@ class Figures:
     restarts: Mapping[Restart, int]  # local processes replaced, by why the last one ended
     gone: Mapping[tuple[Departure, bool], int]  # workers that left the pool: (reason, local) -> count
     traffic: Traffic
+    reply_cache: CacheFigures = field(default_factory=CacheFigures)  # replies the broker gave itself
 
 
 class FiguresSource(Protocol):

@@ -44,7 +44,8 @@ from scapyrpc.broker.connections import RESERVED_FDS, ConnectionGate, listening_
 from scapyrpc.broker.core import ReplyKind, Scheduler
 from scapyrpc.broker.figures import BrokerListener, Figures, ReplyObserver, Traffic
 from scapyrpc.broker.reasons import Refusal
-from scapyrpc.config.options import BrokerConfig
+from scapyrpc.broker.replycache import ReplyCache, read
+from scapyrpc.config.options import BrokerConfig, MiB
 from scapyrpc.wire import curve, endpoints
 from scapyrpc.wire import frames as p
 from scapyrpc.wire.endpoints import is_loopback
@@ -118,6 +119,9 @@ class Broker:
         self.admission = admission
         self.endpoints = (frontend, backend)
         self._core = Scheduler(config, local_workers)
+        self._cache = ReplyCache(config.reply_cache_mb * MiB)
+        self._methods: set[str] = set()  # method names workers answered: a request's label if it is one
+        self._notes: set[bytes] = set()  # notes seen, so each is looked at once
         self._traffic = Traffic()
         self.gate: ConnectionGate | None = None
         self.worker_gate: ConnectionGate | None = None  # logs refused workers on a CurveZMQ backend
@@ -223,7 +227,7 @@ class Broker:
 
     def figures(self) -> Figures:
         """The broker now (`figures.Figures`); callable from any thread."""
-        return self._core.figures(replace(self._traffic))
+        return self._core.figures(replace(self._traffic), self._cache.figures())
 
     # in-process clients (the HTTP gateway): the same queue, bounds and deadlines as ZeroMQ ones
     def submit(self, client: bytes, body: bytes, reply: Callable[[bytes], None], remote: bool = False) -> None:
@@ -232,9 +236,12 @@ class Broker:
         traffic = self._traffic
         traffic.requests += 1
         traffic.bytes_in += len(body)
-        self._core.request(
-            client, reply, body, len(body), time.monotonic(), remote and not self.config.allow_remote_shutdown
-        )
+        now = time.monotonic()
+        label = self._answer_or_label(reply, body, len(body), now)
+        if label is not None:
+            self._core.request(
+                client, reply, body, len(body), now, remote and not self.config.allow_remote_shutdown, label
+            )
         self.pump()
 
     def disconnect(self, client: bytes) -> None:
@@ -385,8 +392,28 @@ class Broker:
             if client in self._backlog and self._over_backlog(client, 0):
                 self._warn_once(client, f"dropped requests of peer {client.hex()}: it does not read its replies")
                 continue
+            size = sum(map(len, frames))
+            label = self._answer_or_label(envelope, body, size, now)
+            if label is None:
+                continue  # answered from the reply cache
             remote = check_peer and self._from_afar(frames[-1])
-            request(client, envelope, body, sum(map(len, frames)), now, remote)
+            request(client, envelope, body, size, now, remote, label)
+
+    def _answer_or_label(self, route: actions.Route, body: bytes, size: int, now: float) -> str | None:
+        """Answer the request from the reply cache (None), or say what kind it is for the core:
+        its method, if a worker has answered that method before (else "")."""
+        call = read(body)
+        if call is None:
+            return ""
+        core = self._core
+        if self._cache.enabled and core.versions and size <= self.config.max_request_bytes and not core.stopping:
+            reply = self._cache.answer(call, core.versions)
+            if reply is not None:
+                self._deliver(route, reply)
+                if self._log_requests:
+                    self._log_request(call.method, reply, "ok", time.monotonic() - now, None, "cache")
+                return None
+        return call.method if call.method in self._methods else ""
 
     def _from_afar(self, frame: zmq.Frame) -> bool:
         """Whether a message came from beyond this host (its worker then refuses shut_down; the
@@ -460,7 +487,7 @@ class Broker:
 
     def _read_back(self, now: float) -> None:
         c = self._core
-        while (frames := self._recv(self.back, 5)) is not None:
+        while (frames := self._recv(self.back, 6)) is not None:
             if len(frames) < 2:
                 continue
             ident = frames[0].bytes
@@ -471,8 +498,8 @@ class Broker:
             head = frames[1].bytes
             if head == p.HEARTBEAT and len(frames) == 3:
                 c.heartbeat(frames[2].bytes, now)
-            elif head == p.READY and len(frames) == 5 and frames[4].bytes == p.VERSION:
-                self._ready(ident, frames[2].bytes, frames[3].bytes, now)
+            elif head == p.READY and len(frames) == 6 and frames[4].bytes == p.VERSION:
+                self._ready(ident, frames[2].bytes, frames[3].bytes, frames[5].bytes, now)
             elif head == p.READY:  # once per process: it rejoins every few seconds
                 who = b" ".join(frame.bytes[:255] for frame in frames[2:4])
                 self._warn_once(
@@ -483,17 +510,19 @@ class Broker:
             elif head == p.GONE:
                 c.left(ident, now)
 
-    def _ready(self, ident: bytes, pid: bytes, host: bytes, now: float) -> None:
+    def _ready(self, ident: bytes, pid: bytes, host: bytes, version: bytes, now: float) -> None:
         pid_number = int(pid) if pid.isdigit() and len(pid) <= 10 else 0  # int() refuses 4300+ digits
         name = host.decode(errors="replace")[:255]
-        self._core.ready(ident, pid_number, name, self._pool is not None and name == self._host, now)
+        answers = version.decode(errors="replace")[:255]
+        self._core.ready(ident, pid_number, name, self._pool is not None and name == self._host, now, answers)
         worker = self._core.workers.get(ident)
         log.info(
-            "worker %s pid %d on %s joined (%s)",
+            "worker %s pid %d on %s joined (%s), answering as %s",
             ident.decode(errors="replace"),
             pid_number,
             name,
             "local" if worker is not None and worker.local else "remote",
+            answers,
         )
         if self._listener is not None:
             self._listener.pool_changed(self.figures())
@@ -518,13 +547,25 @@ class Broker:
 
     def _to_client(self, a: actions.ToClient) -> None:
         self._deliver(a.route, a.body)
+        note, keep = p.cacheable(a.note)
+        if note not in self._notes:
+            self._learn(note)
+        if keep:
+            self._cache.fill(a.version, note.partition(b" ")[0].decode("ascii", "replace"), a.request, a.body)
         if self._observing:
             seconds = time.monotonic() - a.accepted
             if self._recorder is not None:
-                self._recorder.replied(a.note, seconds)
+                self._recorder.replied(note, seconds)
             if self._log_requests:
-                method, _, outcome = a.note.decode("ascii", "replace").partition(" ")
+                method, _, outcome = note.decode("ascii", "replace").partition(" ")
                 self._log_request(method, a.body, outcome, seconds, a.pid)
+
+    def _learn(self, note: bytes) -> None:
+        """A note not seen before: its method is one a worker has (requests of it get it as their
+        label). Bounded: a worker's notes are few, but a worker is not trusted with memory."""
+        if len(self._notes) < 10_000:
+            self._notes.add(note)
+            self._methods.add(note.partition(b" ")[0].decode("ascii", "replace"))
 
     def _deliver(self, route: actions.Route, body: bytes | memoryview) -> None:
         if type(route) is list:
@@ -555,8 +596,11 @@ class Broker:
         return reason.template.format(n=detail, limit=self.config.max_request_bytes, method=method)
 
     @staticmethod
-    def _log_request(method: str, reply: bytes | memoryview, outcome: str, seconds: float, pid: int | None) -> None:
-        """The info line of one answered request (`pid`: the worker's; None: the broker answered)."""
+    def _log_request(
+        method: str, reply: bytes | memoryview, outcome: str, seconds: float, pid: int | None, by: str = "broker"
+    ) -> None:
+        """The info line of one answered request (`pid`: the worker's; None: the broker answered,
+        `by` saying how: "broker" for its own errors, "cache" for a kept reply)."""
         request_id = reply_id(reply)
         milliseconds = round(seconds * 1000, 3)
         log.info(
@@ -565,7 +609,7 @@ class Broker:
             json.dumps(request_id),
             outcome,
             milliseconds,
-            "broker" if pid is None else f"worker {pid}",
+            by if pid is None else f"worker {pid}",
             extra={
                 "fields": {
                     "method": method,

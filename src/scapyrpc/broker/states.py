@@ -139,6 +139,7 @@ class Job:
     size: int
     accepted: float  # when the request arrived
     remote: bool = False  # from a peer beyond this host (opaque here: the worker acts on it)
+    label: str = ""  # what kind of request (the shell's: its method), for how long such ran lately
     state: JobState = JobState.QUEUED
     entered: float = 0.0  # when it entered its state (QUEUED: `accepted`)
     worker: Worker | None = None  # while EARLY or RUNNING
@@ -155,6 +156,7 @@ class Worker:
     entered: float  # when it entered its state (SERVING: when it said READY)
     last_seen: float
     local: bool = False  # a process of our pool (we can kill it, its exit is reported)
+    version: str = ""  # what its answers depend on (from READY; opaque to the core)
     state: WorkerState = WorkerState.SERVING
     why: Departure | None = None  # why it is leaving (the first reason given): None while SERVING
     jobs: deque[Job] = field(default_factory=deque)  # RUNNING first, then EARLY

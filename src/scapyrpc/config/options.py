@@ -183,9 +183,28 @@ class BrokerConfig:
     allow_remote_shutdown: bool = option(
         False, "honour shut_down from peers beyond this host (loopback and ipc peers always may)"
     )
+    reply_cache_mb: int = option(
+        64,
+        "memory for replies the broker gives itself: answers a worker marks as fixed for its "
+        "version (get_version, get_definitions, ...), kept per request and worker version, least "
+        "recently used dropped first (0: off)",
+        metavar="MB",
+        minimum=0,
+        maximum=64 * 1024,
+    )
     # tuning constants: not on the command line
     prefetch_window: float = option(
         0.05, "a busy worker is handed its next request early only while its current one is this young (s)", flag=False
+    )
+    prefetch_cheap: float = option(
+        0.01,
+        "... and only when its current request and the next are of methods that ran at most this long "
+        "lately, send to reply (s; inf: whatever they are): what a newcomer may wait beyond the rest of "
+        "one running request",
+        flag=False,
+    )
+    fair_share_halflife: float = option(
+        10.0, "seconds after which a client's worker time counts half, when the queue picks who is next", flag=False
     )
     heartbeat_interval: float = option(
         frames.HEARTBEAT_INTERVAL,

@@ -129,6 +129,28 @@ class Collector:
         ):
             gone.add_metric([label, "local" if local else "remote"], count)
         yield gone
+        cache = figures.reply_cache
+        hits = CounterMetricFamily(
+            "scapyrpc_reply_cache_hits",
+            "Requests the broker answered from its reply cache, by method",
+            labels=["method"],
+        )
+        misses = CounterMetricFamily(
+            "scapyrpc_reply_cache_misses",
+            "Replies a worker marked cacheable: requests the reply cache could not answer, by method",
+            labels=["method"],
+        )
+        for family, counts in ((hits, cache.hits), (misses, cache.misses)):
+            for method, count in sorted(counts.items()):
+                family.add_metric([method], count)
+            yield family
+        yield CounterMetricFamily(
+            "scapyrpc_reply_cache_evictions", "Replies dropped from the reply cache for room", value=cache.evictions
+        )
+        yield GaugeMetricFamily("scapyrpc_reply_cache_entries", "Replies in the reply cache", value=cache.entries)
+        yield GaugeMetricFamily(
+            "scapyrpc_reply_cache_bytes", "Bytes the reply cache holds (--reply-cache-mb bounds it)", value=cache.bytes
+        )
 
 
 class MetricsServer:

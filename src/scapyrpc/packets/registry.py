@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import random
 import socket
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -94,14 +95,20 @@ def load() -> None:
     """Import Scapy and prepare it for serving; idempotent and cheap after the first call."""
     logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
     logging.getLogger("scapy.loading").setLevel(logging.ERROR)
-    import scapy.all  # noqa: F401  (registers every standard layer)
+    state = random.getstate()
+    random.seed(0)  # a few layers draw a default from the RNG at import (GTP's IE_IMSI): the same in every process
+    try:
+        import scapy.all  # noqa: F401  (registers every standard layer)
+
+        for name in CONTRIB_MODULES:
+            try:
+                importlib.import_module("scapy.contrib." + name)
+            except Exception:  # a contrib that cannot load here is simply not offered
+                logging.getLogger("scapyrpc.packets").debug("contrib %s not loaded", name, exc_info=True)
+    finally:
+        random.setstate(state)
     from scapy.config import conf
 
-    for name in CONTRIB_MODULES:
-        try:
-            importlib.import_module("scapy.contrib." + name)
-        except Exception:  # a contrib that cannot load here is simply not offered
-            logging.getLogger("scapyrpc.packets").debug("contrib %s not loaded", name, exc_info=True)
     conf.neighbor.resolvers.clear()
     conf.verb = 0
     _no_name_resolution()

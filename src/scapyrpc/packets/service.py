@@ -24,6 +24,7 @@ from scapyrpc.wire.contract import API_VERSION, version_handler
 __all__ = [
     "METHODS",
     "METHOD_PARAMS",
+    "PURE",
     "build_pkt",
     "build_pkt_ex",
     "check_update_of_dbs",
@@ -215,6 +216,29 @@ METHODS: dict[str, Callable[..., Any]] = {
     "shut_down": shut_down,
     "rpc.discover": rpc_discover,
 }
+
+
+# Methods whose answer depends only on their params and this package's (and Scapy's) version: the
+# worker marks their ok replies cacheable and the broker may answer the same request again itself
+# (broker/replycache.py). Nothing that reads the clock, a random source, a file a user may change
+# or a setting that differs between workers belongs here.
+PURE = frozenset(
+    {
+        "get_version",
+        "get_version_handler",
+        "supported_methods",
+        "get_definitions",
+        "get_payload_classes",
+        "get_tree",
+        "get_all",
+        "check_update_of_dbs",
+        "check_update",
+        "get_templates",
+        "get_template",
+        "load_instruction_parameter_values",
+        "rpc.discover",
+    }
+)
 
 
 def _params(fn: Callable[..., Any]) -> tuple[str, ...]:

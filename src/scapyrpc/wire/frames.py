@@ -1,14 +1,21 @@
 """The frames between the broker (ROUTER back end) and its workers (DEALER).
 
 Worker -> broker (after the ROUTER's identity frame):
-    READY     [b"R", pid, hostname, version] joined the pool, idle; `version` is VERSION (a worker
-                                             speaking another frame layout is not given work)
+    READY     [b"R", pid, hostname, layout, version]
+                                             joined the pool, idle; `layout` is VERSION (a worker
+                                             speaking another frame layout is not given work);
+                                             `version` (ASCII, at most 255 bytes) names what its
+                                             answers depend on besides the request: scapyrpc's and
+                                             Scapy's versions, its layers and settings (the broker
+                                             keeps replies per version)
     HEARTBEAT [b"H", ident]                  worker `ident` is alive: sent every HEARTBEAT_INTERVAL,
                                              busy or not, from the worker's heartbeat socket
     REPLY     [kind + tag + n + note + body] kind is REPLY (stay), RETIRE (leaving after this
                                              reply: recycled) or SHUTDOWN (reply, then stop the server);
                                              `note` (n bytes, ASCII) is "METHOD OUTCOME", what the
-                                             worker answered, for the broker's metrics and logs
+                                             worker answered, for the broker's metrics and logs, or
+                                             "METHOD ok cacheable": an answer fixed for the worker's
+                                             version, which the broker may give again itself
     GONE      [b"G"]                         leaving now, nothing pending (stopped by a signal while idle)
 Broker -> worker:
     REQUEST   [b"Q" + tag + body]            the client's envelope stays in the broker; b"q" for a
@@ -21,7 +28,9 @@ travel as one frame, so a request or reply costs each side one frame after
 the routing identity. The note names the method (one the worker has, or
 `unknown`, or `invalid` when no request could be read) and the outcome (`ok`,
 or the JSON-RPC error code), so the broker can count replies by method without
-reading JSON; its values are bounded by the worker's method table. A reply whose tag is
+reading JSON; its values are bounded by the worker's method table. Which methods
+are cacheable is the worker's decision (`packets/service.PURE`), and only for ok
+outcomes. A reply whose tag is
 no longer in flight (its deadline passed) is dropped. No frame carries Scapy objects:
 the broker routes bytes and never imports Scapy.
 """
@@ -29,6 +38,7 @@ the broker routes bytes and never imports Scapy.
 from typing import Any
 
 __all__ = [
+    "CACHEABLE",
     "GONE",
     "HEAD_BYTES",
     "HEARTBEAT",
@@ -42,6 +52,7 @@ __all__ = [
     "RETIRE",
     "SHUTDOWN",
     "VERSION",
+    "cacheable",
     "note",
     "reply",
     "request",
@@ -59,7 +70,9 @@ GONE = b"G"
 
 REPLY_KINDS = (REPLY, RETIRE, SHUTDOWN)
 TAG_BYTES = 8
-VERSION = b"3"  # 2: replies carry a note; 3: requests say whether they came from beyond this host
+VERSION = b"4"  # 2: replies carry a note; 3: requests say whether they came from beyond this host;
+# 4: READY carries the worker's version, notes may say "cacheable"
+CACHEABLE = b" cacheable"  # ends the note of a reply the broker may keep
 
 HEARTBEAT_INTERVAL = 1.0  # seconds
 HEARTBEAT_LIVENESS = 3  # missed intervals before a peer counts as gone
@@ -72,10 +85,19 @@ def request(tag: int, body: bytes, remote: bool = False) -> bytes:
     return (REMOTE_REQUEST if remote else REQUEST) + tag.to_bytes(TAG_BYTES, "big") + body
 
 
-def note(method: str, code: int) -> bytes:
-    """A reply's note: `method` and its outcome (`ok` for code 0, else the error code)."""
-    text = f"{method} {code or 'ok'}".encode("ascii", "replace")[:255]
+def note(method: str, code: int, cacheable: bool = False) -> bytes:
+    """A reply's note: `method` and its outcome (`ok` for code 0, else the error code), and whether
+    the broker may keep the reply (only an ok one)."""
+    flag = CACHEABLE if cacheable and not code else b""
+    text = f"{method} {code or 'ok'}".encode("ascii", "replace")[: 255 - len(flag)] + flag
     return bytes((len(text),)) + text
+
+
+def cacheable(note: bytes) -> tuple[bytes, bool]:
+    """(the note as metrics and logs read it, "METHOD OUTCOME"; whether the reply may be kept)."""
+    if note.endswith(CACHEABLE):
+        return note[: -len(CACHEABLE)], True
+    return note, False
 
 
 def reply(kind: bytes, head: bytes, note: bytes, body: bytes) -> bytes:

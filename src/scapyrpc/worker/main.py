@@ -10,6 +10,7 @@ which then waits in its socket.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import os
 import signal
@@ -26,6 +27,7 @@ import zmq
 
 from scapyrpc.config.options import MiB, WorkerConfig
 from scapyrpc.packets import limits
+from scapyrpc.version import answers_version
 from scapyrpc.wire import curve
 from scapyrpc.wire import frames as p
 
@@ -76,6 +78,7 @@ def run(options: WorkerOptions) -> str:
     from scapyrpc.worker import rpc
 
     service.warm_up()
+    version = _answers(options.config, service.get_all())
     if options.config.test_methods:
         rpc.enable_test_methods()
         if os.environ.get(FAIL_START_ENV):  # a worker that cannot start, for the back-off test
@@ -85,7 +88,7 @@ def run(options: WorkerOptions) -> str:
     ctx = zmq.Context()
     served = 0
     silence_limit = p.HEARTBEAT_INTERVAL * p.HEARTBEAT_LIVENESS
-    dealer, beats = _join(ctx, options)
+    dealer, beats = _join(ctx, options, version)
     broker_seen = time.monotonic()
     linger = 1000
     try:
@@ -101,7 +104,7 @@ def run(options: WorkerOptions) -> str:
                 log.warning("broker silent; worker %d rejoins %s", os.getpid(), options.backend)
                 beats.stop()
                 dealer.close(linger=0)
-                dealer, beats = _join(ctx, options)
+                dealer, beats = _join(ctx, options, version)
                 broker_seen = time.monotonic()
                 continue
             broker_seen = time.monotonic()
@@ -116,7 +119,7 @@ def run(options: WorkerOptions) -> str:
                 kind = p.SHUTDOWN
             elif stop.requested or reply.exhausted or _should_retire(options, served):
                 kind = p.RETIRE  # the broker requeues anything else it had handed this worker
-            dealer.send(p.reply(kind, frame, p.note(reply.method, reply.code), reply.body))
+            dealer.send(p.reply(kind, frame, p.note(reply.method, reply.code, reply.cacheable), reply.body))
             if kind == p.RETIRE:
                 return "stopped" if stop.requested else "retired"
         try:  # told to stop while idle: the broker forgets this worker now, not after missed heartbeats
@@ -158,8 +161,17 @@ def _socket(ctx: zmq.SyncContext, options: WorkerOptions) -> zmq.SyncSocket:
     return sock
 
 
-def _join(ctx: zmq.SyncContext, options: WorkerOptions) -> tuple[zmq.SyncSocket, _Heartbeats]:
-    """Connect a DEALER, announce READY, and start heartbeats on behalf of it."""
+def _answers(config: WorkerConfig, everything: dict[str, Any]) -> str:
+    """What this worker's answers depend on besides the request (READY's `version`; the broker
+    keeps the replies it may give again under it): scapyrpc's and Scapy's versions, the layers it
+    serves (`get_all`'s digest) and the settings that change answers (limits, test methods)."""
+    settings = hashlib.sha256(repr((config.limits, config.test_methods)).encode()).hexdigest()[:8]
+    return f"{answers_version()} layers {str(everything.get('db_md5'))[:8]} settings {settings}"
+
+
+def _join(ctx: zmq.SyncContext, options: WorkerOptions, version: str) -> tuple[zmq.SyncSocket, _Heartbeats]:
+    """Connect a DEALER, announce READY (with `version`, what this worker's answers depend on), and
+    start heartbeats on behalf of it."""
     backend = options.backend
     ident = uuid.uuid4().hex.encode()
     dealer = _socket(ctx, options)
@@ -167,7 +179,9 @@ def _join(ctx: zmq.SyncContext, options: WorkerOptions) -> tuple[zmq.SyncSocket,
     dealer.setsockopt(zmq.LINGER, 1000)
     dealer.setsockopt(zmq.RCVTIMEO, WAKE_MS)
     dealer.connect(backend)
-    dealer.send_multipart([p.READY, str(os.getpid()).encode(), socket.gethostname().encode(), p.VERSION])
+    dealer.send_multipart(
+        [p.READY, str(os.getpid()).encode(), socket.gethostname().encode(), p.VERSION, version.encode()[:255]]
+    )
     return dealer, _Heartbeats(ctx, options, ident)
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -49,6 +48,9 @@ from scapyrpc.wire.jsonrpc import (
     UNKNOWN_ERROR,
     error_body,
     is_request_id,
+    long_integer_in,
+    maybe_rounded,
+    result_body,
     scapy_error_body,
 )
 
@@ -70,13 +72,15 @@ class Reply(NamedTuple):
     """The bytes to send back, whether the server must stop after sending them, whether
     this process ran out of memory (it should be replaced), and what was answered: the
     method (one of ours, `unknown`, or `invalid` when no request could be read) and the
-    error code (0: a result), for the broker's metrics and logs."""
+    error code (0: a result), for the broker's metrics and logs, and whether the broker may
+    keep the reply and answer the same request again itself."""
 
     body: bytes
     shutdown: bool = False
     exhausted: bool = False
     method: str = "invalid"
     code: int = 0
+    cacheable: bool = False  # an ok result of a pure method: the broker may keep it (service.PURE)
 
 
 class _OutOfMemory(BaseException):
@@ -218,18 +222,9 @@ def _parse(raw: bytes) -> Any:
         if "depth limit" in str(exc):
             raise _Refused(SCAPY_ERROR, scapy_error_body(None, TOO_DEEP_MESSAGE)) from None
         return _parse_exactly(raw)
-    if _LONG_INTEGER.search(raw) or (isinstance(value, dict) and _maybe_rounded(value.get("id"))):
+    if long_integer_in(raw) or (isinstance(value, dict) and maybe_rounded(value.get("id"))):
         return _parse_exactly(raw)
     return value
-
-
-# 19 digits or more: maybe past 64 bits (inside a string too, which only costs an exact reading)
-_LONG_INTEGER = re.compile(rb"\d{19}")
-
-
-def _maybe_rounded(value: Any) -> bool:
-    """A float orjson may have made of an integer literal past 64 bits."""
-    return isinstance(value, float) and value.is_integer() and abs(value) >= 2**63
 
 
 def _parse_exactly(raw: bytes) -> Any:
@@ -288,10 +283,11 @@ def _resolve_shape(request_id: Any, method: str, params: list[Any]) -> list[Any]
 
 
 def _reply(response: dict[str, Any], request_id: Any, method: str) -> Reply:
-    """The reply frame for jsonrpcserver's response object, with the contract's codes and texts."""
+    """The reply frame for jsonrpcserver's response object, with the contract's codes and texts.
+    A result of a pure method is marked cacheable: the broker may give it again (`service.PURE`)."""
     if "result" in response:
         try:
-            body = _dumps({"jsonrpc": "2.0", "id": request_id, "result": response["result"]})
+            body = result_body(request_id, response["result"])
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # noqa: BLE001 - a result JSON cannot carry is our bug, not the client's
@@ -299,19 +295,10 @@ def _reply(response: dict[str, Any], request_id: Any, method: str) -> Reply:
             return Reply(
                 error_body(request_id, UNKNOWN_ERROR, UNKNOWN_ERROR_MESSAGE), method=method, code=UNKNOWN_ERROR
             )
-        return Reply(body, shutdown=method == "shut_down", method=method)
+        return Reply(body, shutdown=method == "shut_down", method=method, cacheable=method in service.PURE)
     error = response["error"]
     code = INVALID_PARAMS if error["code"] == JSONRPC_INVALID_PARAMS else error["code"]
     return Reply(error_body(request_id, code, STANDARD_MESSAGES.get(code, error["message"])), method=method, code=code)
-
-
-def _dumps(message: dict[str, Any]) -> bytes:
-    """orjson first; the standard library for the valid JSON orjson refuses (integers past
-    64 bits, such as BGP's 128-bit marker)."""
-    try:
-        return orjson.dumps(message)
-    except TypeError:
-        return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def _log_unexpected(what: str, request_id: Any, exc: BaseException | None = None) -> None:
