@@ -490,21 +490,29 @@ def tab_stops(page, start: str, count: int) -> list[str]:  # noqa: ANN001
 
 def test_each_field_is_one_tab_stop(page) -> None:  # noqa: ANN001
     """IPv4/TCP: Tab goes from field to field, each field's input once and its "⋮" button never;
-    the only other stops are the layers' own buttons and the flag bits' checkboxes."""
+    the only other stops are the layers' own buttons (a flags field's bit checkboxes are for the
+    mouse: its input takes the flags by name)."""
     template(page, "IPv4", "TCP")
     inputs = page.locator(".field-input").evaluate_all("(inputs) => inputs.map((i) => i.id)")
     bits = page.locator(".sub-rows input[type=checkbox]").evaluate_all("(boxes) => boxes.map((b) => b.id)")
     layer_buttons = page.locator(".layer-title button:not(:disabled)").evaluate_all("(bs) => bs.map((b) => b.id)")
-    stops = tab_stops(page, "#Ether-dst", len(inputs) + len(bits) + len(layer_buttons) - 1)
+    assert len(bits) >= 9  # IP's DF and MF, TCP's flags
+    stops = tab_stops(page, "#Ether-dst", len(inputs) + len(layer_buttons) - 1)
     assert stops[-1] == inputs[-1] == "Ether-IP-TCP-options"
     assert [s for s in stops if s in inputs] == inputs  # every field once, in order
     assert not [s for s in stops if s.endswith("-menu")]
-    assert sorted(s for s in stops if s not in inputs) == sorted(bits + layer_buttons[1:])
+    assert sorted(s for s in stops if s not in inputs) == sorted(layer_buttons[1:])
     ether = [s for s in stops if s.startswith("Ether-") and s.count("-") == 1]
     assert ether == ["Ether-dst", "Ether-src", "Ether-type"] and stops[:3] == ether  # three fields, three stops
     assert stops[3] == "Ether-IP-toggle"
     # The field rows: what is not a stop is still there for the mouse.
     expect(page.locator("#Ether-IP-TCP-sport-menu")).to_have_attribute("tabindex", "-1")
+    for bit in bits:
+        expect(page.locator(f"#{bit}")).to_have_attribute("tabindex", "-1")
+    flags = page.locator("#Ether-IP-TCP-flags")
+    was = flags.input_value()
+    page.click("#Ether-IP-TCP-flags-SYN")  # the mouse still sets a bit
+    expect(flags).not_to_have_value(was)
 
 
 def test_alt_h_jumps_between_a_field_and_its_bytes(page, tmp_path: Path) -> None:  # noqa: ANN001

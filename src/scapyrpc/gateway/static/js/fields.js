@@ -225,6 +225,8 @@ function BitRows({ tab, index, meta, id, built }) {
     await S.editField(tab, index, meta.id, String(wanted));
     setPending(null);
   };
+  // The bits are for the mouse: from the keyboard the field's own input takes the flags ("DF", "SA"),
+  // so a field stays one Tab stop.
   return html`
     <div class="sub-rows" role="group" aria-label=${`${meta.name || meta.id} bits`}>
       ${meta.bits.map((bit) => {
@@ -234,12 +236,12 @@ function BitRows({ tab, index, meta, id, built }) {
         if (values.length === 2 && values[0].value === 0) {
           const on = (current & bit.mask) === values[1].value;
           return html`<div class="sub-row"><span class="field-position">${mask}</span>
-            <label class="bit-label"><input type="checkbox" id=${bitId} checked=${on}
+            <label class="bit-label"><input type="checkbox" id=${bitId} checked=${on} tabindex="-1"
               onChange=${(e) => set(bit.mask, e.currentTarget.checked ? values[1].value : 0)} /> ${bitLabel(bit)}</label></div>`;
         }
         return html`<div class="sub-row"><span class="field-position">${mask}</span>
           <label class="bit-label" for=${bitId}>${bit.name}</label>
-          <select id=${bitId} onChange=${(e) => set(bit.mask, Number(e.currentTarget.value))}>
+          <select id=${bitId} tabindex="-1" onChange=${(e) => set(bit.mask, Number(e.currentTarget.value))}>
             ${values.map((v) => html`<option value=${v.value} selected=${(current & bit.mask) === v.value}>${v.name}</option>`)}
           </select></div>`;
       })}
