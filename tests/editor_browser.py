@@ -4,9 +4,11 @@ this module skips the importing test module when Playwright or chromium is missi
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,6 +107,31 @@ def hex_byte(page, offset: int) -> str:  # noqa: ANN001
 def tab_state(page, what: str) -> object:  # noqa: ANN001
     """`what` of the active tab's state (a JavaScript expression on the tab), as JSON."""
     return page.evaluate(f"() => window.scapyrpcEditor.tabs.value[window.scapyrpcEditor.active.value].{what}")
+
+
+def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:
+    """(seconds, fraction, original length, bytes) of every record of a classic pcap, read by hand."""
+    data = path.read_bytes()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    records, at = [], 24
+    while at + 16 <= len(data):
+        sec, frac, caplen, wirelen = struct.unpack(endian + "IIII", data[at : at + 16])
+        records.append((sec, frac, wirelen, data[at + 16 : at + 16 + caplen]))
+        at += 16 + caplen
+    return records
+
+
+def shown_bytes(page) -> bytes:  # noqa: ANN001
+    """The active tab's packet, as the editor shows it."""
+    return base64.b64decode(tab_state(page, "result.value.binary"))
+
+
+def template(page, folder: str, item: str) -> None:  # noqa: ANN001
+    """Templates menu > `folder` > `item`: the tab is named after it."""
+    page.click("#templates-menu > summary")
+    page.click(f"#templates-menu summary:text-is('{folder}')")
+    page.click(f"[data-template='{folder}/{item}']")
+    expect(page.locator(".doc-tab.active .tab-name")).to_have_text(f"{folder}/{item}")
 
 
 def open_capture(page, path: Path) -> None:  # noqa: ANN001

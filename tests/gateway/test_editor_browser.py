@@ -27,6 +27,7 @@ from editor_browser import (  # noqa: F401 (fixtures)
     new_tcp_packet,
     open_capture,
     page,
+    raw_records,
     select_packet,
     set_field,
     tab_state,
@@ -487,20 +488,6 @@ def test_element_ids_follow_the_naming_rule(page) -> None:  # noqa: ANN001
 
 
 # ---- real captures (tests/captures): opened, edited and saved byte for byte -------------------
-
-
-def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:
-    """(seconds, fraction, original length, bytes) of every record of a classic pcap, read by hand."""
-    import struct
-
-    data = path.read_bytes()
-    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    records, at = [], 24
-    while at + 16 <= len(data):
-        sec, frac, caplen, wirelen = struct.unpack(endian + "IIII", data[at : at + 16])
-        records.append((sec, frac, wirelen, data[at + 16 : at + 16 + caplen]))
-        at += 16 + caplen
-    return records
 
 
 def first_tcp_with_timestamps(path: Path) -> int:

@@ -5,7 +5,6 @@ the hex caret, offsets, Padding, layer names, flags, tab names). Packets come fr
 
 from __future__ import annotations
 
-import base64
 import struct
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from editor_browser import (  # noqa: F401 (fixtures)
     new_tcp_packet,
     page,
     set_field,
+    shown_bytes,
     tab_state,
 )
 
@@ -41,10 +41,6 @@ def open_frame(page, tmp_path: Path, frame: bytes, name: str = "one.pcap") -> No
     page.set_input_files("#open-file-input", str(path))
     expect(page.locator("#doc-tab-0 .tab-name")).to_have_text(name)
     assert shown_bytes(page) == frame
-
-
-def shown_bytes(page) -> bytes:  # noqa: ANN001
-    return base64.b64decode(tab_state(page, "result.value.binary"))
 
 
 def scapy_fixed(frame: bytes, **changes: object) -> bytes:

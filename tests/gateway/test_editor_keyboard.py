@@ -6,9 +6,7 @@ the templates and real traffic of tests/captures."""
 
 from __future__ import annotations
 
-import base64
 import json
-import struct
 from pathlib import Path
 
 from editor_browser import (  # noqa: F401 (fixtures)
@@ -18,37 +16,18 @@ from editor_browser import (  # noqa: F401 (fixtures)
     expect,
     open_capture,
     page,
+    raw_records,
     select_packet,
     set_field,
+    shown_bytes,
     tab_state,
+    template,
 )
-
-
-def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:
-    """(seconds, microseconds, original length, frame) of each record of a classic pcap."""
-    data = path.read_bytes()
-    records, at = [], 24
-    while at < len(data):
-        sec, usec, incl, orig = struct.unpack_from("<IIII", data, at)
-        records.append((sec, usec, orig, data[at + 16 : at + 16 + incl]))
-        at += 16 + incl
-    return records
-
-
-def template(page, folder: str, item: str) -> None:  # noqa: ANN001
-    page.click("#templates-menu > summary")
-    page.click(f"#templates-menu summary:text-is('{folder}')")
-    page.click(f"[data-template='{folder}/{item}']")
-    expect(page.locator(".doc-tab.active .tab-name")).to_have_text(f"{folder}/{item}")
 
 
 def focused(page) -> str:  # noqa: ANN001
     """The id of the element with the focus ("" for none; the element's text when it has no id)."""
     return page.evaluate("() => document.activeElement.id || document.activeElement.textContent.trim()")
-
-
-def shown_bytes(page) -> bytes:  # noqa: ANN001
-    return base64.b64decode(tab_state(page, "result.value.binary"))
 
 
 def watch_prevented(page) -> None:  # noqa: ANN001

@@ -28,6 +28,7 @@ from editor_browser import (  # noqa: F401 (fixtures)
     menu,
     open_capture,
     page,
+    raw_records,
     select_packet,
     set_field,
     tab_state,
@@ -37,17 +38,6 @@ RETRANSMIT = CAPTURES / "tcp_retransmit.pcap"
 MAX_ROWS_IN_PAGE = 60  # the rows in view and a few either side, whatever the capture's size
 STORED = "JSON.parse(sessionStorage.getItem('scapyrpc-editor') || 'null')"  # the tabs as persist.js stored them
 PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)  # as write_pcap writes it
-
-
-def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:
-    """(seconds, microseconds, original length, bytes) of every record of a classic pcap, read by hand."""
-    data = path.read_bytes()
-    records, at = [], 24
-    while at + 16 <= len(data):
-        sec, frac, caplen, wirelen = struct.unpack("<IIII", data[at : at + 16])
-        records.append((sec, frac, wirelen, data[at + 16 : at + 16 + caplen]))
-        at += 16 + caplen
-    return records
 
 
 def write_records(path: Path, records: list[tuple[int, int, int, bytes]]) -> None:

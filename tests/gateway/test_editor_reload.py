@@ -23,30 +23,15 @@ from editor_browser import (  # noqa: F401 (fixtures)
     menu,
     open_capture,
     page,
+    raw_records,
     select_packet,
     set_field,
+    shown_bytes,
     tab_state,
+    template,
 )
 
 SRC_TEMPLATES = ROOT / "src" / "scapyrpc" / "packets" / "data" / "templates"
-
-
-def raw_records(path: Path) -> list[tuple[int, int, int, bytes]]:
-    """(seconds, microseconds, original length, frame) of each record of a classic pcap."""
-    data = path.read_bytes()
-    records, at = [], 24
-    while at < len(data):
-        sec, usec, incl, orig = struct.unpack_from("<IIII", data, at)
-        records.append((sec, usec, orig, data[at + 16 : at + 16 + incl]))
-        at += 16 + incl
-    return records
-
-
-def template(page, folder: str, item: str) -> None:  # noqa: ANN001
-    page.click("#templates-menu > summary")
-    page.click(f"#templates-menu summary:text-is('{folder}')")
-    page.click(f"[data-template='{folder}/{item}']")
-    expect(page.locator(".doc-tab.active .tab-name")).to_have_text(f"{folder}/{item}")
 
 
 def open_capture_packet(page, name: str, index: int) -> None:  # noqa: ANN001
@@ -81,10 +66,6 @@ def reload(page) -> list[str]:  # noqa: ANN001
     page.wait_for_selector("body[data-ready=true]")
     page.remove_listener("dialog", leave)
     return dialogs
-
-
-def shown_bytes(page) -> bytes:  # noqa: ANN001
-    return base64.b64decode(tab_state(page, "result.value.binary"))
 
 
 def unsaved_marks(page) -> list[bool]:  # noqa: ANN001
