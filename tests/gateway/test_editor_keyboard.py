@@ -439,6 +439,7 @@ def test_a_fields_actions_menu_from_the_keyboard(page) -> None:  # noqa: ANN001
     page.keyboard.press("Escape")
     expect(popup).to_have_count(0)
     expect(sport).to_be_focused()
+    expect(page.locator("#Ether-IP-TCP-sport-menu")).to_have_attribute("aria-expanded", "false")
     page.keyboard.press("Alt+Enter")
     expect(items.first).to_be_focused()
     page.keyboard.press("ArrowDown")
@@ -449,6 +450,7 @@ def test_a_fields_actions_menu_from_the_keyboard(page) -> None:  # noqa: ANN001
     expect(sport).to_have_value("ftp_data")  # Scapy's default sport, 20
     page.keyboard.press("Control+z")
     expect(sport).to_have_value("1025")
+    expect(page.locator("#Ether-IP-TCP-sport-menu")).to_have_attribute("aria-expanded", "false")
     page.keyboard.press("Shift+F10")
     expect(popup).to_be_visible()
     page.click("#Ether-IP-ttl")  # a click elsewhere closes it
