@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
+from scapyrpc.bench.workloads import FIELD_ENGINE  # the GUI's shape of a Field Engine, as the bench sends it
 from scapyrpc.client import ScapyClient
 
 from conftest import ServerProcess
@@ -18,35 +19,6 @@ MODEL = [
         "fields": [{"id": "load", "value": {"vtype": "BYTES", "base64": base64.b64encode(b"x" * 10).decode()}}],
     },
 ]
-FIELD_ENGINE = {
-    "field_engine": {
-        "instructions": [
-            {
-                "id": "STLVmFlowVar",
-                "parameters": {
-                    "name": "ip_src",
-                    "min_value": "16.0.0.1",
-                    "max_value": "16.0.0.254",
-                    "size": "4",
-                    "op": "inc",
-                    "step": "1",
-                },
-            },
-            {
-                "id": "STLVmWrFlowVar",
-                "parameters": {
-                    "fv_name": "ip_src",
-                    "pkt_offset": "IP.src",
-                    "is_big": "true",
-                    "add_val": "0",
-                    "offset_fixup": "0",
-                },
-            },
-            {"id": "STLVmFixIpv4", "parameters": {"offset": "IP"}},
-        ],
-        "global_parameters": {"cache_size": "1000"},
-    }
-}
 
 
 def test_editor_session(server: ServerProcess) -> None:
